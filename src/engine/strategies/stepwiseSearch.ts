@@ -1,0 +1,243 @@
+/**
+ * Step-wise search against a process reward model: beam search, lookahead search and DVTS (method.md §4)
+ * are one algorithm over independent groups of beams.
+ *
+ * Each round: every kept prefix of a group is extended by one sampled step (M children per prefix);
+ * with lookahead k > 0 each unfinished child is rolled out k further steps at temperature 0; every child
+ * is scored by the PRM (on the rollout when there is one); finished children leave the pool as candidates;
+ * the top ceil(slots left / M) unfinished children are kept for the next round.
+ *
+ * - beam search: one group of N slots, keeping the top N/M prefixes;
+ * - DVTS: N/M groups of M slots, each keeping its single best prefix.
+ *
+ * Finished beams leave the pool and keep their slot, so the search ends with N candidates (or when
+ * every group has filled its slots, ran out of beams, or reached the round limit).
+ */
+import { mixSeeds } from "../random";
+import { selectWeighted } from "../selection";
+import { aggregateScores, splitSteps } from "../steps";
+import type { Candidate, GenerateRequest, Problem, SolveOutcome, Work, WorkResults } from "../types";
+import { extractAnswer } from "../answers";
+import { isFinalStep } from "./candidates";
+import type { BeamSearchSpec, DvtsSpec } from "./spec";
+
+export type StepwiseSpec = BeamSearchSpec | DvtsSpec;
+
+interface Beam {
+  steps: string[];
+  finished: boolean;
+  /** Temperature-0 continuation used only to score this beam (lookahead). */
+  rollout: string[];
+  rolloutDone: boolean;
+  stepScores?: number[];
+  score?: number;
+  /** Children to sample from this beam in the next expansion. */
+  children?: number;
+}
+
+interface Group {
+  slots: number;
+  /** Prefixes to expand this round (each with its `children` count). */
+  kept: Beam[];
+  /** Beams produced this round, awaiting rollout and scoring. */
+  fresh: Beam[];
+  finished: Candidate[];
+  done: boolean;
+}
+
+export interface StepwiseState {
+  spec: StepwiseSpec;
+  question: string;
+  seed: number;
+  round: number;
+  phase: "expand" | "rollout" | "score" | "done";
+  rolloutDepth: number;
+  charged: boolean;
+  groups: Group[];
+}
+
+export function initStepwise(problem: Problem, spec: StepwiseSpec, seed: number): StepwiseState {
+  const groupCount = spec.strategy === "dvts" ? spec.n / spec.width : 1;
+  const slots = spec.n / groupCount;
+  const groups: Group[] = [];
+  for (let g = 0; g < groupCount; g++) {
+    groups.push({
+      slots,
+      kept: [{ steps: [], finished: false, rollout: [], rolloutDone: true, children: slots }],
+      fresh: [],
+      finished: [],
+      done: false,
+    });
+  }
+  return { spec, question: problem.question, seed, round: 0, phase: "expand", rolloutDepth: 0, charged: false, groups };
+}
+
+function beamCost(spec: StepwiseSpec): number {
+  return spec.n * (spec.lookahead + 1);
+}
+
+export function planStepwise(state: StepwiseState): Work {
+  const { spec } = state;
+  if (state.phase === "expand") {
+    const requests: GenerateRequest[] = [];
+    state.groups.forEach((group, g) => {
+      if (group.done) return;
+      group.kept.forEach((beam, b) => {
+        requests.push({
+          role: "generator",
+          question: state.question,
+          prefix: beam.steps,
+          n: beam.children ?? 0,
+          temperature: spec.temperature,
+          oneStep: true,
+          maxTokens: spec.maxStepTokens,
+          seed: mixSeeds(state.seed, state.round, g, b),
+        });
+      });
+    });
+    // Trajectories are paid for when the search starts: N beams, each scored through a k-step rollout.
+    return { kind: "generate", requests, generations: state.charged ? 0 : beamCost(spec) };
+  }
+  if (state.phase === "rollout") {
+    const requests: GenerateRequest[] = [];
+    forEachRolling(state, (beam) => {
+      requests.push({
+        role: "generator",
+        question: state.question,
+        prefix: [...beam.steps, ...beam.rollout],
+        n: 1,
+        temperature: 0,
+        oneStep: true,
+        maxTokens: spec.maxStepTokens,
+        seed: mixSeeds(state.seed, state.round, 0x5eed, state.rolloutDepth),
+      });
+    });
+    return { kind: "generate", requests, generations: 0 };
+  }
+  if (state.phase === "score") {
+    const requests = [];
+    for (const group of state.groups) {
+      for (const beam of group.fresh) requests.push({ question: state.question, steps: [...beam.steps, ...beam.rollout] });
+    }
+    return { kind: "score", requests };
+  }
+  return { kind: "done", outcome: concludeStepwise(state) };
+}
+
+function forEachRolling(state: StepwiseState, fn: (beam: Beam) => void): void {
+  for (const group of state.groups) for (const beam of group.fresh) if (!beam.rolloutDone) fn(beam);
+}
+
+function stepsOf(text: string): string[] {
+  return splitSteps(text);
+}
+
+export function absorbStepwise(state: StepwiseState, results: WorkResults): StepwiseState {
+  const next = structuredClone(state);
+  const { spec } = next;
+  if (next.phase === "expand") {
+    if (results.kind !== "generate") throw new Error("expected generation results");
+    let r = 0;
+    for (const group of next.groups) {
+      if (group.done) continue;
+      group.fresh = [];
+      for (const parent of group.kept) {
+        const response = results.responses[r++];
+        for (const c of response?.completions ?? []) {
+          const added = stepsOf(c.text);
+          const steps = [...parent.steps, ...added];
+          const last = added[added.length - 1];
+          // An empty continuation means the model ended without more steps: the beam is finished.
+          const finished = last === undefined || isFinalStep(last);
+          group.fresh.push({ steps, finished, rollout: [], rolloutDone: finished || spec.lookahead === 0 });
+        }
+      }
+      group.kept = [];
+    }
+    next.charged = true;
+    next.rolloutDepth = 0;
+    next.phase = spec.lookahead > 0 && anyRolling(next) ? "rollout" : "score";
+    return next;
+  }
+  if (next.phase === "rollout") {
+    if (results.kind !== "generate") throw new Error("expected generation results");
+    let r = 0;
+    forEachRolling(next, (beam) => {
+      const text = results.responses[r++]?.completions[0]?.text ?? "";
+      const added = stepsOf(text);
+      beam.rollout.push(...added);
+      const last = added[added.length - 1];
+      if (last === undefined || isFinalStep(last)) beam.rolloutDone = true;
+    });
+    next.rolloutDepth += 1;
+    if (next.rolloutDepth >= spec.lookahead) forEachRolling(next, (beam) => (beam.rolloutDone = true));
+    next.phase = anyRolling(next) ? "rollout" : "score";
+    return next;
+  }
+  if (next.phase === "score") {
+    if (results.kind !== "score") throw new Error("expected score results");
+    let r = 0;
+    const lastRound = next.round + 1 >= spec.maxRounds;
+    for (const group of next.groups) {
+      const pool: Beam[] = [];
+      for (const beam of group.fresh) {
+        const scores = results.responses[r++]?.scores ?? [];
+        beam.stepScores = scores.slice(0, beam.steps.length);
+        beam.score = aggregateScores(scores, spec.aggregation);
+        if (beam.finished) group.finished.push(toCandidate(beam, spec));
+        else pool.push(beam);
+      }
+      group.fresh = [];
+      const left = group.slots - group.finished.length;
+      if (left <= 0 || pool.length === 0 || lastRound) {
+        group.done = true;
+        group.kept = pool; // unfinished at the end: kept only to report them
+        continue;
+      }
+      // Stable top-k: higher score first, earlier beam on ties.
+      const order = pool.map((_, i) => i).sort((a, b) => (pool[b]!.score ?? 0) - (pool[a]!.score ?? 0) || a - b);
+      const keep = Math.min(Math.ceil(left / spec.width), pool.length);
+      group.kept = order.slice(0, keep).map((i, j) => {
+        const beam = pool[i] as Beam;
+        const children = j < keep - 1 ? spec.width : left - spec.width * (keep - 1);
+        return { steps: beam.steps, finished: false, rollout: [], rolloutDone: true, score: beam.score, children: Math.max(1, children) };
+      });
+    }
+    next.round += 1;
+    next.phase = next.groups.every((g) => g.done) ? "done" : "expand";
+    return next;
+  }
+  return next;
+}
+
+function anyRolling(state: StepwiseState): boolean {
+  return state.groups.some((g) => g.fresh.some((b) => !b.rolloutDone));
+}
+
+function toCandidate(beam: Beam, spec: StepwiseSpec): Candidate {
+  const last = beam.steps[beam.steps.length - 1];
+  const stepScores = beam.stepScores ?? [];
+  return {
+    steps: beam.steps,
+    answer: last === undefined ? null : extractAnswer(last),
+    stepScores,
+    score: aggregateScores(stepScores, spec.aggregation),
+  };
+}
+
+/** Best-of-N weighted over the finished beams; beams still unfinished are reported without an answer. */
+export function concludeStepwise(state: StepwiseState): SolveOutcome {
+  const candidates: Candidate[] = [];
+  for (const g of state.groups) candidates.push(...g.finished);
+  for (const g of state.groups) {
+    for (const beam of g.fresh) {
+      // Finished this round but never scored (the solve stopped first): a vote of zero weight.
+      if (beam.finished) candidates.push({ ...toCandidate(beam, state.spec), score: 0 });
+    }
+    for (const beam of [...g.kept, ...g.fresh]) {
+      if (beam.finished) continue;
+      candidates.push({ steps: beam.steps, answer: null, ...(beam.stepScores ? { stepScores: beam.stepScores } : {}) });
+    }
+  }
+  return selectWeighted(candidates);
+}

@@ -1,0 +1,95 @@
+/**
+ * The engine's data contracts. Everything here is plain JSON so that strategy state can be persisted
+ * between any two steps (Durable Object storage, evaluation checkpoints) without changing the result.
+ */
+
+/** A prompt to solve. `question` is the only thing a model ever sees. */
+export interface Problem {
+  id?: string;
+  question: string;
+}
+
+/** Which configured model a generation request is for. */
+export type GeneratorRole = "generator" | "reviser";
+
+/**
+ * One generation request, semantic rather than rendered: provider adapters render it into their own wire
+ * format (a completions prompt, or chat messages continued with vLLM's `continue_final_message`).
+ */
+export interface GenerateRequest {
+  role: GeneratorRole;
+  question: string;
+  /** Steps already written; the model continues after them. */
+  prefix: string[];
+  /** Earlier attempts shown to a revision model (most recent last, at most four). */
+  attempts?: string[];
+  n: number;
+  temperature: number;
+  /** Stop at the end of the current step (`"\n\n"`) instead of writing the whole solution. */
+  oneStep: boolean;
+  maxTokens: number;
+  seed: number;
+}
+
+export interface Completion {
+  text: string;
+  /** `length` when max_tokens cut the text. */
+  finishReason: "stop" | "length";
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface GenerateResponse {
+  completions: Completion[];
+  usage: Usage;
+}
+
+/** A request for one verifier score per step of a (partial) solution. */
+export interface ScoreRequest {
+  question: string;
+  steps: string[];
+}
+
+export interface ScoreResponse {
+  /** One score in [0, 1] per step, in order. */
+  scores: number[];
+  usage: Usage;
+}
+
+/** A finished (or abandoned) solution considered by a selection rule. */
+export interface Candidate {
+  steps: string[];
+  /** Extracted final answer as written, or null when the solution has none. */
+  answer: string | null;
+  /** Per-step verifier scores, when scored. */
+  stepScores?: number[];
+  /** Aggregated verifier score, when scored. */
+  score?: number;
+  /** Revision chain index and position within it, for revision strategies. */
+  chain?: number;
+  position?: number;
+}
+
+export type StopReason = "complete" | "budget" | "deadline" | "cancelled" | "failed";
+
+export interface SolveOutcome {
+  answer: string | null;
+  /** The solution text that carries the answer. */
+  solution: string | null;
+  /** Share of the selection weight behind the answer, in [0, 1]. */
+  confidence: number;
+  candidates: Candidate[];
+}
+
+/** What a strategy asks for next. */
+export type Work =
+  | { kind: "generate"; requests: GenerateRequest[]; generations: number }
+  | { kind: "score"; requests: ScoreRequest[] }
+  | { kind: "done"; outcome: SolveOutcome };
+
+export type WorkResults =
+  | { kind: "generate"; responses: GenerateResponse[] }
+  | { kind: "score"; responses: ScoreResponse[] };

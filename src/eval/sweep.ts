@@ -1,0 +1,99 @@
+/**
+ * Running strategies over a dataset against the simulated world, with the same executor and strategies
+ * the service uses. Work is split across worker threads by problem; results are merged in problem order,
+ * so the output does not depend on how many threads ran it.
+ */
+import { answersEquivalent } from "../engine/answers";
+import { candidateFromCompletion } from "../engine/strategies/candidates";
+import { runToEnd, startExecution } from "../engine/executor";
+import { hashString, mixSeeds } from "../engine/random";
+import { describeSpec, generationCost } from "../engine/strategies/spec";
+import { simProviders } from "../sim/provider";
+import type { World } from "../sim/world";
+import { configsAt, type Family, type StrategyEntry } from "./grid";
+
+export interface EvalProblem {
+  id: string;
+  question: string;
+  answer: string;
+}
+
+export interface SweepOptions {
+  seed: number;
+  strategies: StrategyEntry[];
+  budgets: number[];
+  /** Samples per problem for oracle pass@1 (the spec asks for at least 256). */
+  oracleSamples: number;
+  /** Sampling temperature for the oracle, as for best-of-N. */
+  oracleTemperature: number;
+}
+
+export interface SolveRecord {
+  problem: number;
+  strategy: string;
+  family: Family;
+  series: string;
+  config: string;
+  budget: number;
+  correct: boolean;
+  answered: boolean;
+  generations: number;
+  tokens: number;
+  verifierTokens: number;
+  flops: number;
+  money: number;
+}
+
+export interface ProblemResult {
+  problem: number;
+  passAt1: number;
+  records: SolveRecord[];
+}
+
+export function isCorrect(answer: string | null, gold: string): boolean {
+  return answer !== null && answersEquivalent(answer, gold);
+}
+
+/** Evaluate one problem: oracle pass@1, then every configuration at every budget. */
+export async function evaluateProblem(world: World, problem: EvalProblem, index: number, options: SweepOptions): Promise<ProblemResult> {
+  const { providers, costs } = simProviders(world);
+  const question = { question: problem.question };
+  const [oracle] = await providers.generate("generator", [
+    { role: "generator", question: problem.question, prefix: [], n: options.oracleSamples, temperature: options.oracleTemperature, oneStep: false, maxTokens: 1024, seed: mixSeeds(options.seed, 0x04ac1e, index) },
+  ]);
+  let right = 0;
+  for (const c of oracle?.completions ?? []) {
+    if (isCorrect(candidateFromCompletion(c).answer, problem.answer)) right++;
+  }
+  const records: SolveRecord[] = [];
+  for (const budget of options.budgets) {
+    for (const entry of options.strategies) {
+      const grid = configsAt(entry, budget);
+      if (!grid.ok) throw new Error(grid.error);
+      for (const config of grid.configs) {
+        const label = describeSpec(config.spec);
+        const seed = mixSeeds(options.seed, index, hashString(label), budget);
+        const started = startExecution(question, config.spec, { generations: generationCost(config.spec) }, seed);
+        if (!started.ok) throw new Error(`${label}: ${started.error}`);
+        const done = await runToEnd(started.execution, providers, costs);
+        const answer = done.outcome?.answer ?? null;
+        records.push({
+          problem: index,
+          strategy: config.strategy,
+          family: config.family,
+          series: config.series,
+          config: label,
+          budget,
+          correct: isCorrect(answer, problem.answer),
+          answered: answer !== null,
+          generations: done.ledger.generations,
+          tokens: done.ledger.tokens,
+          verifierTokens: done.ledger.verifierTokens,
+          flops: done.ledger.flops,
+          money: done.ledger.money,
+        });
+      }
+    }
+  }
+  return { problem: index, passAt1: right / Math.max(1, options.oracleSamples), records };
+}
