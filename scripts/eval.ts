@@ -11,7 +11,7 @@ import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
 import { runEvaluation, EVAL_DEFAULTS } from "../src/eval/run";
 import { InputError, loadDataset, loadWorld, writeFilesAtomically } from "../src/eval/io";
-import { parseStrategies } from "../src/eval/grid";
+import { configsAt, parseStrategies } from "../src/eval/grid";
 
 function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -62,6 +62,13 @@ async function main(): Promise<void> {
     strategies = parseStrategies(args.strategies ?? EVAL_DEFAULTS.strategies);
   } catch (err) {
     throw new InputError(`--strategies: ${(err as Error).message}`);
+  }
+  // Refuse impossible strategy/budget combinations before any work starts.
+  for (const entry of strategies) {
+    for (const budget of budgets) {
+      const grid = configsAt(entry, budget);
+      if (!grid.ok) throw new InputError(`--strategies/--budgets: ${grid.error}`);
+    }
   }
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 1);
   const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);

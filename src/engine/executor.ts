@@ -104,6 +104,7 @@ export function stopExecution(exec: Execution, reason: StopReason, detail?: stri
 export function validateResults(work: CallWork, results: WorkResults): string | null {
   if (results.kind !== work.kind) return `expected ${work.kind} results, got ${results.kind}`;
   const expected = work.requests.length;
+  if (!Array.isArray(results.responses)) return `expected ${expected} responses, got ${typeof results.responses}`;
   if (results.responses.length !== expected) return `expected ${expected} responses, got ${results.responses.length}`;
   for (let i = 0; i < expected; i++) {
     const response = results.responses[i];
@@ -177,6 +178,9 @@ export async function callProviders(work: CallWork, providers: ProviderSet): Pro
   await Promise.all(
     [...byRole].map(async ([role, indices]) => {
       const out = await providers.generate(role, indices.map((i) => work.requests[i] as GenerateRequest));
+      if (!Array.isArray(out) || out.length !== indices.length) {
+        throw new Error(`the ${role} provider returned ${Array.isArray(out) ? out.length : "no"} responses for ${indices.length} requests`);
+      }
       indices.forEach((i, j) => (responses[i] = out[j] as GenerateResponse));
     }),
   );

@@ -16,7 +16,8 @@ export function loadWorld(file: string = DEFAULT_WORLD_FILE): World {
   try {
     data = JSON.parse(readFileSync(file, "utf8"));
   } catch (err) {
-    throw new InputError(`--world ${file}: ${existsSync(file) ? "not valid JSON" : "no such file"}${err instanceof SyntaxError ? ` (${err.message})` : ""}`);
+    const why = err instanceof SyntaxError ? ` (${err.message.replace(/\s+/g, " ")})` : "";
+    throw new InputError(`--world ${file}: ${existsSync(file) ? `not valid JSON${why}` : "no such file"}`);
   }
   const r = parseWorld(data);
   if (!r.ok) throw new InputError(`--world ${file}: ${r.error}`);

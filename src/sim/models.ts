@@ -32,6 +32,9 @@ export function countTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
+/** A forced outcome for the next operation step (the revision model fixing or breaking a step). */
+type Forced = "right" | "error";
+
 /** Where a partial solution stands: operations done, the value it has reached, whether it has ended. */
 interface Progress {
   opsDone: number;
@@ -163,11 +166,11 @@ export class SimModels {
   }
 
   /** Write the next step from where a partial solution stands. */
-  private nextStep(problem: ParsedProblem, p: Progress, skill: number, temperature: number, rng: Rng, forceError = false): string {
+  private nextStep(problem: ParsedProblem, p: Progress, skill: number, temperature: number, rng: Rng, force?: Forced): string {
     const L = problem.ops.length;
     const phrase = temperature > 0 ? rng.weighted(phraseWeights(PHRASE_COUNT, temperature)) : 0;
     if (p.opsDone >= L) return writeFinalStep(p.value, phrase);
-    if (temperature > 0 && !forceError) {
+    if (temperature > 0 && force === undefined) {
       const deg = this.world.degenerate;
       const scale = this.degenerateScale(problem, temperature);
       if (p.lastWasCheck && rng.chance(deg.checkRepeat)) return writeCheckStep(p.value, phrase);
@@ -182,7 +185,9 @@ export class SimModels {
     let result = right;
     const z = this.errorLogit(problem, j, skill);
     const q = this.world.errors.commonMistakeShare;
-    if (forceError) {
+    if (force === "right") {
+      result = right;
+    } else if (force === "error") {
       result = this.commonMistake(problem, j, a, right);
     } else if (temperature <= 0) {
       // Most likely outcome: the correct value unless the common mistake is more likely.
@@ -193,14 +198,14 @@ export class SimModels {
     return writeOpStep(op.kind, a, op.operand, result, phrase);
   }
 
-  /** Continue a partial solution: one step, or until the final answer (bounded). */
-  private continueFrom(problem: ParsedProblem, prefix: readonly string[], skill: number, temperature: number, oneStep: boolean, rng: Rng, forceErrorAt = -1): string[] {
+  /** Continue a partial solution: one step, or until the final answer (bounded); `force` fixes the outcome of the next step. */
+  private continueFrom(problem: ParsedProblem, prefix: readonly string[], skill: number, temperature: number, oneStep: boolean, rng: Rng, force?: Forced): string[] {
     const p = progressOf(problem, prefix);
     const out: string[] = [];
     if (p.finished) return out;
     const limit = oneStep ? 1 : problem.ops.length * 4 + 12;
     while (out.length < limit) {
-      const step = this.nextStep(problem, p, skill, temperature, rng, p.opsDone === forceErrorAt);
+      const step = this.nextStep(problem, p, skill, temperature, rng, out.length === 0 ? force : undefined);
       out.push(step);
       const r = readStep(step);
       p.lastWasCheck = r.kind === "check";
@@ -255,13 +260,14 @@ export class SimModels {
       if (opSteps.length > 0 && rng.chance(r.breakRateEasy * (1 - d) + r.breakRateHard * d)) {
         const at = rng.pick(opSteps);
         const kept = last.slice(0, at);
-        return [...kept, ...this.continueFrom(problem, kept, skill, T, false, rng, progressOf(problem, kept).opsDone)];
+        return [...kept, ...this.continueFrom(problem, kept, skill, T, false, rng, "error")];
       }
       return [...last];
     }
     if (firstWrong >= 0 && rng.chance(r.fixRateEasy * (1 - d) + r.fixRateHard * d)) {
+      // Found it: keep what came before, write that step right, and go on from there.
       const kept = last.slice(0, firstWrong);
-      return [...kept, ...this.continueFrom(problem, kept, skill, T, false, rng)];
+      return [...kept, ...this.continueFrom(problem, kept, skill, T, false, rng, "right")];
     }
     if (rng.chance(r.keepWrongRateEasy * (1 - d) + r.keepWrongRateHard * d)) return [...last];
     return this.continueFrom(problem, [], skill, T, false, rng);

@@ -194,13 +194,22 @@ export function absorbStepwise(state: StepwiseState, results: WorkResults): Step
         group.kept = pool; // unfinished at the end: kept only to report them
         continue;
       }
-      // Stable top-k: higher score first, earlier beam on ties.
-      const order = pool.map((_, i) => i).sort((a, b) => (pool[b]!.score ?? 0) - (pool[a]!.score ?? 0) || a - b);
-      const keep = Math.min(Math.ceil(left / spec.width), pool.length);
+      // Identical prefixes would only spend several slots on one path (the reference implementation filters
+      // them too): keep one of each, then the top ceil(left / M) by score (earlier beam on ties), and share
+      // the slots left evenly among them.
+      const seen = new Set<string>();
+      const unique = pool.filter((b) => {
+        const key = b.steps.join("\u0000");
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+      });
+      const order = unique.map((_, i) => i).sort((a, b) => (unique[b]!.score ?? 0) - (unique[a]!.score ?? 0) || a - b);
+      const keep = Math.min(Math.ceil(left / spec.width), unique.length);
       group.kept = order.slice(0, keep).map((i, j) => {
-        const beam = pool[i] as Beam;
-        const children = j < keep - 1 ? spec.width : left - spec.width * (keep - 1);
-        return { steps: beam.steps, finished: false, rollout: [], rolloutDone: true, score: beam.score, children: Math.max(1, children) };
+        const beam = unique[i] as Beam;
+        const children = Math.floor(left / keep) + (j < left % keep ? 1 : 0);
+        return { steps: beam.steps, finished: false, rollout: [], rolloutDone: true, score: beam.score, children };
       });
     }
     next.round += 1;
