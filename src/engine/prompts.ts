@@ -48,3 +48,37 @@ export function utf8Length(text: string): number {
   }
   return n;
 }
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+/**
+ * The same request as chat messages: the instruction as system, the problem (and earlier attempts) as user,
+ * and any partial solution as a final assistant message to be continued. A server whose chat template joins
+ * them as `system \n\n user \n\n Solution:\n assistant` sees exactly `renderPrompt`'s text.
+ */
+export function renderChatMessages(req: Pick<GenerateRequest, "question" | "prefix" | "attempts">): ChatMessage[] {
+  const full = renderPrompt(req);
+  const attempts = req.attempts ?? [];
+  const instruction = attempts.length > 0 ? REVISE_INSTRUCTION : SOLVE_INSTRUCTION;
+  const userStart = instruction.length + STEP_SEPARATOR.length;
+  const solutionAt = full.lastIndexOf(STEP_SEPARATOR + SOLUTION_HEADER);
+  const messages: ChatMessage[] = [
+    { role: "system", content: instruction },
+    { role: "user", content: full.slice(userStart, solutionAt) },
+  ];
+  const partial = full.slice(solutionAt + STEP_SEPARATOR.length + SOLUTION_HEADER.length);
+  if (partial.length > 0) messages.push({ role: "assistant", content: partial });
+  return messages;
+}
+
+/** The inverse of renderChatMessages, as a simple chat template would apply it. */
+export function chatToPrompt(messages: readonly ChatMessage[]): string {
+  const system = messages.find((m) => m.role === "system")?.content ?? SOLVE_INSTRUCTION;
+  const user = messages.filter((m) => m.role === "user").map((m) => m.content).join(STEP_SEPARATOR);
+  const last = messages[messages.length - 1];
+  const partial = last?.role === "assistant" ? last.content : "";
+  return `${system}${STEP_SEPARATOR}${user}${STEP_SEPARATOR}${SOLUTION_HEADER}${partial}`;
+}

@@ -1,0 +1,58 @@
+/**
+ * OpenAI-compatible chat completions. A partial solution is continued as a final assistant message with
+ * vLLM's `continue_final_message`; a server without it cannot do step-wise search, and says so.
+ */
+import pLimit from "p-limit";
+import { renderChatMessages, utf8Length } from "../engine/prompts";
+import type { GenerateRequest, GenerateResponse } from "../engine/types";
+import type { ProviderConfig } from "./config";
+import { ChatResponseSchema } from "./formats";
+import { postJson, ProviderError } from "./http";
+import { httpOptionsFor, type AdapterContext, type GeneratorAdapter } from "./shared";
+
+type Config = Extract<ProviderConfig, { kind: "openai-chat" }>;
+
+export function chatGenerator(name: string, config: Config, context: AdapterContext): GeneratorAdapter {
+  const limit = pLimit(config.concurrency);
+  const http = httpOptionsFor(config, context);
+  const url = `${config.baseUrl.replace(/\/$/, "")}/v1/chat/completions`;
+
+  async function call(req: GenerateRequest): Promise<GenerateResponse> {
+    const messages = renderChatMessages(req);
+    const continuing = messages[messages.length - 1]?.role === "assistant";
+    if (continuing && !config.continueFinalMessage) {
+      throw new ProviderError(
+        `provider ${name} (openai-chat) cannot continue a partial solution: step-wise strategies (beam search, lookahead, DVTS) need a completions provider or a vLLM chat server with continueFinalMessage enabled`,
+        false,
+      );
+    }
+    const body = {
+      model: config.model,
+      messages,
+      n: req.n,
+      temperature: req.temperature,
+      max_tokens: req.maxTokens,
+      seed: req.seed,
+      ...(req.oneStep ? { stop: ["\n\n"] } : {}),
+      ...(continuing ? { continue_final_message: true, add_generation_prompt: false } : {}),
+    };
+    const parsed = ChatResponseSchema.safeParse(await postJson(url, body, `provider ${name}`, http));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ProviderError(`provider ${name}: malformed chat response: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, false);
+    }
+    const { choices, usage } = parsed.data;
+    if (choices.length !== req.n) throw new ProviderError(`provider ${name}: expected ${req.n} choices, got ${choices.length}`, false);
+    const ordered = [...choices].sort((a, b) => a.index - b.index);
+    return {
+      completions: ordered.map((ch) => ({ text: ch.message.content ?? "", finishReason: ch.finish_reason === "length" ? "length" : "stop" })),
+      usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens ?? 0 },
+    };
+  }
+
+  return {
+    card: { name, parameters: config.parameters, inputPricePerMillion: config.inputPricePerMillion, outputPricePerMillion: config.outputPricePerMillion },
+    promptTokenBound: (req) => renderChatMessages(req).reduce((t, m) => t + utf8Length(m.content) + 8, 8),
+    generate: (requests) => Promise.all(requests.map((req) => limit(() => call(req)))),
+  };
+}

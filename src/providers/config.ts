@@ -1,0 +1,45 @@
+/**
+ * Provider configuration: named providers with a kind, an endpoint, a model, a parameter count (for FLOPs),
+ * prices, limits and timeouts. API keys are never in the configuration: `apiKeySecret` names the secret
+ * (a Worker secret or environment variable) that holds it.
+ */
+import { z } from "zod";
+
+const card = {
+  model: z.string().min(1),
+  /** Parameter count, for FLOPs. */
+  parameters: z.number().positive(),
+  inputPricePerMillion: z.number().min(0).default(0),
+  outputPricePerMillion: z.number().min(0).default(0),
+};
+
+const remote = {
+  baseUrl: z.url(),
+  apiKeySecret: z.string().min(1).optional(),
+  timeoutMs: z.number().int().min(100).max(900_000).default(60_000),
+  retries: z.number().int().min(0).max(10).default(3),
+  /** Open requests at once; the Workers platform allows 6 connections per invocation. */
+  concurrency: z.number().int().min(1).max(6).default(6),
+};
+
+export const ProviderConfigSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("openai-completions"),
+    ...card,
+    ...remote,
+    /** Prompts per request (vLLM and most servers take prompt arrays with `n`). */
+    maxBatch: z.number().int().min(1).max(1024).default(64),
+  }),
+  z.object({
+    kind: z.literal("openai-chat"),
+    ...card,
+    ...remote,
+    /** The server continues a final assistant message (vLLM's `continue_final_message`): step-wise search works. */
+    continueFinalMessage: z.boolean().default(false),
+  }),
+  z.object({ kind: z.literal("vllm-prm"), ...card, ...remote, maxBatch: z.number().int().min(1).max(1024).default(64) }),
+  z.object({ kind: z.literal("llm-judge"), ...card, ...remote }),
+]);
+
+export type ProviderConfig = z.output<typeof ProviderConfigSchema>;
+export type ProviderConfigInput = z.input<typeof ProviderConfigSchema>;

@@ -1,0 +1,79 @@
+/**
+ * Wire formats shared by the provider adapters and the simulated world's HTTP server: the request and
+ * response shapes of OpenAI-compatible completions and chat, vLLM's pooling API for a process reward model
+ * in the Qwen2.5-Math-PRM input format, and the LLM-as-judge prompt. Responses are zod schemas so that an
+ * adapter validates everything it receives.
+ */
+import { z } from "zod";
+
+export const UsageSchema = z.object({
+  prompt_tokens: z.number().int().min(0),
+  completion_tokens: z.number().int().min(0).optional(),
+  total_tokens: z.number().int().min(0).optional(),
+});
+
+export const CompletionsResponseSchema = z.object({
+  choices: z.array(
+    z.object({
+      index: z.number().int().min(0),
+      text: z.string(),
+      finish_reason: z.string().nullable(),
+    }),
+  ),
+  usage: UsageSchema,
+});
+
+const TopLogprob = z.object({ token: z.string(), logprob: z.number() });
+
+export const ChatResponseSchema = z.object({
+  choices: z.array(
+    z.object({
+      index: z.number().int().min(0),
+      message: z.object({ role: z.string(), content: z.string().nullable() }),
+      finish_reason: z.string().nullable(),
+      logprobs: z
+        .object({ content: z.array(z.object({ token: z.string(), logprob: z.number(), top_logprobs: z.array(TopLogprob) })).nullable() })
+        .nullable()
+        .optional(),
+    }),
+  ),
+  usage: UsageSchema,
+});
+
+export const PoolingResponseSchema = z.object({
+  data: z.array(z.object({ index: z.number().int().min(0), data: z.array(z.array(z.number())) })),
+  usage: UsageSchema,
+});
+
+/** Qwen2.5-Math-PRM: steps end with the <extra_0> step token; the model returns [p_neg, p_pos] at each. */
+export const PRM_STEP_TOKEN = "<extra_0>";
+const PRM_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}.";
+
+export function renderPrmInput(question: string, steps: readonly string[]): string {
+  const answer = steps.map((s) => s + PRM_STEP_TOKEN).join("");
+  return `<|im_start|>system\n${PRM_SYSTEM}<|im_end|>\n<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n${answer}<|im_end|><|endoftext|>`;
+}
+
+/** Read question and steps back out of a PRM input (what the simulated PRM does with the text it is sent). */
+export function parsePrmInput(text: string): { question: string; steps: string[] } | null {
+  const m = /<\|im_start\|>user\n([\s\S]*?)<\|im_end\|>\n<\|im_start\|>assistant\n([\s\S]*?)<\|im_end\|>/.exec(text);
+  if (!m) return null;
+  const body = m[2] ?? "";
+  const steps = body.split(PRM_STEP_TOKEN);
+  steps.pop(); // text after the last step token
+  return { question: m[1] ?? "", steps };
+}
+
+/** LLM-as-judge: the probability of "Yes" to whether the last step of a partial solution is correct. */
+export const JUDGE_SYSTEM = "You are a careful math grader. Answer with a single word, Yes or No.";
+export const JUDGE_QUESTION = "Is the last step above correct, and does the solution so far lead toward the right answer?";
+
+export function renderJudgeUser(question: string, steps: readonly string[]): string {
+  return `Problem: ${question}\n\nPartial solution:\n${steps.join("\n\n")}\n\n${JUDGE_QUESTION}`;
+}
+
+export function parseJudgeUser(text: string): { question: string; steps: string[] } | null {
+  const m = /^Problem: ([\s\S]*?)\n\nPartial solution:\n([\s\S]*)\n\n/.exec(text);
+  if (!m || !text.endsWith(JUDGE_QUESTION)) return null;
+  return { question: m[1] ?? "", steps: (m[2] ?? "").split("\n\n") };
+}

@@ -1,0 +1,96 @@
+/**
+ * JSON over HTTP for provider adapters: a timeout per attempt, retries with full-jitter exponential backoff
+ * on 429, 5xx, timeouts, dropped connections and unreadable bodies, honouring Retry-After. Every failure
+ * becomes a ProviderError whose message says which provider, what happened and after how many attempts.
+ */
+
+export class ProviderError extends Error {
+  constructor(
+    message: string,
+    /** Whether trying again may succeed (rate limits, server errors, timeouts). */
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "ProviderError";
+  }
+}
+
+export interface HttpOptions {
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Attempts after the first. */
+  retries: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+  /** Uniform in [0, 1): injectable so tests are deterministic. */
+  random?: () => number;
+}
+
+export const DEFAULT_HTTP: HttpOptions = { timeoutMs: 60_000, retries: 3, backoffBaseMs: 250, backoffMaxMs: 8_000 };
+
+function retryAfterMs(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+async function attempt(url: string, body: unknown, label: string, options: HttpOptions): Promise<{ ok: true; value: unknown } | { ok: false; error: ProviderError; waitMs?: number }> {
+  const doFetch = options.fetch ?? fetch;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  try {
+    const res = await doFetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...options.headers },
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      const retryable = res.status === 429 || res.status >= 500;
+      let detail = text.slice(0, 200);
+      try {
+        const parsed = JSON.parse(text) as { error?: { message?: string } | string };
+        detail = typeof parsed.error === "string" ? parsed.error : parsed.error?.message ?? detail;
+      } catch {
+        // keep the raw text
+      }
+      const waitMs = retryAfterMs(res.headers.get("retry-after"));
+      return { ok: false, error: new ProviderError(`${label}: HTTP ${res.status}: ${detail}`, retryable, res.status), ...(waitMs !== undefined ? { waitMs } : {}) };
+    }
+    try {
+      return { ok: true, value: JSON.parse(text) as unknown };
+    } catch {
+      // A body cut short or garbled in transit: worth another try.
+      return { ok: false, error: new ProviderError(`${label}: response body is not valid JSON (${text.length} bytes)`, true, res.status) };
+    }
+  } catch (err) {
+    const timedOut = controller.signal.aborted;
+    const message = timedOut ? `no response within ${options.timeoutMs} ms` : `request failed: ${err instanceof Error ? err.message : String(err)}`;
+    return { ok: false, error: new ProviderError(`${label}: ${message}`, true) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** POST a JSON body and return the parsed JSON response, retrying what may succeed on another try. */
+export async function postJson(url: string, body: unknown, label: string, options: HttpOptions = DEFAULT_HTTP): Promise<unknown> {
+  const random = options.random ?? Math.random;
+  let last: ProviderError | undefined;
+  for (let i = 0; i <= options.retries; i++) {
+    const r = await attempt(url, body, label, options);
+    if (r.ok) return r.value;
+    last = r.error;
+    if (!r.error.retryable || i === options.retries) break;
+    const backoff = random() * Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** i);
+    const wait = r.waitMs !== undefined ? Math.min(Math.max(r.waitMs, backoff), options.backoffMaxMs * 4) : backoff;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  const attempts = options.retries + 1;
+  throw new ProviderError(last!.retryable ? `${last!.message} (gave up after ${attempts} attempts)` : last!.message, false, last!.status);
+}

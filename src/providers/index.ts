@@ -1,0 +1,54 @@
+/**
+ * From configuration to the executor's ProviderSet and CostModel: a generator, a verifier and optionally a
+ * revision model, each a remote adapter or the simulated world in process (the zero-configuration default).
+ */
+import type { CostModel } from "../engine/budget";
+import type { ProviderSet } from "../engine/executor";
+import type { GenerateRequest, GeneratorRole, ScoreRequest } from "../engine/types";
+import { chatGenerator } from "./chat";
+import { completionsGenerator } from "./completions";
+import type { ProviderConfig } from "./config";
+import { judgeVerifier } from "./judge";
+import { poolingVerifier } from "./prm";
+import type { AdapterContext, GeneratorAdapter, VerifierAdapter } from "./shared";
+
+export { ProviderError } from "./http";
+export type { AdapterContext, GeneratorAdapter, VerifierAdapter } from "./shared";
+
+export function generatorAdapter(name: string, config: ProviderConfig, context: AdapterContext = {}): GeneratorAdapter {
+  switch (config.kind) {
+    case "openai-completions":
+      return completionsGenerator(name, config, context);
+    case "openai-chat":
+      return chatGenerator(name, config, context);
+    default:
+      throw new Error(`provider ${name} is a ${config.kind} provider and cannot generate`);
+  }
+}
+
+export function verifierAdapter(name: string, config: ProviderConfig, context: AdapterContext = {}): VerifierAdapter {
+  switch (config.kind) {
+    case "vllm-prm":
+      return poolingVerifier(name, config, context);
+    case "llm-judge":
+      return judgeVerifier(name, config, context);
+    default:
+      throw new Error(`provider ${name} is a ${config.kind} provider and cannot score steps`);
+  }
+}
+
+/** Assemble the executor's view of a set of adapters (the reviser falls back to the generator). */
+export function assembleProviders(adapters: { generator: GeneratorAdapter; verifier: VerifierAdapter; reviser?: GeneratorAdapter }): { providers: ProviderSet; costs: CostModel } {
+  const gen = (role: GeneratorRole): GeneratorAdapter => (role === "reviser" ? adapters.reviser ?? adapters.generator : adapters.generator);
+  return {
+    providers: {
+      generate: (role, requests) => gen(role).generate(requests),
+      score: (requests) => adapters.verifier.score(requests),
+    },
+    costs: {
+      cards: { generator: adapters.generator.card, reviser: gen("reviser").card, verifier: adapters.verifier.card },
+      promptTokenBound: (req: GenerateRequest) => gen(req.role).promptTokenBound(req),
+      scoreTokenBound: (req: ScoreRequest) => adapters.verifier.scoreTokenBound(req),
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * An LLM as a step verifier, for any chat provider that returns logprobs: for each prefix of a solution it
+ * asks whether the last step is correct and reads P(Yes) / (P(Yes) + P(No)) from the top logprobs.
+ */
+import pLimit from "p-limit";
+import { utf8Length } from "../engine/prompts";
+import type { ScoreRequest, ScoreResponse } from "../engine/types";
+import type { ProviderConfig } from "./config";
+import { ChatResponseSchema, JUDGE_SYSTEM, renderJudgeUser } from "./formats";
+import { postJson, ProviderError } from "./http";
+import { httpOptionsFor, type AdapterContext, type VerifierAdapter } from "./shared";
+
+type Config = Extract<ProviderConfig, { kind: "llm-judge" }>;
+
+export function judgeVerifier(name: string, config: Config, context: AdapterContext): VerifierAdapter {
+  const limit = pLimit(config.concurrency);
+  const http = httpOptionsFor(config, context);
+  const url = `${config.baseUrl.replace(/\/$/, "")}/v1/chat/completions`;
+
+  async function judge(question: string, steps: string[]): Promise<{ p: number; promptTokens: number; completionTokens: number }> {
+    const body = {
+      model: config.model,
+      messages: [
+        { role: "system", content: JUDGE_SYSTEM },
+        { role: "user", content: renderJudgeUser(question, steps) },
+      ],
+      max_tokens: 1,
+      temperature: 0,
+      logprobs: true,
+      top_logprobs: 5,
+    };
+    const parsed = ChatResponseSchema.safeParse(await postJson(url, body, `provider ${name}`, http));
+    if (!parsed.success) throw new ProviderError(`provider ${name}: malformed chat response: ${parsed.error.issues[0]?.message}`, false);
+    const top = parsed.data.choices[0]?.logprobs?.content?.[0]?.top_logprobs;
+    if (!top) throw new ProviderError(`provider ${name}: the response has no logprobs (the judge needs logprobs and top_logprobs)`, false);
+    const prob = (word: string): number => top.filter((t) => t.token.trim().toLowerCase() === word).reduce((s, t) => s + Math.exp(t.logprob), 0);
+    const yes = prob("yes");
+    const no = prob("no");
+    if (yes + no === 0) throw new ProviderError(`provider ${name}: neither "Yes" nor "No" is among the top logprobs`, false);
+    return { p: yes / (yes + no), promptTokens: parsed.data.usage.prompt_tokens, completionTokens: parsed.data.usage.completion_tokens ?? 0 };
+  }
+
+  return {
+    card: { name, parameters: config.parameters, inputPricePerMillion: config.inputPricePerMillion, outputPricePerMillion: config.outputPricePerMillion },
+    scoreTokenBound: (req) => req.steps.reduce((t, _, j) => t + utf8Length(renderJudgeUser(req.question, req.steps.slice(0, j + 1)) + JUDGE_SYSTEM) + 24, 0),
+    score: (requests) =>
+      Promise.all(
+        requests.map(async (req): Promise<ScoreResponse> => {
+          const verdicts = await Promise.all(req.steps.map((_, j) => limit(() => judge(req.question, req.steps.slice(0, j + 1)))));
+          return {
+            scores: verdicts.map((v) => v.p),
+            usage: { promptTokens: verdicts.reduce((t, v) => t + v.promptTokens, 0), completionTokens: verdicts.reduce((t, v) => t + v.completionTokens, 0) },
+          };
+        }),
+      ),
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * The simulated world over HTTP (sim-world.md §8): the same simulated models behind the real wire formats —
+ * OpenAI-compatible `/v1/completions` and `/v1/chat/completions`, vLLM's `/pooling` for the PRM — with
+ * latency and fault injection, so that real adapters, retries, timeouts and batching are exercised end to end.
+ * A Hono app: it runs in Node (`npm run sim-server`) and in workerd alike.
+ *
+ * Faults: per request with the `x-sim-fault` header, or queued with `POST /_sim/faults`
+ * (`{"kind": "...", "count": N, "path": "/v1/completions"}`); kinds are 429, 500, timeout, truncated,
+ * malformed and wrong-count.
+ */
+import { Hono, type Context } from "hono";
+import { chatToPrompt, type ChatMessage } from "../engine/prompts";
+import { JUDGE_SYSTEM, parseJudgeUser, parsePrmInput, PRM_STEP_TOKEN } from "../providers/formats";
+import { countTokens, SimModels, type SimModelName } from "./models";
+import type { World } from "./world";
+
+export const FAULT_KINDS = ["429", "500", "timeout", "truncated", "malformed", "wrong-count"] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface SimServerOptions {
+  /** Latency per call and per completion token; defaults to the world's. */
+  latency?: { perCallMs: number; perTokenMs: number };
+  /** How long a "timeout" fault stalls before answering. */
+  stallMs?: number;
+  /** Seconds sent in Retry-After with a 429. */
+  retryAfterSeconds?: number;
+}
+
+const MODELS: Record<string, SimModelName | "prm"> = {
+  "sim-base": "base",
+  "sim-large": "large",
+  "sim-reviser": "reviser",
+  "sim-prm": "prm",
+};
+
+interface QueuedFault {
+  kind: FaultKind;
+  count: number;
+  path?: string;
+}
+
+function openAiError(c: Context, status: 400 | 404 | 429 | 500, message: string, type: string) {
+  return c.json({ error: { message, type, code: status } }, status);
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+}
+
+export function createSimServer(world: World, options: SimServerOptions = {}) {
+  const models = new SimModels(world);
+  const latency = options.latency ?? world.latency;
+  const queue: QueuedFault[] = [];
+  let served = 0;
+  const app = new Hono();
+
+  /** The fault to apply to this request, if any (header first, then the queue). */
+  const faultFor = (c: Context): FaultKind | undefined => {
+    const header = c.req.header("x-sim-fault");
+    if (header && (FAULT_KINDS as readonly string[]).includes(header)) return header as FaultKind;
+    const i = queue.findIndex((f) => f.count > 0 && (f.path === undefined || f.path === c.req.path));
+    if (i < 0) return undefined;
+    const f = queue[i] as QueuedFault;
+    f.count -= 1;
+    if (f.count === 0) queue.splice(i, 1);
+    return f.kind;
+  };
+
+  /** Answer with `body` after the simulated latency, unless a fault says otherwise. */
+  const respond = async (c: Context, body: Record<string, unknown> & { choices?: unknown[]; data?: unknown[] }, tokens: number) => {
+    served += 1;
+    const fault = faultFor(c);
+    if (fault === "429") {
+      c.header("Retry-After", String(options.retryAfterSeconds ?? 0));
+      return openAiError(c, 429, "rate limited (simulated)", "rate_limit_error");
+    }
+    if (fault === "500") return openAiError(c, 500, "internal error (simulated)", "server_error");
+    if (fault === "timeout") await sleep(options.stallMs ?? 30_000);
+    await sleep(latency.perCallMs + latency.perTokenMs * tokens);
+    if (fault === "wrong-count") {
+      if (body.choices) body.choices = body.choices.slice(0, Math.max(0, body.choices.length - 1));
+      if (body.data) body.data = body.data.slice(0, Math.max(0, body.data.length - 1));
+    }
+    const text = JSON.stringify(body);
+    if (fault === "truncated") return c.body(text.slice(0, Math.floor(text.length / 2)), 200, { "content-type": "application/json" });
+    if (fault === "malformed") return c.body(`{"choices": [oops`, 200, { "content-type": "application/json" });
+    return c.body(text, 200, { "content-type": "application/json" });
+  };
+
+  const readJson = async (c: Context): Promise<Record<string, unknown> | null> => {
+    try {
+      const body = (await c.req.json()) as unknown;
+      return body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+    } catch {
+      return null;
+    }
+  };
+
+  const sampling = (body: Record<string, unknown>) => {
+    const n = typeof body.n === "number" && Number.isInteger(body.n) && body.n >= 1 ? body.n : 1;
+    const stop = Array.isArray(body.stop) ? body.stop : typeof body.stop === "string" ? [body.stop] : [];
+    return {
+      n,
+      temperature: typeof body.temperature === "number" ? body.temperature : 1,
+      maxTokens: typeof body.max_tokens === "number" ? body.max_tokens : 16,
+      oneStep: stop.includes("\n\n"),
+      seed: typeof body.seed === "number" ? body.seed : 0,
+    };
+  };
+
+  app.get("/v1/models", (c) => c.json({ object: "list", data: Object.keys(MODELS).map((id) => ({ id, object: "model", owned_by: "ttc-edge-sim" })) }));
+
+  app.get("/_sim/stats", (c) => c.json({ served, queuedFaults: queue }));
+
+  app.post("/_sim/faults", async (c) => {
+    const body = await readJson(c);
+    const kind = body?.kind;
+    if (typeof kind !== "string" || !(FAULT_KINDS as readonly string[]).includes(kind)) {
+      return openAiError(c, 400, `kind must be one of ${FAULT_KINDS.join(", ")}`, "invalid_request_error");
+    }
+    const count = typeof body?.count === "number" && body.count > 0 ? Math.floor(body.count) : 1;
+    queue.push({ kind: kind as FaultKind, count, ...(typeof body?.path === "string" ? { path: body.path } : {}) });
+    return c.json({ queued: queue.length });
+  });
+
+  app.delete("/_sim/faults", (c) => {
+    queue.length = 0;
+    return c.json({ queued: 0 });
+  });
+
+  app.post("/v1/completions", async (c) => {
+    const body = await readJson(c);
+    if (!body) return openAiError(c, 400, "request body must be a JSON object", "invalid_request_error");
+    const model = MODELS[String(body.model)];
+    if (!model || model === "prm") return openAiError(c, 404, `model "${String(body.model)}" does not exist or is not a generator`, "invalid_request_error");
+    const prompts = Array.isArray(body.prompt) ? body.prompt : [body.prompt];
+    if (prompts.length === 0 || prompts.some((p) => typeof p !== "string")) return openAiError(c, 400, "prompt must be a string or an array of strings", "invalid_request_error");
+    const params = sampling(body);
+    const choices: { index: number; text: string; finish_reason: string; logprobs: null }[] = [];
+    let promptTokens = 0;
+    let completionTokens = 0;
+    (prompts as string[]).forEach((prompt, i) => {
+      const out = model === "reviser" || model === "base" || model === "large" ? models.complete(model, prompt, params) : null;
+      if (!out) return;
+      promptTokens += out.usage.promptTokens;
+      completionTokens += out.usage.completionTokens;
+      out.completions.forEach((comp, j) => choices.push({ index: i * params.n + j, text: comp.text, finish_reason: comp.finishReason, logprobs: null }));
+    });
+    return respond(
+      c,
+      { id: `cmpl-sim-${served}`, object: "text_completion", created: 0, model: body.model, choices, usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } },
+      completionTokens,
+    );
+  });
+
+  app.post("/v1/chat/completions", async (c) => {
+    const body = await readJson(c);
+    if (!body) return openAiError(c, 400, "request body must be a JSON object", "invalid_request_error");
+    const model = MODELS[String(body.model)];
+    if (!model || model === "prm") return openAiError(c, 404, `model "${String(body.model)}" does not exist or is not a generator`, "invalid_request_error");
+    const messages = body.messages;
+    if (!Array.isArray(messages) || messages.length === 0 || messages.some((m) => typeof m?.content !== "string" || typeof m?.role !== "string")) {
+      return openAiError(c, 400, "messages must be a non-empty array of {role, content}", "invalid_request_error");
+    }
+    const chat = messages as ChatMessage[];
+    // An LLM-as-judge prompt: answer Yes/No with logprobs from the simulated PRM's view of the last step.
+    if (chat[0]?.role === "system" && chat[0].content === JUDGE_SYSTEM) {
+      const parsed = parseJudgeUser(chat.find((m) => m.role === "user")?.content ?? "");
+      const p = parsed ? (models.score(parsed.question, parsed.steps).at(-1) ?? 0.5) : 0.5;
+      const yes = Math.min(Math.max(p, 1e-6), 1 - 1e-6);
+      const top = [
+        { token: "Yes", logprob: Math.log(yes) },
+        { token: "No", logprob: Math.log(1 - yes) },
+      ].sort((a, b) => b.logprob - a.logprob);
+      const promptTokens = countTokens(chat.map((m) => m.content).join("\n"));
+      return respond(
+        c,
+        {
+          id: `chat-sim-${served}`,
+          object: "chat.completion",
+          created: 0,
+          model: body.model,
+          choices: [{ index: 0, message: { role: "assistant", content: top[0]!.token }, finish_reason: "length", logprobs: { content: [{ token: top[0]!.token, logprob: top[0]!.logprob, top_logprobs: top }] } }],
+          usage: { prompt_tokens: promptTokens, completion_tokens: 1, total_tokens: promptTokens + 1 },
+        },
+        1,
+      );
+    }
+    const last = chat[chat.length - 1];
+    if (last?.role === "assistant" && body.continue_final_message !== true) {
+      return openAiError(c, 400, "a final assistant message is only continued with continue_final_message: true", "invalid_request_error");
+    }
+    const params = sampling(body);
+    const out = models.complete(model as SimModelName, chatToPrompt(chat), params);
+    const usage = { prompt_tokens: out.usage.promptTokens, completion_tokens: out.usage.completionTokens, total_tokens: out.usage.promptTokens + out.usage.completionTokens };
+    return respond(
+      c,
+      {
+        id: `chat-sim-${served}`,
+        object: "chat.completion",
+        created: 0,
+        model: body.model,
+        choices: out.completions.map((comp, j) => ({ index: j, message: { role: "assistant", content: comp.text }, finish_reason: comp.finishReason, logprobs: null })),
+        usage,
+      },
+      out.usage.completionTokens,
+    );
+  });
+
+  app.post("/pooling", async (c) => {
+    const body = await readJson(c);
+    if (!body) return openAiError(c, 400, "request body must be a JSON object", "invalid_request_error");
+    if (MODELS[String(body.model)] !== "prm") return openAiError(c, 404, `model "${String(body.model)}" is not a pooling (reward) model`, "invalid_request_error");
+    const inputs = Array.isArray(body.input) ? body.input : [body.input];
+    if (inputs.length === 0 || inputs.some((x) => typeof x !== "string")) return openAiError(c, 400, "input must be a string or an array of strings", "invalid_request_error");
+    let promptTokens = 0;
+    const data = (inputs as string[]).map((text, index) => {
+      promptTokens += countTokens(text);
+      const parsed = parsePrmInput(text);
+      // Like the real model: one [p_neg, p_pos] per step token, whatever the text around it.
+      const stepCount = text.split(PRM_STEP_TOKEN).length - 1;
+      const scores = parsed ? models.score(parsed.question, parsed.steps) : new Array<number>(stepCount).fill(0.5);
+      return { index, object: "pooling", data: scores.map((p) => [1 - p, p]) };
+    });
+    return respond(c, { id: `pool-sim-${served}`, object: "list", created: 0, model: body.model, data, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } }, 0);
+  });
+
+  return app;
+}

@@ -1,0 +1,206 @@
+/**
+ * The provider adapters over real HTTP against the simulated world's server: wire formats, batching,
+ * validation, and the fault matrix (each fault ends in a retry or a clean provider error, never a hang).
+ */
+import { serve, type ServerType } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runToEnd, startExecution } from "../src/engine/executor";
+import { StrategySpecSchema } from "../src/engine/strategies/spec";
+import type { GenerateRequest } from "../src/engine/types";
+import { loadWorld } from "../src/eval/io";
+import { ProviderConfigSchema, type ProviderConfigInput } from "../src/providers/config";
+import { assembleProviders, generatorAdapter, ProviderError, verifierAdapter } from "../src/providers/index";
+import { generateProblems } from "../src/sim/problems";
+import { SimModels } from "../src/sim/models";
+import { createSimServer } from "../src/sim/server";
+
+const world = loadWorld("worlds/default.json");
+const models = new SimModels(world);
+const problems = generateProblems(world, 5, 6).map((r) => ({ question: r.problem, answer: r.answer }));
+let server: ServerType;
+let base = "";
+
+beforeAll(async () => {
+  const app = createSimServer(world, { latency: { perCallMs: 0, perTokenMs: 0 }, stallMs: 1500 });
+  await new Promise<void>((resolve) => {
+    server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve());
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+beforeEach(async () => {
+  await fetch(`${base}/_sim/faults`, { method: "DELETE" });
+});
+
+async function served(): Promise<number> {
+  return ((await (await fetch(`${base}/_sim/stats`)).json()) as { served: number }).served;
+}
+
+async function queueFault(kind: string, count = 1, path?: string): Promise<void> {
+  await fetch(`${base}/_sim/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind, count, path }) });
+}
+
+const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2 };
+const fast = { timeoutMs: 400, retries: 2 };
+const ctx = { backoffBaseMs: 1, random: () => 0.5 };
+const config = (input: Record<string, unknown>) => ProviderConfigSchema.parse({ ...card, ...fast, baseUrl: base, ...input } as ProviderConfigInput);
+const completions = () => generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), ctx);
+const prm = () => verifierAdapter("prm", config({ kind: "vllm-prm", model: "sim-prm" }), ctx);
+
+function request(question: string, over: Partial<GenerateRequest> = {}): GenerateRequest {
+  return { role: "generator", question, prefix: [], n: 2, temperature: 0.8, oneStep: false, maxTokens: 512, seed: 7, ...over };
+}
+
+describe("openai-completions adapter", () => {
+  it("sends requests with the same sampling settings as one prompt array with n, and maps choices back", async () => {
+    const before = await served();
+    const reqs = problems.slice(0, 3).map((p, i) => request(p.question, { seed: 7 + i }));
+    const out = await completions().generate(reqs);
+    expect((await served()) - before).toBe(1);
+    expect(out).toHaveLength(3);
+    out.forEach((r, i) => {
+      expect(r.completions).toHaveLength(2);
+      // Each request's texts solve its own problem (the final step boxes a number; the question is the one sent).
+      for (const c of r.completions) expect(c.text).toMatch(/\\boxed\{-?\d+\}/);
+      expect(r.usage.promptTokens).toBeGreaterThan(0);
+      expect(reqs[i]!.question).toBe(problems[i]!.question);
+    });
+  });
+
+  it("splits batches by sampling settings and stops one step at a time when asked", async () => {
+    const before = await served();
+    const out = await completions().generate([request(problems[0]!.question, { oneStep: true, n: 3 }), request(problems[1]!.question, { n: 1 })]);
+    expect((await served()) - before).toBe(2);
+    expect(out[0]!.completions).toHaveLength(3);
+    for (const c of out[0]!.completions) expect(c.text).not.toContain("\n\n");
+    expect(out[1]!.completions).toHaveLength(1);
+  });
+
+  it("rejects a response with the wrong number of choices as a provider error", async () => {
+    await queueFault("wrong-count");
+    await expect(completions().generate([request(problems[0]!.question)])).rejects.toThrow(/expected 2 choices \(1 prompts × n=2\), got 1/);
+  });
+
+  it("names an unknown model", async () => {
+    const bad = generatorAdapter("gen", config({ kind: "openai-completions", model: "nope" }), ctx);
+    await expect(bad.generate([request(problems[0]!.question)])).rejects.toThrow(/HTTP 404: model "nope"/);
+  });
+});
+
+describe("fault matrix: a retry, or a clean provider error", () => {
+  for (const kind of ["429", "500", "timeout", "truncated", "malformed"]) {
+    it(`retries after one ${kind} and succeeds`, async () => {
+      await queueFault(kind, 1);
+      const before = await served();
+      const out = await completions().generate([request(problems[0]!.question)]);
+      expect(out[0]!.completions).toHaveLength(2);
+      expect((await served()) - before).toBe(2);
+    });
+  }
+
+  it("gives up after its retries with a message naming the provider, the status and the attempts", async () => {
+    await queueFault("500", 10);
+    const err = await completions().generate([request(problems[0]!.question)]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect((err as Error).message).toMatch(/provider gen: HTTP 500: internal error \(simulated\) \(gave up after 3 attempts\)/);
+  });
+
+  it("a timeout that persists fails within the retries, not a hang", async () => {
+    await queueFault("timeout", 10);
+    const started = Date.now();
+    await expect(completions().generate([request(problems[0]!.question)])).rejects.toThrow(/no response within 400 ms \(gave up after 3 attempts\)/);
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it("a solve whose provider keeps failing ends failed with its reason and the best answer so far", async () => {
+    const { providers, costs } = assembleProviders({ generator: completions(), verifier: prm() });
+    await queueFault("500", 20, "/pooling");
+    const spec = StrategySpecSchema.parse({ strategy: "best-of-n", n: 4 });
+    const started = startExecution({ question: problems[0]!.question }, spec, { generations: 4 }, 3);
+    if (!started.ok) throw new Error(started.error);
+    const end = await runToEnd(started.execution, providers, costs);
+    expect(end.stopReason).toBe("failed");
+    expect(end.detail).toMatch(/provider prm: HTTP 500/);
+    // The samples were paid for before scoring failed: the answer falls back to their majority.
+    expect(end.outcome?.answer).not.toBeNull();
+    expect(end.ledger.samples).toBe(4);
+  });
+});
+
+describe("vllm-prm adapter (Qwen2.5-Math-PRM format over /pooling)", () => {
+  it("returns p_pos per step, equal to the simulated PRM reading the same text", async () => {
+    const [gen] = await completions().generate([request(problems[1]!.question, { n: 1 })]);
+    const steps = gen!.completions[0]!.text.split("\n\n");
+    const [scored] = await prm().score([{ question: problems[1]!.question, steps }]);
+    expect(scored!.scores).toHaveLength(steps.length);
+    const expected = models.score(problems[1]!.question, steps);
+    scored!.scores.forEach((s, i) => expect(s).toBeCloseTo(expected[i]!, 12));
+    expect(scored!.usage.promptTokens).toBeGreaterThan(0);
+  });
+
+  it("rejects a response missing a result", async () => {
+    await queueFault("wrong-count", 1, "/pooling");
+    await expect(prm().score([{ question: problems[0]!.question, steps: ["a"] }, { question: problems[1]!.question, steps: ["b"] }])).rejects.toThrow(/expected 2 results, got 1/);
+  });
+});
+
+describe("openai-chat adapter", () => {
+  it("generates whole solutions from chat messages", async () => {
+    const chat = generatorAdapter("chat", config({ kind: "openai-chat", model: "sim-base" }), ctx);
+    const [out] = await chat.generate([request(problems[2]!.question, { n: 3 })]);
+    expect(out!.completions).toHaveLength(3);
+    for (const c of out!.completions) expect(c.text).toMatch(/\\boxed/);
+  });
+
+  it("continues a partial solution with continue_final_message when the server supports it", async () => {
+    const chat = generatorAdapter("chat", config({ kind: "openai-chat", model: "sim-base", continueFinalMessage: true }), ctx);
+    const [whole] = await completions().generate([request(problems[2]!.question, { n: 1, temperature: 0 })]);
+    const steps = whole!.completions[0]!.text.split("\n\n");
+    const [next] = await chat.generate([request(problems[2]!.question, { n: 1, temperature: 0, prefix: steps.slice(0, 1), oneStep: true })]);
+    // At temperature 0 the continuation is the greedy solution's second step.
+    expect(next!.completions[0]!.text).toBe(steps[1]);
+  });
+
+  it("refuses prefix continuation clearly when the server cannot do it", async () => {
+    const chat = generatorAdapter("chat", config({ kind: "openai-chat", model: "sim-base" }), ctx);
+    await expect(chat.generate([request(problems[2]!.question, { prefix: ["Add 1: 1 + 1 = 2."], oneStep: true })])).rejects.toThrow(/cannot continue a partial solution/);
+  });
+});
+
+describe("llm-judge verifier (chat with logprobs)", () => {
+  it("scores each prefix with P(Yes), matching the simulated PRM's last-step view", async () => {
+    const judge = verifierAdapter("judge", config({ kind: "llm-judge", model: "sim-base" }), ctx);
+    const [gen] = await completions().generate([request(problems[3]!.question, { n: 1 })]);
+    const steps = gen!.completions[0]!.text.split("\n\n");
+    const [scored] = await judge.score([{ question: problems[3]!.question, steps }]);
+    expect(scored!.scores).toHaveLength(steps.length);
+    const full = models.score(problems[3]!.question, steps);
+    scored!.scores.forEach((s, i) => expect(s).toBeCloseTo(full[i]!, 5));
+  });
+});
+
+describe("a whole solve over HTTP", () => {
+  it("runs beam search through the executor, one request per provider per step, deterministically", async () => {
+    const run = async () => {
+      const { providers, costs } = assembleProviders({ generator: completions(), verifier: prm() });
+      const spec = StrategySpecSchema.parse({ strategy: "beam-search", n: 8, width: 4 });
+      const started = startExecution({ question: problems[4]!.question }, spec, { generations: 8, tokens: 200_000 }, 11);
+      if (!started.ok) throw new Error(started.error);
+      const before = await served();
+      const end = await runToEnd(started.execution, providers, costs);
+      return { end, calls: (await served()) - before };
+    };
+    const a = await run();
+    const b = await run();
+    expect(a.end.stopReason).toBe("complete");
+    expect(a.end.outcome?.answer).not.toBeNull();
+    // One HTTP request per provider per executor step.
+    expect(a.calls).toBe(a.end.steps);
+    expect(a.end.ledger.tokens).toBeLessThanOrEqual(200_000);
+    expect(b.end.outcome).toEqual(a.end.outcome);
+    expect(b.end.ledger).toEqual(a.end.ledger);
+  });
+});
