@@ -1,0 +1,51 @@
+/** D1 tables (drizzle). Migrations are generated from this file into migrations/ by `npm run db:generate`. */
+import { integer, real, sqliteTable, text, index } from "drizzle-orm/sqlite-core";
+
+/** One row per solve, written when it ends. */
+export const solves = sqliteTable(
+  "solves",
+  {
+    id: text("id").primaryKey(),
+    promptHash: text("prompt_hash").notNull(),
+    status: text("status").notNull(),
+    stopReason: text("stop_reason"),
+    detail: text("detail"),
+    strategy: text("strategy").notNull(),
+    /** The strategy specification as JSON. */
+    spec: text("spec").notNull(),
+    budget: text("budget").notNull(),
+    seed: integer("seed").notNull(),
+    answer: text("answer"),
+    confidence: real("confidence"),
+    generations: real("generations").notNull(),
+    samples: integer("samples").notNull(),
+    generatorTokens: integer("generator_tokens").notNull(),
+    verifierTokens: integer("verifier_tokens").notNull(),
+    flops: real("flops").notNull(),
+    money: real("money").notNull(),
+    steps: integer("steps").notNull(),
+    createdAt: integer("created_at").notNull(),
+    finishedAt: integer("finished_at").notNull(),
+  },
+  (t) => [index("solves_created_at").on(t.createdAt)],
+);
+
+/** One row per provider call (one per role per executor step), written in a batch when the solve ends. */
+export const providerCalls = sqliteTable(
+  "provider_calls",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    solveId: text("solve_id").notNull(),
+    step: integer("step").notNull(),
+    provider: text("provider").notNull(),
+    purpose: text("purpose").notNull(),
+    requests: integer("requests").notNull(),
+    samples: integer("samples").notNull(),
+    promptTokens: integer("prompt_tokens").notNull(),
+    completionTokens: integer("completion_tokens").notNull(),
+    latencyMs: integer("latency_ms").notNull(),
+    status: text("status").notNull(),
+    cost: real("cost").notNull(),
+  },
+  (t) => [index("provider_calls_solve").on(t.solveId)],
+);

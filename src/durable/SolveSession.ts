@@ -1,0 +1,190 @@
+/**
+ * SolveSession: one Durable Object per solve. It holds the executor state, the budget ledger and the event
+ * log, and runs one executor step per alarm. Provider results are stored before they are absorbed, so a
+ * step retried after eviction or a crash reuses what was already paid for instead of calling again.
+ * RPC methods return result objects rather than throwing.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { drizzle } from "drizzle-orm/d1";
+import type { ProviderSet } from "../engine/executor";
+import type { CostModel } from "../engine/budget";
+import { applyStep, callProviders, finishExecution, planStep, startExecution, stopExecution, type Execution } from "../engine/executor";
+import { hashString } from "../engine/random";
+import { describeSpec, type StrategySpec } from "../engine/strategies/spec";
+import type { WorkResults } from "../engine/types";
+import { solves } from "../db/schema";
+import { parseWorld } from "../sim/world";
+import { simProviders } from "../sim/provider";
+import defaultWorld from "../../worlds/default.json";
+
+export interface SolveEnv {
+  DB: D1Database;
+  SOLVE_SESSION: DurableObjectNamespace<SolveSession>;
+  PROVIDERS?: string;
+}
+
+export interface StartInput {
+  id: string;
+  prompt: string;
+  spec: StrategySpec;
+  budget: { generations?: number; tokens?: number; money?: number; deadline?: number };
+  seed: number;
+}
+
+export interface SolveView {
+  id: string;
+  status: "running" | "done";
+  stopReason?: string;
+  detail?: string;
+  strategy: string;
+  answer: string | null;
+  confidence: number | null;
+  steps: number;
+  spend: { generations: number; samples: number; tokens: number; verifierTokens: number; flops: number; money: number };
+  createdAt: number;
+}
+
+export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: string; code: "not_found" | "conflict" | "invalid" };
+
+interface Meta {
+  input: StartInput;
+  createdAt: number;
+}
+
+function providersFor(env: SolveEnv): { providers: ProviderSet; costs: CostModel } {
+  // Only the simulated world is wired in this version; real providers come with their configuration.
+  if (env.PROVIDERS && env.PROVIDERS !== "sim") throw new Error(`PROVIDERS=${env.PROVIDERS} is not supported yet (only "sim")`);
+  const parsed = parseWorld(defaultWorld);
+  if (!parsed.ok) throw new Error(parsed.error);
+  const { providers, costs } = simProviders(parsed.world);
+  return { providers, costs };
+}
+
+export class SolveSession extends DurableObject<SolveEnv> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: SolveEnv) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    // Schema on wake: cheap and idempotent.
+    this.sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, data TEXT NOT NULL)");
+  }
+
+  async start(input: StartInput): Promise<RpcResult<SolveView>> {
+    if (await this.ctx.storage.get<Meta>("meta")) return { ok: false, code: "conflict", error: `solve ${input.id} already exists` };
+    const started = startExecution({ question: input.prompt }, input.spec, input.budget, input.seed);
+    if (!started.ok) return { ok: false, code: "invalid", error: started.error };
+    const meta: Meta = { input, createdAt: Date.now() };
+    await this.ctx.storage.put({ meta, exec: started.execution });
+    this.event("started", { strategy: describeSpec(input.spec) });
+    await this.ctx.storage.setAlarm(Date.now());
+    return { ok: true, value: this.view(meta, started.execution) };
+  }
+
+  async status(): Promise<RpcResult<SolveView>> {
+    const meta = await this.ctx.storage.get<Meta>("meta");
+    const exec = await this.ctx.storage.get<Execution>("exec");
+    if (!meta || !exec) return { ok: false, code: "not_found", error: "no such solve" };
+    return { ok: true, value: this.view(meta, exec) };
+  }
+
+  async cancel(): Promise<RpcResult<SolveView>> {
+    const meta = await this.ctx.storage.get<Meta>("meta");
+    let exec = await this.ctx.storage.get<Execution>("exec");
+    if (!meta || !exec) return { ok: false, code: "not_found", error: "no such solve" };
+    if (exec.status === "running") {
+      exec = stopExecution(exec, "cancelled", "cancelled by the caller");
+      await this.ctx.storage.put("exec", exec);
+      await this.ctx.storage.delete("pending");
+      await this.ctx.storage.deleteAlarm();
+      this.event("done", { stopReason: "cancelled" });
+      await this.record(meta, exec);
+    }
+    return { ok: true, value: this.view(meta, exec) };
+  }
+
+  /** Events after `after` (for server-sent events and reconnection with Last-Event-ID). */
+  async events(after = 0): Promise<{ seq: number; type: string; data: string }[]> {
+    return this.sql.exec<{ seq: number; type: string; data: string }>("SELECT seq, type, data FROM events WHERE seq > ? ORDER BY seq", after).toArray();
+  }
+
+  /** One executor step. */
+  override async alarm(): Promise<void> {
+    const meta = await this.ctx.storage.get<Meta>("meta");
+    let exec = await this.ctx.storage.get<Execution>("exec");
+    if (!meta || !exec || exec.status === "done") return;
+    const { providers, costs } = providersFor(this.env);
+    const plan = planStep(exec, costs, Date.now());
+    if (plan.kind === "finish") {
+      exec = finishExecution(exec, plan.reason, plan.outcome, plan.detail);
+    } else {
+      // Results of this very step may already be stored by an attempt that died before absorbing them.
+      const pending = await this.ctx.storage.get<{ step: number; results: WorkResults }>("pending");
+      let results = pending?.step === exec.steps ? pending.results : undefined;
+      if (!results) {
+        try {
+          results = await callProviders(plan.work, providers);
+        } catch (err) {
+          exec = stopExecution(exec, "failed", `provider error: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        if (results) await this.ctx.storage.put("pending", { step: exec.steps, results });
+      }
+      if (results) exec = applyStep(exec, plan.work, results, costs);
+    }
+    await this.ctx.storage.put("exec", exec);
+    await this.ctx.storage.delete("pending");
+    this.event(exec.status === "done" ? "done" : "step", { steps: exec.steps, spend: exec.ledger, ...(exec.stopReason ? { stopReason: exec.stopReason } : {}) });
+    if (exec.status === "running") await this.ctx.storage.setAlarm(Date.now());
+    else await this.record(meta, exec);
+  }
+
+  private event(type: string, data: unknown): void {
+    this.sql.exec("INSERT INTO events (type, data) VALUES (?, ?)", type, JSON.stringify(data));
+  }
+
+  private view(meta: Meta, exec: Execution): SolveView {
+    const l = exec.ledger;
+    return {
+      id: meta.input.id,
+      status: exec.status,
+      ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
+      ...(exec.detail ? { detail: exec.detail } : {}),
+      strategy: describeSpec(meta.input.spec),
+      answer: exec.outcome?.answer ?? null,
+      confidence: exec.outcome ? exec.outcome.confidence : null,
+      steps: exec.steps,
+      spend: { generations: l.generations, samples: l.samples, tokens: l.tokens, verifierTokens: l.verifierTokens, flops: l.flops, money: l.money },
+      createdAt: meta.createdAt,
+    };
+  }
+
+  /** The solve's summary row in D1. */
+  private async record(meta: Meta, exec: Execution): Promise<void> {
+    const l = exec.ledger;
+    await drizzle(this.env.DB)
+      .insert(solves)
+      .values({
+        id: meta.input.id,
+        promptHash: hashString(meta.input.prompt).toString(16),
+        status: exec.status,
+        stopReason: exec.stopReason ?? null,
+        detail: exec.detail ?? null,
+        strategy: describeSpec(meta.input.spec),
+        spec: JSON.stringify(meta.input.spec),
+        budget: JSON.stringify(meta.input.budget),
+        seed: meta.input.seed,
+        answer: exec.outcome?.answer ?? null,
+        confidence: exec.outcome?.confidence ?? null,
+        generations: l.generations,
+        samples: l.samples,
+        generatorTokens: l.generatorPromptTokens + l.generatorCompletionTokens,
+        verifierTokens: l.verifierTokens,
+        flops: l.flops,
+        money: l.money,
+        steps: exec.steps,
+        createdAt: meta.createdAt,
+        finishedAt: Date.now(),
+      })
+      .onConflictDoNothing();
+  }
+}

@@ -1,0 +1,102 @@
+import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { SolveView } from "../../src/durable/SolveSession";
+
+const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
+
+async function post(path: string, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }): Promise<Response> {
+  return SELF.fetch(`https://ttc.test${path}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+}
+
+/** Drive the solve's alarms until it is done (alarms do not fire on their own in tests). */
+async function drive(id: string, maxSteps = 500): Promise<SolveView> {
+  const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
+  for (let i = 0; i < maxSteps; i++) {
+    const ran = await runDurableObjectAlarm(stub);
+    if (!ran) break;
+  }
+  const res = await SELF.fetch(`https://ttc.test/v1/solves/${id}`);
+  return (await res.json()) as SolveView;
+}
+
+describe("the solve API on workerd", () => {
+  it("answers /healthz", async () => {
+    const res = await SELF.fetch("https://ttc.test/healthz");
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it("starts an async beam search solve, runs it one step per alarm, and records it in D1", async () => {
+    const res = await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "beam-search", n: 8, width: 4 }, budget: { generations: 8 }, seed: 5 });
+    expect(res.status).toBe(202);
+    const started = (await res.json()) as SolveView;
+    expect(started.status).toBe("running");
+    const done = await drive(started.id);
+    expect(done.status).toBe("done");
+    expect(done.stopReason).toBe("complete");
+    expect(done.answer).toMatch(/^-?\d+$/);
+    expect(done.spend.generations).toBe(8);
+    expect(done.steps).toBeGreaterThan(2);
+    const row = await env.DB.prepare("SELECT status, stop_reason, answer, samples, steps FROM solves WHERE id = ?").bind(started.id).first<{ status: string; stop_reason: string; answer: string; samples: number; steps: number }>();
+    expect(row).toMatchObject({ status: "done", stop_reason: "complete", answer: done.answer, samples: done.spend.samples, steps: done.steps });
+  });
+
+  it("is deterministic for a seed and survives eviction mid-solve without paying twice", async () => {
+    const body = { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 8 }, seed: 9 };
+    const a = (await (await post("/v1/solves", body)).json()) as SolveView;
+    const doneA = await drive(a.id);
+    const b = (await (await post("/v1/solves", body)).json()) as SolveView;
+    const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(b.id));
+    await runDurableObjectAlarm(stub); // one step: the samples
+    // Evict: in-memory state is gone; only storage survives.
+    const { evictDurableObject } = await import("cloudflare:test");
+    await evictDurableObject(stub);
+    const doneB = await drive(b.id);
+    expect(doneB.answer).toBe(doneA.answer);
+    expect(doneB.spend).toEqual(doneA.spend);
+  });
+
+  it("cancels a running solve, keeping the best answer so far", async () => {
+    const started = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "revisions", sequential: 4, parallel: 2 } })).json()) as SolveView;
+    const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(started.id));
+    await runDurableObjectAlarm(stub);
+    const res = await post(`/v1/solves/${started.id}/cancel`, {});
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as SolveView;
+    expect(view.status).toBe("done");
+    expect(view.stopReason).toBe("cancelled");
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+  });
+
+  it("stops at the budget: a token cap is never exceeded", async () => {
+    const started = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 64 }, budget: { tokens: 800 } })).json()) as SolveView;
+    const done = await drive(started.id);
+    expect(done.stopReason).toBe("budget");
+    expect(done.spend.tokens).toBeLessThanOrEqual(800);
+  });
+
+  describe("bad input is a 4xx naming the problem, never a 500", () => {
+    const cases: [string, () => Promise<Response>, number, RegExp][] = [
+      ["malformed JSON", () => post("/v1/solves", "{oops"), 400, /not valid JSON/],
+      ["wrong content type", () => post("/v1/solves", "{}", { "content-type": "text/plain" }), 415, /Content-Type/],
+      ["missing prompt", () => post("/v1/solves", { strategy: { strategy: "best-of-n", n: 4 } }), 400, /^prompt: /],
+      ["prompt of the wrong type", () => post("/v1/solves", { prompt: 42, strategy: { strategy: "best-of-n", n: 4 } }), 400, /^prompt: /],
+      ["oversized prompt", () => post("/v1/solves", { prompt: "x".repeat(20_001), strategy: { strategy: "best-of-n", n: 4 } }), 400, /^prompt: .*20000/],
+      ["unknown strategy", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "telepathy" } }), 400, /^strategy\.strategy: /],
+      ["DVTS with N not divisible by M", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "dvts", n: 10, width: 4 } }), 400, /^strategy\.width: /],
+      ["a strategy over the generation budget", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 16 }, budget: { generations: 8 } }), 422, /costs 16 generations/],
+      ["an unknown field", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, colour: "blue" }), 400, /colour|Unrecognized/],
+      ["an unknown solve id", () => SELF.fetch("https://ttc.test/v1/solves/00000000-0000-4000-8000-000000000000"), 404, /no such solve/],
+      ["a malformed solve id", () => SELF.fetch("https://ttc.test/v1/solves/not-an-id"), 404, /no solve with id/],
+      ["an unknown route", () => SELF.fetch("https://ttc.test/v2/whatever"), 404, /no route/],
+    ];
+    for (const [name, send, status, message] of cases) {
+      it(name, async () => {
+        const res = await send();
+        expect(res.status).toBe(status);
+        const body = (await res.json()) as { error: { type: string; message: string } };
+        expect(body.error.message).toMatch(message);
+      });
+    }
+  });
+});
