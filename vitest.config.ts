@@ -1,17 +1,18 @@
 import { defineConfig } from "vitest/config";
+import { workersProjects } from "./vitest.workers.config";
 
-export default defineConfig({
+export default defineConfig(async () => ({
   test: {
     projects: [
       {
         test: {
           name: "node",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/workers/**", "**/node_modules/**"],
+          exclude: ["test/workers/**", "test/workers-http/**", "**/node_modules/**"],
           testTimeout: 60_000,
         },
       },
-      "./vitest.workers.config.ts",
+      ...(await workersProjects()),
     ],
   },
-});
+}));

@@ -1,28 +1,62 @@
-/** Tests that run inside workerd with real D1 and Durable Objects (the Cloudflare Vitest integration). */
+/**
+ * Projects whose tests run inside workerd with real D1 and Durable Objects (the Cloudflare Vitest
+ * integration). No test reaches the network: outbound requests go to the simulated world's HTTP server,
+ * served in process, or are refused.
+ */
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineProject } from "vitest/config";
+import type { TestProjectInlineConfiguration } from "vitest/config";
+import { parseWorld } from "./src/sim/world";
+import { createSimServer } from "./src/sim/server";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 
-export default defineProject(async () => {
+/** The host name under which tests reach the simulated world over HTTP. */
+export const SIM_HOST = "http://sim.test";
+
+function simApp() {
+  const world = parseWorld(JSON.parse(readFileSync(`${root}/worlds/default.json`, "utf8")));
+  if (!world.ok) throw new Error(world.error);
+  return createSimServer(world.world, { latency: { perCallMs: 0, perTokenMs: 0 }, stallMs: 1500 });
+}
+
+const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 400, retries: 3 };
+
+/** PROVIDERS for the HTTP project: completions generator and pooling PRM on the simulated world. */
+export const HTTP_PROVIDERS = JSON.stringify({
+  generator: { kind: "openai-completions", baseUrl: SIM_HOST, model: "sim-base", ...card },
+  verifier: { kind: "vllm-prm", baseUrl: SIM_HOST, model: "sim-prm", ...card, parameters: 7e9 },
+});
+
+async function project(name: string, include: string[], extra: { bindings?: Record<string, unknown>; viaSim?: boolean }): Promise<TestProjectInlineConfiguration> {
   const migrations = await readD1Migrations(`${root}/migrations`);
+  const sim = extra.viaSim ? simApp() : undefined;
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: `${root}/wrangler.toml` },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations },
-          // No test may reach the network.
-          outboundService: () => new Response("outbound network access is disabled in tests", { status: 503 }),
+          bindings: { TEST_MIGRATIONS: migrations, ...extra.bindings },
+          outboundService: async (request: Request) => {
+            if (sim && request.url.startsWith(SIM_HOST)) return sim.fetch(request);
+            return new Response("outbound network access is disabled in tests", { status: 503 });
+          },
         },
       }),
     ],
     test: {
-      name: "workers",
-      include: ["test/workers/**/*.test.ts"],
+      name,
+      include,
       setupFiles: ["test/workers/apply-migrations.ts"],
       testTimeout: 60_000,
     },
   };
-});
+}
+
+export async function workersProjects(): Promise<TestProjectInlineConfiguration[]> {
+  return [
+    await project("workers", ["test/workers/**/*.test.ts"], {}),
+    await project("workers-http", ["test/workers-http/**/*.test.ts"], { bindings: { PROVIDERS: HTTP_PROVIDERS }, viaSim: true }),
+  ];
+}

@@ -2,6 +2,7 @@
  * The Worker's entry: HTTP routes (Hono). Thin: validate, decide, delegate to the SolveSession Durable Object.
  */
 import { Hono, type Context } from "hono";
+import { streamSSE } from "hono/streaming";
 import { CreateSolveSchema, describeIssue } from "../src/api/schemas";
 import { SolveSession, type RpcResult, type SolveEnv, type SolveView } from "../src/durable/SolveSession";
 
@@ -69,6 +70,32 @@ app.get("/v1/solves/:id", async (c) => {
   const id = c.req.param("id");
   if (!SOLVE_ID.test(id)) return apiError(c, 404, "not_found", `no solve with id "${id}"`);
   return fromRpc(c, await session(c.env, id).status());
+});
+
+/**
+ * Server-sent events: a `step` event per executor step and a final `done`; a client that reconnects with
+ * Last-Event-ID gets what it missed.
+ */
+app.get("/v1/solves/:id/events", async (c) => {
+  const id = c.req.param("id");
+  if (!SOLVE_ID.test(id)) return apiError(c, 404, "not_found", `no solve with id "${id}"`);
+  const stub = session(c.env, id);
+  const first = await stub.status();
+  if (!first.ok) return fromRpc(c, first);
+  const lastId = Number(c.req.header("last-event-id") ?? "0");
+  let after = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
+  return streamSSE(c, async (stream) => {
+    const until = Date.now() + 15 * 60_000;
+    while (Date.now() < until) {
+      const events = await stub.events(after);
+      for (const e of events) {
+        await stream.writeSSE({ id: String(e.seq), event: e.type, data: e.data });
+        after = e.seq;
+        if (e.type === "done") return;
+      }
+      await stream.sleep(100);
+    }
+  });
 });
 
 app.post("/v1/solves/:id/cancel", async (c) => {

@@ -8,14 +8,16 @@ import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import type { ProviderSet } from "../engine/executor";
 import type { CostModel } from "../engine/budget";
-import { applyStep, callProviders, finishExecution, planStep, startExecution, stopExecution, type Execution } from "../engine/executor";
+import { applyStep, callProviders, finishExecution, planStep, startExecution, stopExecution, type CallWork, type Execution } from "../engine/executor";
 import { hashString } from "../engine/random";
 import { describeSpec, type StrategySpec } from "../engine/strategies/spec";
-import type { WorkResults } from "../engine/types";
-import { solves } from "../db/schema";
+import type { GenerateRequest, WorkResults } from "../engine/types";
+import { providerCalls, solves } from "../db/schema";
 import { parseWorld } from "../sim/world";
 import { simProviders } from "../sim/provider";
 import defaultWorld from "../../worlds/default.json";
+import { parseProvidersConfig } from "../providers/config";
+import { assembleProviders, generatorAdapter, verifierAdapter } from "../providers/index";
 
 export interface SolveEnv {
   DB: D1Database;
@@ -51,23 +53,36 @@ interface Meta {
   createdAt: number;
 }
 
+/** The configured providers (PROVIDERS), built once per object instance. */
 function providersFor(env: SolveEnv): { providers: ProviderSet; costs: CostModel } {
-  // Only the simulated world is wired in this version; real providers come with their configuration.
-  if (env.PROVIDERS && env.PROVIDERS !== "sim") throw new Error(`PROVIDERS=${env.PROVIDERS} is not supported yet (only "sim")`);
-  const parsed = parseWorld(defaultWorld);
+  const parsed = parseProvidersConfig(env.PROVIDERS);
   if (!parsed.ok) throw new Error(parsed.error);
-  const { providers, costs } = simProviders(parsed.world);
-  return { providers, costs };
+  if (parsed.config === "sim") {
+    const world = parseWorld(defaultWorld);
+    if (!world.ok) throw new Error(world.error);
+    return simProviders(world.world);
+  }
+  const context = { secrets: env as unknown as Record<string, string | undefined> };
+  const { generator, verifier, reviser } = parsed.config;
+  return assembleProviders({
+    generator: generatorAdapter("generator", generator, context),
+    verifier: verifierAdapter("verifier", verifier, context),
+    ...(reviser ? { reviser: generatorAdapter("reviser", reviser, context) } : {}),
+  });
 }
 
 export class SolveSession extends DurableObject<SolveEnv> {
   private readonly sql: SqlStorage;
+  private wired?: { providers: ProviderSet; costs: CostModel };
 
   constructor(ctx: DurableObjectState, env: SolveEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     // Schema on wake: cheap and idempotent.
     this.sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, data TEXT NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS calls (step INTEGER NOT NULL, provider TEXT NOT NULL, purpose TEXT NOT NULL, requests INTEGER NOT NULL, samples INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, latency_ms INTEGER NOT NULL, status TEXT NOT NULL, cost REAL NOT NULL)",
+    );
   }
 
   async start(input: StartInput): Promise<RpcResult<SolveView>> {
@@ -112,8 +127,24 @@ export class SolveSession extends DurableObject<SolveEnv> {
   override async alarm(): Promise<void> {
     const meta = await this.ctx.storage.get<Meta>("meta");
     let exec = await this.ctx.storage.get<Execution>("exec");
-    if (!meta || !exec || exec.status === "done") return;
-    const { providers, costs } = providersFor(this.env);
+    if (!meta || !exec) return;
+    if (exec.status === "done") {
+      // Finished, but the D1 write failed last time: the platform retried the alarm, so try it again.
+      await this.record(meta, exec);
+      return;
+    }
+    let wired: { providers: ProviderSet; costs: CostModel };
+    try {
+      wired = this.wired ??= providersFor(this.env);
+    } catch (err) {
+      // A configuration error is the operator's, but the solve must still end cleanly.
+      exec = stopExecution(exec, "failed", `configuration error: ${err instanceof Error ? err.message : String(err)}`);
+      await this.ctx.storage.put("exec", exec);
+      this.event("done", { stopReason: "failed" });
+      await this.record(meta, exec);
+      return;
+    }
+    const { providers, costs } = wired;
     const plan = planStep(exec, costs, Date.now());
     if (plan.kind === "finish") {
       exec = finishExecution(exec, plan.reason, plan.outcome, plan.detail);
@@ -122,11 +153,13 @@ export class SolveSession extends DurableObject<SolveEnv> {
       const pending = await this.ctx.storage.get<{ step: number; results: WorkResults }>("pending");
       let results = pending?.step === exec.steps ? pending.results : undefined;
       if (!results) {
+        const began = Date.now();
         try {
           results = await callProviders(plan.work, providers);
         } catch (err) {
           exec = stopExecution(exec, "failed", `provider error: ${err instanceof Error ? err.message : String(err)}`);
         }
+        this.logCalls(exec.steps, plan.work, results, Date.now() - began, costs);
         if (results) await this.ctx.storage.put("pending", { step: exec.steps, results });
       }
       if (results) exec = applyStep(exec, plan.work, results, costs);
@@ -136,6 +169,31 @@ export class SolveSession extends DurableObject<SolveEnv> {
     this.event(exec.status === "done" ? "done" : "step", { steps: exec.steps, spend: exec.ledger, ...(exec.stopReason ? { stopReason: exec.stopReason } : {}) });
     if (exec.status === "running") await this.ctx.storage.setAlarm(Date.now());
     else await this.record(meta, exec);
+  }
+
+  /** One row per provider called in a step (one per role), kept here and written to D1 with the solve. */
+  private logCalls(step: number, work: CallWork, results: WorkResults | undefined, latencyMs: number, costs: CostModel): void {
+    const rows = new Map<string, { purpose: string; requests: number; samples: number; prompt: number; completion: number; cost: number }>();
+    work.requests.forEach((req, i) => {
+      const role = work.kind === "generate" ? (req as GenerateRequest).role : "verifier";
+      const card = costs.cards[role];
+      const row = rows.get(role) ?? { purpose: work.kind, requests: 0, samples: 0, prompt: 0, completion: 0, cost: 0 };
+      row.requests += 1;
+      const response = results?.responses[i];
+      if (response) {
+        row.prompt += response.usage.promptTokens;
+        row.completion += response.usage.completionTokens;
+        row.samples += "completions" in response ? response.completions.length : 0;
+        row.cost += (response.usage.promptTokens * card.inputPricePerMillion + response.usage.completionTokens * card.outputPricePerMillion) / 1e6;
+      }
+      rows.set(role, row);
+    });
+    for (const [role, r] of rows) {
+      this.sql.exec(
+        "INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        step, costs.cards[role as keyof CostModel["cards"]].name, `${r.purpose}:${role}`, r.requests, r.samples, r.prompt, r.completion, latencyMs, results ? "ok" : "error", r.cost,
+      );
+    }
   }
 
   private event(type: string, data: unknown): void {
@@ -158,8 +216,9 @@ export class SolveSession extends DurableObject<SolveEnv> {
     };
   }
 
-  /** The solve's summary row in D1. */
+  /** The solve's summary row and its provider calls in D1, once. */
   private async record(meta: Meta, exec: Execution): Promise<void> {
+    if (await this.ctx.storage.get<boolean>("recorded")) return;
     const l = exec.ledger;
     await drizzle(this.env.DB)
       .insert(solves)
@@ -186,5 +245,30 @@ export class SolveSession extends DurableObject<SolveEnv> {
         finishedAt: Date.now(),
       })
       .onConflictDoNothing();
+    // Provider calls in batches: D1 binds at most 100 parameters per statement (10 per row here).
+    const calls = this.sql.exec<{ step: number; provider: string; purpose: string; requests: number; samples: number; prompt_tokens: number; completion_tokens: number; latency_ms: number; status: string; cost: number }>("SELECT * FROM calls ORDER BY rowid").toArray();
+    const db = drizzle(this.env.DB);
+    const inserts = [];
+    for (let i = 0; i < calls.length; i += 9) {
+      inserts.push(
+        db.insert(providerCalls).values(
+          calls.slice(i, i + 9).map((c) => ({
+            solveId: meta.input.id,
+            step: c.step,
+            provider: c.provider,
+            purpose: c.purpose,
+            requests: c.requests,
+            samples: c.samples,
+            promptTokens: c.prompt_tokens,
+            completionTokens: c.completion_tokens,
+            latencyMs: c.latency_ms,
+            status: c.status,
+            cost: c.cost,
+          })),
+        ),
+      );
+    }
+    if (inserts.length > 0) await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
+    await this.ctx.storage.put("recorded", true);
   }
 }

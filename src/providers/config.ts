@@ -43,3 +43,35 @@ export const ProviderConfigSchema = z.discriminatedUnion("kind", [
 
 export type ProviderConfig = z.output<typeof ProviderConfigSchema>;
 export type ProviderConfigInput = z.input<typeof ProviderConfigSchema>;
+
+/**
+ * The service's provider set, from the PROVIDERS variable: "sim" (the simulated world in process, the
+ * default), or JSON naming a generator, a verifier and optionally a revision model.
+ */
+export const ProvidersConfigSchema = z.union([
+  z.literal("sim"),
+  z
+    .object({
+      generator: ProviderConfigSchema,
+      verifier: ProviderConfigSchema,
+      reviser: ProviderConfigSchema.optional(),
+    })
+    .strict(),
+]);
+
+export type ProvidersConfig = z.output<typeof ProvidersConfigSchema>;
+
+/** Parse PROVIDERS; the error names the offending field. */
+export function parseProvidersConfig(raw: string | undefined): { ok: true; config: ProvidersConfig } | { ok: false; error: string } {
+  if (raw === undefined || raw.trim() === "" || raw.trim() === "sim") return { ok: true, config: "sim" };
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: 'PROVIDERS is neither "sim" nor valid JSON' };
+  }
+  const r = ProvidersConfigSchema.safeParse(data);
+  if (r.success) return { ok: true, config: r.data };
+  const issue = r.error.issues[0];
+  return { ok: false, error: `PROVIDERS.${issue?.path.join(".") || "(root)"}: ${issue?.message}` };
+}

@@ -1,6 +1,7 @@
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SolveView } from "../../src/durable/SolveSession";
+import { driveToEnd } from "./drive";
 
 const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
 
@@ -8,16 +9,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   return SELF.fetch(`https://ttc.test${path}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
 }
 
-/** Drive the solve's alarms until it is done (alarms do not fire on their own in tests). */
-async function drive(id: string, maxSteps = 500): Promise<SolveView> {
-  const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
-  for (let i = 0; i < maxSteps; i++) {
-    const ran = await runDurableObjectAlarm(stub);
-    if (!ran) break;
-  }
-  const res = await SELF.fetch(`https://ttc.test/v1/solves/${id}`);
-  return (await res.json()) as SolveView;
-}
+const drive = driveToEnd;
 
 describe("the solve API on workerd", () => {
   it("answers /healthz", async () => {
@@ -57,7 +49,8 @@ describe("the solve API on workerd", () => {
   });
 
   it("cancels a running solve, keeping the best answer so far", async () => {
-    const started = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "revisions", sequential: 4, parallel: 2 } })).json()) as SolveView;
+    // A long solve (1024 sequential revisions), cancelled while it runs.
+    const started = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "revisions", sequential: 1024, parallel: 1 } })).json()) as SolveView;
     const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(started.id));
     await runDurableObjectAlarm(stub);
     const res = await post(`/v1/solves/${started.id}/cancel`, {});
@@ -65,6 +58,7 @@ describe("the solve API on workerd", () => {
     const view = (await res.json()) as SolveView;
     expect(view.status).toBe("done");
     expect(view.stopReason).toBe("cancelled");
+    expect(view.steps).toBeLessThan(1025);
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 

@@ -1,0 +1,115 @@
+/**
+ * The Durable Object with real HTTP adapters (completions + vLLM pooling PRM) against the simulated world's
+ * server: solves complete, faults end in a retry or a clean failure, and a step whose results were stored
+ * before a crash is not paid for again.
+ */
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { beforeEach, describe, expect, it } from "vitest";
+import { callProviders, planStep, type Execution } from "../../src/engine/executor";
+import { parseProvidersConfig } from "../../src/providers/config";
+import { assembleProviders, generatorAdapter, verifierAdapter } from "../../src/providers/index";
+import type { SolveView } from "../../src/durable/SolveSession";
+import { StrategySpecSchema } from "../../src/engine/strategies/spec";
+import { driveToEnd } from "../workers/drive";
+
+const SIM = "http://sim.test";
+const PROBLEM = "Start with 23. Add 58. Multiply by 4. Subtract 17. What is the final number?";
+
+async function served(): Promise<number> {
+  return ((await (await fetch(`${SIM}/_sim/stats`)).json()) as { served: number }).served;
+}
+
+async function fault(kind: string, count: number, path?: string): Promise<void> {
+  await fetch(`${SIM}/_sim/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind, count, path }) });
+}
+
+async function start(body: unknown): Promise<SolveView> {
+  const res = await SELF.fetch("https://ttc.test/v1/solves", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  expect(res.status).toBe(202);
+  return (await res.json()) as SolveView;
+}
+
+function stubOf(id: string) {
+  return env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
+}
+
+const drive = driveToEnd;
+
+beforeEach(async () => {
+  await fetch(`${SIM}/_sim/faults`, { method: "DELETE" });
+});
+
+describe("SolveSession over HTTP providers", () => {
+  it("completes a beam search with one HTTP request per provider per step", async () => {
+    const solve = await start({ prompt: PROBLEM, strategy: { strategy: "beam-search", n: 8, width: 4 }, seed: 2 });
+    const before = await served();
+    const view = await drive(solve.id);
+    expect(view.stopReason).toBe("complete");
+    expect(view.answer).toMatch(/^-?\d+$/);
+    expect((await served()) - before).toBe(view.steps);
+  });
+
+  it("retries transient faults (429, 500, timeout, truncated, malformed) and completes", async () => {
+    // Each call may fail three times (retries: 3): the generator meets three faults, the PRM two.
+    for (const kind of ["429", "timeout", "truncated"]) await fault(kind, 1, "/v1/completions");
+    for (const kind of ["500", "malformed"]) await fault(kind, 1, "/pooling");
+    const before = await served();
+    const solve = await start({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, seed: 3 });
+    const view = await drive(solve.id);
+    expect(view.stopReason).toBe("complete");
+    expect(view.answer).not.toBeNull();
+    expect((await served()) - before).toBe(2 + 5);
+  });
+
+  it("a provider that keeps failing ends the solve failed, with the reason and the best answer so far", async () => {
+    await fault("500", 50, "/pooling");
+    const solve = await start({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, seed: 4 });
+    const view = await drive(solve.id);
+    expect(view.status).toBe("done");
+    expect(view.stopReason).toBe("failed");
+    expect(view.detail).toMatch(/provider verifier: HTTP 500/);
+    expect(view.answer).not.toBeNull(); // majority over the samples already paid for
+  });
+
+  it("a wrong number of choices is a provider error, not a crash", async () => {
+    await fault("wrong-count", 1, "/v1/completions");
+    const solve = await start({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, seed: 5 });
+    const view = await drive(solve.id);
+    expect(view.stopReason).toBe("failed");
+    expect(view.detail).toMatch(/expected 4 choices/);
+  });
+
+  it("never pays twice: results stored before a crash are reused by the retried step", async () => {
+    const id = crypto.randomUUID();
+    const stub = stubOf(id);
+    // Inside the object (its input gate keeps alarms out): start, hold the alarm, and do the first half of
+    // a step as an alarm that died after storing its provider results but before absorbing them.
+    await runInDurableObject(stub, async (instance, state) => {
+      const started = await instance.start({ id, prompt: PROBLEM, spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 4 }), budget: {}, seed: 6 });
+      if (!started.ok) throw new Error(started.error);
+      await state.storage.deleteAlarm();
+      const exec = (await state.storage.get<Execution>("exec")) as Execution;
+      const config = parseProvidersConfig(env.PROVIDERS);
+      if (!config.ok || config.config === "sim") throw new Error("expected HTTP providers");
+      const { providers, costs } = assembleProviders({ generator: generatorAdapter("generator", config.config.generator), verifier: verifierAdapter("verifier", config.config.verifier) });
+      const plan = planStep(exec, costs, Date.now());
+      if (plan.kind !== "call") throw new Error("expected a call");
+      await state.storage.put("pending", { step: exec.steps, results: await callProviders(plan.work, providers) });
+    });
+    const before = await served();
+    // The retried step absorbs the stored results without calling the generator again.
+    await runInDurableObject(stub, (_instance, state) => state.storage.setAlarm(Date.now()));
+    for (let i = 0; i < 1000; i++) {
+      const steps = await runInDurableObject(stub, async (_instance, state) => ((await state.storage.get<Execution>("exec")) as Execution).steps);
+      if (steps >= 1) break;
+      if (!(await runDurableObjectAlarm(stub))) await new Promise((r) => setTimeout(r, 5));
+    }
+    const afterFirstStep = (await served()) - before;
+    const view = await drive(id);
+    expect(view.stopReason).toBe("complete");
+    expect(view.spend.samples).toBe(4);
+    // Only the scoring step went to a provider: the generation was paid for once.
+    expect(afterFirstStep).toBe(0);
+    expect((await served()) - before).toBe(1);
+  });
+});

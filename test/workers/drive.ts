@@ -1,0 +1,18 @@
+import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
+import type { SolveView } from "../../src/durable/SolveSession";
+
+/**
+ * Run a solve to its end. Alarms also fire on their own in the test runtime, so this runs them when they
+ * are due and otherwise waits, until the solve reports done.
+ */
+export async function driveToEnd(id: string, timeoutMs = 30_000): Promise<SolveView> {
+  const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ran = await runDurableObjectAlarm(stub);
+    const view = (await (await SELF.fetch(`https://ttc.test/v1/solves/${id}`)).json()) as SolveView;
+    if (view.status === "done") return view;
+    if (Date.now() > until) throw new Error(`solve ${id} did not finish within ${timeoutMs} ms`);
+    if (!ran) await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -1,0 +1,76 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { SolveView } from "../../src/durable/SolveSession";
+import { StrategySpecSchema } from "../../src/engine/strategies/spec";
+import { driveToEnd } from "./drive";
+
+const PROBLEM = "Start with 35. Multiply by 12. Subtract 99. Take the remainder when divided by 7. Add 680. What is the final number?";
+
+async function start(body: unknown): Promise<SolveView> {
+  const res = await SELF.fetch("https://ttc.test/v1/solves", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  expect(res.status).toBe(202);
+  return (await res.json()) as SolveView;
+}
+
+async function drive(id: string): Promise<void> {
+  await driveToEnd(id);
+}
+
+function parseSse(text: string): { id: string; event: string; data: string }[] {
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim() !== "")
+    .map((block) => {
+      const field = (name: string) => block.split("\n").find((l) => l.startsWith(`${name}:`))?.slice(name.length + 1).trim() ?? "";
+      return { id: field("id"), event: field("event"), data: field("data") };
+    });
+}
+
+describe("events and records", () => {
+  it("streams step events and a final done as server-sent events, and replays after Last-Event-ID", async () => {
+    const solve = await start({ prompt: PROBLEM, strategy: { strategy: "beam-search", n: 4, width: 2 }, seed: 3 });
+    await drive(solve.id);
+    const res = await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}/events`);
+    expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
+    const events = parseSse(await res.text());
+    expect(events[0]?.event).toBe("started");
+    expect(events.at(-1)?.event).toBe("done");
+    expect(events.filter((e) => e.event === "step").length).toBeGreaterThan(1);
+    const ids = events.map((e) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    // Reconnect after the third event: only what came after it.
+    const again = parseSse(await (await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}/events`, { headers: { "last-event-id": String(ids[2]) } })).text());
+    expect(again.map((e) => e.id)).toEqual(events.slice(3).map((e) => e.id));
+    const done = JSON.parse(events.at(-1)!.data) as { stopReason: string; steps: number };
+    expect(done.stopReason).toBe("complete");
+  });
+
+  it("writes every provider call to D1 in batches, adding up to the solve's spend", async () => {
+    const solve = await start({ prompt: PROBLEM, strategy: { strategy: "beam-search", n: 8, width: 4 }, seed: 4 });
+    await drive(solve.id);
+    const view = (await (await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}`)).json()) as SolveView;
+    const calls = await env.DB.prepare("SELECT purpose, prompt_tokens, completion_tokens, samples, status FROM provider_calls WHERE solve_id = ? ORDER BY step").bind(solve.id).all<{ purpose: string; prompt_tokens: number; completion_tokens: number; samples: number; status: string }>();
+    const rows = calls.results;
+    // One call per provider per executor step.
+    expect(rows.length).toBe(view.steps);
+    expect(rows.every((r) => r.status === "ok")).toBe(true);
+    expect(new Set(rows.map((r) => r.purpose))).toEqual(new Set(["generate:generator", "score:verifier"]));
+    expect(rows.reduce((t, r) => t + r.prompt_tokens + r.completion_tokens, 0)).toBe(view.spend.tokens);
+    expect(rows.reduce((t, r) => t + r.samples, 0)).toBe(view.spend.samples);
+  });
+
+  it("stops at the deadline with the best answer so far, before calling a provider", async () => {
+    const id = crypto.randomUUID();
+    const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
+    const started = await stub.start({ id, prompt: PROBLEM, spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 8 }), budget: { deadline: Date.now() - 1 }, seed: 1 });
+    expect(started.ok).toBe(true);
+    const view = await driveToEnd(id);
+    expect(view.stopReason).toBe("deadline");
+    expect(view.spend.samples).toBe(0);
+  });
+
+  it("events of an unknown solve are a 404", async () => {
+    const res = await SELF.fetch("https://ttc.test/v1/solves/00000000-0000-4000-8000-000000000001/events");
+    expect(res.status).toBe(404);
+  });
+});
