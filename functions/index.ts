@@ -56,13 +56,13 @@ app.post("/v1/solves", async (c) => {
   const stub = session(c.env, id);
   const started = await stub.start({ id, prompt: req.prompt, spec: req.strategy, budget, seed });
   if (!started.ok || req.mode === "async") return fromRpc(c, started, 202);
-  // Sync: wait for the answer (the Durable Object works through its alarms meanwhile).
+  // Sync: wait for the answer while the Durable Object works through its alarms. The object wakes waiting
+  // callers when it finishes; if it was evicted meanwhile the wait times out and is asked again.
   const until = Date.now() + (req.budget.deadlineMs ?? 60_000) + 5_000;
   for (;;) {
-    const r = await stub.status();
+    const r = await stub.waitForDone(Math.max(100, Math.min(10_000, until - Date.now())));
     if (!r.ok || r.value.status === "done") return fromRpc(c, r);
     if (Date.now() > until) return apiError(c, 504, "timeout", `solve ${id} is still running; poll GET /v1/solves/${id}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 });
 

@@ -74,6 +74,10 @@ function providersFor(env: SolveEnv): { providers: ProviderSet; costs: CostModel
 export class SolveSession extends DurableObject<SolveEnv> {
   private readonly sql: SqlStorage;
   private wired?: { providers: ProviderSet; costs: CostModel };
+  /** When this instance last armed the alarm (in memory: unknown after eviction), to report scheduling delay. */
+  private armedAt?: number;
+  /** Callers waiting for this solve to end (sync requests); in memory, so a caller falls back to polling. */
+  private readonly waiters = new Set<() => void>();
 
   constructor(ctx: DurableObjectState, env: SolveEnv) {
     super(ctx, env);
@@ -92,7 +96,8 @@ export class SolveSession extends DurableObject<SolveEnv> {
     const meta: Meta = { input, createdAt: Date.now() };
     await this.ctx.storage.put({ meta, exec: started.execution });
     this.event("started", { strategy: describeSpec(input.spec) });
-    await this.ctx.storage.setAlarm(Date.now());
+    this.armedAt = Date.now();
+    await this.ctx.storage.setAlarm(this.armedAt);
     return { ok: true, value: this.view(meta, started.execution) };
   }
 
@@ -113,9 +118,31 @@ export class SolveSession extends DurableObject<SolveEnv> {
       await this.ctx.storage.delete("pending");
       await this.ctx.storage.deleteAlarm();
       this.event("done", { stopReason: "cancelled" });
+      this.wake();
       await this.record(meta, exec);
     }
     return { ok: true, value: this.view(meta, exec) };
+  }
+
+  /** Resolve when the solve ends or after `timeoutMs`, with its status either way. */
+  async waitForDone(timeoutMs: number): Promise<RpcResult<SolveView>> {
+    const first = await this.status();
+    if (!first.ok || first.value.status === "done") return first;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const waiters = this.waiters;
+      function done(): void {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      }
+      waiters.add(done);
+    });
+    return this.status();
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
   }
 
   /** Events after `after` (for server-sent events and reconnection with Last-Event-ID). */
@@ -125,6 +152,8 @@ export class SolveSession extends DurableObject<SolveEnv> {
 
   /** One executor step. */
   override async alarm(): Promise<void> {
+    const began = Date.now();
+    let providerMs = 0;
     const meta = await this.ctx.storage.get<Meta>("meta");
     let exec = await this.ctx.storage.get<Execution>("exec");
     if (!meta || !exec) return;
@@ -153,22 +182,31 @@ export class SolveSession extends DurableObject<SolveEnv> {
       const pending = await this.ctx.storage.get<{ step: number; results: WorkResults }>("pending");
       let results = pending?.step === exec.steps ? pending.results : undefined;
       if (!results) {
-        const began = Date.now();
+        const called = Date.now();
         try {
           results = await callProviders(plan.work, providers);
         } catch (err) {
           exec = stopExecution(exec, "failed", `provider error: ${err instanceof Error ? err.message : String(err)}`);
         }
-        this.logCalls(exec.steps, plan.work, results, Date.now() - began, costs);
+        providerMs = Date.now() - called;
+        this.logCalls(exec.steps, plan.work, results, providerMs, costs);
         if (results) await this.ctx.storage.put("pending", { step: exec.steps, results });
       }
       if (results) exec = applyStep(exec, plan.work, results, costs);
     }
     await this.ctx.storage.put("exec", exec);
     await this.ctx.storage.delete("pending");
-    this.event(exec.status === "done" ? "done" : "step", { steps: exec.steps, spend: exec.ledger, ...(exec.stopReason ? { stopReason: exec.stopReason } : {}) });
-    if (exec.status === "running") await this.ctx.storage.setAlarm(Date.now());
-    else await this.record(meta, exec);
+    // Timings: how long the alarm waited after being armed, the step's own time, and its provider calls.
+    const timing = { ...(this.armedAt !== undefined ? { scheduledMs: began - this.armedAt } : {}), stepMs: Date.now() - began, providerMs };
+    this.event(exec.status === "done" ? "done" : "step", { steps: exec.steps, spend: exec.ledger, timing, ...(exec.stopReason ? { stopReason: exec.stopReason } : {}) });
+    if (exec.status === "running") {
+      this.armedAt = Date.now();
+      await this.ctx.storage.setAlarm(this.armedAt);
+    }
+    else {
+      this.wake();
+      await this.record(meta, exec);
+    }
   }
 
   /** One row per provider called in a step (one per role), kept here and written to D1 with the solve. */

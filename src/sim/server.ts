@@ -52,7 +52,19 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
   const latency = options.latency ?? world.latency;
   const queue: QueuedFault[] = [];
   let served = 0;
+  /** Milliseconds spent answering generation and scoring requests (for benchmarks: the providers' share of wall time). */
+  let busyMs = 0;
   const app = new Hono();
+  app.use("/v1/*", async (c, next) => {
+    const began = performance.now();
+    await next();
+    busyMs += performance.now() - began;
+  });
+  app.use("/pooling", async (c, next) => {
+    const began = performance.now();
+    await next();
+    busyMs += performance.now() - began;
+  });
 
   /** The fault to apply to this request, if any (header first, then the queue). */
   const faultFor = (c: Context): FaultKind | undefined => {
@@ -110,7 +122,7 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
 
   app.get("/v1/models", (c) => c.json({ object: "list", data: Object.keys(MODELS).map((id) => ({ id, object: "model", owned_by: "ttc-edge-sim" })) }));
 
-  app.get("/_sim/stats", (c) => c.json({ served, queuedFaults: queue }));
+  app.get("/_sim/stats", (c) => c.json({ served, busyMs, queuedFaults: queue }));
 
   app.post("/_sim/faults", async (c) => {
     const body = await readJson(c);

@@ -33,6 +33,15 @@ describe("the solve API on workerd", () => {
     expect(row).toMatchObject({ status: "done", stop_reason: "complete", answer: done.answer, samples: done.spend.samples, steps: done.steps });
   });
 
+  it("answers a sync request with the finished solve", async () => {
+    const res = await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, mode: "sync", seed: 1 });
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as SolveView;
+    expect(view.status).toBe("done");
+    expect(view.stopReason).toBe("complete");
+    expect(view.answer).toMatch(/^-?\d+$/);
+  });
+
   it("is deterministic for a seed and survives eviction mid-solve without paying twice", async () => {
     const body = { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 8 }, seed: 9 };
     const a = (await (await post("/v1/solves", body)).json()) as SolveView;
