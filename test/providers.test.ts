@@ -182,6 +182,64 @@ describe("llm-judge verifier (chat with logprobs)", () => {
   });
 });
 
+describe("requests follow the documented wire formats", () => {
+  /** A fetch that records what the adapter sends, then forwards it to the simulated world. */
+  function recording(): { fetch: typeof fetch; bodies: { url: string; body: Record<string, unknown>; headers: Headers }[] } {
+    const bodies: { url: string; body: Record<string, unknown>; headers: Headers }[] = [];
+    return {
+      bodies,
+      fetch: async (input, init) => {
+        bodies.push({ url: String(input), body: JSON.parse(String(init?.body)) as Record<string, unknown>, headers: new Headers(init?.headers) });
+        return fetch(input, init);
+      },
+    };
+  }
+
+  it("completions: model, prompt array, n, temperature, max_tokens, seed, stop at a blank line for one step, bearer key", async () => {
+    const rec = recording();
+    const gen = generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base", apiKeySecret: "KEY" }), { ...ctx, fetch: rec.fetch, secrets: { KEY: "sk-test" } });
+    await gen.generate([request(problems[0]!.question, { oneStep: true, n: 4, seed: 99 }), request(problems[1]!.question, { oneStep: true, n: 4, seed: 100 })]);
+    expect(rec.bodies).toHaveLength(1);
+    const { url, body, headers } = rec.bodies[0]!;
+    expect(url).toBe(`${base}/v1/completions`);
+    expect(body).toMatchObject({ model: "sim-base", n: 4, temperature: 0.8, max_tokens: 512, seed: 99, stop: ["\n\n"] });
+    expect(body.prompt).toEqual([expect.stringContaining(problems[0]!.question), expect.stringContaining(problems[1]!.question)]);
+    expect(headers.get("authorization")).toBe("Bearer sk-test");
+  });
+
+  it("chat: messages, and continue_final_message without a generation prompt when continuing", async () => {
+    const rec = recording();
+    const chat = generatorAdapter("chat", config({ kind: "openai-chat", model: "sim-base", continueFinalMessage: true }), { ...ctx, fetch: rec.fetch });
+    await chat.generate([request(problems[2]!.question, { n: 1, prefix: ["Step one."], oneStep: true })]);
+    const body = rec.bodies[0]!.body;
+    expect(rec.bodies[0]!.url).toBe(`${base}/v1/chat/completions`);
+    expect(body).toMatchObject({ model: "sim-base", n: 1, continue_final_message: true, add_generation_prompt: false, stop: ["\n\n"] });
+    const messages = body.messages as { role: string; content: string }[];
+    expect(messages.map((m) => m.role)).toEqual(["system", "user", "assistant"]);
+    expect(messages[2]!.content).toBe("Step one.\n\n");
+  });
+
+  it("pooling: Qwen2.5-Math-PRM input with one <extra_0> per step", async () => {
+    const rec = recording();
+    const v = verifierAdapter("prm", config({ kind: "vllm-prm", model: "sim-prm" }), { ...ctx, fetch: rec.fetch });
+    await v.score([{ question: problems[0]!.question, steps: ["a", "b", "c"] }]);
+    const body = rec.bodies[0]!.body;
+    expect(rec.bodies[0]!.url).toBe(`${base}/pooling`);
+    expect(body.model).toBe("sim-prm");
+    const input = (body.input as string[])[0]!;
+    expect(input.split("<extra_0>")).toHaveLength(4);
+    expect(input).toContain(`<|im_start|>user\n${problems[0]!.question}<|im_end|>`);
+  });
+
+  it("judge: temperature 0, one token, logprobs with top_logprobs", async () => {
+    const rec = recording();
+    const v = verifierAdapter("judge", config({ kind: "llm-judge", model: "sim-base" }), { ...ctx, fetch: rec.fetch });
+    await v.score([{ question: problems[0]!.question, steps: ["a", "b"] }]);
+    expect(rec.bodies).toHaveLength(2);
+    expect(rec.bodies[0]!.body).toMatchObject({ max_tokens: 1, temperature: 0, logprobs: true, top_logprobs: 5 });
+  });
+});
+
 describe("a whole solve over HTTP", () => {
   it("runs beam search through the executor, one request per provider per step, deterministically", async () => {
     const run = async () => {

@@ -71,6 +71,26 @@ describe("the solve API on workerd", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 
+  it("keeps every strategy within tight token and money caps", async () => {
+    const strategies = [
+      { strategy: "best-of-n", n: 16 },
+      { strategy: "best-of-n", n: 16, selection: "majority" },
+      { strategy: "beam-search", n: 16, width: 4 },
+      { strategy: "beam-search", n: 8, width: 4, lookahead: 2 },
+      { strategy: "dvts", n: 16, width: 4 },
+      { strategy: "revisions", sequential: 4, parallel: 4 },
+    ];
+    for (const [i, strategy] of strategies.entries()) {
+      for (const budget of [{ tokens: 1500 }, { money: 0.0002 }]) {
+        const started = (await (await post("/v1/solves", { prompt: PROBLEM, strategy, budget, seed: i })).json()) as SolveView;
+        const done = await drive(started.id);
+        expect(done.status).toBe("done");
+        if (budget.tokens !== undefined) expect(done.spend.tokens).toBeLessThanOrEqual(budget.tokens);
+        if (budget.money !== undefined) expect(done.spend.money).toBeLessThanOrEqual(budget.money);
+      }
+    }
+  });
+
   it("stops at the budget: a token cap is never exceeded", async () => {
     const started = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 64 }, budget: { tokens: 800 } })).json()) as SolveView;
     const done = await drive(started.id);
@@ -92,6 +112,9 @@ describe("the solve API on workerd", () => {
       ["an unknown solve id", () => SELF.fetch("https://ttc.test/v1/solves/00000000-0000-4000-8000-000000000000"), 404, /no such solve/],
       ["a malformed solve id", () => SELF.fetch("https://ttc.test/v1/solves/not-an-id"), 404, /no solve with id/],
       ["an unknown route", () => SELF.fetch("https://ttc.test/v2/whatever"), 404, /no route/],
+      ["cancelling an unknown solve", () => post("/v1/solves/00000000-0000-4000-8000-000000000002/cancel", {}), 404, /no such solve/],
+      ["a budget field of the wrong type", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, budget: { tokens: "lots" } }), 400, /^budget\.tokens: /],
+      ["an unknown mode", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, mode: "eventually" }), 400, /^mode: /],
     ];
     for (const [name, send, status, message] of cases) {
       it(name, async () => {
