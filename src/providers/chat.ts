@@ -8,7 +8,7 @@ import type { GenerateRequest, GenerateResponse } from "../engine/types";
 import type { ProviderConfig } from "./config";
 import { ChatResponseSchema } from "./formats";
 import { postJson, ProviderError } from "./http";
-import { httpOptionsFor, type AdapterContext, type GeneratorAdapter } from "./shared";
+import { httpOptionsFor, parseResponse, type AdapterContext, type GeneratorAdapter } from "./shared";
 
 type Config = Extract<ProviderConfig, { kind: "openai-chat" }>;
 
@@ -36,12 +36,7 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
       ...(req.oneStep ? { stop: ["\n\n"] } : {}),
       ...(continuing ? { continue_final_message: true, add_generation_prompt: false } : {}),
     };
-    const parsed = ChatResponseSchema.safeParse(await postJson(url, body, `provider ${name}`, http));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ProviderError(`provider ${name}: malformed chat response: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, false);
-    }
-    const { choices, usage } = parsed.data;
+    const { choices, usage } = parseResponse(ChatResponseSchema, await postJson(url, body, `provider ${name}`, http), name, "chat");
     if (choices.length !== req.n) throw new ProviderError(`provider ${name}: expected ${req.n} choices, got ${choices.length}`, false);
     const ordered = [...choices].sort((a, b) => a.index - b.index);
     return {

@@ -7,7 +7,7 @@ import { renderPrompt, utf8Length } from "../engine/prompts";
 import type { Completion, GenerateRequest, GenerateResponse } from "../engine/types";
 import { CompletionsResponseSchema } from "./formats";
 import { postJson, ProviderError } from "./http";
-import { batchesOf, httpOptionsFor, type AdapterContext, type GeneratorAdapter, splitUsage } from "./shared";
+import { batchesOf, httpOptionsFor, parseResponse, splitUsage, type AdapterContext, type GeneratorAdapter } from "./shared";
 import type { ProviderConfig } from "./config";
 
 type Config = Extract<ProviderConfig, { kind: "openai-completions" }>;
@@ -34,14 +34,8 @@ export function completionsGenerator(name: string, config: Config, context: Adap
       seed: first.seed,
       ...(first.oneStep ? { stop: ["\n\n"] } : {}),
     };
-    const raw = await postJson(url, body, `provider ${name}`, http);
-    const parsed = CompletionsResponseSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ProviderError(`provider ${name}: malformed completions response: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, false);
-    }
+    const { choices, usage } = parseResponse(CompletionsResponseSchema, await postJson(url, body, `provider ${name}`, http), name, "completions");
     const expected = batch.length * first.n;
-    const { choices, usage } = parsed.data;
     if (choices.length !== expected) throw new ProviderError(`provider ${name}: expected ${expected} choices (${batch.length} prompts × n=${first.n}), got ${choices.length}`, false);
     const slots: (Completion | undefined)[] = new Array(expected);
     for (const ch of choices) {

@@ -8,7 +8,7 @@ import type { ScoreRequest, ScoreResponse } from "../engine/types";
 import type { ProviderConfig } from "./config";
 import { ChatResponseSchema, JUDGE_SYSTEM, renderJudgeUser } from "./formats";
 import { postJson, ProviderError } from "./http";
-import { httpOptionsFor, type AdapterContext, type VerifierAdapter } from "./shared";
+import { httpOptionsFor, parseResponse, type AdapterContext, type VerifierAdapter } from "./shared";
 
 type Config = Extract<ProviderConfig, { kind: "llm-judge" }>;
 
@@ -29,15 +29,14 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
       logprobs: true,
       top_logprobs: 5,
     };
-    const parsed = ChatResponseSchema.safeParse(await postJson(url, body, `provider ${name}`, http));
-    if (!parsed.success) throw new ProviderError(`provider ${name}: malformed chat response: ${parsed.error.issues[0]?.message}`, false);
-    const top = parsed.data.choices[0]?.logprobs?.content?.[0]?.top_logprobs;
+    const response = parseResponse(ChatResponseSchema, await postJson(url, body, `provider ${name}`, http), name, "chat");
+    const top = response.choices[0]?.logprobs?.content?.[0]?.top_logprobs;
     if (!top) throw new ProviderError(`provider ${name}: the response has no logprobs (the judge needs logprobs and top_logprobs)`, false);
     const prob = (word: string): number => top.filter((t) => t.token.trim().toLowerCase() === word).reduce((s, t) => s + Math.exp(t.logprob), 0);
     const yes = prob("yes");
     const no = prob("no");
     if (yes + no === 0) throw new ProviderError(`provider ${name}: neither "Yes" nor "No" is among the top logprobs`, false);
-    return { p: yes / (yes + no), promptTokens: parsed.data.usage.prompt_tokens, completionTokens: parsed.data.usage.completion_tokens ?? 0 };
+    return { p: yes / (yes + no), promptTokens: response.usage.prompt_tokens, completionTokens: response.usage.completion_tokens ?? 0 };
   }
 
   return {

@@ -8,7 +8,7 @@ import type { ScoreRequest, ScoreResponse } from "../engine/types";
 import type { ProviderConfig } from "./config";
 import { PoolingResponseSchema, renderPrmInput } from "./formats";
 import { postJson, ProviderError } from "./http";
-import { batchesOf, httpOptionsFor, splitUsage, type AdapterContext, type VerifierAdapter } from "./shared";
+import { batchesOf, httpOptionsFor, parseResponse, splitUsage, type AdapterContext, type VerifierAdapter } from "./shared";
 
 type Config = Extract<ProviderConfig, { kind: "vllm-prm" }>;
 
@@ -19,12 +19,7 @@ export function poolingVerifier(name: string, config: Config, context: AdapterCo
 
   async function call(batch: ScoreRequest[]): Promise<ScoreResponse[]> {
     const inputs = batch.map((r) => renderPrmInput(r.question, r.steps));
-    const parsed = PoolingResponseSchema.safeParse(await postJson(url, { model: config.model, input: inputs }, `provider ${name}`, http));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ProviderError(`provider ${name}: malformed pooling response: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, false);
-    }
-    const { data, usage } = parsed.data;
+    const { data, usage } = parseResponse(PoolingResponseSchema, await postJson(url, { model: config.model, input: inputs }, `provider ${name}`, http), name, "pooling");
     if (data.length !== batch.length) throw new ProviderError(`provider ${name}: expected ${batch.length} results, got ${data.length}`, false);
     const byIndex = [...data].sort((a, b) => a.index - b.index);
     const usages = splitUsage({ promptTokens: usage.prompt_tokens, completionTokens: 0 }, inputs.map((t) => t.length), inputs.map(() => 0));

@@ -1,7 +1,8 @@
 /** What every adapter shares: its interfaces, HTTP options from configuration, batching and usage splitting. */
 import type { ModelCard } from "../engine/budget";
 import type { GenerateRequest, GenerateResponse, ScoreRequest, ScoreResponse, Usage } from "../engine/types";
-import { DEFAULT_HTTP, type HttpOptions } from "./http";
+import type { z } from "zod";
+import { DEFAULT_HTTP, ProviderError, type HttpOptions } from "./http";
 
 export interface GeneratorAdapter {
   card: ModelCard;
@@ -71,4 +72,12 @@ export function splitUsage(total: Usage, promptWeights: readonly number[], compl
   const p = split(total.promptTokens, promptWeights);
   const c = split(total.completionTokens, completionWeights);
   return p.map((promptTokens, i) => ({ promptTokens, completionTokens: c[i] ?? 0 }));
+}
+
+/** Validate a provider's response; a mismatch is a provider error naming the field. */
+export function parseResponse<T extends z.ZodType>(schema: T, raw: unknown, provider: string, what: string): z.output<T> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new ProviderError(`provider ${provider}: malformed ${what} response: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, false);
 }
