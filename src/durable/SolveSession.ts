@@ -170,6 +170,7 @@ export class SolveSession extends DurableObject<SolveEnv> {
       exec = stopExecution(exec, "failed", `configuration error: ${err instanceof Error ? err.message : String(err)}`);
       await this.ctx.storage.put("exec", exec);
       this.event("done", { stopReason: "failed" });
+      this.wake();
       await this.record(meta, exec);
       return;
     }
@@ -190,6 +191,9 @@ export class SolveSession extends DurableObject<SolveEnv> {
         }
         providerMs = Date.now() - called;
         this.logCalls(exec.steps, plan.work, results, providerMs, costs);
+        // Requests (a cancel) may have been served while the providers were working: a solve that ended
+        // meanwhile stays ended.
+        if ((await this.ctx.storage.get<Execution>("exec"))?.status === "done") return;
         if (results) await this.ctx.storage.put("pending", { step: exec.steps, results });
       }
       if (results) exec = applyStep(exec, plan.work, results, costs);
