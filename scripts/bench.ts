@@ -13,7 +13,7 @@
 import { serve } from "@hono/node-server";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -44,6 +44,26 @@ async function startSim(latency: { perCallMs: number; perTokenMs: number }) {
   return { base, busy, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
+/** A port nothing listens on now (the OS picks it). */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** Stop wrangler dev and everything it started (it runs in its own process group). */
+function stopWorker(child: ChildProcess): void {
+  if (child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+}
+
 async function startWorker(simBase: string, port: number): Promise<ChildProcess> {
   const persist = mkdtempSync(join(tmpdir(), "ttc-bench-"));
   const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 30_000, retries: 0 };
@@ -54,8 +74,15 @@ async function startWorker(simBase: string, port: number): Promise<ChildProcess>
   const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { env, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-  const child = spawn("npx", ["wrangler", "dev", "--port", String(port), "--persist-to", persist, "--var", `PROVIDERS:${providers}`, "--log-level", "warn"], { env, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn("npx", ["wrangler", "dev", "--port", String(port), "--persist-to", persist, "--var", `PROVIDERS:${providers}`, "--log-level", "warn"], {
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+    detached: true,
+  });
+  let exited = false;
+  child.once("exit", () => (exited = true));
   for (let i = 0; i < 300; i++) {
+    if (exited) throw new Error("wrangler dev exited before it was ready");
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
     } catch {
@@ -63,7 +90,7 @@ async function startWorker(simBase: string, port: number): Promise<ChildProcess>
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  child.kill();
+  stopWorker(child);
   throw new Error("wrangler dev did not start");
 }
 
@@ -131,7 +158,7 @@ async function throughput(port: number, strategy: unknown, concurrency: number, 
 }
 
 async function main(): Promise<void> {
-  const port = 8790 + Math.floor(Math.random() * 100);
+  const port = await freePort();
   const results: Record<string, unknown> = { solves: SOLVES, problem: PROBLEM };
   const lines: string[] = [];
 
@@ -156,22 +183,23 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    worker.kill();
+    stopWorker(worker);
     await fastSim.close();
   }
 
   const slowSim = await startSim({ perCallMs: 30, perTokenMs: 0.1 });
-  worker = await startWorker(slowSim.base, port + 1);
+  const slowPort = await freePort();
+  worker = await startWorker(slowSim.base, slowPort);
   try {
     for (const [name, strategy] of Object.entries(STRATEGIES)) {
-      await solve(port + 1, strategy, 1);
-      const { shares } = await sequential(port + 1, slowSim.busy, strategy, Math.min(SOLVES, 10));
+      await solve(slowPort, strategy, 1);
+      const { shares } = await sequential(slowPort, slowSim.busy, strategy, Math.min(SOLVES, 10));
       const mean = shares.reduce((a, b) => a + b, 0) / shares.length;
       results[`nonProviderShare ${name}`] = mean;
       lines.push(`${name}: ${(100 * mean).toFixed(2)}% of wall time is not provider time (30 ms/call + 10 ms/100 tokens)`);
     }
   } finally {
-    worker.kill();
+    stopWorker(worker);
     await slowSim.close();
   }
 
