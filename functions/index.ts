@@ -84,9 +84,11 @@ app.get("/v1/solves/:id/events", async (c) => {
   if (!first.ok) return fromRpc(c, first);
   const lastId = Number(c.req.header("last-event-id") ?? "0");
   let after = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
+  // A client reconnecting after the end has nothing more to get: 204 tells EventSource to stop retrying.
+  if (first.value.status === "done" && (await stub.events(after)).length === 0) return c.body(null, 204);
   return streamSSE(c, async (stream) => {
     const until = Date.now() + 15 * 60_000;
-    while (Date.now() < until) {
+    while (Date.now() < until && !stream.aborted) {
       const events = await stub.events(after);
       for (const e of events) {
         await stream.writeSSE({ id: String(e.seq), event: e.type, data: e.data });
@@ -101,7 +103,11 @@ app.get("/v1/solves/:id/events", async (c) => {
 app.post("/v1/solves/:id/cancel", async (c) => {
   const id = c.req.param("id");
   if (!SOLVE_ID.test(id)) return apiError(c, 404, "not_found", `no solve with id "${id}"`);
-  return fromRpc(c, await session(c.env, id).cancel());
+  const stub = session(c.env, id);
+  const asked = await stub.cancel();
+  if (!asked.ok || asked.value.status === "done") return fromRpc(c, asked);
+  // The object stops at its next alarm (after a step in flight); wait briefly to answer with the outcome.
+  return fromRpc(c, await stub.waitForDone(10_000));
 });
 
 app.notFound((c) => apiError(c, 404, "not_found", `no route for ${c.req.method} ${c.req.path}`));

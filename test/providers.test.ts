@@ -262,3 +262,48 @@ describe("a whole solve over HTTP", () => {
     expect(b.end.ledger).toEqual(a.end.ledger);
   });
 });
+
+describe("identical prompts in one step", () => {
+  it("are asked for once with their n's together, so DVTS subtrees do not get identical samples", async () => {
+    const before = await served();
+    const reqs = [0, 1, 2, 3].map((i) => request(problems[4]!.question, { oneStep: true, n: 4, seed: 100 + i }));
+    const out = await completions().generate(reqs);
+    expect((await served()) - before).toBe(1);
+    const texts = out.map((r) => r.completions.map((c) => c.text).join("|"));
+    expect(new Set(texts).size).toBeGreaterThan(1);
+    for (const r of out) expect(r.completions).toHaveLength(4);
+    const total = out.reduce((t, r) => t + r.usage.promptTokens, 0);
+    expect(total).toBeGreaterThan(0);
+  });
+});
+
+describe("renderChatMessages builds messages from the parts", () => {
+  it("keeps a step that happens to start with 'Solution:' in the assistant message", async () => {
+    const { renderChatMessages, chatToPrompt, renderPrompt } = await import("../src/engine/prompts");
+    const req = { question: problems[0]!.question, prefix: ["Let me restate the problem.", "Solution:\nStart with the first number."] };
+    const messages = renderChatMessages(req);
+    expect(messages.map((m) => m.role)).toEqual(["system", "user", "assistant"]);
+    expect(messages[2]!.content).toBe("Let me restate the problem.\n\nSolution:\nStart with the first number.\n\n");
+    expect(chatToPrompt(messages)).toBe(renderPrompt(req));
+  });
+});
+
+describe("responses a provider must not get away with", () => {
+  const answering = (status: number, body: unknown, headers: Record<string, string> = {}): typeof fetch =>
+    (async () => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } })) as typeof fetch;
+
+  it("completions without completion_tokens in usage are a provider error (they would be billed as zero)", async () => {
+    const gen = generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), {
+      ...ctx,
+      fetch: answering(200, { choices: [{ index: 0, text: "x", finish_reason: "stop" }], usage: { prompt_tokens: 3 } }),
+    });
+    await expect(gen.generate([request(problems[0]!.question, { n: 1 })])).rejects.toThrow(/malformed completions response: usage\.completion_tokens/);
+  });
+
+  it("a Retry-After longer than five minutes fails at once instead of holding the solve", async () => {
+    const gen = generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), { ...ctx, fetch: answering(429, { error: { message: "slow down" } }, { "retry-after": "600" }) });
+    const started = Date.now();
+    await expect(gen.generate([request(problems[0]!.question)])).rejects.toThrow(/HTTP 429: slow down \(the provider asks to retry after 600 s\)/);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});

@@ -1,8 +1,10 @@
 /** Request and response bodies of the public API: the single source for validation (and, later, OpenAPI). */
 import { z } from "zod";
-import { StrategySpecSchema } from "../engine/strategies/spec";
+import { generationCost, StrategySpecSchema } from "../engine/strategies/spec";
 
 export const MAX_PROMPT_CHARS = 20_000;
+/** Generations one solve may plan: its candidates live in one Durable Object's storage. */
+export const MAX_SOLVE_GENERATIONS = 256;
 
 export const BudgetSchema = z
   .object({
@@ -17,7 +19,9 @@ export const BudgetSchema = z
 export const CreateSolveSchema = z
   .object({
     prompt: z.string().trim().min(1, "prompt must not be empty").max(MAX_PROMPT_CHARS, `prompt must be at most ${MAX_PROMPT_CHARS} characters`),
-    strategy: StrategySpecSchema,
+    strategy: StrategySpecSchema.refine((spec) => generationCost(spec) <= MAX_SOLVE_GENERATIONS, {
+      message: `a solve may spend at most ${MAX_SOLVE_GENERATIONS} generations (N·(k+1) for lookahead, s·p for revisions)`,
+    }),
     budget: BudgetSchema.default({}),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
     mode: z.enum(["sync", "async"]).default("async"),

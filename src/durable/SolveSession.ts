@@ -9,6 +9,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { ProviderSet } from "../engine/executor";
 import type { CostModel } from "../engine/budget";
 import { applyStep, callProviders, finishExecution, planStep, startExecution, stopExecution, type CallWork, type Execution } from "../engine/executor";
+import { concludeStrategy, planStrategy } from "../engine/strategies";
 import { hashString } from "../engine/random";
 import { describeSpec, type StrategySpec } from "../engine/strategies/spec";
 import type { GenerateRequest, WorkResults } from "../engine/types";
@@ -108,18 +109,18 @@ export class SolveSession extends DurableObject<SolveEnv> {
     return { ok: true, value: this.view(meta, exec) };
   }
 
+  /**
+   * Ask the solve to stop. The alarm is the only writer of the solve's state: it finishes a step that is in
+   * flight (so what the providers billed is counted), then stops with the best answer so far and records it
+   * in D1 with the platform's alarm retries behind it.
+   */
   async cancel(): Promise<RpcResult<SolveView>> {
     const meta = await this.ctx.storage.get<Meta>("meta");
-    let exec = await this.ctx.storage.get<Execution>("exec");
+    const exec = await this.ctx.storage.get<Execution>("exec");
     if (!meta || !exec) return { ok: false, code: "not_found", error: "no such solve" };
     if (exec.status === "running") {
-      exec = stopExecution(exec, "cancelled", "cancelled by the caller");
-      await this.ctx.storage.put("exec", exec);
-      await this.ctx.storage.delete("pending");
-      await this.ctx.storage.deleteAlarm();
-      this.event("done", { stopReason: "cancelled" });
-      this.wake();
-      await this.record(meta, exec);
+      await this.ctx.storage.put("cancelRequested", true);
+      await this.ctx.storage.setAlarm(Date.now());
     }
     return { ok: true, value: this.view(meta, exec) };
   }
@@ -150,8 +151,29 @@ export class SolveSession extends DurableObject<SolveEnv> {
     return this.sql.exec<{ seq: number; type: string; data: string }>("SELECT seq, type, data FROM events WHERE seq > ? ORDER BY seq", after).toArray();
   }
 
-  /** One executor step. */
+  /**
+   * One executor step. An unexpected error (a storage limit, a bug) fails the solve cleanly with the best
+   * answer it had, rather than leaving it running or retrying its provider calls.
+   */
   override async alarm(): Promise<void> {
+    try {
+      await this.step();
+    } catch (err) {
+      const meta = await this.ctx.storage.get<Meta>("meta");
+      const exec = await this.ctx.storage.get<Execution>("exec");
+      if (!meta || !exec || exec.status === "done") throw err;
+      const stopped = stopExecution(exec, "failed", `internal error: ${err instanceof Error ? err.message : String(err)}`);
+      // Without the candidates, so that it fits whatever made the step fail.
+      const failed = { ...stopped, ...(stopped.outcome ? { outcome: { ...stopped.outcome, candidates: [] } } : {}) };
+      await this.ctx.storage.put("exec", failed);
+      await this.ctx.storage.delete("pending");
+      this.event("done", { stopReason: "failed", steps: failed.steps });
+      this.wake();
+      await this.record(meta, failed);
+    }
+  }
+
+  private async step(): Promise<void> {
     const began = Date.now();
     let providerMs = 0;
     const meta = await this.ctx.storage.get<Meta>("meta");
@@ -175,14 +197,21 @@ export class SolveSession extends DurableObject<SolveEnv> {
       return;
     }
     const { providers, costs } = wired;
-    const plan = planStep(exec, costs, Date.now());
-    if (plan.kind === "finish") {
-      exec = finishExecution(exec, plan.reason, plan.outcome, plan.detail);
+    const cancelRequested = (await this.ctx.storage.get<boolean>("cancelRequested")) === true;
+    // Results of this very step may already be stored by an attempt that died before absorbing them: they
+    // were paid for, so they are absorbed whatever else happens.
+    const pending = await this.ctx.storage.get<{ step: number; results: WorkResults }>("pending");
+    const work = planStrategy(exec.strategy);
+    if (pending?.step === exec.steps && work.kind !== "done") {
+      exec = applyStep(exec, work, pending.results, costs);
     } else {
-      // Results of this very step may already be stored by an attempt that died before absorbing them.
-      const pending = await this.ctx.storage.get<{ step: number; results: WorkResults }>("pending");
-      let results = pending?.step === exec.steps ? pending.results : undefined;
-      if (!results) {
+      const plan = cancelRequested
+        ? ({ kind: "finish", reason: "cancelled", outcome: concludeStrategy(exec.strategy), detail: "cancelled by the caller" } as const)
+        : planStep(exec, costs, Date.now());
+      if (plan.kind === "finish") {
+        exec = finishExecution(exec, plan.reason, plan.outcome, plan.detail);
+      } else {
+        let results: WorkResults | undefined;
         const called = Date.now();
         try {
           results = await callProviders(plan.work, providers);
@@ -191,12 +220,15 @@ export class SolveSession extends DurableObject<SolveEnv> {
         }
         providerMs = Date.now() - called;
         this.logCalls(exec.steps, plan.work, results, providerMs, costs);
-        // Requests (a cancel) may have been served while the providers were working: a solve that ended
-        // meanwhile stays ended.
-        if ((await this.ctx.storage.get<Execution>("exec"))?.status === "done") return;
-        if (results) await this.ctx.storage.put("pending", { step: exec.steps, results });
+        if (results) {
+          await this.ctx.storage.put("pending", { step: exec.steps, results });
+          exec = applyStep(exec, plan.work, results, costs);
+        }
       }
-      if (results) exec = applyStep(exec, plan.work, results, costs);
+    }
+    // A cancel that arrived while the providers were working takes effect now that the step is counted.
+    if (exec.status === "running" && (await this.ctx.storage.get<boolean>("cancelRequested"))) {
+      exec = stopExecution(exec, "cancelled", "cancelled by the caller");
     }
     await this.ctx.storage.put("exec", exec);
     await this.ctx.storage.delete("pending");

@@ -142,7 +142,10 @@ function validUsage(u: unknown): boolean {
 /** Record spend and absorb validated results. Invalid results fail the solve with the best answer so far. */
 export function applyStep(exec: Execution, work: CallWork, results: WorkResults, costs: CostModel): Execution {
   const problem = validateResults(work, results);
-  if (problem) return stopExecution(exec, "failed", `provider error: ${problem}`);
+  if (problem) {
+    // What the providers reported using was billed even if the answer is unusable: count it.
+    return stopExecution({ ...exec, ledger: recordUsable(exec.ledger, work, results, costs) }, "failed", `provider error: ${problem}`);
+  }
   let ledger = exec.ledger;
   if (work.kind === "generate" && results.kind === "generate") {
     const roles = new Set<GeneratorRole>();
@@ -157,6 +160,19 @@ export function applyStep(exec: Execution, work: CallWork, results: WorkResults,
     ledger = { ...ledger, calls: ledger.calls + 1 };
   }
   return { ...exec, ledger, steps: exec.steps + 1, strategy: absorbStrategy(exec.strategy, results) };
+}
+
+/** Spend of the responses that carry valid usage, for results rejected as a whole. */
+function recordUsable(ledger: Ledger, work: CallWork, results: WorkResults, costs: CostModel): Ledger {
+  const responses: unknown = (results as { responses?: unknown }).responses;
+  if (!Array.isArray(responses)) return ledger;
+  let out = ledger;
+  responses.forEach((response: { usage?: unknown } | undefined, i) => {
+    if (!response || !validUsage(response.usage) || i >= work.requests.length) return;
+    const usage = response.usage as { promptTokens: number; completionTokens: number };
+    out = work.kind === "generate" ? recordGeneration(out, (work.requests[i] as GenerateRequest).role, usage, 0, costs) : recordScoring(out, usage, costs);
+  });
+  return out;
 }
 
 /** The providers a solve calls; one call per role per executor step. */

@@ -60,17 +60,14 @@ export interface ChatMessage {
  * them as `system \n\n user \n\n Solution:\n assistant` sees exactly `renderPrompt`'s text.
  */
 export function renderChatMessages(req: Pick<GenerateRequest, "question" | "prefix" | "attempts">): ChatMessage[] {
-  const full = renderPrompt(req);
-  const attempts = req.attempts ?? [];
-  const instruction = attempts.length > 0 ? REVISE_INSTRUCTION : SOLVE_INSTRUCTION;
-  const userStart = instruction.length + STEP_SEPARATOR.length;
-  const solutionAt = full.lastIndexOf(STEP_SEPARATOR + SOLUTION_HEADER);
+  const attempts = (req.attempts ?? []).slice(-REVISION_CONTEXT);
+  const user = [PROBLEM_HEADER + req.question.trim()];
+  attempts.forEach((a, i) => user.push(ATTEMPT_OPEN(i + 1) + a.trim() + ATTEMPT_CLOSE(i + 1)));
   const messages: ChatMessage[] = [
-    { role: "system", content: instruction },
-    { role: "user", content: full.slice(userStart, solutionAt) },
+    { role: "system", content: (req.attempts ?? []).length > 0 ? REVISE_INSTRUCTION : SOLVE_INSTRUCTION },
+    { role: "user", content: user.join(STEP_SEPARATOR) },
   ];
-  const partial = full.slice(solutionAt + STEP_SEPARATOR.length + SOLUTION_HEADER.length);
-  if (partial.length > 0) messages.push({ role: "assistant", content: partial });
+  if (req.prefix.length > 0) messages.push({ role: "assistant", content: joinSteps(req.prefix) + STEP_SEPARATOR });
   return messages;
 }
 

@@ -24,15 +24,21 @@ export async function runSweep(world: World, problems: EvalProblem[], options: S
     return results;
   }
   let next = 0;
+  const started: Worker[] = [];
   const workers = Array.from({ length: Math.min(pool.threads, problems.length) }, () => {
     return new Promise<void>((resolve, reject) => {
       const worker = new Worker(new URL("./sweepWorker.ts", import.meta.url), {
         execArgv: ["--import", "tsx"],
         workerData: { world, problems, options },
       });
+      started.push(worker);
+      let retired = false;
       const feed = (): void => {
         if (next < problems.length) worker.postMessage(next++);
-        else void worker.terminate().then(() => resolve());
+        else {
+          retired = true;
+          void worker.terminate().then(() => resolve());
+        }
       };
       worker.on("message", (msg: { result?: ProblemResult; error?: string }) => {
         if (msg.error) {
@@ -44,9 +50,19 @@ export async function runSweep(world: World, problems: EvalProblem[], options: S
         feed();
       });
       worker.on("error", reject);
+      // A worker that dies without an error event would otherwise leave the sweep waiting forever.
+      worker.on("exit", (code) => {
+        if (!retired) reject(new Error(`an evaluation worker exited early (code ${code})`));
+      });
       worker.once("online", feed);
     });
   });
-  await Promise.all(workers);
+  try {
+    await Promise.all(workers);
+  } catch (err) {
+    // One failure ends the sweep: stop the other workers instead of letting them run it to the end.
+    await Promise.all(started.map((w) => w.terminate()));
+    throw err;
+  }
   return results;
 }

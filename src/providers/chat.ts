@@ -41,7 +41,7 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
     const ordered = [...choices].sort((a, b) => a.index - b.index);
     return {
       completions: ordered.map((ch) => ({ text: ch.message.content ?? "", finishReason: ch.finish_reason === "length" ? "length" : "stop" })),
-      usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens ?? 0 },
+      usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens },
     };
   }
 

@@ -44,7 +44,7 @@ export function completionsGenerator(name: string, config: Config, context: Adap
     }
     const completions = batch.map((_, i) => slots.slice(i * first.n, (i + 1) * first.n) as Completion[]);
     const usages = splitUsage(
-      { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens ?? 0 },
+      { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens },
       prompts.map((p) => p.length),
       completions.map((cs) => cs.reduce((t, c) => t + c.text.length, 0)),
     );
@@ -55,15 +55,41 @@ export function completionsGenerator(name: string, config: Config, context: Adap
     card: { name, parameters: config.parameters, inputPricePerMillion: config.inputPricePerMillion, outputPricePerMillion: config.outputPricePerMillion },
     promptTokenBound: (req) => utf8Length(renderPrompt(req)) + 8,
     async generate(requests) {
-      const out: GenerateResponse[] = new Array(requests.length);
+      // The server seeds a call, not each prompt in it: identical prompts in one call would get identical
+      // samples (DVTS's subtrees all start from the same empty prefix). Ask once for their n's together.
+      const merged: { req: GenerateRequest; parts: { index: number; n: number }[] }[] = [];
+      const byPrompt = new Map<string, number>();
+      requests.forEach((r, index) => {
+        const key = `${r.temperature}|${r.maxTokens}|${r.oneStep}|${renderPrompt(r)}`;
+        const at = byPrompt.get(key);
+        const group = at === undefined ? undefined : merged[at];
+        if (group) {
+          group.req = { ...group.req, n: group.req.n + r.n };
+          group.parts.push({ index, n: r.n });
+        } else {
+          byPrompt.set(key, merged.length);
+          merged.push({ req: r, parts: [{ index, n: r.n }] });
+        }
+      });
+      const answers: GenerateResponse[] = new Array(merged.length);
       await Promise.all(
-        batchesOf(requests, batchKey, config.maxBatch).map((indices) =>
+        batchesOf(merged.map((m) => m.req), batchKey, config.maxBatch).map((indices) =>
           limit(async () => {
-            const responses = await call(indices.map((i) => requests[i] as GenerateRequest));
-            indices.forEach((i, j) => (out[i] = responses[j] as GenerateResponse));
+            const responses = await call(indices.map((i) => (merged[i] as (typeof merged)[number]).req));
+            indices.forEach((i, j) => (answers[i] = responses[j] as GenerateResponse));
           }),
         ),
       );
+      const out: GenerateResponse[] = new Array(requests.length);
+      merged.forEach((m, k) => {
+        const answer = answers[k] as GenerateResponse;
+        const usages = splitUsage(answer.usage, m.parts.map((p) => p.n), m.parts.map((p) => p.n));
+        let offset = 0;
+        m.parts.forEach((part, j) => {
+          out[part.index] = { completions: answer.completions.slice(offset, offset + part.n), usage: usages[j] as GenerateResponse["usage"] };
+          offset += part.n;
+        });
+      });
       return out;
     },
   };

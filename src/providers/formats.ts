@@ -6,9 +6,16 @@
  */
 import { z } from "zod";
 
+/** Generators must report completion tokens: a missing count would be billed as zero and weaken the caps. */
 export const UsageSchema = z.object({
   prompt_tokens: z.number().int().min(0),
-  completion_tokens: z.number().int().min(0).optional(),
+  completion_tokens: z.number().int().min(0),
+  total_tokens: z.number().int().min(0).optional(),
+});
+
+/** Pooling (a reward model) has no completion. */
+export const PoolingUsageSchema = z.object({
+  prompt_tokens: z.number().int().min(0),
   total_tokens: z.number().int().min(0).optional(),
 });
 
@@ -42,7 +49,7 @@ export const ChatResponseSchema = z.object({
 
 export const PoolingResponseSchema = z.object({
   data: z.array(z.object({ index: z.number().int().min(0), data: z.array(z.array(z.number())) })),
-  usage: UsageSchema,
+  usage: PoolingUsageSchema,
 });
 
 /** Qwen2.5-Math-PRM: steps end with the <extra_0> step token; the model returns [p_neg, p_pos] at each. */

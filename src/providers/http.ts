@@ -29,6 +29,9 @@ export interface HttpOptions {
   random?: () => number;
 }
 
+/** Longer waits than this are not worth holding a solve for: fail and let the caller decide. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
 export const DEFAULT_HTTP: HttpOptions = { timeoutMs: 60_000, retries: 3, backoffBaseMs: 250, backoffMaxMs: 8_000 };
 
 function retryAfterMs(value: string | null): number | undefined {
@@ -88,7 +91,11 @@ export async function postJson(url: string, body: unknown, label: string, option
     last = r.error;
     if (!r.error.retryable || i === options.retries) break;
     const backoff = random() * Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** i);
-    const wait = r.waitMs !== undefined ? Math.min(Math.max(r.waitMs, backoff), options.backoffMaxMs * 4) : backoff;
+    // The server said when to come back: trying sooner only spends a retry on another 429.
+    const wait = r.waitMs !== undefined ? Math.max(r.waitMs, backoff) : backoff;
+    if (wait > MAX_RETRY_AFTER_MS) {
+      throw new ProviderError(`${r.error.message} (the provider asks to retry after ${Math.round(wait / 1000)} s)`, false, r.error.status);
+    }
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
   const attempts = options.retries + 1;

@@ -36,7 +36,7 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
     const yes = prob("yes");
     const no = prob("no");
     if (yes + no === 0) throw new ProviderError(`provider ${name}: neither "Yes" nor "No" is among the top logprobs`, false);
-    return { p: yes / (yes + no), promptTokens: response.usage.prompt_tokens, completionTokens: response.usage.completion_tokens ?? 0 };
+    return { p: yes / (yes + no), promptTokens: response.usage.prompt_tokens, completionTokens: response.usage.completion_tokens };
   }
 
   return {

@@ -71,6 +71,25 @@ describe("SolveSession over HTTP providers", () => {
     expect(view.answer).not.toBeNull(); // majority over the samples already paid for
   });
 
+  it("a cancel that lands while a step is with the providers counts that step, then stops", async () => {
+    // The generator stalls on its first attempt (then the retry succeeds): a window with the step in flight.
+    await fault("timeout", 1, "/v1/completions");
+    const solve = await start({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, seed: 8 });
+    await new Promise((r) => setTimeout(r, 150));
+    const res = await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}/cancel`, { method: "POST" });
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as SolveView;
+    expect(view.status).toBe("done");
+    expect(view.stopReason).toBe("cancelled");
+    // The samples were billed, so they are in the ledger and in D1.
+    expect(view.spend.samples).toBe(4);
+    expect(view.answer).not.toBeNull();
+    const row = await env.DB.prepare("SELECT samples, stop_reason FROM solves WHERE id = ?").bind(solve.id).first<{ samples: number; stop_reason: string }>();
+    expect(row).toEqual({ samples: 4, stop_reason: "cancelled" });
+    const calls = await env.DB.prepare("SELECT COUNT(*) AS n FROM provider_calls WHERE solve_id = ?").bind(solve.id).first<{ n: number }>();
+    expect(calls?.n).toBe(1);
+  });
+
   it("a wrong number of choices is a provider error, not a crash", async () => {
     await fault("wrong-count", 1, "/v1/completions");
     const solve = await start({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, seed: 5 });

@@ -43,6 +43,9 @@ describe("events and records", () => {
     expect(again.map((e) => e.id)).toEqual(events.slice(3).map((e) => e.id));
     const done = JSON.parse(events.at(-1)!.data) as { stopReason: string; steps: number };
     expect(done.stopReason).toBe("complete");
+    // Reconnecting after the end: nothing more to send, and 204 tells EventSource to stop retrying.
+    const after = await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}/events`, { headers: { "last-event-id": events.at(-1)!.id } });
+    expect(after.status).toBe(204);
   });
 
   it("writes every provider call to D1 in batches, adding up to the solve's spend", async () => {

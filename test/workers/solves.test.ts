@@ -58,8 +58,8 @@ describe("the solve API on workerd", () => {
   });
 
   it("cancels a running solve, keeping the best answer so far", async () => {
-    // A long solve (1024 sequential revisions), cancelled while it runs.
-    const started = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "revisions", sequential: 1024, parallel: 1 } })).json()) as SolveView;
+    // A long solve (256 sequential revisions), cancelled while it runs.
+    const started = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "revisions", sequential: 256, parallel: 1 } })).json()) as SolveView;
     const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(started.id));
     await runDurableObjectAlarm(stub);
     const res = await post(`/v1/solves/${started.id}/cancel`, {});
@@ -67,7 +67,7 @@ describe("the solve API on workerd", () => {
     const view = (await res.json()) as SolveView;
     expect(view.status).toBe("done");
     expect(view.stopReason).toBe("cancelled");
-    expect(view.steps).toBeLessThan(1025);
+    expect(view.steps).toBeLessThan(257);
     expect(await runDurableObjectAlarm(stub)).toBe(false);
   });
 
@@ -114,6 +114,7 @@ describe("the solve API on workerd", () => {
       ["an unknown route", () => SELF.fetch("https://ttc.test/v2/whatever"), 404, /no route/],
       ["cancelling an unknown solve", () => post("/v1/solves/00000000-0000-4000-8000-000000000002/cancel", {}), 404, /no such solve/],
       ["a budget field of the wrong type", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, budget: { tokens: "lots" } }), 400, /^budget\.tokens: /],
+      ["a strategy over the per-solve limit", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 512 } }), 400, /^strategy: a solve may spend at most 256 generations/],
       ["an unknown mode", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, mode: "eventually" }), 400, /^mode: /],
     ];
     for (const [name, send, status, message] of cases) {
