@@ -4,7 +4,7 @@
  */
 import pLimit from "p-limit";
 import { utf8Length } from "../engine/prompts";
-import type { ScoreRequest, ScoreResponse } from "../engine/types";
+import type { ScoreResponse } from "../engine/types";
 import type { ProviderConfig } from "./config";
 import { ChatResponseSchema, JUDGE_SYSTEM, renderJudgeUser } from "./formats";
 import { postJson, ProviderError } from "./http";

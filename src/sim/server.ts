@@ -55,16 +55,13 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
   /** Milliseconds spent answering generation and scoring requests (for benchmarks: the providers' share of wall time). */
   let busyMs = 0;
   const app = new Hono();
-  app.use("/v1/*", async (c, next) => {
+  const timed = async (_c: Context, next: () => Promise<void>): Promise<void> => {
     const began = performance.now();
     await next();
     busyMs += performance.now() - began;
-  });
-  app.use("/pooling", async (c, next) => {
-    const began = performance.now();
-    await next();
-    busyMs += performance.now() - began;
-  });
+  };
+  app.use("/v1/*", timed);
+  app.use("/pooling", timed);
 
   /** The fault to apply to this request, if any (header first, then the queue). */
   const faultFor = (c: Context): FaultKind | undefined => {
