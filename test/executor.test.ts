@@ -15,8 +15,8 @@ import {
   type Execution,
   type ProviderSet,
 } from "../src/engine/executor.js";
-import type { Budget, Ledger } from "../src/engine/budget.js";
-import { generationCost, StrategySpecSchema, type StrategySpec, type StrategySpecInput } from "../src/engine/strategies/spec.js";
+import { fitWork, generationBound, MIN_COMPLETION_TOKENS, type Budget, type Ledger } from "../src/engine/budget.js";
+import { generationCost, StrategySpecSchema, type StrategySpec, type StrategySpecInput } from "../src/engine/strategies/index.js";
 import type { GenerateRequest, GenerateResponse, GeneratorRole, ScoreRequest, ScoreResponse } from "../src/engine/types.js";
 
 function loadWorld(): World {
@@ -46,7 +46,7 @@ const STRATEGIES: Record<string, StrategySpec> = {
 };
 
 function start(question: string, s: StrategySpec, budget: Budget = {}, seed = 1): Execution {
-  const r = startExecution({ question }, s, budget, seed);
+  const r = startExecution({ question }, s, budget, seed, costs);
   if (!r.ok) throw new Error(r.error);
   return r.execution;
 }
@@ -64,7 +64,7 @@ async function runThroughJson(exec: Execution, p: ProviderSet, now = 0): Promise
     }
     const results = json(await callProviders(json(plan.work), p));
     current = json(current);
-    current = json(applyStep(current, plan.work, results, costs));
+    current = json(applyStep(current, plan, results, costs).exec);
     steps += 1;
   }
   return { exec: current, steps };
@@ -111,11 +111,13 @@ describe("hard caps (property)", () => {
             if (factors.tokens !== undefined) budget.tokens = Math.floor(ref.tokens * factors.tokens);
             if (factors.money !== undefined) budget.money = ref.money * factors.money;
             if (factors.flops !== undefined) budget.flops = ref.flops * factors.flops;
-            const started = startExecution({ question: q }, s, budget, seed);
+            const started = startExecution({ question: q }, s, budget, seed, costs);
             if (!started.ok) {
               seen.refused += 1;
-              expect(budget.generations).toBeDefined();
-              expect(generationCost(s)).toBeGreaterThan(budget.generations as number);
+              // Refused only when the strategy costs more generations than allowed, or one sample does not fit.
+              if (started.field === "generations") expect(generationCost(s)).toBeGreaterThan(budget.generations as number);
+              else expect(started.error).toMatch(/too small to buy one sample/);
+              expect(budget[started.field]).toBeDefined();
               continue;
             }
             const end = await runToEnd(started.execution, providers, costs);
@@ -157,16 +159,62 @@ describe("hard caps (property)", () => {
     }
   });
 
-  it("a cap too small for the first step stops before any provider call, with a null answer", async () => {
+  it("a budget that cannot buy one sample is refused up front, naming the cap and the minimum", async () => {
     for (const s of Object.values(STRATEGIES)) {
-      const { providers: counted, calls } = counting(providers);
-      const end = await runToEnd(start(problems[0]!.question, s, { tokens: 5 }), counted, costs);
-      expect(end.stopReason).toBe("budget");
-      expect(end.detail).toMatch(/tokens cap/);
-      expect(calls.count).toBe(0);
-      expect(end.ledger.tokens).toBe(0);
-      expect(end.outcome?.answer).toBeNull();
+      for (const [budget, field, unit] of [
+        [{ tokens: 5 }, "tokens", /at least \d+ tokens/],
+        [{ money: 1e-9 }, "money", /at least \$\d/],
+        [{ flops: 10 }, "flops", /at least [\d.e+]+ FLOPs/],
+      ] as const) {
+        const r = startExecution({ question: problems[0]!.question }, s, budget, 1, costs);
+        expect(r.ok).toBe(false);
+        if (r.ok) continue;
+        expect(r.field).toBe(field);
+        expect(r.error).toMatch(unit);
+      }
     }
+  });
+
+  it("a tight budget still buys an answer: the step is shrunk to fit instead of stopping with nothing", async () => {
+    // The README's problem and strategies with 1,500 tokens: every first step's worst case is larger than that,
+    // so without shrinking each would stop before its first call with no answer. (Lookahead search spends its
+    // budget on rollouts and may still end without a finished beam at this size.)
+    const q = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
+    const cap = 1500;
+    for (const input of [
+      { strategy: "best-of-n", n: 16 },
+      { strategy: "beam-search", n: 16, width: 4 },
+      { strategy: "dvts", n: 16, width: 4 },
+      { strategy: "revisions", sequential: 4, parallel: 4 },
+    ] as const) {
+      const s = spec(input);
+      const first = planStep(start(q, s), costs, 0);
+      if (first.kind !== "call" || first.work.kind !== "generate") throw new Error("expected a generate step");
+      expect(generationBound(first.work.requests, 0, costs).tokens).toBeGreaterThan(cap);
+      const end = await runToEnd(start(q, s, { tokens: cap }), providers, costs);
+      expect(end.ledger.tokens, input.strategy).toBeGreaterThan(0);
+      expect(end.ledger.tokens, input.strategy).toBeLessThanOrEqual(cap);
+      expect(end.stopReason, input.strategy).toBe("budget");
+      expect(end.detail, input.strategy).toMatch(/tokens cap/);
+      expect(end.outcome?.answer, input.strategy).not.toBeNull();
+    }
+  });
+
+  it("shrinking keeps the requests that fit, then fewer samples, then one sample with max_tokens cut", () => {
+    const q = problems[2]!.question;
+    const exec = start(q, STRATEGIES["best-of-n weighted"]!);
+    const plan = planStep(exec, costs, 0);
+    if (plan.kind !== "call" || plan.work.kind !== "generate") throw new Error("expected a generate step");
+    const req = plan.work.requests[0]!;
+    const one = (n: number, maxTokens: number) => generationBound([{ ...req, n, maxTokens }], 0, costs).tokens;
+    // Room for three whole samples and a bit: n = 3, max_tokens untouched, generations charged for 3.
+    const three = fitWork(plan.work, exec.ledger, { tokens: one(3, req.maxTokens) + 5 }, costs);
+    expect(three?.work).toMatchObject({ kind: "generate", generations: 3, requests: [{ n: 3, maxTokens: req.maxTokens }] });
+    // Room for less than one whole sample: one sample with max_tokens cut to what is left.
+    const cut = fitWork(plan.work, exec.ledger, { tokens: one(1, 100) }, costs);
+    expect(cut?.work).toMatchObject({ generations: 1, requests: [{ n: 1, maxTokens: 100 }] });
+    // Not even MIN_COMPLETION_TOKENS: nothing fits.
+    expect(fitWork(plan.work, exec.ledger, { tokens: one(1, MIN_COMPLETION_TOKENS) - 1 }, costs)).toBeNull();
   });
 });
 
@@ -219,7 +267,8 @@ describe("JSON round-trip between steps", () => {
       const budget: Budget = { tokens: Math.floor(full.ledger.tokens * 0.6) };
       const direct = await runToEnd(start(q, s, budget, 1), providers, costs);
       const { exec: revived } = await runThroughJson(start(q, s, budget, 1), providers);
-      expect(direct.stopReason).toBe("budget");
+      expect(direct.ledger.tokens).toBeGreaterThan(0);
+      expect(direct.ledger.tokens).toBeLessThanOrEqual(budget.tokens!);
       expect(JSON.stringify(revived)).toBe(JSON.stringify(direct));
     }
   });
@@ -261,7 +310,7 @@ describe("startExecution", () => {
       [spec({ strategy: "revisions", sequential: 4, parallel: 4 }), 15],
     ];
     for (const [s, allowed] of cases) {
-      const r = startExecution({ question: problems[0]!.question }, s, { generations: allowed }, 1);
+      const r = startExecution({ question: problems[0]!.question }, s, { generations: allowed }, 1, costs);
       expect(r.ok).toBe(false);
       if (r.ok) continue;
       expect(r.error).toContain(String(generationCost(s)));
@@ -271,7 +320,7 @@ describe("startExecution", () => {
 
   it("accepts a spec that costs exactly the budget", () => {
     const s = spec({ strategy: "beam-search", n: 8, width: 2, lookahead: 2 });
-    const r = startExecution({ question: problems[0]!.question }, s, { generations: 24 }, 1);
+    const r = startExecution({ question: problems[0]!.question }, s, { generations: 24 }, 1, costs);
     expect(r.ok).toBe(true);
   });
 });

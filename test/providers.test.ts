@@ -6,7 +6,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runToEnd, startExecution } from "../src/engine/executor";
-import { StrategySpecSchema } from "../src/engine/strategies/spec";
+import { StrategySpecSchema } from "../src/engine/strategies";
 import type { GenerateRequest } from "../src/engine/types";
 import { loadWorld } from "../src/eval/io";
 import { ProviderConfigSchema, type ProviderConfigInput } from "../src/providers/config";
@@ -119,7 +119,7 @@ describe("fault matrix: a retry, or a clean provider error", () => {
     const { providers, costs } = assembleProviders({ generator: completions(), verifier: prm() });
     await queueFault("500", 20, "/pooling");
     const spec = StrategySpecSchema.parse({ strategy: "best-of-n", n: 4 });
-    const started = startExecution({ question: problems[0]!.question }, spec, { generations: 4 }, 3);
+    const started = startExecution({ question: problems[0]!.question }, spec, { generations: 4 }, 3, costs);
     if (!started.ok) throw new Error(started.error);
     const end = await runToEnd(started.execution, providers, costs);
     expect(end.stopReason).toBe("failed");
@@ -245,7 +245,7 @@ describe("a whole solve over HTTP", () => {
     const run = async () => {
       const { providers, costs } = assembleProviders({ generator: completions(), verifier: prm() });
       const spec = StrategySpecSchema.parse({ strategy: "beam-search", n: 8, width: 4 });
-      const started = startExecution({ question: problems[4]!.question }, spec, { generations: 8, tokens: 200_000 }, 11);
+      const started = startExecution({ question: problems[4]!.question }, spec, { generations: 8, tokens: 200_000 }, 11, costs);
       if (!started.ok) throw new Error(started.error);
       const before = await served();
       const end = await runToEnd(started.execution, providers, costs);

@@ -5,7 +5,7 @@ import { simProviders } from "../src/sim/provider.js";
 import { generateProblems } from "../src/sim/problems.js";
 import { callProviders, runToEnd, startExecution } from "../src/engine/executor.js";
 import { absorbStrategy, initStrategy, planStrategy, type StrategyState } from "../src/engine/strategies/index.js";
-import { generationCost, StrategySpecSchema, type StrategySpec, type StrategySpecInput } from "../src/engine/strategies/spec.js";
+import { generationCost, StrategySpecSchema, type StrategySpec, type StrategySpecInput } from "../src/engine/strategies/index.js";
 import type { StepwiseState } from "../src/engine/strategies/stepwiseSearch.js";
 import type { RevisionsState } from "../src/engine/strategies/revisions.js";
 import { joinSteps, splitSteps } from "../src/engine/steps.js";
@@ -53,7 +53,7 @@ async function drive(s: StrategySpec, question: string, seed = 3, limit = 500): 
 }
 
 async function generationsCharged(s: StrategySpec, question: string, seed = 3): Promise<number> {
-  const start = startExecution({ question }, s, {}, seed);
+  const start = startExecution({ question }, s, {}, seed, costs);
   if (!start.ok) throw new Error(start.error);
   const end = await runToEnd(start.execution, providers, costs);
   expect(end.status).toBe("done");

@@ -2,7 +2,10 @@
  * Budgets, the spend ledger, and worst-case bounds. A budget is a hard cap: the executor only issues a
  * step whose worst-case spend still fits in what is left (method.md §2).
  */
-import type { GenerateRequest, GeneratorRole, ScoreRequest, Usage } from "./types";
+import type { GenerateRequest, GeneratorRole, ScoreRequest, Usage, Work } from "./types";
+
+/** Work that calls providers (not `done`). */
+export type CallWork = Extract<Work, { kind: "generate" | "score" }>;
 
 export interface Budget {
   /** Generation budget in the paper's units (N for best-of-N and beam search, N(k+1) for lookahead, s·p for revisions). */
@@ -75,7 +78,8 @@ export interface CostModel {
   scoreTokenBound(req: ScoreRequest): number;
 }
 
-function priced(card: ModelCard, usage: Usage): { money: number; flops: number } {
+/** What `usage` costs on `card`: dollars at its prices, FLOPs as 2·P·D. */
+export function priceUsage(card: ModelCard, usage: Usage): { money: number; flops: number } {
   return {
     money: (usage.promptTokens * card.inputPricePerMillion + usage.completionTokens * card.outputPricePerMillion) / 1e6,
     flops: 2 * card.parameters * (usage.promptTokens + usage.completionTokens),
@@ -87,7 +91,7 @@ export function generationBound(requests: readonly GenerateRequest[], generation
   const s: Spend = { generations, tokens: 0, money: 0, flops: 0 };
   for (const req of requests) {
     const usage = { promptTokens: costs.promptTokenBound(req), completionTokens: req.n * req.maxTokens };
-    const p = priced(costs.cards[req.role], usage);
+    const p = priceUsage(costs.cards[req.role], usage);
     s.tokens += usage.promptTokens + usage.completionTokens;
     s.money += p.money;
     s.flops += p.flops;
@@ -99,7 +103,7 @@ export function scoringBound(requests: readonly ScoreRequest[], costs: CostModel
   const s: Spend = { generations: 0, tokens: 0, money: 0, flops: 0 };
   for (const req of requests) {
     const usage = { promptTokens: costs.scoreTokenBound(req), completionTokens: 0 };
-    const p = priced(costs.cards.verifier, usage);
+    const p = priceUsage(costs.cards.verifier, usage);
     s.tokens += usage.promptTokens;
     s.money += p.money;
     s.flops += p.flops;
@@ -107,39 +111,112 @@ export function scoringBound(requests: readonly ScoreRequest[], costs: CostModel
   return s;
 }
 
+export function workBound(work: CallWork, costs: CostModel): Spend {
+  return work.kind === "generate" ? generationBound(work.requests, work.generations, costs) : scoringBound(work.requests, costs);
+}
+
+const SPEND_KEYS: readonly (keyof Spend)[] = ["generations", "tokens", "money", "flops"];
+
 /** The first cap that `extra` more spend would break, or null when it fits. */
 export function exceededCap(ledger: Spend, extra: Spend, budget: Budget): keyof Spend | null {
-  const keys: (keyof Spend)[] = ["generations", "tokens", "money", "flops"];
-  for (const k of keys) {
+  for (const k of SPEND_KEYS) {
     const cap = budget[k];
     if (cap !== undefined && ledger[k] + extra[k] > cap * (1 + 1e-12)) return k;
   }
   return null;
 }
 
-export function recordGeneration(ledger: Ledger, role: GeneratorRole, usage: Usage, samples: number, costs: CostModel): Ledger {
-  const p = priced(costs.cards[role], usage);
-  return {
-    ...ledger,
-    tokens: ledger.tokens + usage.promptTokens + usage.completionTokens,
-    money: ledger.money + p.money,
-    flops: ledger.flops + p.flops,
-    samples: ledger.samples + samples,
-    generatorPromptTokens: ledger.generatorPromptTokens + usage.promptTokens,
-    generatorCompletionTokens: ledger.generatorCompletionTokens + usage.completionTokens,
-    generatorFlops: ledger.generatorFlops + p.flops,
-  };
+/** Fewest completion tokens a shrunk request may ask for: below this a step or solution is cut to nothing useful. */
+export const MIN_COMPLETION_TOKENS = 16;
+
+/** The largest integer in [lo, hi] for which `fits` holds, assuming it is monotone; lo − 1 when none. */
+function largest(lo: number, hi: number, fits: (x: number) => boolean): number {
+  let best = lo - 1;
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) {
+      best = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best;
 }
 
-export function recordScoring(ledger: Ledger, usage: Usage, costs: CostModel): Ledger {
-  const p = priced(costs.cards.verifier, usage);
-  const tokens = usage.promptTokens + usage.completionTokens;
-  return {
-    ...ledger,
-    tokens: ledger.tokens + tokens,
-    money: ledger.money + p.money,
-    flops: ledger.flops + p.flops,
-    verifierTokens: ledger.verifierTokens + tokens,
-    verifierFlops: ledger.verifierFlops + p.flops,
+/**
+ * Shrink a step whose worst case does not fit in what the budget has left, so that a tight budget still
+ * buys an answer: keep the requests that fit in order, then the largest `n` of the next one, else one sample
+ * with `max_tokens` cut to what is left. Generations are charged in proportion to the samples kept. Null when
+ * not even one sample (or one score) fits.
+ */
+export function fitWork(work: CallWork, ledger: Spend, budget: Budget, costs: CostModel): { work: CallWork; bound: Spend } | null {
+  if (work.kind === "score") {
+    const keep = largest(1, work.requests.length, (k) => exceededCap(ledger, scoringBound(work.requests.slice(0, k), costs), budget) === null);
+    if (keep < 1) return null;
+    const fitted: CallWork = { kind: "score", requests: work.requests.slice(0, keep) };
+    return { work: fitted, bound: workBound(fitted, costs) };
+  }
+  const planned = work.requests.reduce((t, r) => t + r.n, 0);
+  const withGenerations = (requests: GenerateRequest[]): CallWork => {
+    const samples = requests.reduce((t, r) => t + r.n, 0);
+    return { kind: "generate", requests, generations: planned > 0 ? Math.ceil((work.generations * samples) / planned) : 0 };
   };
+  const fits = (requests: GenerateRequest[]): boolean => exceededCap(ledger, workBound(withGenerations(requests), costs), budget) === null;
+  const kept: GenerateRequest[] = [];
+  for (const req of work.requests) {
+    if (fits([...kept, req])) {
+      kept.push(req);
+      continue;
+    }
+    const n = largest(1, req.n - 1, (k) => fits([...kept, { ...req, n: k }]));
+    if (n >= 1) kept.push({ ...req, n });
+    else {
+      const floor = Math.min(MIN_COMPLETION_TOKENS, req.maxTokens);
+      const maxTokens = largest(floor, req.maxTokens - 1, (t) => fits([...kept, { ...req, n: 1, maxTokens: t }]));
+      if (maxTokens >= floor) kept.push({ ...req, n: 1, maxTokens });
+    }
+    break;
+  }
+  if (kept.length === 0) return null;
+  const fitted = withGenerations(kept);
+  return { work: fitted, bound: workBound(fitted, costs) };
+}
+
+/** One provider called in one executor step (one per role), priced as the ledger prices it. */
+export interface CallRecord {
+  step: number;
+  role: GeneratorRole | "verifier";
+  /** The model card's name. */
+  provider: string;
+  purpose: "generate" | "score";
+  requests: number;
+  samples: number;
+  promptTokens: number;
+  completionTokens: number;
+  money: number;
+  flops: number;
+  latencyMs: number;
+  /** `invalid`: the provider answered, but not what was asked (its reported usage is still charged). */
+  status: "ok" | "invalid" | "error";
+}
+
+/** Add what the calls cost to the ledger: the ledger is the sum of the call records, by construction. */
+export function chargeCalls(ledger: Ledger, calls: readonly CallRecord[]): Ledger {
+  const out = { ...ledger };
+  for (const c of calls) {
+    const tokens = c.promptTokens + c.completionTokens;
+    out.tokens += tokens;
+    out.money += c.money;
+    out.flops += c.flops;
+    out.samples += c.samples;
+    out.calls += 1;
+    if (c.role === "verifier") {
+      out.verifierTokens += tokens;
+      out.verifierFlops += c.flops;
+    } else {
+      out.generatorPromptTokens += c.promptTokens;
+      out.generatorCompletionTokens += c.completionTokens;
+      out.generatorFlops += c.flops;
+    }
+  }
+  return out;
 }

@@ -1,37 +1,30 @@
 /**
  * The executor: turns a strategy's planned work into batched provider calls, keeps the ledger, enforces
- * the hard caps and the deadline, and feeds results back. It is split so that a host can persist between
- * the halves: `planStep` (pure) says what to call and what it may cost; the host makes the calls (and may
- * store the raw results first, so a retried step never pays twice); `applyStep` (pure) validates and absorbs
- * them. `runStep`/`runSolve` chain the halves for hosts that keep everything in memory.
+ * the hard caps and the deadline, and feeds results back. `executeStep` is the one implementation of a
+ * step, used by every host: the Durable Object passes a journal that keeps a step's paid-for results
+ * before they are absorbed (so a retried step never pays twice), the in-process runner passes none.
+ * `planStep` and `applyStep` are its pure halves.
  */
 import {
+  chargeCalls,
   emptyLedger,
   exceededCap,
+  fitWork,
   generationBound,
-  recordGeneration,
-  recordScoring,
-  scoringBound,
+  MIN_COMPLETION_TOKENS,
+  priceUsage,
+  workBound,
   type Budget,
+  type CallRecord,
+  type CallWork,
   type CostModel,
   type Ledger,
   type Spend,
 } from "./budget";
-import { absorbStrategy, concludeStrategy, initStrategy, planStrategy, type StrategyState } from "./strategies";
-import { generationCost, type StrategySpec } from "./strategies/spec";
-import type {
-  Candidate,
-  GenerateRequest,
-  GenerateResponse,
-  GeneratorRole,
-  Problem,
-  ScoreRequest,
-  ScoreResponse,
-  SolveOutcome,
-  StopReason,
-  Work,
-  WorkResults,
-} from "./types";
+import { concludeStrategy, generationCost, initStrategy, planStrategy, absorbStrategy, type StrategySpec, type StrategyState } from "./strategies";
+import type { Candidate, GenerateRequest, GenerateResponse, GeneratorRole, Problem, ScoreRequest, ScoreResponse, SolveOutcome, StopReason, Usage, WorkResults } from "./types";
+
+export type { CallWork };
 
 export interface Execution {
   strategy: StrategyState;
@@ -44,51 +37,85 @@ export interface Execution {
   /** Why the solve failed, or which cap stopped it. */
   detail?: string;
   outcome?: SolveOutcome;
+  /** The first cap that made a step smaller than the strategy planned: the solve ends "budget", not "complete". */
+  limitedBy?: keyof Spend;
 }
 
-export type CallWork = Extract<Work, { kind: "generate" | "score" }>;
-
 export type StepPlan =
-  | { kind: "call"; work: CallWork; bound: Spend }
+  | { kind: "call"; work: CallWork; bound: Spend; /** The cap that made the strategy's step smaller, if one did. */ limitedBy?: keyof Spend }
   | { kind: "finish"; reason: StopReason; outcome: SolveOutcome; detail?: string };
 
-export type StartResult = { ok: true; execution: Execution } | { ok: false; error: string };
+/** Which budget field refuses a solve, and why. */
+export interface BudgetRefusal {
+  field: keyof Budget;
+  message: string;
+}
 
-/** Start a solve. Refuses a configuration whose generation cost alone exceeds the budget. */
-export function startExecution(problem: Problem, spec: StrategySpec, budget: Budget, seed: number, given: Candidate[] = []): StartResult {
+export type StartResult = { ok: true; execution: Execution } | { ok: false; error: string; field: keyof Budget };
+
+function describeAmount(cap: keyof Spend, amount: number): string {
+  switch (cap) {
+    case "money":
+      return `$${amount.toPrecision(3)}`;
+    case "flops":
+      return `${amount.toExponential(3)} FLOPs`;
+    default:
+      return `${Math.ceil(amount)} ${cap}`;
+  }
+}
+
+/**
+ * Why a budget cannot run this configuration at all, or null: its generation cost exceeds the generation
+ * cap, or the caps cannot afford even one sample of the strategy's first step (its prompt and
+ * MIN_COMPLETION_TOKENS completion tokens). Anything larger is shrunk to fit as the solve goes.
+ */
+export function refuseBudget(problem: Problem, spec: StrategySpec, budget: Budget, costs: CostModel, seed = 0): BudgetRefusal | null {
   const cost = generationCost(spec);
   if (budget.generations !== undefined && cost > budget.generations) {
-    return { ok: false, error: `strategy costs ${cost} generations but the budget allows ${budget.generations}` };
+    return { field: "generations", message: `strategy costs ${cost} generations but the budget allows ${budget.generations}` };
   }
-  if (budget.generations !== undefined && budget.generations < 1) {
-    return { ok: false, error: "budget.generations must be at least 1" };
-  }
+  const first = planStrategy(initStrategy(problem, spec, seed));
+  if (first.kind !== "generate" || first.requests[0] === undefined) return null;
+  const req = first.requests[0];
+  const one: GenerateRequest = { ...req, n: 1, maxTokens: Math.min(req.maxTokens, MIN_COMPLETION_TOKENS) };
+  const minimum = generationBound([one], 0, costs);
+  const cap = exceededCap(emptyLedger(), minimum, budget);
+  if (cap === null) return null;
+  return {
+    field: cap,
+    message: `is too small to buy one sample of this prompt: that needs at least ${describeAmount(cap, minimum[cap])} (its prompt and ${one.maxTokens} completion tokens)`,
+  };
+}
+
+/** Start a solve. Refuses a budget that cannot run the configuration at all (see `refuseBudget`). */
+export function startExecution(problem: Problem, spec: StrategySpec, budget: Budget, seed: number, costs: CostModel, given: Candidate[] = []): StartResult {
+  const refused = refuseBudget(problem, spec, budget, costs, seed);
+  if (refused) return { ok: false, error: refused.message, field: refused.field };
   return {
     ok: true,
     execution: { strategy: initStrategy(problem, spec, seed, given), budget, ledger: emptyLedger(), steps: 0, status: "running" },
   };
 }
 
-/** What to do next: call providers (with the step's worst-case spend), or finish and why. */
+/** What to do next: call providers (with the step's worst-case spend, shrunk to fit the caps), or finish and why. */
 export function planStep(exec: Execution, costs: CostModel, now: number): StepPlan {
   const work = planStrategy(exec.strategy);
-  if (work.kind === "done") return { kind: "finish", reason: "complete", outcome: work.outcome };
+  if (work.kind === "done") {
+    if (!exec.limitedBy) return { kind: "finish", reason: "complete", outcome: work.outcome };
+    return { kind: "finish", reason: "budget", outcome: work.outcome, detail: `the ${exec.limitedBy} cap made the search smaller than planned` };
+  }
   if (exec.budget.deadline !== undefined && now >= exec.budget.deadline) {
-    return { kind: "finish", reason: "deadline", outcome: concludeStrategy(exec.strategy) };
+    return { kind: "finish", reason: "deadline", outcome: concludeStrategy(exec.strategy), detail: "the deadline passed" };
   }
   // Token bounds mean rendering every prompt; skip them when only generations are capped.
   const b = exec.budget;
   const priced = b.tokens !== undefined || b.money !== undefined || b.flops !== undefined;
-  const bound = !priced
-    ? { generations: work.kind === "generate" ? work.generations : 0, tokens: 0, money: 0, flops: 0 }
-    : work.kind === "generate"
-      ? generationBound(work.requests, work.generations, costs)
-      : scoringBound(work.requests, costs);
+  const bound = priced ? workBound(work, costs) : { generations: work.kind === "generate" ? work.generations : 0, tokens: 0, money: 0, flops: 0 };
   const cap = exceededCap(exec.ledger, bound, exec.budget);
-  if (cap) {
-    return { kind: "finish", reason: "budget", outcome: concludeStrategy(exec.strategy), detail: `the next step could exceed the ${cap} cap` };
-  }
-  return { kind: "call", work, bound };
+  if (!cap) return { kind: "call", work, bound };
+  const fitted = fitWork(work, exec.ledger, exec.budget, costs);
+  if (fitted) return { kind: "call", work: fitted.work, bound: fitted.bound, limitedBy: cap };
+  return { kind: "finish", reason: "budget", outcome: concludeStrategy(exec.strategy), detail: `the ${cap} cap is spent: not even one more sample or score fits` };
 }
 
 export function finishExecution(exec: Execution, reason: StopReason, outcome: SolveOutcome, detail?: string): Execution {
@@ -128,7 +155,7 @@ export function validateResults(work: CallWork, results: WorkResults): string | 
   return null;
 }
 
-function validUsage(u: unknown): boolean {
+function validUsage(u: unknown): u is Usage {
   const usage = u as { promptTokens?: unknown; completionTokens?: unknown } | undefined;
   return (
     typeof usage?.promptTokens === "number" &&
@@ -139,41 +166,64 @@ function validUsage(u: unknown): boolean {
   );
 }
 
-/** Record spend and absorb validated results. Invalid results fail the solve with the best answer so far. */
-export function applyStep(exec: Execution, work: CallWork, results: WorkResults, costs: CostModel): Execution {
-  const problem = validateResults(work, results);
-  if (problem) {
-    // What the providers reported using was billed even if the answer is unusable: count it.
-    return stopExecution({ ...exec, ledger: recordUsable(exec.ledger, work, results, costs) }, "failed", `provider error: ${problem}`);
-  }
-  let ledger = exec.ledger;
-  if (work.kind === "generate" && results.kind === "generate") {
-    const roles = new Set<GeneratorRole>();
-    work.requests.forEach((req, i) => {
-      const response = results.responses[i] as GenerateResponse;
-      roles.add(req.role);
-      ledger = recordGeneration(ledger, req.role, response.usage, response.completions.length, costs);
-    });
-    ledger = { ...ledger, generations: ledger.generations + work.generations, calls: ledger.calls + roles.size };
-  } else if (results.kind === "score") {
-    for (const response of results.responses) ledger = recordScoring(ledger, response.usage, costs);
-    ledger = { ...ledger, calls: ledger.calls + 1 };
-  }
-  return { ...exec, ledger, steps: exec.steps + 1, strategy: absorbStrategy(exec.strategy, results) };
+function roleOf(work: CallWork, i: number): GeneratorRole | "verifier" {
+  return work.kind === "generate" ? (work.requests[i] as GenerateRequest).role : "verifier";
 }
 
-/** Spend of the responses that carry valid usage, for results rejected as a whole. */
-function recordUsable(ledger: Ledger, work: CallWork, results: WorkResults, costs: CostModel): Ledger {
-  const responses: unknown = (results as { responses?: unknown }).responses;
-  if (!Array.isArray(responses)) return ledger;
-  let out = ledger;
-  responses.forEach((response: { usage?: unknown } | undefined, i) => {
-    if (!response || !validUsage(response.usage) || i >= work.requests.length) return;
-    const usage = response.usage as { promptTokens: number; completionTokens: number };
-    out = work.kind === "generate" ? recordGeneration(out, (work.requests[i] as GenerateRequest).role, usage, 0, costs) : recordScoring(out, usage, costs);
+/**
+ * The step's provider calls, one record per role, priced from the usage the providers reported. Responses
+ * without valid usage (or no results at all: the provider failed) count their requests and nothing else.
+ */
+export function priceCalls(step: number, work: CallWork, results: WorkResults | undefined, costs: CostModel, status: CallRecord["status"], latencyMs = 0): CallRecord[] {
+  const byRole = new Map<GeneratorRole | "verifier", CallRecord>();
+  const responses: unknown[] = Array.isArray((results as { responses?: unknown } | undefined)?.responses) ? (results as { responses: unknown[] }).responses : [];
+  work.requests.forEach((_, i) => {
+    const role = roleOf(work, i);
+    const card = costs.cards[role];
+    let rec = byRole.get(role);
+    if (!rec) {
+      rec = { step, role, provider: card.name, purpose: work.kind, requests: 0, samples: 0, promptTokens: 0, completionTokens: 0, money: 0, flops: 0, latencyMs, status };
+      byRole.set(role, rec);
+    }
+    rec.requests += 1;
+    const response = responses[i] as { usage?: unknown; completions?: unknown } | undefined;
+    if (!response || !validUsage(response.usage)) return;
+    const { money, flops } = priceUsage(card, response.usage);
+    rec.promptTokens += response.usage.promptTokens;
+    rec.completionTokens += response.usage.completionTokens;
+    rec.money += money;
+    rec.flops += flops;
+    if (status === "ok" && Array.isArray(response.completions)) rec.samples += response.completions.length;
   });
-  return out;
+  return [...byRole.values()];
 }
+
+/**
+ * Record what the step cost and absorb its results. Results that do not answer the work fail the solve with
+ * the best answer so far; what the providers reported using was billed all the same, so it is charged.
+ */
+export function applyStep(exec: Execution, plan: AppliedPlan, results: WorkResults, costs: CostModel, latencyMs = 0): { exec: Execution; calls: CallRecord[] } {
+  const { work } = plan;
+  const problem = validateResults(work, results);
+  const calls = priceCalls(exec.steps, work, results, costs, problem ? "invalid" : "ok", latencyMs);
+  const ledger = chargeCalls(exec.ledger, calls);
+  if (problem) return { exec: stopExecution({ ...exec, ledger }, "failed", `provider error: ${problem}`), calls };
+  const generations = work.kind === "generate" ? work.generations : 0;
+  const limitedBy = exec.limitedBy ?? plan.limitedBy;
+  return {
+    exec: {
+      ...exec,
+      ledger: { ...ledger, generations: ledger.generations + generations },
+      steps: exec.steps + 1,
+      strategy: absorbStrategy(exec.strategy, results),
+      ...(limitedBy ? { limitedBy } : {}),
+    },
+    calls,
+  };
+}
+
+/** The part of a planned call that applying its results needs (what a journal keeps). */
+export type AppliedPlan = { work: CallWork; limitedBy?: keyof Spend };
 
 /** The providers a solve calls; one call per role per executor step. */
 export interface ProviderSet {
@@ -203,24 +253,80 @@ export async function callProviders(work: CallWork, providers: ProviderSet): Pro
   return { kind: "generate", responses };
 }
 
-/** One step in memory: plan, call, apply. A provider that throws fails the solve with its message. */
-export async function runStep(exec: Execution, providers: ProviderSet, costs: CostModel, now: number): Promise<Execution> {
-  if (exec.status === "done") return exec;
-  const plan = planStep(exec, costs, now);
-  if (plan.kind === "finish") return finishExecution(exec, plan.reason, plan.outcome, plan.detail);
-  let results: WorkResults;
-  try {
-    results = await callProviders(plan.work, providers);
-  } catch (err) {
-    return stopExecution(exec, "failed", `provider error: ${err instanceof Error ? err.message : String(err)}`);
+/** A step's results as kept by a durable host between the provider calls and the commit. */
+export interface StepResults extends AppliedPlan {
+  step: number;
+  results: WorkResults;
+  latencyMs: number;
+}
+
+/** Where a durable host keeps a step's paid-for results until it commits the step's new state. */
+export interface StepJournal {
+  /** Results an earlier attempt at this step stored and never committed. */
+  recall(step: number): Promise<StepResults | undefined>;
+  keep(entry: StepResults): Promise<void>;
+}
+
+/** What a host gives the executor. */
+export interface StepPorts {
+  providers: ProviderSet;
+  costs: CostModel;
+  /** The host's clock, epoch milliseconds. */
+  now(): number;
+  journal?: StepJournal;
+  /** Whether the caller asked the solve to stop. Checked before a step and again once its calls returned. */
+  cancelRequested?(): boolean | Promise<boolean>;
+}
+
+export interface StepReport {
+  exec: Execution;
+  /** The provider calls this step made (empty when it made none), to log beside the new state. */
+  calls: CallRecord[];
+  /** Time spent waiting for providers. */
+  providerMs: number;
+}
+
+const CANCELLED = "cancelled by the caller";
+
+/**
+ * One executor step: plan, call the providers, absorb. A step whose results the journal already holds is
+ * absorbed without calling again. A provider that throws fails the solve with its message and the best
+ * answer so far; a cancel that arrives while the providers work takes effect once the step is counted.
+ */
+export async function executeStep(exec: Execution, ports: StepPorts): Promise<StepReport> {
+  const none = { calls: [], providerMs: 0 };
+  if (exec.status === "done") return { exec, ...none };
+  const kept = await ports.journal?.recall(exec.steps);
+  let report: StepReport;
+  if (kept) {
+    report = { ...applyStep(exec, kept, kept.results, ports.costs, kept.latencyMs), providerMs: 0 };
+  } else {
+    if (await ports.cancelRequested?.()) return { exec: stopExecution(exec, "cancelled", CANCELLED), ...none };
+    const plan = planStep(exec, ports.costs, ports.now());
+    if (plan.kind === "finish") return { exec: finishExecution(exec, plan.reason, plan.outcome, plan.detail), ...none };
+    const called = ports.now();
+    let results: WorkResults;
+    try {
+      results = await callProviders(plan.work, ports.providers);
+    } catch (err) {
+      const providerMs = ports.now() - called;
+      const calls = priceCalls(exec.steps, plan.work, undefined, ports.costs, "error", providerMs);
+      const failed = stopExecution({ ...exec, ledger: chargeCalls(exec.ledger, calls) }, "failed", `provider error: ${err instanceof Error ? err.message : String(err)}`);
+      return { exec: failed, calls, providerMs };
+    }
+    const providerMs = ports.now() - called;
+    const applied: AppliedPlan = { work: plan.work, ...(plan.limitedBy ? { limitedBy: plan.limitedBy } : {}) };
+    await ports.journal?.keep({ step: exec.steps, ...applied, results, latencyMs: providerMs });
+    report = { ...applyStep(exec, applied, results, ports.costs, providerMs), providerMs };
   }
-  return applyStep(exec, plan.work, results, costs);
+  if (report.exec.status === "running" && (await ports.cancelRequested?.())) report = { ...report, exec: stopExecution(report.exec, "cancelled", CANCELLED) };
+  return report;
 }
 
 /** Run to the end in memory (evaluation sweeps, tests). `now` is the host's clock. */
 export async function runToEnd(exec: Execution, providers: ProviderSet, costs: CostModel, now: () => number = () => 0): Promise<Execution> {
   let current = exec;
-  while (current.status === "running") current = await runStep(current, providers, costs, now());
+  while (current.status === "running") current = (await executeStep(current, { providers, costs, now })).exec;
   return current;
 }
 

@@ -7,7 +7,7 @@ import { answersEquivalent } from "../engine/answers";
 import { candidateFromCompletion } from "../engine/strategies/candidates";
 import { runToEnd, startExecution } from "../engine/executor";
 import { hashString, mixSeeds } from "../engine/random";
-import { describeSpec, generationCost } from "../engine/strategies/spec";
+import { describeSpec, generationCost } from "../engine/strategies";
 import { simProviders } from "../sim/provider";
 import type { World } from "../sim/world";
 import { configsAt, type Family, type StrategyEntry } from "./grid";
@@ -73,7 +73,7 @@ export async function evaluateProblem(world: World, problem: EvalProblem, index:
       for (const config of grid.configs) {
         const label = describeSpec(config.spec);
         const seed = mixSeeds(options.seed, index, hashString(label), budget);
-        const started = startExecution(question, config.spec, { generations: generationCost(config.spec) }, seed);
+        const started = startExecution(question, config.spec, { generations: generationCost(config.spec) }, seed, costs);
         if (!started.ok) throw new Error(`${label}: ${started.error}`);
         const done = await runToEnd(started.execution, providers, costs);
         const answer = done.outcome?.answer ?? null;

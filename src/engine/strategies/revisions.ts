@@ -5,13 +5,27 @@
  * verifier-hierarchical (weighted within each chain, then across chains) or a pooled majority over every
  * attempt of every chain.
  */
+import { z } from "zod";
 import { joinSteps } from "../steps";
 import { mixSeeds } from "../random";
 import { selectHierarchical, selectMajority } from "../selection";
 import { REVISION_CONTEXT } from "../prompts";
 import type { Candidate, GenerateRequest, Problem, SolveOutcome, Work, WorkResults } from "../types";
 import { candidateFromCompletion, withScores } from "./candidates";
-import type { RevisionsSpec } from "./spec";
+import { commonFields, defineStrategy, type GridConfigs, type GridFamily } from "./definition";
+
+export const RevisionsSpecSchema = z.object({
+  strategy: z.literal("revisions"),
+  /** s: attempts per chain (sequential). */
+  sequential: z.number().int().min(1).max(1024),
+  /** p: independent chains (parallel). */
+  parallel: z.number().int().min(1).max(4096),
+  selection: z.enum(["verifier", "majority"]).default("verifier"),
+  maxTokens: z.number().int().min(16).max(32768).default(1024),
+  ...commonFields,
+});
+
+export type RevisionsSpec = z.output<typeof RevisionsSpecSchema>;
 
 export interface RevisionsState {
   spec: RevisionsSpec;
@@ -22,11 +36,11 @@ export interface RevisionsState {
   chains: Candidate[][];
 }
 
-export function initRevisions(problem: Problem, spec: RevisionsSpec, seed: number): RevisionsState {
+function init(problem: Problem, spec: RevisionsSpec, seed: number): RevisionsState {
   return { spec, question: problem.question, seed, phase: "generate", chains: [] };
 }
 
-export function planRevisions(state: RevisionsState): Work {
+function plan(state: RevisionsState): Work {
   const { spec } = state;
   if (state.phase === "generate") {
     const depth = state.chains[0]?.length ?? 0;
@@ -47,14 +61,14 @@ export function planRevisions(state: RevisionsState): Work {
     const requests = unscored(state).map((c) => ({ question: state.question, steps: c.steps }));
     if (requests.length > 0) return { kind: "score", requests };
   }
-  return { kind: "done", outcome: concludeRevisions(state) };
+  return { kind: "done", outcome: conclude(state) };
 }
 
 function unscored(state: RevisionsState): Candidate[] {
   return state.chains.flat().filter((c) => c.stepScores === undefined && c.steps.length > 0);
 }
 
-export function absorbRevisions(state: RevisionsState, results: WorkResults): RevisionsState {
+function absorb(state: RevisionsState, results: WorkResults): RevisionsState {
   const { spec } = state;
   if (results.kind === "generate") {
     let chains: Candidate[][];
@@ -83,9 +97,41 @@ export function absorbRevisions(state: RevisionsState, results: WorkResults): Re
   return { ...state, chains, phase: "done" };
 }
 
-/** Select from what is known now; if the attempts were never scored, fall back to the pooled majority. */
-export function concludeRevisions(state: RevisionsState): SolveOutcome {
+/**
+ * Select from what is known now. Attempts a tight budget left unscored have no verifier weight: selection is
+ * among the scored ones, or a pooled majority when none was scored.
+ */
+function conclude(state: RevisionsState): SolveOutcome {
   const all = state.chains.flat();
-  if (state.spec.selection === "majority" || unscored(state).length > 0) return selectMajority(all);
-  return selectHierarchical(all);
+  const scored = all.filter((c) => c.stepScores !== undefined);
+  if (state.spec.selection === "majority" || scored.length === 0) return selectMajority(all);
+  return { ...selectHierarchical(scored), candidates: all };
 }
+
+/** The paper's grid of sequential:parallel splits s·p = B, from fully parallel to fully sequential (powers of two). */
+function splits(label: string, selection: "verifier" | "majority", budget: number): GridConfigs {
+  const sequential = new Set<number>();
+  for (let s = 1; s <= budget; s *= 2) if (budget % s === 0) sequential.add(s);
+  sequential.add(budget);
+  const configs = [...sequential]
+    .sort((a, b) => a - b)
+    .map((s) => ({ series: `${label} s:p=${s}:${budget / s}`, spec: { strategy: "revisions", sequential: s, parallel: budget / s, selection } }));
+  return { ok: true, configs };
+}
+
+function family(name: string, label: string, selection: "verifier" | "majority"): GridFamily {
+  return { name, params: {}, label: () => label, configs: (_, budget) => splits(label, selection, budget) };
+}
+
+export const revisions = defineStrategy({
+  name: "revisions",
+  schema: RevisionsSpecSchema,
+  costFormula: "s·p",
+  cost: (spec) => spec.sequential * spec.parallel,
+  label: (spec) => `revisions(s=${spec.sequential},p=${spec.parallel},${spec.selection})`,
+  init,
+  plan,
+  absorb,
+  conclude,
+  grid: [family("revisions", "Revisions (verifier)", "verifier"), family("revisions-majority", "Revisions (majority)", "majority")],
+});

@@ -13,15 +13,47 @@
  * Finished beams leave the pool and keep their slot, so the search ends with N candidates (or when
  * every group has filled its slots, ran out of beams, or reached the round limit).
  */
+import { z } from "zod";
 import { mixSeeds } from "../random";
 import { selectWeighted } from "../selection";
 import { aggregateScores, splitSteps } from "../steps";
 import type { Candidate, GenerateRequest, Problem, SolveOutcome, Work, WorkResults } from "../types";
 import { extractAnswer } from "../answers";
 import { isFinalStep } from "./candidates";
-import type { BeamSearchSpec, DvtsSpec } from "./spec";
+import { commonFields } from "./definition";
 
-export type StepwiseSpec = BeamSearchSpec | DvtsSpec;
+/** The spec fields beam search and DVTS share. */
+export const stepwiseFields = {
+  n: z.number().int().min(1).max(4096),
+  /** M: children sampled from each kept prefix. */
+  width: z.number().int().min(1).max(4096),
+  /** k: temperature-0 rollout depth used to score a prefix; 0 is plain beam search. */
+  lookahead: z.number().int().min(0).max(16).default(0),
+  maxRounds: z.number().int().min(1).max(200).default(40),
+  maxStepTokens: z.number().int().min(16).max(8192).default(256),
+  ...commonFields,
+};
+
+/** The fields as parsed, whatever the strategy literal. */
+export interface StepwiseSpec {
+  strategy: "beam-search" | "dvts";
+  n: number;
+  width: number;
+  lookahead: number;
+  maxRounds: number;
+  maxStepTokens: number;
+  aggregation: "last" | "min" | "prod" | "mean";
+  temperature: number;
+}
+
+/** N·(k+1): N beams, each prefix scored through a k-step rollout (method.md §2). */
+export function stepwiseCost(spec: StepwiseSpec): number {
+  return spec.n * (spec.lookahead + 1);
+}
+
+export function stepwiseLabel(spec: StepwiseSpec): string {
+  return `${spec.strategy}(n=${spec.n},M=${spec.width}${spec.lookahead ? `,k=${spec.lookahead}` : ""})`;
+}
 
 interface Beam {
   steps: string[];
@@ -45,8 +77,8 @@ interface Group {
   done: boolean;
 }
 
-export interface StepwiseState {
-  spec: StepwiseSpec;
+export interface StepwiseState<Spec extends StepwiseSpec = StepwiseSpec> {
+  spec: Spec;
   question: string;
   seed: number;
   round: number;
@@ -56,7 +88,8 @@ export interface StepwiseState {
   groups: Group[];
 }
 
-export function initStepwise(problem: Problem, spec: StepwiseSpec, seed: number): StepwiseState {
+/** DVTS splits the N slots into N/M independent groups of M; beam search is one group of N. */
+export function initStepwise<Spec extends StepwiseSpec>(problem: Problem, spec: Spec, seed: number): StepwiseState<Spec> {
   const groupCount = spec.strategy === "dvts" ? spec.n / spec.width : 1;
   const slots = spec.n / groupCount;
   const groups: Group[] = [];
@@ -70,10 +103,6 @@ export function initStepwise(problem: Problem, spec: StepwiseSpec, seed: number)
     });
   }
   return { spec, question: problem.question, seed, round: 0, phase: "expand", rolloutDepth: 0, charged: false, groups };
-}
-
-function beamCost(spec: StepwiseSpec): number {
-  return spec.n * (spec.lookahead + 1);
 }
 
 export function planStepwise(state: StepwiseState): Work {
@@ -96,7 +125,7 @@ export function planStepwise(state: StepwiseState): Work {
       });
     });
     // Trajectories are paid for when the search starts: N beams, each scored through a k-step rollout.
-    return { kind: "generate", requests, generations: state.charged ? 0 : beamCost(spec) };
+    return { kind: "generate", requests, generations: state.charged ? 0 : stepwiseCost(spec) };
   }
   if (state.phase === "rollout") {
     const requests: GenerateRequest[] = [];
@@ -132,7 +161,7 @@ function stepsOf(text: string): string[] {
   return splitSteps(text);
 }
 
-export function absorbStepwise(state: StepwiseState, results: WorkResults): StepwiseState {
+export function absorbStepwise<Spec extends StepwiseSpec>(state: StepwiseState<Spec>, results: WorkResults): StepwiseState<Spec> {
   const next = structuredClone(state);
   const { spec } = next;
   if (next.phase === "expand") {
