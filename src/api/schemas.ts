@@ -1,26 +1,44 @@
-/** Request and response bodies of the public API: the single source for validation (and, later, OpenAPI). */
+/**
+ * The public API's contract: request and response bodies as zod schemas, the single source for validation
+ * (and, later, the OpenAPI document). Route handlers and the Durable Object both speak these types.
+ */
 import { z } from "zod";
-import { generationCost, StrategySpecSchema } from "../engine/strategies/spec";
+import { generationCost, STRATEGIES, strategyOf, StrategySpecSchema } from "../engine/strategies";
 
 export const MAX_PROMPT_CHARS = 20_000;
 /** Generations one solve may plan: its candidates live in one Durable Object's storage. */
 export const MAX_SOLVE_GENERATIONS = 256;
+/** Request bodies larger than this are refused before they are parsed. */
+export const MAX_BODY_BYTES = 256 * 1024;
 
 export const BudgetSchema = z
   .object({
+    /** In the paper's units: N for best-of-N and beam search, N·(k+1) for lookahead, s·p for revisions. */
     generations: z.number().int().min(1).max(4096).optional(),
+    /** Billed tokens: generator and verifier, prompt and completion. */
     tokens: z.number().int().min(1).optional(),
+    /** US dollars at the configured providers' prices. */
     money: z.number().positive().optional(),
+    /** Inference FLOPs, 2·P·D for every model called. */
+    flops: z.number().positive().optional(),
     /** Milliseconds from the request. */
     deadlineMs: z.number().int().min(100).max(15 * 60_000).optional(),
   })
   .strict();
 
+const costFormulas = STRATEGIES.map((s) => `${s.name} ${s.costFormula}`).join(", ");
+
 export const CreateSolveSchema = z
   .object({
     prompt: z.string().trim().min(1, "prompt must not be empty").max(MAX_PROMPT_CHARS, `prompt must be at most ${MAX_PROMPT_CHARS} characters`),
-    strategy: StrategySpecSchema.refine((spec) => generationCost(spec) <= MAX_SOLVE_GENERATIONS, {
-      message: `a solve may spend at most ${MAX_SOLVE_GENERATIONS} generations (N·(k+1) for lookahead, s·p for revisions)`,
+    strategy: StrategySpecSchema.superRefine((spec, ctx) => {
+      const cost = generationCost(spec);
+      if (cost > MAX_SOLVE_GENERATIONS) {
+        ctx.addIssue({
+          code: "custom",
+          message: `a solve may spend at most ${MAX_SOLVE_GENERATIONS} generations; this ${spec.strategy} costs ${cost} (${strategyOf(spec.strategy).costFormula}; generations are ${costFormulas})`,
+        });
+      }
     }),
     budget: BudgetSchema.default({}),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
@@ -29,7 +47,35 @@ export const CreateSolveSchema = z
   .strict();
 
 export type CreateSolve = z.output<typeof CreateSolveSchema>;
-export type Budget = z.output<typeof BudgetSchema>;
+export type ApiBudget = z.output<typeof BudgetSchema>;
+
+const SpendSchema = z.object({
+  generations: z.number(),
+  samples: z.number().int(),
+  tokens: z.number().int(),
+  verifierTokens: z.number().int(),
+  flops: z.number(),
+  money: z.number(),
+});
+
+export const SolveViewSchema = z.object({
+  id: z.uuid(),
+  status: z.enum(["running", "done"]),
+  stopReason: z.enum(["complete", "budget", "deadline", "cancelled", "failed"]).optional(),
+  /** Why the solve failed, or which cap stopped it. */
+  detail: z.string().optional(),
+  strategy: z.string(),
+  answer: z.string().nullable(),
+  /** Share of the selection weight behind the answer. */
+  confidence: z.number().nullable(),
+  steps: z.number().int(),
+  spend: SpendSchema,
+  createdAt: z.number().int(),
+});
+
+export type SolveView = z.output<typeof SolveViewSchema>;
+
+export const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
 
 /** The first issue of a failed parse as one sentence naming the field. */
 export function describeIssue(error: z.ZodError): string {

@@ -1,5 +1,5 @@
 /** D1 tables (drizzle). Migrations are generated from this file into migrations/ by `npm run db:generate`. */
-import { integer, real, sqliteTable, text, index } from "drizzle-orm/sqlite-core";
+import { integer, real, sqliteTable, text, index, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** One row per solve, written when it ends. */
 export const solves = sqliteTable(
@@ -30,7 +30,10 @@ export const solves = sqliteTable(
   (t) => [index("solves_created_at").on(t.createdAt)],
 );
 
-/** One row per provider call (one per role per executor step), written in a batch when the solve ends. */
+/**
+ * One row per provider call (one per role per executor step), written in a batch when the solve ends. The
+ * unique index makes a retried write insert nothing twice.
+ */
 export const providerCalls = sqliteTable(
   "provider_calls",
   {
@@ -47,5 +50,5 @@ export const providerCalls = sqliteTable(
     status: text("status").notNull(),
     cost: real("cost").notNull(),
   },
-  (t) => [index("provider_calls_solve").on(t.solveId)],
+  (t) => [index("provider_calls_solve").on(t.solveId), uniqueIndex("provider_calls_once").on(t.solveId, t.step, t.purpose)],
 );

@@ -1,6 +1,6 @@
 /**
- * From configuration to the executor's ProviderSet and CostModel: a generator, a verifier and optionally a
- * revision model, each a remote adapter or the simulated world in process (the zero-configuration default).
+ * From provider configurations to the executor's ProviderSet and CostModel: a generator, a verifier and
+ * optionally a revision model, each a remote adapter (`fromEnv.ts` adds the simulated world in process).
  */
 import type { CostModel } from "../engine/budget";
 import type { ProviderSet } from "../engine/executor";

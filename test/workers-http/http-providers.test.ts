@@ -5,11 +5,11 @@
  */
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { callProviders, planStep, type Execution } from "../../src/engine/executor";
+import { callProviders, planStep, type Execution, type StepResults } from "../../src/engine/executor";
 import { parseProvidersConfig } from "../../src/providers/config";
 import { assembleProviders, generatorAdapter, verifierAdapter } from "../../src/providers/index";
-import type { SolveView } from "../../src/durable/SolveSession";
-import { StrategySpecSchema } from "../../src/engine/strategies/spec";
+import type { SolveView } from "../../src/api/schemas";
+import { StrategySpecSchema } from "../../src/engine/strategies";
 import { driveToEnd } from "../workers/drive";
 
 const SIM = "http://sim.test";
@@ -113,7 +113,8 @@ describe("SolveSession over HTTP providers", () => {
       const { providers, costs } = assembleProviders({ generator: generatorAdapter("generator", config.config.generator), verifier: verifierAdapter("verifier", config.config.verifier) });
       const plan = planStep(exec, costs, Date.now());
       if (plan.kind !== "call") throw new Error("expected a call");
-      await state.storage.put("pending", { step: exec.steps, results: await callProviders(plan.work, providers) });
+      const pending: StepResults = { step: exec.steps, work: plan.work, results: await callProviders(plan.work, providers), latencyMs: 0 };
+      await state.storage.put("pending", pending);
     });
     const before = await served();
     // The retried step absorbs the stored results without calling the generator again.

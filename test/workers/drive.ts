@@ -1,5 +1,5 @@
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
-import type { SolveView } from "../../src/durable/SolveSession";
+import type { SolveView } from "../../src/api/schemas";
 
 /**
  * Run a solve to its end. Alarms also fire on their own in the test runtime, so this runs them when they

@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { SolveView } from "../../src/durable/SolveSession";
-import { StrategySpecSchema } from "../../src/engine/strategies/spec";
+import type { SolveView } from "../../src/api/schemas";
+import { StrategySpecSchema } from "../../src/engine/strategies";
 import { driveToEnd } from "./drive";
 
 const PROBLEM = "Start with 35. Multiply by 12. Subtract 99. Take the remainder when divided by 7. Add 680. What is the final number?";

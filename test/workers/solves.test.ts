@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { SolveView } from "../../src/durable/SolveSession";
+import type { SolveView } from "../../src/api/schemas";
 import { driveToEnd } from "./drive";
 
 const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
@@ -107,7 +107,7 @@ describe("the solve API on workerd", () => {
       ["oversized prompt", () => post("/v1/solves", { prompt: "x".repeat(20_001), strategy: { strategy: "best-of-n", n: 4 } }), 400, /^prompt: .*20000/],
       ["unknown strategy", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "telepathy" } }), 400, /^strategy\.strategy: /],
       ["DVTS with N not divisible by M", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "dvts", n: 10, width: 4 } }), 400, /^strategy\.width: /],
-      ["a strategy over the generation budget", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 16 }, budget: { generations: 8 } }), 422, /costs 16 generations/],
+      ["a strategy over the generation budget", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 16 }, budget: { generations: 8 } }), 400, /^budget\.generations: strategy costs 16 generations/],
       ["an unknown field", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, colour: "blue" }), 400, /colour|Unrecognized/],
       ["an unknown solve id", () => SELF.fetch("https://ttc.test/v1/solves/00000000-0000-4000-8000-000000000000"), 404, /no such solve/],
       ["a malformed solve id", () => SELF.fetch("https://ttc.test/v1/solves/not-an-id"), 404, /no solve with id/],

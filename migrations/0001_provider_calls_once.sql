@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX `provider_calls_once` ON `provider_calls` (`solve_id`,`step`,`purpose`);

@@ -1,0 +1,73 @@
+/** Writing a finished solve to D1: its summary row and its provider calls, in one batch. */
+import { drizzle } from "drizzle-orm/d1";
+import { getTableColumns } from "drizzle-orm";
+import type { CallRecord } from "../engine/budget";
+import type { Execution } from "../engine/executor";
+import { hashString } from "../engine/random";
+import { describeSpec } from "../engine/strategies";
+import type { SolveMeta } from "../durable/storage";
+import { providerCalls, solves } from "./schema";
+
+/** D1 binds at most 100 parameters per statement. */
+const D1_MAX_BOUND = 100;
+/** Columns bound per provider_calls row (all but the generated id). */
+const CALL_COLUMNS = Object.keys(getTableColumns(providerCalls)).length - 1;
+const CALLS_PER_INSERT = Math.floor(D1_MAX_BOUND / CALL_COLUMNS);
+
+/**
+ * Insert the solve and its calls in one batch (D1 runs a batch as one transaction). Both inserts skip rows
+ * already there (the solve by id, a call by solve, step and purpose), so a write retried after it succeeded
+ * but before the object noted it adds nothing.
+ */
+export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Execution, calls: readonly CallRecord[], finishedAt: number): Promise<void> {
+  const d = drizzle(db);
+  const l = exec.ledger;
+  const { input } = meta;
+  const statements = [
+    d
+      .insert(solves)
+      .values({
+        id: input.id,
+        promptHash: hashString(input.prompt).toString(16),
+        status: exec.status,
+        stopReason: exec.stopReason ?? null,
+        detail: exec.detail ?? null,
+        strategy: describeSpec(input.spec),
+        spec: JSON.stringify(input.spec),
+        budget: JSON.stringify(input.budget),
+        seed: input.seed,
+        answer: exec.outcome?.answer ?? null,
+        confidence: exec.outcome?.confidence ?? null,
+        generations: l.generations,
+        samples: l.samples,
+        generatorTokens: l.generatorPromptTokens + l.generatorCompletionTokens,
+        verifierTokens: l.verifierTokens,
+        flops: l.flops,
+        money: l.money,
+        steps: exec.steps,
+        createdAt: meta.createdAt,
+        finishedAt,
+      })
+      .onConflictDoNothing(),
+  ];
+  for (let i = 0; i < calls.length; i += CALLS_PER_INSERT) {
+    statements.push(
+      d.insert(providerCalls).values(
+        calls.slice(i, i + CALLS_PER_INSERT).map((c) => ({
+          solveId: input.id,
+          step: c.step,
+          provider: c.provider,
+          purpose: `${c.purpose}:${c.role}`,
+          requests: c.requests,
+          samples: c.samples,
+          promptTokens: c.promptTokens,
+          completionTokens: c.completionTokens,
+          latencyMs: c.latencyMs,
+          status: c.status,
+          cost: c.money,
+        })),
+      ).onConflictDoNothing() as unknown as (typeof statements)[number],
+    );
+  }
+  await d.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+}
