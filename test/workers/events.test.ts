@@ -1,7 +1,10 @@
-import { env, SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SolveView } from "../../src/api/schemas";
 import { StrategySpecSchema } from "../../src/engine/strategies";
+import { recordSolve } from "../../src/db/recordSolve";
+import { CallLog } from "../../src/durable/callLog";
+import { SolveStorage } from "../../src/durable/storage";
 import { driveToEnd } from "./drive";
 
 const PROBLEM = "Start with 35. Multiply by 12. Subtract 99. Take the remainder when divided by 7. Add 680. What is the final number?";
@@ -62,7 +65,46 @@ describe("events and records", () => {
     expect(rows.reduce((t, r) => t + r.samples, 0)).toBe(view.spend.samples);
   });
 
-  it("stops at the deadline with the best answer so far, before calling a provider", async () => {
+  it("a D1 write retried after it succeeded adds no row twice", async () => {
+    const solve = await start({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, seed: 5 });
+    const view = await driveToEnd(solve.id);
+    const count = async () => (await env.DB.prepare("SELECT (SELECT COUNT(*) FROM provider_calls WHERE solve_id = ?1) + (SELECT COUNT(*) FROM solves WHERE id = ?1) AS n").bind(solve.id).first<{ n: number }>())!.n;
+    const before = await count();
+    expect(before).toBe(view.steps + 1);
+    const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(solve.id));
+    await runInDurableObject(stub, async (_instance, state) => {
+      const store = new SolveStorage(state.storage);
+      const loaded = (await store.load())!;
+      await recordSolve(env.DB, loaded.meta, loaded.exec, new CallLog(state.storage.sql).all(), Date.now());
+    });
+    expect(await count()).toBe(before);
+    const money = await env.DB.prepare("SELECT SUM(cost) AS m FROM provider_calls WHERE solve_id = ?").bind(solve.id).first<{ m: number }>();
+    expect(money!.m).toBeCloseTo(view.spend.money, 12);
+  });
+
+  it("stops at a deadline that passes mid-solve, with the best answer from what it had", async () => {
+    const id = crypto.randomUUID();
+    const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
+    const deadline = Date.now() + 400;
+    const started = await stub.start({ id, prompt: PROBLEM, spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 8 }), budget: { deadline }, seed: 1 });
+    expect(started.ok).toBe(true);
+    // The samples, before the deadline; then hold the next alarm (they also fire on their own here) until it passed.
+    await runInDurableObject(stub, async (instance, state) => {
+      await instance.alarm();
+      await state.storage.deleteAlarm();
+    });
+    await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()) + 20));
+    await runInDurableObject(stub, (_instance, state) => state.storage.setAlarm(Date.now()));
+    const view = await driveToEnd(id);
+    expect(view.stopReason).toBe("deadline");
+    expect(view.detail).toMatch(/deadline/);
+    // The samples were paid for and kept; the scoring step never ran, so the answer is their majority.
+    expect(view.spend.samples).toBe(8);
+    expect(view.spend.verifierTokens).toBe(0);
+    expect(view.answer).toMatch(/^-?\d+$/);
+  });
+
+  it("a deadline already past stops before calling a provider", async () => {
     const id = crypto.randomUUID();
     const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
     const started = await stub.start({ id, prompt: PROBLEM, spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 8 }), budget: { deadline: Date.now() - 1 }, seed: 1 });
@@ -70,6 +112,7 @@ describe("events and records", () => {
     const view = await driveToEnd(id);
     expect(view.stopReason).toBe("deadline");
     expect(view.spend.samples).toBe(0);
+    expect(view.answer).toBeNull();
   });
 
   it("events of an unknown solve are a 404", async () => {
