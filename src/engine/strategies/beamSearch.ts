@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { defineStrategy, square, type GridConfigs, type GridValues } from "./definition";
-import { absorbStepwise, concludeStepwise, initStepwise, planStepwise, stepwiseCost, stepwiseFields, stepwiseLabel, type StepwiseState } from "./stepwiseSearch";
+import { stepwiseFields, stepwiseMachine, type StepwiseState } from "./stepwiseSearch";
 
 export const BeamSearchSpecSchema = z.object({ strategy: z.literal("beam-search"), ...stepwiseFields }).refine((s) => s.width <= s.n && s.n % s.width === 0, {
   message: "beam search needs width M to divide n (N/M prefixes are kept each round)",
@@ -37,13 +37,7 @@ const widthLabel = (v: GridValues): string => (v.M === "sqrt" ? "sqrt(N)" : Stri
 export const beamSearch = defineStrategy<typeof BeamSearchSpecSchema, StepwiseState<BeamSearchSpec>>({
   name: "beam-search",
   schema: BeamSearchSpecSchema,
-  costFormula: "N·(k+1) with lookahead k",
-  cost: stepwiseCost,
-  label: stepwiseLabel,
-  init: (problem, spec, seed) => initStepwise(problem, spec, seed),
-  plan: planStepwise,
-  absorb: absorbStepwise,
-  conclude: concludeStepwise,
+  ...stepwiseMachine,
   grid: [
     {
       name: "beam",

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { defineStrategy } from "./definition";
-import { absorbStepwise, concludeStepwise, initStepwise, planStepwise, stepwiseCost, stepwiseFields, stepwiseLabel, type StepwiseState } from "./stepwiseSearch";
+import { stepwiseFields, stepwiseMachine, type StepwiseState } from "./stepwiseSearch";
 
 export const DvtsSpecSchema = z.object({ strategy: z.literal("dvts"), ...stepwiseFields }).refine((s) => s.width <= s.n && s.n % s.width === 0, {
   message: "DVTS needs width M to divide n (n/M independent subtrees of M)",
@@ -17,13 +17,7 @@ export type DvtsSpec = z.output<typeof DvtsSpecSchema>;
 export const dvts = defineStrategy<typeof DvtsSpecSchema, StepwiseState<DvtsSpec>>({
   name: "dvts",
   schema: DvtsSpecSchema,
-  costFormula: "N·(k+1) with lookahead k",
-  cost: stepwiseCost,
-  label: stepwiseLabel,
-  init: (problem, spec, seed) => initStepwise(problem, spec, seed),
-  plan: planStepwise,
-  absorb: absorbStepwise,
-  conclude: concludeStepwise,
+  ...stepwiseMachine,
   grid: [
     {
       name: "dvts",

@@ -279,3 +279,14 @@ export function concludeStepwise(state: StepwiseState): SolveOutcome {
   }
   return selectWeighted(candidates);
 }
+
+/** The registry members beam search and DVTS share: one algorithm under their own schema and grid. */
+export const stepwiseMachine = {
+  costFormula: "N·(k+1) with lookahead k",
+  cost: stepwiseCost,
+  label: stepwiseLabel,
+  init: initStepwise,
+  plan: planStepwise,
+  absorb: absorbStepwise,
+  conclude: concludeStepwise,
+};
