@@ -253,7 +253,7 @@ describe("a whole solve over HTTP", () => {
     };
     const a = await run();
     const b = await run();
-    expect(a.end.stopReason).toBe("complete");
+    expect(a.end.stopReason, a.end.detail).toBe("complete");
     expect(a.end.outcome?.answer).not.toBeNull();
     // One HTTP request per provider per executor step.
     expect(a.calls).toBe(a.end.steps);

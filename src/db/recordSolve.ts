@@ -16,8 +16,8 @@ const CALLS_PER_INSERT = Math.floor(D1_MAX_BOUND / CALL_COLUMNS);
 
 /**
  * Insert the solve and its calls in one batch (D1 runs a batch as one transaction). Both inserts skip rows
- * already there (the solve by id, a call by solve, step and purpose), so a write retried after it succeeded
- * but before the object noted it adds nothing.
+ * already there (the solve by id, a call by solve and position in its log), so a write retried after it
+ * succeeded but before the object noted it adds nothing.
  */
 export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Execution, calls: readonly CallRecord[], finishedAt: number): Promise<void> {
   const d = drizzle(db);
@@ -53,8 +53,9 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
   for (let i = 0; i < calls.length; i += CALLS_PER_INSERT) {
     statements.push(
       d.insert(providerCalls).values(
-        calls.slice(i, i + CALLS_PER_INSERT).map((c) => ({
+        calls.slice(i, i + CALLS_PER_INSERT).map((c, j) => ({
           solveId: input.id,
+          seq: i + j,
           step: c.step,
           provider: c.provider,
           purpose: `${c.purpose}:${c.role}`,
@@ -64,6 +65,7 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
           completionTokens: c.completionTokens,
           latencyMs: c.latencyMs,
           status: c.status,
+          estimated: c.estimated ? 1 : 0,
           cost: c.money,
         })),
       ).onConflictDoNothing() as unknown as (typeof statements)[number],

@@ -31,14 +31,19 @@ export const solves = sqliteTable(
 );
 
 /**
- * One row per provider call (one per role per executor step), written in a batch when the solve ends. The
- * unique index makes a retried write insert nothing twice.
+ * One row per provider call (one per role per executor step, plus billed attempts that were discarded or
+ * interrupted), written in a batch when the solve ends.
  */
 export const providerCalls = sqliteTable(
   "provider_calls",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     solveId: text("solve_id").notNull(),
+    /**
+     * Position in the solve's call log: with the solve id, what makes a retried write insert nothing twice.
+     * Null only in rows written before it existed (nulls never collide in the unique index).
+     */
+    seq: integer("seq"),
     step: integer("step").notNull(),
     provider: text("provider").notNull(),
     purpose: text("purpose").notNull(),
@@ -48,7 +53,9 @@ export const providerCalls = sqliteTable(
     completionTokens: integer("completion_tokens").notNull(),
     latencyMs: integer("latency_ms").notNull(),
     status: text("status").notNull(),
+    /** 1 when the tokens are a worst-case bound rather than what the provider reported. */
+    estimated: integer("estimated").notNull().default(0),
     cost: real("cost").notNull(),
   },
-  (t) => [index("provider_calls_solve").on(t.solveId), uniqueIndex("provider_calls_once").on(t.solveId, t.step, t.purpose)],
+  (t) => [index("provider_calls_solve").on(t.solveId), uniqueIndex("provider_calls_once").on(t.solveId, t.seq)],
 );

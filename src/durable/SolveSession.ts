@@ -20,6 +20,12 @@ import { SolveStorage, type SolveMeta, type StartInput } from "./storage";
 /** `field`: the budget field an `invalid` start refused. */
 export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: string; code: "not_found" | "conflict" | "invalid"; field?: keyof Budget };
 
+/** A solve stalled this long (its invocation died) is resumed by the watchdog alarm. */
+const WATCHDOG_MS = 120_000;
+/** Work per alarm invocation, well inside the platform's limits on wall time and subrequests. */
+const SLICE_MS = 10_000;
+const MAX_STEPS_PER_INVOCATION = 200;
+
 export class SolveSession extends DurableObject<Env> {
   private readonly store: SolveStorage;
   private readonly events: EventLog;
@@ -28,6 +34,8 @@ export class SolveSession extends DurableObject<Env> {
   private armedAt?: number;
   /** Callers waiting for this solve to end (sync requests); in memory, so a caller falls back to polling. */
   private readonly waiters = new Set<() => void>();
+  /** An alarm invocation of this instance is running its steps. */
+  private stepping = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -94,10 +102,24 @@ export class SolveSession extends DurableObject<Env> {
   }
 
   /**
-   * One executor step. An unexpected error (a storage limit, a bug) fails the solve cleanly with the best
-   * answer it had, rather than leaving it running or retrying its provider calls.
+   * Executor steps, several per invocation: each step's new state, its provider calls and its event are
+   * committed before the next begins, so a crash loses at most the step in flight (whose intent is
+   * journaled). A watchdog alarm armed first resumes the solve if this invocation dies; the work per
+   * invocation is bounded by time and by steps. An unexpected error (a storage limit, a bug) fails the
+   * solve cleanly with the best answer it had, rather than leaving it running or retrying its calls.
    */
   override async alarm(): Promise<void> {
+    // The watchdog may fire while this instance is still stepping (tests also run alarms by hand): one loop.
+    if (this.stepping) return;
+    this.stepping = true;
+    try {
+      await this.runSlice();
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private async runSlice(): Promise<void> {
     const began = Date.now();
     const solve = await this.store.load();
     if (!solve) return;
@@ -106,26 +128,33 @@ export class SolveSession extends DurableObject<Env> {
       await this.record(solve.meta, solve.exec);
       return;
     }
-    let report: StepReport;
-    try {
-      report = await this.step(solve.exec);
-    } catch (err) {
-      const stopped = stopExecution(solve.exec, "failed", `internal error: ${err instanceof Error ? err.message : String(err)}`);
-      // Without the candidates, so that it fits whatever made the step fail.
-      report = { exec: { ...stopped, ...(stopped.outcome ? { outcome: { ...stopped.outcome, candidates: [] } } : {}) }, calls: [], providerMs: 0 };
+    await this.ctx.storage.setAlarm(began + WATCHDOG_MS);
+    let exec = solve.exec;
+    for (let steps = 0; exec.status === "running" && steps < MAX_STEPS_PER_INVOCATION && Date.now() - began < SLICE_MS; steps++) {
+      const stepBegan = Date.now();
+      let report: StepReport;
+      try {
+        report = await this.step(exec, solve.meta.input.id);
+      } catch (err) {
+        const stopped = stopExecution(exec, "failed", `internal error: ${err instanceof Error ? err.message : String(err)}`);
+        // Without the candidates, so that it fits whatever made the step fail.
+        report = { exec: { ...stopped, ...(stopped.outcome ? { outcome: { ...stopped.outcome, candidates: [] } } : {}) }, calls: [], providerMs: 0 };
+      }
+      exec = report.exec;
+      // Scheduling delay only for the invocation's first step: the others follow without an alarm.
+      const scheduled = steps === 0 && this.armedAt !== undefined ? { scheduledMs: began - this.armedAt } : {};
+      const timing = { ...scheduled, stepMs: Date.now() - stepBegan, providerMs: report.providerMs };
+      this.calls.append(report.calls);
+      this.events.append(exec.status === "done" ? "done" : "step", { steps: exec.steps, spend: exec.ledger, timing, ...(exec.stopReason ? { stopReason: exec.stopReason } : {}) });
+      this.store.commit(exec);
     }
-    const { exec } = report;
-    // The new state, its calls and its event are written together (no await between them but the last).
-    this.calls.append(report.calls);
-    const timing = { ...(this.armedAt !== undefined ? { scheduledMs: began - this.armedAt } : {}), stepMs: Date.now() - began, providerMs: report.providerMs };
-    this.events.append(exec.status === "done" ? "done" : "step", { steps: exec.steps, spend: exec.ledger, timing, ...(exec.stopReason ? { stopReason: exec.stopReason } : {}) });
-    await this.store.commit(exec);
     if (exec.status === "running") return this.arm();
+    await this.ctx.storage.deleteAlarm();
     this.wake();
     await this.record(solve.meta, exec);
   }
 
-  private async step(exec: Execution): Promise<StepReport> {
+  private async step(exec: Execution, id: string): Promise<StepReport> {
     const wired = providersFromEnv(this.env.PROVIDERS, this.env as unknown as Record<string, unknown>);
     // A configuration error is the operator's, but the solve must still end cleanly.
     if (!wired.ok) return { exec: stopExecution(exec, "failed", `configuration error: ${wired.error}`), calls: [], providerMs: 0 };
@@ -133,6 +162,7 @@ export class SolveSession extends DurableObject<Env> {
       ...wired.wired,
       now: Date.now,
       journal: this.store,
+      requestKey: id,
       cancelRequested: async () => (await this.store.get("cancelRequested")) === true,
     });
   }

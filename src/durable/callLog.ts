@@ -4,12 +4,12 @@
  */
 import type { CallRecord } from "../engine/budget";
 
-const COLUMNS = ["step", "role", "provider", "purpose", "requests", "samples", "prompt_tokens", "completion_tokens", "money", "flops", "latency_ms", "status"] as const;
+const COLUMNS = ["step", "role", "provider", "purpose", "requests", "samples", "prompt_tokens", "completion_tokens", "money", "flops", "latency_ms", "status", "estimated"] as const;
 
 export class CallLog {
   constructor(private readonly sql: SqlStorage) {
     this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS provider_calls (step INTEGER NOT NULL, role TEXT NOT NULL, provider TEXT NOT NULL, purpose TEXT NOT NULL, requests INTEGER NOT NULL, samples INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, money REAL NOT NULL, flops REAL NOT NULL, latency_ms INTEGER NOT NULL, status TEXT NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS provider_calls (step INTEGER NOT NULL, role TEXT NOT NULL, provider TEXT NOT NULL, purpose TEXT NOT NULL, requests INTEGER NOT NULL, samples INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, money REAL NOT NULL, flops REAL NOT NULL, latency_ms INTEGER NOT NULL, status TEXT NOT NULL, estimated INTEGER NOT NULL)",
     );
   }
 
@@ -18,7 +18,7 @@ export class CallLog {
     for (const c of calls) {
       this.sql.exec(
         `INSERT INTO provider_calls (${COLUMNS.join(", ")}) VALUES (${placeholders})`,
-        c.step, c.role, c.provider, c.purpose, c.requests, c.samples, c.promptTokens, c.completionTokens, c.money, c.flops, c.latencyMs, c.status,
+        c.step, c.role, c.provider, c.purpose, c.requests, c.samples, c.promptTokens, c.completionTokens, c.money, c.flops, c.latencyMs, c.status, c.estimated ? 1 : 0,
       );
     }
   }
@@ -40,6 +40,7 @@ export class CallLog {
         flops: Number(r.flops),
         latencyMs: Number(r.latency_ms),
         status: r.status as CallRecord["status"],
+        ...(Number(r.estimated) === 1 ? { estimated: true } : {}),
       }));
   }
 }

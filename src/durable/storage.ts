@@ -1,9 +1,11 @@
 /**
- * A SolveSession's durable state, under typed keys of its storage. Every value here is small and bounded
- * (the spec, the executor state, one step's results), written by the alarm and read by RPC.
+ * A SolveSession's durable state under typed keys. Small values (the request, flags) live in the object's
+ * key-value storage; the executor state and the step journal can grow with the solve (a search over
+ * thousands of candidates), so they are stored as JSON split across rows of a SQLite table, each row far
+ * below the platform's 2 MB limit on a value.
  */
-import type { Execution, StepJournal, StepResults } from "../engine/executor";
 import type { Budget } from "../engine/budget";
+import type { Execution, StepIntent, StepJournal, StepResults } from "../engine/executor";
 import type { StrategySpec } from "../engine/strategies";
 
 /** What the edge handler hands a new solve. */
@@ -20,51 +22,80 @@ export interface SolveMeta {
   createdAt: number;
 }
 
-interface Keys {
+interface Small {
   meta: SolveMeta;
-  exec: Execution;
-  /** A step's results, kept between the provider calls and the commit of the new state. */
-  pending: StepResults;
   cancelRequested: true;
   /** The solve's summary and calls are in D1. */
   recorded: true;
 }
 
-export class SolveStorage implements StepJournal {
-  constructor(private readonly storage: DurableObjectStorage) {}
+interface Large {
+  exec: Execution;
+  /** A step's intent, then its results, between its provider calls and the commit of the new state. */
+  pending: StepIntent | StepResults;
+}
 
-  get<K extends keyof Keys>(key: K): Promise<Keys[K] | undefined> {
-    return this.storage.get<Keys[K]>(key);
+/** Characters per row: at most 3 bytes each in UTF-8, so a row stays under 1 MB. */
+const PART_CHARS = 300_000;
+
+export class SolveStorage implements StepJournal {
+  private readonly sql: SqlStorage;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.sql = storage.sql;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS state (key TEXT NOT NULL, part INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (key, part))");
   }
 
-  put<K extends keyof Keys>(key: K, value: Keys[K]): Promise<void> {
+  get<K extends keyof Small>(key: K): Promise<Small[K] | undefined> {
+    return this.storage.get<Small[K]>(key);
+  }
+
+  put<K extends keyof Small>(key: K, value: Small[K]): Promise<void> {
     return this.storage.put(key, value);
+  }
+
+  read<K extends keyof Large>(key: K): Large[K] | undefined {
+    const parts = this.sql.exec<{ data: string }>("SELECT data FROM state WHERE key = ? ORDER BY part", key).toArray();
+    return parts.length === 0 ? undefined : (JSON.parse(parts.map((p) => p.data).join("")) as Large[K]);
+  }
+
+  /** Replace a large value in one transaction: readers see the old parts or the new ones, never a mix. */
+  write<K extends keyof Large>(key: K, value: Large[K] | undefined): void {
+    const json = value === undefined ? "" : JSON.stringify(value);
+    this.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM state WHERE key = ?", key);
+      for (let i = 0, part = 0; i < json.length; i += PART_CHARS, part++) {
+        this.sql.exec("INSERT INTO state (key, part, data) VALUES (?, ?, ?)", key, part, json.slice(i, i + PART_CHARS));
+      }
+    });
   }
 
   /** Meta and execution together, or null for an object that holds no solve. */
   async load(): Promise<{ meta: SolveMeta; exec: Execution } | null> {
-    const got = await this.storage.get<SolveMeta | Execution>(["meta", "exec"]);
-    const meta = got.get("meta") as SolveMeta | undefined;
-    const exec = got.get("exec") as Execution | undefined;
+    const meta = await this.get("meta");
+    const exec = this.read("exec");
     return meta && exec ? { meta, exec } : null;
   }
 
   async create(meta: SolveMeta, exec: Execution): Promise<void> {
-    await this.storage.put({ meta, exec });
+    this.write("exec", exec);
+    await this.put("meta", meta);
   }
 
-  /** The step's new state; its kept results are no longer needed. */
-  async commit(exec: Execution): Promise<void> {
-    await this.storage.put("exec", exec);
-    await this.storage.delete("pending");
+  /** The step's new state; its journal entry is no longer needed. */
+  commit(exec: Execution): void {
+    this.storage.transactionSync(() => {
+      this.write("exec", exec);
+      this.write("pending", undefined);
+    });
   }
 
-  async recall(step: number): Promise<StepResults | undefined> {
-    const pending = await this.get("pending");
+  async recall(step: number): Promise<StepIntent | StepResults | undefined> {
+    const pending = this.read("pending");
     return pending?.step === step ? pending : undefined;
   }
 
-  keep(entry: StepResults): Promise<void> {
-    return this.put("pending", entry);
+  async keep(entry: StepIntent | StepResults): Promise<void> {
+    this.write("pending", entry);
   }
 }

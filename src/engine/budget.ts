@@ -65,6 +65,11 @@ export interface ModelCard {
   inputPricePerMillion: number;
   /** US dollars per million output (completion) tokens. */
   outputPricePerMillion: number;
+  /**
+   * The provider bills a repeated request id once (it replays its answer), so a call repeated after a crash
+   * costs nothing more; otherwise an interrupted call is charged at its worst case.
+   */
+  replaysRequests?: boolean;
 }
 
 /**
@@ -195,8 +200,14 @@ export interface CallRecord {
   money: number;
   flops: number;
   latencyMs: number;
-  /** `invalid`: the provider answered, but not what was asked (its reported usage is still charged). */
-  status: "ok" | "invalid" | "error";
+  /**
+   * `invalid`: the provider answered, but not what was asked (its reported usage is still charged);
+   * `discarded`: attempts billed and thrown away (retried, truncated, malformed); `interrupted`: a call the
+   * host lost in a crash, charged at its worst case; `error`: the call failed.
+   */
+  status: "ok" | "invalid" | "discarded" | "interrupted" | "error";
+  /** The tokens are a worst-case bound, not what a provider reported. */
+  estimated?: boolean;
 }
 
 /** Add what the calls cost to the ledger: the ledger is the sum of the call records, by construction. */

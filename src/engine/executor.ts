@@ -22,7 +22,7 @@ import {
   type Spend,
 } from "./budget";
 import { concludeStrategy, generationCost, initStrategy, planStrategy, absorbStrategy, type StrategySpec, type StrategyState } from "./strategies";
-import type { Candidate, GenerateRequest, GenerateResponse, GeneratorRole, Problem, ScoreRequest, ScoreResponse, SolveOutcome, StopReason, Usage, WorkResults } from "./types";
+import type { BilledAttempt, CallContext, Candidate, GenerateRequest, GenerateResponse, GeneratorRole, Problem, ScoreRequest, ScoreResponse, SolveOutcome, StopReason, Usage, WorkResults } from "./types";
 
 export type { CallWork };
 
@@ -227,13 +227,29 @@ export type AppliedPlan = { work: CallWork; limitedBy?: keyof Spend };
 
 /** The providers a solve calls; one call per role per executor step. */
 export interface ProviderSet {
-  generate(role: GeneratorRole, requests: GenerateRequest[]): Promise<GenerateResponse[]>;
-  score(requests: ScoreRequest[]): Promise<ScoreResponse[]>;
+  generate(role: GeneratorRole, requests: GenerateRequest[], ctx?: CallContext): Promise<GenerateResponse[]>;
+  score(requests: ScoreRequest[], ctx?: CallContext): Promise<ScoreResponse[]>;
+}
+
+/** What `callProviders` tells each provider: a request id per role, the deadline, where billed attempts go. */
+export interface CallOptions {
+  requestId?: string;
+  deadline?: number;
+  billed?(role: GeneratorRole | "verifier", attempt: BilledAttempt): void;
+}
+
+function contextFor(role: GeneratorRole | "verifier", options: CallOptions | undefined): CallContext | undefined {
+  if (!options) return undefined;
+  return {
+    ...(options.requestId !== undefined ? { requestId: `${options.requestId}:${role}` } : {}),
+    ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    billed: (attempt) => options.billed?.(role, attempt),
+  };
 }
 
 /** Make the calls of one planned step: requests grouped by role, one batch per provider, run concurrently. */
-export async function callProviders(work: CallWork, providers: ProviderSet): Promise<WorkResults> {
-  if (work.kind === "score") return { kind: "score", responses: await providers.score(work.requests) };
+export async function callProviders(work: CallWork, providers: ProviderSet, options?: CallOptions): Promise<WorkResults> {
+  if (work.kind === "score") return { kind: "score", responses: await providers.score(work.requests, contextFor("verifier", options)) };
   const byRole = new Map<GeneratorRole, number[]>();
   work.requests.forEach((req, i) => {
     const list = byRole.get(req.role) ?? [];
@@ -243,7 +259,7 @@ export async function callProviders(work: CallWork, providers: ProviderSet): Pro
   const responses: GenerateResponse[] = new Array(work.requests.length);
   await Promise.all(
     [...byRole].map(async ([role, indices]) => {
-      const out = await providers.generate(role, indices.map((i) => work.requests[i] as GenerateRequest));
+      const out = await providers.generate(role, indices.map((i) => work.requests[i] as GenerateRequest), contextFor(role, options));
       if (!Array.isArray(out) || out.length !== indices.length) {
         throw new Error(`the ${role} provider returned ${Array.isArray(out) ? out.length : "no"} responses for ${indices.length} requests`);
       }
@@ -253,18 +269,53 @@ export async function callProviders(work: CallWork, providers: ProviderSet): Pro
   return { kind: "generate", responses };
 }
 
-/** A step's results as kept by a durable host between the provider calls and the commit. */
-export interface StepResults extends AppliedPlan {
-  step: number;
-  results: WorkResults;
-  latencyMs: number;
+/** Worst-case usage of each role's share of a step: every prompt billed in full, every completion at max_tokens. */
+export function boundUsage(work: CallWork, costs: CostModel): Map<GeneratorRole | "verifier", Usage> {
+  const out = new Map<GeneratorRole | "verifier", Usage>();
+  work.requests.forEach((req, i) => {
+    const role = roleOf(work, i);
+    const u = out.get(role) ?? { promptTokens: 0, completionTokens: 0 };
+    if (work.kind === "generate") {
+      const g = req as GenerateRequest;
+      u.promptTokens += costs.promptTokenBound(g);
+      u.completionTokens += g.n * g.maxTokens;
+    } else u.promptTokens += costs.scoreTokenBound(req as ScoreRequest);
+    out.set(role, u);
+  });
+  return out;
 }
 
-/** Where a durable host keeps a step's paid-for results until it commits the step's new state. */
+/** One call record for usage that was billed outside the step's answer (discarded attempts, interrupted calls). */
+function extraRecord(step: number, work: CallWork, role: GeneratorRole | "verifier", usage: Usage, costs: CostModel, status: CallRecord["status"], estimated: boolean): CallRecord {
+  const card = costs.cards[role];
+  const { money, flops } = priceUsage(card, usage);
+  return { step, role, provider: card.name, purpose: work.kind, requests: 0, samples: 0, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, money, flops, latencyMs: 0, status, ...(estimated ? { estimated } : {}) };
+}
+
+/** A step about to call providers, as a durable host records it before the calls. */
+export interface StepIntent extends AppliedPlan {
+  step: number;
+  /** How many times this step's calls were interrupted before (a crash during them). */
+  interruptions: number;
+  /** What those interrupted calls were charged (at their worst case), carried until the step commits. */
+  prior: CallRecord[];
+}
+
+/** A step's results as kept by a durable host between the provider calls and the commit. */
+export interface StepResults extends StepIntent {
+  results: WorkResults;
+  latencyMs: number;
+  /** Billed attempts the step threw away, charged with it. */
+  discarded: CallRecord[];
+}
+
+/**
+ * Where a durable host keeps a step's intent before its provider calls, and its paid-for results until it
+ * commits the step's new state. An intent found without results means the calls were interrupted.
+ */
 export interface StepJournal {
-  /** Results an earlier attempt at this step stored and never committed. */
-  recall(step: number): Promise<StepResults | undefined>;
-  keep(entry: StepResults): Promise<void>;
+  recall(step: number): Promise<StepIntent | StepResults | undefined>;
+  keep(entry: StepIntent | StepResults): Promise<void>;
 }
 
 /** What a host gives the executor. */
@@ -276,11 +327,13 @@ export interface StepPorts {
   journal?: StepJournal;
   /** Whether the caller asked the solve to stop. Checked before a step and again once its calls returned. */
   cancelRequested?(): boolean | Promise<boolean>;
+  /** Names the solve in request ids sent to providers (with the step, the attempt and the role). */
+  requestKey?: string;
 }
 
 export interface StepReport {
   exec: Execution;
-  /** The provider calls this step made (empty when it made none), to log beside the new state. */
+  /** The provider calls this step made or was charged for (empty when none), to log beside the new state. */
   calls: CallRecord[];
   /** Time spent waiting for providers. */
   providerMs: number;
@@ -288,39 +341,89 @@ export interface StepReport {
 
 const CANCELLED = "cancelled by the caller";
 
+function hasResults(entry: StepIntent | StepResults): entry is StepResults {
+  return (entry as StepResults).results !== undefined;
+}
+
 /**
- * One executor step: plan, call the providers, absorb. A step whose results the journal already holds is
- * absorbed without calling again. A provider that throws fails the solve with its message and the best
- * answer so far; a cancel that arrives while the providers work takes effect once the step is counted.
+ * One executor step: plan, record the intent, call the providers, keep the results, absorb.
+ *
+ * - A step whose results the journal already holds is absorbed without calling again.
+ * - A step whose intent is journaled without results was interrupted: if every provider it called replays
+ *   repeated request ids, the same calls are made again under the same ids (billed once); otherwise what
+ *   they may have billed is charged at its worst case, marked `interrupted`, before the step is planned anew.
+ * - Billed attempts the adapters threw away are charged as `discarded`, whatever the step's fate.
+ * - A provider that throws fails the solve (or stops it at its deadline) with the best answer so far; a
+ *   cancel that arrives while the providers work takes effect once the step is counted.
  */
 export async function executeStep(exec: Execution, ports: StepPorts): Promise<StepReport> {
-  const none = { calls: [], providerMs: 0 };
-  if (exec.status === "done") return { exec, ...none };
+  if (exec.status === "done") return { exec, calls: [], providerMs: 0 };
   const kept = await ports.journal?.recall(exec.steps);
-  let report: StepReport;
-  if (kept) {
-    report = { ...applyStep(exec, kept, kept.results, ports.costs, kept.latencyMs), providerMs: 0 };
-  } else {
-    if (await ports.cancelRequested?.()) return { exec: stopExecution(exec, "cancelled", CANCELLED), ...none };
-    const plan = planStep(exec, ports.costs, ports.now());
-    if (plan.kind === "finish") return { exec: finishExecution(exec, plan.reason, plan.outcome, plan.detail), ...none };
-    const called = ports.now();
-    let results: WorkResults;
-    try {
-      results = await callProviders(plan.work, ports.providers);
-    } catch (err) {
-      const providerMs = ports.now() - called;
-      const calls = priceCalls(exec.steps, plan.work, undefined, ports.costs, "error", providerMs);
-      const failed = stopExecution({ ...exec, ledger: chargeCalls(exec.ledger, calls) }, "failed", `provider error: ${err instanceof Error ? err.message : String(err)}`);
-      return { exec: failed, calls, providerMs };
-    }
-    const providerMs = ports.now() - called;
-    const applied: AppliedPlan = { work: plan.work, ...(plan.limitedBy ? { limitedBy: plan.limitedBy } : {}) };
-    await ports.journal?.keep({ step: exec.steps, ...applied, results, latencyMs: providerMs });
-    report = { ...applyStep(exec, applied, results, ports.costs, providerMs), providerMs };
+  if (kept && hasResults(kept)) {
+    const base = charge(exec, kept.prior);
+    return finishStep({ ...applyStep(base, kept, kept.results, ports.costs, kept.latencyMs), providerMs: 0 }, [...kept.prior, ...kept.discarded], kept.discarded, ports);
   }
-  if (report.exec.status === "running" && (await ports.cancelRequested?.())) report = { ...report, exec: stopExecution(report.exec, "cancelled", CANCELLED) };
-  return report;
+
+  let intent: StepIntent | undefined;
+  let prior: CallRecord[] = [];
+  if (kept) {
+    prior = kept.prior;
+    if (roles(kept.work).every((role) => ports.costs.cards[role].replaysRequests === true)) intent = kept;
+    else for (const [role, usage] of boundUsage(kept.work, ports.costs)) prior = [...prior, extraRecord(exec.steps, kept.work, role, usage, ports.costs, "interrupted", true)];
+  }
+  // The caps see what interrupted calls may have cost before anything else is planned.
+  const base = charge(exec, prior);
+  if (!intent) {
+    if (await ports.cancelRequested?.()) return { exec: stopExecution(base, "cancelled", CANCELLED), calls: prior, providerMs: 0 };
+    const plan = planStep(base, ports.costs, ports.now());
+    if (plan.kind === "finish") return { exec: finishExecution(base, plan.reason, plan.outcome, plan.detail), calls: prior, providerMs: 0 };
+    intent = { step: exec.steps, work: plan.work, ...(plan.limitedBy ? { limitedBy: plan.limitedBy } : {}), interruptions: kept ? kept.interruptions + 1 : 0, prior };
+    await ports.journal?.keep(intent);
+  }
+
+  const work = intent.work;
+  const discarded: CallRecord[] = [];
+  const deadline = exec.budget.deadline;
+  const called = ports.now();
+  let results: WorkResults;
+  try {
+    results = await callProviders(work, ports.providers, {
+      ...(ports.requestKey !== undefined ? { requestId: `${ports.requestKey}:${exec.steps}:${intent.interruptions}` } : {}),
+      ...(deadline !== undefined ? { deadline } : {}),
+      billed: (role, attempt) => discarded.push(extraRecord(exec.steps, work, role, attempt.usage, ports.costs, "discarded", attempt.estimated)),
+    });
+  } catch (err) {
+    const providerMs = ports.now() - called;
+    const failedCalls = [...discarded, ...priceCalls(exec.steps, work, undefined, ports.costs, "error", providerMs)];
+    const charged = charge(base, failedCalls);
+    const message = err instanceof Error ? err.message : String(err);
+    const stopped =
+      deadline !== undefined && ports.now() >= deadline
+        ? stopExecution(charged, "deadline", `the deadline passed during a provider call (${message})`)
+        : stopExecution(charged, "failed", `provider error: ${message}`);
+    return { exec: stopped, calls: [...prior, ...failedCalls], providerMs };
+  }
+  const providerMs = ports.now() - called;
+  await ports.journal?.keep({ ...intent, results, latencyMs: providerMs, discarded });
+  return finishStep({ ...applyStep(base, intent, results, ports.costs, providerMs), providerMs }, [...prior, ...discarded], discarded, ports);
+}
+
+function charge(exec: Execution, calls: readonly CallRecord[]): Execution {
+  return calls.length === 0 ? exec : { ...exec, ledger: chargeCalls(exec.ledger, calls) };
+}
+
+/**
+ * Add the step's extra records (`extra`, of which `unchargedYet` are not in the ledger yet) to its calls,
+ * then honour a cancel that arrived meanwhile.
+ */
+async function finishStep(report: StepReport, extra: CallRecord[], unchargedYet: CallRecord[], ports: StepPorts): Promise<StepReport> {
+  let out: StepReport = { ...report, exec: charge(report.exec, unchargedYet), calls: [...extra, ...report.calls] };
+  if (out.exec.status === "running" && (await ports.cancelRequested?.())) out = { ...out, exec: stopExecution(out.exec, "cancelled", CANCELLED) };
+  return out;
+}
+
+function roles(work: CallWork): (GeneratorRole | "verifier")[] {
+  return work.kind === "score" ? ["verifier"] : [...new Set((work.requests as GenerateRequest[]).map((r) => r.role))];
 }
 
 /** Run to the end in memory (evaluation sweeps, tests). `now` is the host's clock. */

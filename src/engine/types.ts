@@ -93,3 +93,25 @@ export type Work =
 export type WorkResults =
   | { kind: "generate"; responses: GenerateResponse[] }
   | { kind: "score"; responses: ScoreResponse[] };
+
+/** An attempt a provider billed whose answer was not used (retried, truncated, malformed, the wrong count). */
+export interface BilledAttempt {
+  usage: Usage;
+  /** The usage is a worst-case bound: the provider reported none that could be read. */
+  estimated: boolean;
+  detail: string;
+}
+
+/** What the executor tells a provider about one call. */
+export interface CallContext {
+  /**
+   * The same for every attempt at this step's call, across a crash and resume too, and unique to the solve:
+   * an adapter sends it (with its batch index) so a provider that recognises repeats bills one request once.
+   * Absent when the host has no durable identity for the solve (in-process runs).
+   */
+  requestId?: string;
+  /** Epoch milliseconds by which the call must be over: adapters cut timeouts and retries to it. */
+  deadline?: number;
+  /** Report a billed attempt whose answer was not used, so that the ledger and the caps see it. */
+  billed(attempt: BilledAttempt): void;
+}

@@ -4,11 +4,11 @@
  */
 import pLimit from "p-limit";
 import { renderChatMessages, utf8Length } from "../engine/prompts";
-import type { GenerateRequest, GenerateResponse } from "../engine/types";
+import type { CallContext, GenerateRequest, GenerateResponse } from "../engine/types";
 import type { ProviderConfig } from "./config";
 import { ChatResponseSchema } from "./formats";
-import { postJson, ProviderError } from "./http";
-import { httpOptionsFor, parseResponse, type AdapterContext, type GeneratorAdapter } from "./shared";
+import { ProviderError } from "./http";
+import { cardOf, httpOptionsFor, parseResponse, postAndRead, type AdapterContext, type GeneratorAdapter } from "./shared";
 
 type Config = Extract<ProviderConfig, { kind: "openai-chat" }>;
 
@@ -17,7 +17,9 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
   const http = httpOptionsFor(config, context);
   const url = `${config.baseUrl.replace(/\/$/, "")}/v1/chat/completions`;
 
-  async function call(req: GenerateRequest): Promise<GenerateResponse> {
+  const promptTokenBound = (req: GenerateRequest): number => renderChatMessages(req).reduce((t, m) => t + utf8Length(m.content) + 8, 8);
+
+  async function call(req: GenerateRequest, ctx: CallContext | undefined, part: number): Promise<GenerateResponse> {
     const messages = renderChatMessages(req);
     const continuing = messages[messages.length - 1]?.role === "assistant";
     if (continuing && !config.continueFinalMessage) {
@@ -36,8 +38,12 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
       ...(req.oneStep ? { stop: ["\n\n"] } : {}),
       ...(continuing ? { continue_final_message: true, add_generation_prompt: false } : {}),
     };
-    const { choices, usage } = parseResponse(ChatResponseSchema, await postJson(url, body, `provider ${name}`, http), name, "chat");
-    if (choices.length !== req.n) throw new ProviderError(`provider ${name}: expected ${req.n} choices, got ${choices.length}`, false);
+    const bound = () => ({ promptTokens: promptTokenBound(req), completionTokens: req.n * req.maxTokens });
+    const { choices, usage } = await postAndRead(url, body, `provider ${name}`, http, ctx, { part: String(part), replays: config.replaysRequests, bound }, (raw) => {
+      const parsed = parseResponse(ChatResponseSchema, raw, name, "chat");
+      if (parsed.choices.length !== req.n) throw new ProviderError(`provider ${name}: expected ${req.n} choices, got ${parsed.choices.length}`, false);
+      return parsed;
+    });
     const ordered = [...choices].sort((a, b) => a.index - b.index);
     return {
       completions: ordered.map((ch) => ({ text: ch.message.content ?? "", finishReason: ch.finish_reason === "length" ? "length" : "stop" })),
@@ -46,8 +52,8 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
   }
 
   return {
-    card: { name, parameters: config.parameters, inputPricePerMillion: config.inputPricePerMillion, outputPricePerMillion: config.outputPricePerMillion },
-    promptTokenBound: (req) => renderChatMessages(req).reduce((t, m) => t + utf8Length(m.content) + 8, 8),
-    generate: (requests) => Promise.all(requests.map((req) => limit(() => call(req)))),
+    card: cardOf(name, config),
+    promptTokenBound,
+    generate: (requests, ctx) => Promise.all(requests.map((req, part) => limit(() => call(req, ctx, part)))),
   };
 }

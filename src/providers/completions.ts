@@ -4,10 +4,10 @@
  */
 import pLimit from "p-limit";
 import { renderPrompt, utf8Length } from "../engine/prompts";
-import type { Completion, GenerateRequest, GenerateResponse } from "../engine/types";
+import type { CallContext, Completion, GenerateRequest, GenerateResponse } from "../engine/types";
 import { CompletionsResponseSchema } from "./formats";
-import { postJson, ProviderError } from "./http";
-import { batchesOf, httpOptionsFor, parseResponse, splitUsage, type AdapterContext, type GeneratorAdapter } from "./shared";
+import { ProviderError } from "./http";
+import { batchesOf, cardOf, httpOptionsFor, parseResponse, postAndRead, splitUsage, type AdapterContext, type GeneratorAdapter } from "./shared";
 import type { ProviderConfig } from "./config";
 
 type Config = Extract<ProviderConfig, { kind: "openai-completions" }>;
@@ -22,9 +22,12 @@ export function completionsGenerator(name: string, config: Config, context: Adap
   const http = httpOptionsFor(config, context);
   const url = `${config.baseUrl.replace(/\/$/, "")}/v1/completions`;
 
-  async function call(batch: GenerateRequest[]): Promise<GenerateResponse[]> {
+  const promptTokenBound = (req: GenerateRequest): number => utf8Length(renderPrompt(req)) + 8;
+
+  async function call(batch: GenerateRequest[], ctx: CallContext | undefined, part: number): Promise<GenerateResponse[]> {
     const first = batch[0] as GenerateRequest;
     const prompts = batch.map((r) => renderPrompt(r));
+    const bound = () => ({ promptTokens: batch.reduce((t, r) => t + promptTokenBound(r), 0), completionTokens: batch.length * first.n * first.maxTokens });
     const body = {
       model: config.model,
       prompt: prompts,
@@ -34,14 +37,17 @@ export function completionsGenerator(name: string, config: Config, context: Adap
       seed: first.seed,
       ...(first.oneStep ? { stop: ["\n\n"] } : {}),
     };
-    const { choices, usage } = parseResponse(CompletionsResponseSchema, await postJson(url, body, `provider ${name}`, http), name, "completions");
     const expected = batch.length * first.n;
-    if (choices.length !== expected) throw new ProviderError(`provider ${name}: expected ${expected} choices (${batch.length} prompts × n=${first.n}), got ${choices.length}`, false);
-    const slots: (Completion | undefined)[] = new Array(expected);
-    for (const ch of choices) {
-      if (ch.index >= expected || slots[ch.index]) throw new ProviderError(`provider ${name}: choice index ${ch.index} is out of range or repeated`, false);
-      slots[ch.index] = { text: ch.text, finishReason: ch.finish_reason === "length" ? "length" : "stop" };
-    }
+    const { slots, usage } = await postAndRead(url, body, `provider ${name}`, http, ctx, { part: String(part), replays: config.replaysRequests, bound }, (raw) => {
+      const { choices, usage } = parseResponse(CompletionsResponseSchema, raw, name, "completions");
+      if (choices.length !== expected) throw new ProviderError(`provider ${name}: expected ${expected} choices (${batch.length} prompts × n=${first.n}), got ${choices.length}`, false);
+      const slots: (Completion | undefined)[] = new Array(expected);
+      for (const ch of choices) {
+        if (ch.index >= expected || slots[ch.index]) throw new ProviderError(`provider ${name}: choice index ${ch.index} is out of range or repeated`, false);
+        slots[ch.index] = { text: ch.text, finishReason: ch.finish_reason === "length" ? "length" : "stop" };
+      }
+      return { slots, usage };
+    });
     const completions = batch.map((_, i) => slots.slice(i * first.n, (i + 1) * first.n) as Completion[]);
     const usages = splitUsage(
       { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens },
@@ -52,9 +58,9 @@ export function completionsGenerator(name: string, config: Config, context: Adap
   }
 
   return {
-    card: { name, parameters: config.parameters, inputPricePerMillion: config.inputPricePerMillion, outputPricePerMillion: config.outputPricePerMillion },
-    promptTokenBound: (req) => utf8Length(renderPrompt(req)) + 8,
-    async generate(requests) {
+    card: cardOf(name, config),
+    promptTokenBound,
+    async generate(requests, ctx) {
       // The server seeds a call, not each prompt in it: identical prompts in one call would get identical
       // samples (DVTS's subtrees all start from the same empty prefix). Ask once for their n's together.
       const merged: { req: GenerateRequest; parts: { index: number; n: number }[] }[] = [];
@@ -73,9 +79,9 @@ export function completionsGenerator(name: string, config: Config, context: Adap
       });
       const answers: GenerateResponse[] = new Array(merged.length);
       await Promise.all(
-        batchesOf(merged.map((m) => m.req), batchKey, config.maxBatch).map((indices) =>
+        batchesOf(merged.map((m) => m.req), batchKey, config.maxBatch).map((indices, part) =>
           limit(async () => {
-            const responses = await call(indices.map((i) => (merged[i] as (typeof merged)[number]).req));
+            const responses = await call(indices.map((i) => (merged[i] as (typeof merged)[number]).req), ctx, part);
             indices.forEach((i, j) => (answers[i] = responses[j] as GenerateResponse));
           }),
         ),

@@ -11,6 +11,11 @@ const card = {
   parameters: z.number().positive(),
   inputPricePerMillion: z.number().min(0).default(0),
   outputPricePerMillion: z.number().min(0).default(0),
+  /**
+   * The provider honours `Idempotency-Key`: a repeated key gets the first answer again and is billed once.
+   * Then a call repeated after a crash costs nothing more; otherwise it is charged at its worst case.
+   */
+  replaysRequests: z.boolean().default(false),
 };
 
 const remote = {

@@ -42,14 +42,24 @@ function retryAfterMs(value: string | null): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-async function attempt(url: string, body: unknown, label: string, options: HttpOptions): Promise<{ ok: true; value: unknown } | { ok: false; error: ProviderError; waitMs?: number }> {
+/** One call's context: its idempotency key, its deadline, and where attempts billed but unusable are reported. */
+export interface CallOptions {
+  /** Sent as `Idempotency-Key`: the same for every attempt, so a provider that honours it bills one call once. */
+  idempotencyKey?: string;
+  /** Epoch milliseconds: no attempt runs past it and no retry starts after it. */
+  deadline?: number;
+  /** An attempt the provider may have billed but whose body could not be used (cut short, garbled, timed out). */
+  billedUnread?(detail: string): void;
+}
+
+async function attempt(url: string, body: unknown, label: string, options: HttpOptions, call: CallOptions, timeoutMs: number): Promise<{ ok: true; value: unknown } | { ok: false; error: ProviderError; waitMs?: number }> {
   const doFetch = options.fetch ?? fetch;
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), options.timeoutMs);
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const res = await doFetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", ...options.headers },
+      headers: { "content-type": "application/json", ...options.headers, ...(call.idempotencyKey ? { "idempotency-key": call.idempotencyKey } : {}) },
       body: JSON.stringify(body),
       signal: controller.signal,
     });
@@ -69,24 +79,34 @@ async function attempt(url: string, body: unknown, label: string, options: HttpO
     try {
       return { ok: true, value: JSON.parse(text) as unknown };
     } catch {
-      // A body cut short or garbled in transit: worth another try.
-      return { ok: false, error: new ProviderError(`${label}: response body is not valid JSON (${text.length} bytes)`, true, res.status) };
+      // A body cut short or garbled in transit: the provider did the work, so it billed it; worth another try.
+      const detail = `${label}: response body is not valid JSON (${text.length} bytes)`;
+      call.billedUnread?.(detail);
+      return { ok: false, error: new ProviderError(detail, true, res.status) };
     }
   } catch (err) {
     const timedOut = controller.signal.aborted;
-    const message = timedOut ? `no response within ${options.timeoutMs} ms` : `request failed: ${err instanceof Error ? err.message : String(err)}`;
+    const message = timedOut ? `no response within ${timeoutMs} ms` : `request failed: ${err instanceof Error ? err.message : String(err)}`;
+    // A request that timed out may still have been served and billed.
+    if (timedOut) call.billedUnread?.(`${label}: ${message}`);
     return { ok: false, error: new ProviderError(`${label}: ${message}`, true) };
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** POST a JSON body and return the parsed JSON response, retrying what may succeed on another try. */
-export async function postJson(url: string, body: unknown, label: string, options: HttpOptions = DEFAULT_HTTP): Promise<unknown> {
+/**
+ * POST a JSON body and return the parsed JSON response, retrying what may succeed on another try. With a
+ * deadline, each attempt's timeout is cut to the time left and no retry waits past it.
+ */
+export async function postJson(url: string, body: unknown, label: string, options: HttpOptions = DEFAULT_HTTP, call: CallOptions = {}): Promise<unknown> {
   const random = options.random ?? Math.random;
+  const left = (): number => (call.deadline === undefined ? Infinity : call.deadline - Date.now());
   let last: ProviderError | undefined;
   for (let i = 0; i <= options.retries; i++) {
-    const r = await attempt(url, body, label, options);
+    const timeoutMs = Math.min(options.timeoutMs, left());
+    if (timeoutMs <= 0) throw new ProviderError(`${label}: the solve's deadline passed${last ? ` (last attempt: ${last.message})` : ""}`, false);
+    const r = await attempt(url, body, label, options, call, timeoutMs);
     if (r.ok) return r.value;
     last = r.error;
     if (!r.error.retryable || i === options.retries) break;
@@ -96,6 +116,7 @@ export async function postJson(url: string, body: unknown, label: string, option
     if (wait > MAX_RETRY_AFTER_MS) {
       throw new ProviderError(`${r.error.message} (the provider asks to retry after ${Math.round(wait / 1000)} s)`, false, r.error.status);
     }
+    if (wait >= left()) throw new ProviderError(`${r.error.message} (no time left before the solve's deadline to retry)`, false, r.error.status);
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
   const attempts = options.retries + 1;

@@ -42,8 +42,8 @@ export function assembleProviders(adapters: { generator: GeneratorAdapter; verif
   const gen = (role: GeneratorRole): GeneratorAdapter => (role === "reviser" ? adapters.reviser ?? adapters.generator : adapters.generator);
   return {
     providers: {
-      generate: (role, requests) => gen(role).generate(requests),
-      score: (requests) => adapters.verifier.score(requests),
+      generate: (role, requests, ctx) => gen(role).generate(requests, ctx),
+      score: (requests, ctx) => adapters.verifier.score(requests, ctx),
     },
     costs: {
       cards: { generator: adapters.generator.card, reviser: gen("reviser").card, verifier: adapters.verifier.card },

@@ -4,11 +4,11 @@
  */
 import pLimit from "p-limit";
 import { utf8Length } from "../engine/prompts";
-import type { ScoreResponse } from "../engine/types";
+import type { CallContext, ScoreResponse } from "../engine/types";
 import type { ProviderConfig } from "./config";
 import { ChatResponseSchema, JUDGE_SYSTEM, renderJudgeUser } from "./formats";
-import { postJson, ProviderError } from "./http";
-import { httpOptionsFor, parseResponse, type AdapterContext, type VerifierAdapter } from "./shared";
+import { ProviderError } from "./http";
+import { cardOf, httpOptionsFor, parseResponse, postAndRead, type AdapterContext, type VerifierAdapter } from "./shared";
 
 type Config = Extract<ProviderConfig, { kind: "llm-judge" }>;
 
@@ -17,7 +17,9 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
   const http = httpOptionsFor(config, context);
   const url = `${config.baseUrl.replace(/\/$/, "")}/v1/chat/completions`;
 
-  async function judge(question: string, steps: string[]): Promise<{ p: number; promptTokens: number; completionTokens: number }> {
+  const judgeBound = (question: string, steps: string[]): number => utf8Length(renderJudgeUser(question, steps) + JUDGE_SYSTEM) + 24;
+
+  async function judge(question: string, steps: string[], ctx: CallContext | undefined, part: string): Promise<{ p: number; promptTokens: number; completionTokens: number }> {
     const body = {
       model: config.model,
       messages: [
@@ -29,23 +31,26 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
       logprobs: true,
       top_logprobs: 5,
     };
-    const response = parseResponse(ChatResponseSchema, await postJson(url, body, `provider ${name}`, http), name, "chat");
-    const top = response.choices[0]?.logprobs?.content?.[0]?.top_logprobs;
-    if (!top) throw new ProviderError(`provider ${name}: the response has no logprobs (the judge needs logprobs and top_logprobs)`, false);
-    const prob = (word: string): number => top.filter((t) => t.token.trim().toLowerCase() === word).reduce((s, t) => s + Math.exp(t.logprob), 0);
-    const yes = prob("yes");
-    const no = prob("no");
-    if (yes + no === 0) throw new ProviderError(`provider ${name}: neither "Yes" nor "No" is among the top logprobs`, false);
-    return { p: yes / (yes + no), promptTokens: response.usage.prompt_tokens, completionTokens: response.usage.completion_tokens };
+    const bound = () => ({ promptTokens: judgeBound(question, steps), completionTokens: 1 });
+    return postAndRead(url, body, `provider ${name}`, http, ctx, { part, replays: config.replaysRequests, bound }, (raw) => {
+      const response = parseResponse(ChatResponseSchema, raw, name, "chat");
+      const top = response.choices[0]?.logprobs?.content?.[0]?.top_logprobs;
+      if (!top) throw new ProviderError(`provider ${name}: the response has no logprobs (the judge needs logprobs and top_logprobs)`, false);
+      const prob = (word: string): number => top.filter((t) => t.token.trim().toLowerCase() === word).reduce((s, t) => s + Math.exp(t.logprob), 0);
+      const yes = prob("yes");
+      const no = prob("no");
+      if (yes + no === 0) throw new ProviderError(`provider ${name}: neither "Yes" nor "No" is among the top logprobs`, false);
+      return { p: yes / (yes + no), promptTokens: response.usage.prompt_tokens, completionTokens: response.usage.completion_tokens };
+    });
   }
 
   return {
-    card: { name, parameters: config.parameters, inputPricePerMillion: config.inputPricePerMillion, outputPricePerMillion: config.outputPricePerMillion },
-    scoreTokenBound: (req) => req.steps.reduce((t, _, j) => t + utf8Length(renderJudgeUser(req.question, req.steps.slice(0, j + 1)) + JUDGE_SYSTEM) + 24, 0),
-    score: (requests) =>
+    card: cardOf(name, config),
+    scoreTokenBound: (req) => req.steps.reduce((t, _, j) => t + judgeBound(req.question, req.steps.slice(0, j + 1)), 0),
+    score: (requests, ctx) =>
       Promise.all(
-        requests.map(async (req): Promise<ScoreResponse> => {
-          const verdicts = await Promise.all(req.steps.map((_, j) => limit(() => judge(req.question, req.steps.slice(0, j + 1)))));
+        requests.map(async (req, i): Promise<ScoreResponse> => {
+          const verdicts = await Promise.all(req.steps.map((_, j) => limit(() => judge(req.question, req.steps.slice(0, j + 1), ctx, `${i}.${j}`))));
           return {
             scores: verdicts.map((v) => v.p),
             usage: { promptTokens: verdicts.reduce((t, v) => t + v.promptTokens, 0), completionTokens: verdicts.reduce((t, v) => t + v.completionTokens, 0) },

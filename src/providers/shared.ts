@@ -1,21 +1,21 @@
 /** What every adapter shares: its interfaces, HTTP options from configuration, batching and usage splitting. */
 import type { ModelCard } from "../engine/budget";
-import type { GenerateRequest, GenerateResponse, ScoreRequest, ScoreResponse, Usage } from "../engine/types";
+import type { CallContext, GenerateRequest, GenerateResponse, ScoreRequest, ScoreResponse, Usage } from "../engine/types";
 import type { z } from "zod";
-import { DEFAULT_HTTP, ProviderError, type HttpOptions } from "./http";
+import { DEFAULT_HTTP, postJson, ProviderError, type CallOptions, type HttpOptions } from "./http";
 
 export interface GeneratorAdapter {
   card: ModelCard;
   /** Upper bound on the prompt tokens the provider will bill for a request. */
   promptTokenBound(req: GenerateRequest): number;
-  generate(requests: GenerateRequest[]): Promise<GenerateResponse[]>;
+  generate(requests: GenerateRequest[], ctx?: CallContext): Promise<GenerateResponse[]>;
 }
 
 export interface VerifierAdapter {
   card: ModelCard;
   /** Upper bound on the tokens (prompt and completion) the provider will bill for a request. */
   scoreTokenBound(req: ScoreRequest): number;
-  score(requests: ScoreRequest[]): Promise<ScoreResponse[]>;
+  score(requests: ScoreRequest[], ctx?: CallContext): Promise<ScoreResponse[]>;
 }
 
 export interface AdapterContext {
@@ -25,6 +25,11 @@ export interface AdapterContext {
   random?: () => number;
   /** Backoff base for retries; tests shorten it. */
   backoffBaseMs?: number;
+}
+
+/** The executor's view of a configured provider: prices, size and whether it replays repeated requests. */
+export function cardOf(name: string, config: { parameters: number; inputPricePerMillion: number; outputPricePerMillion: number; replaysRequests: boolean }): ModelCard {
+  return { name, parameters: config.parameters, inputPricePerMillion: config.inputPricePerMillion, outputPricePerMillion: config.outputPricePerMillion, replaysRequests: config.replaysRequests };
 }
 
 export function httpOptionsFor(config: { timeoutMs: number; retries: number; apiKeySecret?: string | undefined }, context: AdapterContext): HttpOptions {
@@ -80,4 +85,50 @@ export function parseResponse<T extends z.ZodType>(schema: T, raw: unknown, prov
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   throw new ProviderError(`provider ${provider}: malformed ${what} response: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, false);
+}
+
+
+function reportedUsage(raw: unknown): Usage | undefined {
+  const u = (raw as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } } | null)?.usage;
+  const p = u?.prompt_tokens;
+  const c = u?.completion_tokens ?? 0;
+  return typeof p === "number" && typeof c === "number" && p >= 0 && c >= 0 ? { promptTokens: p, completionTokens: c } : undefined;
+}
+
+/**
+ * POST and read a response with `read`. A response that arrived but does not answer the request (malformed,
+ * the wrong number of results) was billed all the same: its reported usage (or `bound`) is charged through
+ * the context before the error propagates.
+ */
+export async function postAndRead<T>(url: string, body: unknown, label: string, http: HttpOptions, ctx: CallContext | undefined, call: { part: string; replays: boolean; bound: () => Usage }, read: (raw: unknown) => T): Promise<T> {
+  const { bound } = call;
+  let unread: string | undefined;
+  const options: CallOptions = ctx
+    ? {
+        ...(ctx.requestId !== undefined ? { idempotencyKey: `${ctx.requestId}:${call.part}` } : {}),
+        ...(ctx.deadline !== undefined ? { deadline: ctx.deadline } : {}),
+        // Every attempt bills unless the provider replays the key: then the attempts are one billed request,
+        // charged by the answer that arrives, or once at its bound if none does.
+        billedUnread: (detail) => {
+          if (call.replays) unread = detail;
+          else ctx.billed({ usage: bound(), estimated: true, detail });
+        },
+      }
+    : {};
+  let raw: unknown;
+  try {
+    raw = await postJson(url, body, label, http, options);
+  } catch (err) {
+    if (ctx && unread !== undefined) ctx.billed({ usage: bound(), estimated: true, detail: unread });
+    throw err;
+  }
+  try {
+    return read(raw);
+  } catch (err) {
+    if (ctx && err instanceof ProviderError) {
+      const usage = reportedUsage(raw);
+      ctx.billed({ usage: usage ?? bound(), estimated: usage === undefined, detail: err.message });
+    }
+    throw err;
+  }
 }

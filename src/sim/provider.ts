@@ -28,6 +28,8 @@ export function simModelCards(world: World, generatorModel: SimModelName = "base
     parameters: m.parameters,
     inputPricePerMillion: m.inputPricePerMillion,
     outputPricePerMillion: m.outputPricePerMillion,
+    // In process, a repeated call is answered again from the same seed at no cost to anyone.
+    replaysRequests: true,
   });
   return {
     generator: card(`sim-${generatorModel}`, world[generatorModel]),

@@ -6,7 +6,8 @@
  *
  * Faults: per request with the `x-sim-fault` header, or queued with `POST /_sim/faults`
  * (`{"kind": "...", "count": N, "path": "/v1/completions"}`); kinds are 429, 500, timeout, truncated,
- * malformed and wrong-count.
+ * malformed and wrong-count. A request that repeats an `Idempotency-Key` gets the first answer again and is not
+ * billed again (`GET /_sim/stats` counts billed tokens and replays).
  */
 import { Hono, type Context } from "hono";
 import { chatToPrompt, type ChatMessage } from "../engine/prompts";
@@ -75,8 +76,20 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     return f.kind;
   };
 
+  /** Answers by Idempotency-Key: a repeated key gets the first answer again and is not billed again. */
+  const replays = new Map<string, Promise<string>>();
+  let replayed = 0;
+  /** Tokens billed: every answer computed (faulted bodies and answers the client gave up waiting for too), replays excluded. */
+  let billedTokens = 0;
+
   /** Answer with `body` after the simulated latency, unless a fault says otherwise. */
   const respond = async (c: Context, body: Record<string, unknown> & { choices?: unknown[]; data?: unknown[] }, tokens: number) => {
+    const key = c.req.header("idempotency-key");
+    const prior = key === undefined ? undefined : replays.get(key);
+    if (prior) {
+      replayed += 1;
+      return c.body(await prior, 200, { "content-type": "application/json" });
+    }
     served += 1;
     const fault = faultFor(c);
     if (fault === "429") {
@@ -84,6 +97,12 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
       return openAiError(c, 429, "rate limited (simulated)", "rate_limit_error");
     }
     if (fault === "500") return openAiError(c, 500, "internal error (simulated)", "server_error");
+    const full = JSON.stringify(body);
+    if (key !== undefined) {
+      replays.set(key, sleep(latency.perCallMs + latency.perTokenMs * tokens).then(() => full));
+      if (replays.size > 100_000) replays.delete(replays.keys().next().value as string);
+    }
+    billedTokens += Number((body.usage as { total_tokens?: number } | undefined)?.total_tokens ?? 0);
     if (fault === "timeout") await sleep(options.stallMs ?? 30_000);
     await sleep(latency.perCallMs + latency.perTokenMs * tokens);
     if (fault === "wrong-count") {
@@ -119,7 +138,7 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
 
   app.get("/v1/models", (c) => c.json({ object: "list", data: Object.keys(MODELS).map((id) => ({ id, object: "model", owned_by: "ttc-edge-sim" })) }));
 
-  app.get("/_sim/stats", (c) => c.json({ served, busyMs, queuedFaults: queue }));
+  app.get("/_sim/stats", (c) => c.json({ served, replayed, billedTokens, busyMs, queuedFaults: queue }));
 
   app.post("/_sim/faults", async (c) => {
     const body = await readJson(c);
