@@ -25,6 +25,8 @@ export interface SimServerOptions {
   stallMs?: number;
   /** Seconds sent in Retry-After with a 429. */
   retryAfterSeconds?: number;
+  /** Honour Idempotency-Key (replay a repeated key's answer, billed once); default true. */
+  replay?: boolean;
 }
 
 const MODELS: Record<string, SimModelName | "prm"> = {
@@ -85,7 +87,7 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
   /** Answer with `body` after the simulated latency, unless a fault says otherwise. */
   const respond = async (c: Context, body: Record<string, unknown> & { choices?: unknown[]; data?: unknown[] }, tokens: number) => {
     const key = c.req.header("idempotency-key");
-    const prior = key === undefined ? undefined : replays.get(key);
+    const prior = key === undefined || options.replay === false ? undefined : replays.get(key);
     if (prior) {
       replayed += 1;
       return c.body(await prior, 200, { "content-type": "application/json" });
@@ -98,7 +100,7 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     }
     if (fault === "500") return openAiError(c, 500, "internal error (simulated)", "server_error");
     const full = JSON.stringify(body);
-    if (key !== undefined) {
+    if (key !== undefined && options.replay !== false) {
       replays.set(key, sleep(latency.perCallMs + latency.perTokenMs * tokens).then(() => full));
       if (replays.size > 100_000) replays.delete(replays.keys().next().value as string);
     }
