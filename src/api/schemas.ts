@@ -6,8 +6,11 @@ import { z } from "zod";
 import { generationCost, STRATEGIES, strategyOf, StrategySpecSchema } from "../engine/strategies";
 
 export const MAX_PROMPT_CHARS = 20_000;
-/** Generations one solve may plan: its candidates live in one Durable Object's storage. */
-export const MAX_SOLVE_GENERATIONS = 256;
+/**
+ * Generations one solve may plan. Its state lives in one Durable Object's storage, split across rows, so
+ * the limit is the work one object should do, not the size of a stored value.
+ */
+export const MAX_SOLVE_GENERATIONS = 4096;
 /** Request bodies larger than this are refused before they are parsed. */
 export const MAX_BODY_BYTES = 256 * 1024;
 

@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SolveView } from "../../src/api/schemas";
 import { driveToEnd } from "./drive";
@@ -100,6 +100,29 @@ describe("the solve API on workerd", () => {
     }
   });
 
+  it("runs big solves through the API: beam search N = 256 with lookahead k = 3 (1,024 generations), and best-of-N 4,096 (state over 2 MB)", async () => {
+    for (const strategy of [
+      { strategy: "beam-search", n: 256, width: 16, lookahead: 3 },
+      { strategy: "best-of-n", n: 4096 },
+    ]) {
+      const res = await post("/v1/solves", { prompt: PROBLEM, strategy, seed: 1 });
+      expect(res.status).toBe(202);
+      const id = ((await res.json()) as SolveView).id;
+      const done = await drive(id, 60_000);
+      expect(done.stopReason, JSON.stringify(done)).toBe("complete");
+      expect(done.spend.generations).toBe(strategy.strategy === "best-of-n" ? 4096 : 1024);
+      expect(done.answer).toMatch(/^-?\d+$/);
+    }
+    // Every stored part of the state stays far below the platform's 2 MB value limit.
+    const id = ((await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4096 }, seed: 2 })).json()) as SolveView).id;
+    await drive(id, 60_000);
+    const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
+    const parts = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number; longest: number; total: number }>("SELECT COUNT(*) AS n, MAX(LENGTH(CAST(data AS BLOB))) AS longest, SUM(LENGTH(CAST(data AS BLOB))) AS total FROM state WHERE key = 'exec'").one());
+    expect(parts.total).toBeGreaterThan(2 * 1024 * 1024);
+    expect(parts.n).toBeGreaterThan(2);
+    expect(parts.longest).toBeLessThan(1024 * 1024);
+  });
+
   it("a budget that cannot buy one sample is refused up front, naming the field and the minimum", async () => {
     const res = await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, budget: { tokens: 10 } });
     expect(res.status).toBe(400);
@@ -140,7 +163,7 @@ describe("the solve API on workerd", () => {
       ["an unknown route", () => SELF.fetch("https://ttc.test/v2/whatever"), 404, /no route/],
       ["cancelling an unknown solve", () => post("/v1/solves/00000000-0000-4000-8000-000000000002/cancel", {}), 404, /no such solve/],
       ["a budget field of the wrong type", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, budget: { tokens: "lots" } }), 400, /^budget\.tokens: /],
-      ["a strategy over the per-solve limit", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 512 } }), 400, /^strategy: a solve may spend at most 256 generations/],
+      ["a strategy over the per-solve limit", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "beam-search", n: 2048, width: 4, lookahead: 3 } }), 400, /^strategy: a solve may spend at most 4096 generations; this beam-search costs 8192 \(N·\(k\+1\)/],
       ["an unknown mode", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, mode: "eventually" }), 400, /^mode: /],
     ];
     for (const [name, send, status, message] of cases) {
