@@ -26,6 +26,15 @@ const WATCHDOG_MS = 120_000;
 const SLICE_MS = 10_000;
 const MAX_STEPS_PER_INVOCATION = 200;
 
+/**
+ * Provider requests one invocation may make (SUBREQUESTS_PER_INVOCATION): the platform caps outbound
+ * requests per invocation, and retries and the D1 write need room beside the planned calls.
+ */
+function subrequestLimit(env: Env): number {
+  const n = Number(env.SUBREQUESTS_PER_INVOCATION);
+  return Number.isInteger(n) && n > 0 ? n : 400;
+}
+
 export class SolveSession extends DurableObject<Env> {
   private readonly store: SolveStorage;
   private readonly events: EventLog;
@@ -129,23 +138,35 @@ export class SolveSession extends DurableObject<Env> {
       return;
     }
     await this.ctx.storage.setAlarm(began + WATCHDOG_MS);
+    const perInvocation = subrequestLimit(this.env);
+    let left = perInvocation;
     let exec = solve.exec;
     for (let steps = 0; exec.status === "running" && steps < MAX_STEPS_PER_INVOCATION && Date.now() - began < SLICE_MS; steps++) {
       const stepBegan = Date.now();
       let report: StepReport;
       try {
-        report = await this.step(exec, solve.meta.input.id);
+        report = await this.step(exec, solve.meta.input.id, { left, perInvocation });
       } catch (err) {
         const stopped = stopExecution(exec, "failed", `internal error: ${err instanceof Error ? err.message : String(err)}`);
         // Without the candidates, so that it fits whatever made the step fail.
-        report = { exec: { ...stopped, ...(stopped.outcome ? { outcome: { ...stopped.outcome, candidates: [] } } : {}) }, calls: [], providerMs: 0 };
+        report = { exec: { ...stopped, ...(stopped.outcome ? { outcome: { ...stopped.outcome, candidates: [] } } : {}) }, calls: [], providerMs: 0, subrequests: 0 };
       }
+      left -= report.subrequests;
+      // A step split across invocations: its progress is in the journal; the next invocation goes on.
+      if (report.yielded) break;
       exec = report.exec;
       // Scheduling delay only for the invocation's first step: the others follow without an alarm.
       const scheduled = steps === 0 && this.armedAt !== undefined ? { scheduledMs: began - this.armedAt } : {};
       const timing = { ...scheduled, stepMs: Date.now() - stepBegan, providerMs: report.providerMs };
       this.calls.append(report.calls);
-      this.events.append(exec.status === "done" ? "done" : "step", { steps: exec.steps, spend: exec.ledger, timing, ...(exec.stopReason ? { stopReason: exec.stopReason } : {}) });
+      this.events.append(exec.status === "done" ? "done" : "step", {
+        steps: exec.steps,
+        spend: exec.ledger,
+        timing,
+        invocation: began,
+        subrequests: perInvocation - left,
+        ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
+      });
       this.store.commit(exec);
     }
     if (exec.status === "running") return this.arm();
@@ -154,15 +175,16 @@ export class SolveSession extends DurableObject<Env> {
     await this.record(solve.meta, exec);
   }
 
-  private async step(exec: Execution, id: string): Promise<StepReport> {
+  private async step(exec: Execution, id: string, subrequests: { left: number; perInvocation: number }): Promise<StepReport> {
     const wired = providersFromEnv(this.env.PROVIDERS, this.env as unknown as Record<string, unknown>);
     // A configuration error is the operator's, but the solve must still end cleanly.
-    if (!wired.ok) return { exec: stopExecution(exec, "failed", `configuration error: ${wired.error}`), calls: [], providerMs: 0 };
+    if (!wired.ok) return { exec: stopExecution(exec, "failed", `configuration error: ${wired.error}`), calls: [], providerMs: 0, subrequests: 0 };
     return executeStep(exec, {
       ...wired.wired,
       now: Date.now,
       journal: this.store,
       requestKey: id,
+      subrequests,
       cancelRequested: async () => (await this.store.get("cancelRequested")) === true,
     });
   }

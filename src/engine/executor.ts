@@ -229,6 +229,8 @@ export type AppliedPlan = { work: CallWork; limitedBy?: keyof Spend };
 export interface ProviderSet {
   generate(role: GeneratorRole, requests: GenerateRequest[], ctx?: CallContext): Promise<GenerateResponse[]>;
   score(requests: ScoreRequest[], ctx?: CallContext): Promise<ScoreResponse[]>;
+  /** Outbound HTTP requests these requests take (first attempts); absent for providers in process. */
+  subrequests?(role: GeneratorRole | "verifier", requests: readonly (GenerateRequest | ScoreRequest)[]): number;
 }
 
 /** What `callProviders` tells each provider: a request id per role, the deadline, where billed attempts go. */
@@ -292,26 +294,30 @@ function extraRecord(step: number, work: CallWork, role: GeneratorRole | "verifi
   return { step, role, provider: card.name, purpose: work.kind, requests: 0, samples: 0, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, money, flops, latencyMs: 0, status, ...(estimated ? { estimated } : {}) };
 }
 
-/** A step about to call providers, as a durable host records it before the calls. */
+/** A step's provider calls as a durable host records them: the plan, then its progress, before every call. */
 export interface StepIntent extends AppliedPlan {
   step: number;
   /** How many times this step's calls were interrupted before (a crash during them). */
   interruptions: number;
-  /** What those interrupted calls were charged (at their worst case), carried until the step commits. */
+  /** What interrupted calls were charged (at their worst case), carried until the step commits. */
   prior: CallRecord[];
+  /** Responses so far, to the first `received.length` requests (a step split across invocations). */
+  received: (GenerateResponse | ScoreResponse)[];
+  /** Billed attempts thrown away so far, charged with the step. */
+  discarded: CallRecord[];
+  providerMs: number;
+  /** The requests being called now, recorded before the call: found after a crash, they were interrupted. */
+  inFlight?: { offset: number; count: number };
 }
 
 /** A step's results as kept by a durable host between the provider calls and the commit. */
 export interface StepResults extends StepIntent {
   results: WorkResults;
-  latencyMs: number;
-  /** Billed attempts the step threw away, charged with it. */
-  discarded: CallRecord[];
 }
 
 /**
  * Where a durable host keeps a step's intent before its provider calls, and its paid-for results until it
- * commits the step's new state. An intent found without results means the calls were interrupted.
+ * commits the step's new state.
  */
 export interface StepJournal {
   recall(step: number): Promise<StepIntent | StepResults | undefined>;
@@ -327,8 +333,13 @@ export interface StepPorts {
   journal?: StepJournal;
   /** Whether the caller asked the solve to stop. Checked before a step and again once its calls returned. */
   cancelRequested?(): boolean | Promise<boolean>;
-  /** Names the solve in request ids sent to providers (with the step, the attempt and the role). */
+  /** Names the solve in request ids sent to providers (with the step, the attempt, the offset and the role). */
   requestKey?: string;
+  /**
+   * Outbound requests this step may still make in the host's invocation (`left`) out of what a fresh one
+   * allows (`perInvocation`). A step that needs more is split: it calls what fits and yields.
+   */
+  subrequests?: { left: number; perInvocation: number };
 }
 
 export interface StepReport {
@@ -337,6 +348,10 @@ export interface StepReport {
   calls: CallRecord[];
   /** Time spent waiting for providers. */
   providerMs: number;
+  /** Outbound requests made (as planned: retries not counted). */
+  subrequests: number;
+  /** The step is not finished: it called what fit in the invocation and continues in the next. */
+  yielded?: boolean;
 }
 
 const CANCELLED = "cancelled by the caller";
@@ -345,79 +360,186 @@ function hasResults(entry: StepIntent | StepResults): entry is StepResults {
   return (entry as StepResults).results !== undefined;
 }
 
+function sliceWork(work: CallWork, offset: number, count: number): CallWork {
+  return work.kind === "generate"
+    ? { kind: "generate", generations: work.generations, requests: work.requests.slice(offset, offset + count) }
+    : { kind: "score", requests: work.requests.slice(offset, offset + count) };
+}
+
+/** Outbound requests a slice of work makes, by the providers' own count (0 when they do not say). */
+function subrequestsOf(work: CallWork, providers: ProviderSet): number {
+  if (!providers.subrequests) return 0;
+  if (work.kind === "score") return providers.subrequests("verifier", work.requests);
+  let total = 0;
+  for (const role of roles(work)) total += providers.subrequests(role, work.requests.filter((r) => r.role === role));
+  return total;
+}
+
+/** How many of the remaining requests fit in the invocation's subrequests (at least one in a fresh invocation). */
+function chunkSize(work: CallWork, offset: number, ports: StepPorts): number {
+  const remaining = work.requests.length - offset;
+  const limit = ports.subrequests;
+  if (!limit || !ports.providers.subrequests) return remaining;
+  let lo = 0;
+  let hi = remaining;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (subrequestsOf(sliceWork(work, offset, mid), ports.providers) <= limit.left) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo === 0 && limit.left >= limit.perInvocation ? 1 : lo;
+}
+
 /**
  * One executor step: plan, record the intent, call the providers, keep the results, absorb.
  *
  * - A step whose results the journal already holds is absorbed without calling again.
- * - A step whose intent is journaled without results was interrupted: if every provider it called replays
- *   repeated request ids, the same calls are made again under the same ids (billed once); otherwise what
- *   they may have billed is charged at its worst case, marked `interrupted`, before the step is planned anew.
+ * - Calls found in flight in the journal were interrupted by a crash: if every provider they went to replays
+ *   repeated request ids, they are made again under the same ids (billed once); otherwise what they may
+ *   have billed is charged at its worst case, marked `interrupted`, and the caps see it before anything else
+ *   is called (a step with nothing received yet is planned anew).
+ * - A step that needs more outbound requests than the invocation has left is split: it calls what fits,
+ *   journals the responses and yields; the next invocation goes on from there.
  * - Billed attempts the adapters threw away are charged as `discarded`, whatever the step's fate.
  * - A provider that throws fails the solve (or stops it at its deadline) with the best answer so far; a
  *   cancel that arrives while the providers work takes effect once the step is counted.
  */
 export async function executeStep(exec: Execution, ports: StepPorts): Promise<StepReport> {
-  if (exec.status === "done") return { exec, calls: [], providerMs: 0 };
+  if (exec.status === "done") return { exec, calls: [], providerMs: 0, subrequests: 0 };
   const kept = await ports.journal?.recall(exec.steps);
-  if (kept && hasResults(kept)) {
-    const base = charge(exec, kept.prior);
-    return finishStep({ ...applyStep(base, kept, kept.results, ports.costs, kept.latencyMs), providerMs: 0 }, [...kept.prior, ...kept.discarded], kept.discarded, ports);
-  }
-
-  let intent: StepIntent | undefined;
-  let prior: CallRecord[] = [];
-  if (kept) {
-    prior = kept.prior;
-    if (roles(kept.work).every((role) => ports.costs.cards[role].replaysRequests === true)) intent = kept;
-    else for (const [role, usage] of boundUsage(kept.work, ports.costs)) prior = [...prior, extraRecord(exec.steps, kept.work, role, usage, ports.costs, "interrupted", true)];
-  }
-  // The caps see what interrupted calls may have cost before anything else is planned.
-  const base = charge(exec, prior);
-  if (!intent) {
-    if (await ports.cancelRequested?.()) return { exec: stopExecution(base, "cancelled", CANCELLED), calls: prior, providerMs: 0 };
+  if (kept && hasResults(kept)) return finishStep(exec, kept, ports, 0);
+  const recovered = kept ? recover(exec, kept, ports.costs) : undefined;
+  let intent = recovered?.intent;
+  if (!intent || recovered?.replan) {
+    const prior = intent?.prior ?? [];
+    const base = charge(exec, prior);
+    if (await ports.cancelRequested?.()) return { exec: stopExecution(base, "cancelled", CANCELLED), calls: prior, providerMs: 0, subrequests: 0 };
     const plan = planStep(base, ports.costs, ports.now());
-    if (plan.kind === "finish") return { exec: finishExecution(base, plan.reason, plan.outcome, plan.detail), calls: prior, providerMs: 0 };
-    intent = { step: exec.steps, work: plan.work, ...(plan.limitedBy ? { limitedBy: plan.limitedBy } : {}), interruptions: kept ? kept.interruptions + 1 : 0, prior };
-    await ports.journal?.keep(intent);
+    if (plan.kind === "finish") return { exec: finishExecution(base, plan.reason, plan.outcome, plan.detail), calls: prior, providerMs: 0, subrequests: 0 };
+    intent = {
+      step: exec.steps,
+      work: plan.work,
+      ...(plan.limitedBy ? { limitedBy: plan.limitedBy } : {}),
+      interruptions: intent?.interruptions ?? 0,
+      prior,
+      received: [],
+      discarded: [],
+      providerMs: 0,
+    };
   }
+  return callChunk(exec, intent, ports);
+}
 
-  const work = intent.work;
+/** A journaled step found without results: what to do about calls that were in flight when the host died. */
+function recover(exec: Execution, kept: StepIntent, costs: CostModel): { intent: StepIntent; replan: boolean } {
+  if (!kept.inFlight) return { intent: kept, replan: false };
+  const lost = sliceWork(kept.work, kept.inFlight.offset, kept.inFlight.count);
+  if (roles(lost).every((role) => costs.cards[role].replaysRequests === true)) return { intent: kept, replan: false };
+  const charged = [...boundUsage(lost, costs)].map(([role, usage]) => extraRecord(exec.steps, lost, role, usage, costs, "interrupted", true));
+  const { inFlight: _lost, ...rest } = kept;
+  return { intent: { ...rest, interruptions: kept.interruptions + 1, prior: [...kept.prior, ...charged] }, replan: kept.received.length === 0 };
+}
+
+/** What the step has cost so far: interrupted and discarded charges, and the responses received. */
+function spentSoFar(exec: Execution, intent: StepIntent, costs: CostModel): Ledger {
+  const offset = intent.received.length;
+  const received = offset > 0 ? priceCalls(exec.steps, sliceWork(intent.work, 0, offset), { kind: intent.work.kind, responses: intent.received } as WorkResults, costs, "ok") : [];
+  return chargeCalls(exec.ledger, [...intent.prior, ...intent.discarded, ...received]);
+}
+
+/** Call the next part of the step's requests (all of them unless the invocation's subrequests are short). */
+async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts): Promise<StepReport> {
+  let intent = planned;
+  const { work } = intent;
+  const offset = intent.received.length;
+  if (!intent.inFlight && (offset > 0 || intent.prior.length > 0 || intent.discarded.length > 0)) {
+    // Charges since the step was planned may leave no room for the rest of it: keep what was received.
+    const cap = exceededCap(spentSoFar(exec, intent, ports.costs), workBound(sliceWork(work, offset, work.requests.length - offset), ports.costs), exec.budget);
+    if (cap) return offset > 0 ? finishStep(exec, truncated(intent, cap), ports, 0) : finishWithout(exec, intent, cap);
+  }
+  if (offset === work.requests.length) {
+    // Nothing (left) to call: a step of no requests still advances the strategy.
+    return finishStep(exec, { ...intent, results: { kind: work.kind, responses: intent.received } as WorkResults }, ports, 0);
+  }
+  const count = intent.inFlight?.count ?? chunkSize(work, offset, ports);
+  if (count === 0) return { exec, calls: [], providerMs: 0, subrequests: 0, yielded: true };
+  intent = { ...intent, inFlight: { offset, count } };
+  await ports.journal?.keep(intent);
+  const chunk = sliceWork(work, offset, count);
+  const subrequests = subrequestsOf(chunk, ports.providers);
   const discarded: CallRecord[] = [];
   const deadline = exec.budget.deadline;
   const called = ports.now();
   let results: WorkResults;
   try {
-    results = await callProviders(work, ports.providers, {
-      ...(ports.requestKey !== undefined ? { requestId: `${ports.requestKey}:${exec.steps}:${intent.interruptions}` } : {}),
+    results = await callProviders(chunk, ports.providers, {
+      ...(ports.requestKey !== undefined ? { requestId: `${ports.requestKey}:${exec.steps}:${intent.interruptions}:${offset}` } : {}),
       ...(deadline !== undefined ? { deadline } : {}),
-      billed: (role, attempt) => discarded.push(extraRecord(exec.steps, work, role, attempt.usage, ports.costs, "discarded", attempt.estimated)),
+      billed: (role, attempt) => discarded.push(extraRecord(exec.steps, chunk, role, attempt.usage, ports.costs, "discarded", attempt.estimated)),
     });
   } catch (err) {
     const providerMs = ports.now() - called;
-    const failedCalls = [...discarded, ...priceCalls(exec.steps, work, undefined, ports.costs, "error", providerMs)];
-    const charged = charge(base, failedCalls);
+    // Responses received for earlier parts were billed; the step that paid for them is abandoned.
+    const received = offset > 0 ? priceCalls(exec.steps, sliceWork(work, 0, offset), { kind: work.kind, responses: intent.received } as WorkResults, ports.costs, "discarded") : [];
+    const failedCalls = [...intent.prior, ...intent.discarded, ...received, ...discarded, ...priceCalls(exec.steps, chunk, undefined, ports.costs, "error", providerMs)];
+    const charged = charge(exec, failedCalls);
     const message = err instanceof Error ? err.message : String(err);
     const stopped =
       deadline !== undefined && ports.now() >= deadline
         ? stopExecution(charged, "deadline", `the deadline passed during a provider call (${message})`)
         : stopExecution(charged, "failed", `provider error: ${message}`);
-    return { exec: stopped, calls: [...prior, ...failedCalls], providerMs };
+    return { exec: stopped, calls: failedCalls, providerMs, subrequests };
   }
   const providerMs = ports.now() - called;
-  await ports.journal?.keep({ ...intent, results, latencyMs: providerMs, discarded });
-  return finishStep({ ...applyStep(base, intent, results, ports.costs, providerMs), providerMs }, [...prior, ...discarded], discarded, ports);
+  const { inFlight: _done, ...rest } = intent;
+  const answered = Array.isArray(results.responses) && results.responses.length === count;
+  const responses = Array.isArray(results.responses) ? (results.responses as (GenerateResponse | ScoreResponse)[]) : [];
+  intent = { ...rest, received: [...intent.received, ...responses], discarded: [...intent.discarded, ...discarded], providerMs: intent.providerMs + providerMs };
+  // A part answered with the wrong number of responses goes on to validation, which fails the step naming it.
+  if (answered && intent.received.length < work.requests.length) {
+    await ports.journal?.keep(intent);
+    return { exec, calls: [], providerMs, subrequests, yielded: true };
+  }
+  const entry: StepResults = { ...intent, results: { kind: work.kind, responses: intent.received } as WorkResults };
+  await ports.journal?.keep(entry);
+  return finishStep(exec, entry, ports, providerMs, subrequests);
+}
+
+/** The step cut to the requests already answered (a cap left no room for the rest). */
+function truncated(intent: StepIntent, cap: keyof Spend): StepResults {
+  const { work } = intent;
+  const k = intent.received.length;
+  const requests = work.requests.slice(0, k);
+  const part: CallWork =
+    work.kind === "generate"
+      ? { kind: "generate", requests: requests as GenerateRequest[], generations: Math.ceil((work.generations * samplesOf(requests as GenerateRequest[])) / Math.max(1, samplesOf(work.requests))) }
+      : { kind: "score", requests: requests as ScoreRequest[] };
+  return { ...intent, work: part, limitedBy: intent.limitedBy ?? cap, results: { kind: work.kind, responses: intent.received } as WorkResults };
+}
+
+function samplesOf(requests: readonly GenerateRequest[]): number {
+  return requests.reduce((t, r) => t + r.n, 0);
+}
+
+/** A cap left no room for a step that received nothing: the solve ends with its charges and the best answer so far. */
+function finishWithout(exec: Execution, intent: StepIntent, cap: keyof Spend): StepReport {
+  const calls = [...intent.prior, ...intent.discarded];
+  return { exec: stopExecution(charge(exec, calls), "budget", `the ${cap} cap is spent: not even one more sample or score fits`), calls, providerMs: 0, subrequests: 0 };
 }
 
 function charge(exec: Execution, calls: readonly CallRecord[]): Execution {
   return calls.length === 0 ? exec : { ...exec, ledger: chargeCalls(exec.ledger, calls) };
 }
 
-/**
- * Add the step's extra records (`extra`, of which `unchargedYet` are not in the ledger yet) to its calls,
- * then honour a cancel that arrived meanwhile.
- */
-async function finishStep(report: StepReport, extra: CallRecord[], unchargedYet: CallRecord[], ports: StepPorts): Promise<StepReport> {
-  let out: StepReport = { ...report, exec: charge(report.exec, unchargedYet), calls: [...extra, ...report.calls] };
+/** Absorb the step's results with its charges (interrupted and discarded attempts), then honour a cancel that arrived meanwhile. */
+async function finishStep(exec: Execution, entry: StepResults, ports: StepPorts, providerMs: number, subrequests = 0): Promise<StepReport> {
+  const applied = applyStep(charge(exec, entry.prior), entry, entry.results, ports.costs, entry.providerMs);
+  let out: StepReport = {
+    exec: charge(applied.exec, entry.discarded),
+    calls: [...entry.prior, ...entry.discarded, ...applied.calls],
+    providerMs,
+    subrequests,
+  };
   if (out.exec.status === "running" && (await ports.cancelRequested?.())) out = { ...out, exec: stopExecution(out.exec, "cancelled", CANCELLED) };
   return out;
 }

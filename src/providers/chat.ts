@@ -54,6 +54,7 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
   return {
     card: cardOf(name, config),
     promptTokenBound,
+    subrequests: (requests) => requests.length,
     generate: (requests, ctx) => Promise.all(requests.map((req, part) => limit(() => call(req, ctx, part)))),
   };
 }

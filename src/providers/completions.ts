@@ -17,6 +17,28 @@ function batchKey(r: GenerateRequest): string {
   return `${r.n}|${r.temperature}|${r.maxTokens}|${r.oneStep}`;
 }
 
+/**
+ * The server seeds a call, not each prompt in it: identical prompts in one call would get identical samples
+ * (DVTS's subtrees all start from the same empty prefix). Ask once for their n's together.
+ */
+function merge(requests: readonly GenerateRequest[]): { req: GenerateRequest; parts: { index: number; n: number }[] }[] {
+  const merged: { req: GenerateRequest; parts: { index: number; n: number }[] }[] = [];
+  const byPrompt = new Map<string, number>();
+  requests.forEach((r, index) => {
+    const key = `${r.temperature}|${r.maxTokens}|${r.oneStep}|${renderPrompt(r)}`;
+    const at = byPrompt.get(key);
+    const group = at === undefined ? undefined : merged[at];
+    if (group) {
+      group.req = { ...group.req, n: group.req.n + r.n };
+      group.parts.push({ index, n: r.n });
+    } else {
+      byPrompt.set(key, merged.length);
+      merged.push({ req: r, parts: [{ index, n: r.n }] });
+    }
+  });
+  return merged;
+}
+
 export function completionsGenerator(name: string, config: Config, context: AdapterContext): GeneratorAdapter {
   const limit = pLimit(config.concurrency);
   const http = httpOptionsFor(config, context);
@@ -60,23 +82,9 @@ export function completionsGenerator(name: string, config: Config, context: Adap
   return {
     card: cardOf(name, config),
     promptTokenBound,
+    subrequests: (requests) => batchesOf(merge(requests).map((m) => m.req), batchKey, config.maxBatch).length,
     async generate(requests, ctx) {
-      // The server seeds a call, not each prompt in it: identical prompts in one call would get identical
-      // samples (DVTS's subtrees all start from the same empty prefix). Ask once for their n's together.
-      const merged: { req: GenerateRequest; parts: { index: number; n: number }[] }[] = [];
-      const byPrompt = new Map<string, number>();
-      requests.forEach((r, index) => {
-        const key = `${r.temperature}|${r.maxTokens}|${r.oneStep}|${renderPrompt(r)}`;
-        const at = byPrompt.get(key);
-        const group = at === undefined ? undefined : merged[at];
-        if (group) {
-          group.req = { ...group.req, n: group.req.n + r.n };
-          group.parts.push({ index, n: r.n });
-        } else {
-          byPrompt.set(key, merged.length);
-          merged.push({ req: r, parts: [{ index, n: r.n }] });
-        }
-      });
+      const merged = merge(requests);
       const answers: GenerateResponse[] = new Array(merged.length);
       await Promise.all(
         batchesOf(merged.map((m) => m.req), batchKey, config.maxBatch).map((indices, part) =>

@@ -44,6 +44,8 @@ export function assembleProviders(adapters: { generator: GeneratorAdapter; verif
     providers: {
       generate: (role, requests, ctx) => gen(role).generate(requests, ctx),
       score: (requests, ctx) => adapters.verifier.score(requests, ctx),
+      subrequests: (role, requests) =>
+        role === "verifier" ? adapters.verifier.subrequests(requests as ScoreRequest[]) : gen(role).subrequests(requests as GenerateRequest[]),
     },
     costs: {
       cards: { generator: adapters.generator.card, reviser: gen("reviser").card, verifier: adapters.verifier.card },

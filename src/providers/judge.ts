@@ -47,6 +47,8 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
   return {
     card: cardOf(name, config),
     scoreTokenBound: (req) => req.steps.reduce((t, _, j) => t + judgeBound(req.question, req.steps.slice(0, j + 1)), 0),
+    // One chat call per prefix of every solution: the verifier that most needs its steps split.
+    subrequests: (requests) => requests.reduce((t, r) => t + r.steps.length, 0),
     score: (requests, ctx) =>
       Promise.all(
         requests.map(async (req, i): Promise<ScoreResponse> => {

@@ -43,6 +43,7 @@ export function poolingVerifier(name: string, config: Config, context: AdapterCo
   return {
     card: cardOf(name, config),
     scoreTokenBound,
+    subrequests: (requests) => Math.ceil(requests.length / config.maxBatch),
     async score(requests, ctx) {
       const out: ScoreResponse[] = new Array(requests.length);
       await Promise.all(

@@ -9,6 +9,8 @@ export interface GeneratorAdapter {
   /** Upper bound on the prompt tokens the provider will bill for a request. */
   promptTokenBound(req: GenerateRequest): number;
   generate(requests: GenerateRequest[], ctx?: CallContext): Promise<GenerateResponse[]>;
+  /** HTTP requests `generate` makes for these requests (first attempts). */
+  subrequests(requests: readonly GenerateRequest[]): number;
 }
 
 export interface VerifierAdapter {
@@ -16,6 +18,8 @@ export interface VerifierAdapter {
   /** Upper bound on the tokens (prompt and completion) the provider will bill for a request. */
   scoreTokenBound(req: ScoreRequest): number;
   score(requests: ScoreRequest[], ctx?: CallContext): Promise<ScoreResponse[]>;
+  /** HTTP requests `score` makes for these requests (first attempts). */
+  subrequests(requests: readonly ScoreRequest[]): number;
 }
 
 export interface AdapterContext {

@@ -134,7 +134,8 @@ describe("SolveSession over HTTP providers", () => {
       const { providers, costs } = assembleProviders({ generator: generatorAdapter("generator", config.config.generator), verifier: verifierAdapter("verifier", config.config.verifier) });
       const plan = planStep(exec, costs, Date.now());
       if (plan.kind !== "call") throw new Error("expected a call");
-      const pending: StepResults = { step: exec.steps, work: plan.work, results: await callProviders(plan.work, providers), latencyMs: 0, interruptions: 0, prior: [], discarded: [] };
+      const results = await callProviders(plan.work, providers);
+      const pending: StepResults = { step: exec.steps, work: plan.work, results, received: results.responses, providerMs: 0, interruptions: 0, prior: [], discarded: [] };
       await new SolveStorage(state.storage).keep(pending);
     });
     const before = await served();
