@@ -57,6 +57,7 @@ async function project(name: string, include: string[], extra: { bindings?: Reco
 export async function workersProjects(): Promise<TestProjectInlineConfiguration[]> {
   return [
     await project("workers", ["test/workers/**/*.test.ts"], {}),
-    await project("workers-http", ["test/workers-http/**/*.test.ts"], { bindings: { PROVIDERS: HTTP_PROVIDERS }, viaSim: true }),
+    // Two provider requests per invocation: steps run across several alarms, as big solves do in production.
+    await project("workers-http", ["test/workers-http/**/*.test.ts"], { bindings: { PROVIDERS: HTTP_PROVIDERS, SUBREQUESTS_PER_INVOCATION: "2" }, viaSim: true }),
   ];
 }

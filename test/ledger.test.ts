@@ -192,3 +192,48 @@ describe("the deadline bounds calls in flight", () => {
     expect(end.outcome?.answer).not.toBeNull();
   });
 });
+
+describe("a step split across invocations by outbound requests", () => {
+  it("an LLM-judge scoring step (one request per prefix) runs in parts within the limit and ends like an unsplit one", async () => {
+    const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 2_000, retries: 1, baseUrl: replaying.base };
+    const config = (input: Record<string, unknown>) => ProviderConfigSchema.parse({ ...card, ...input } as ProviderConfigInput);
+    const ctx = { backoffBaseMs: 1, random: () => 0.5 };
+    const { providers, costs } = assembleProviders({
+      generator: generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), ctx),
+      verifier: verifierAdapter("judge", config({ kind: "llm-judge", model: "sim-base" }), ctx),
+    });
+    const spec = { strategy: "best-of-n", n: 8 } as const;
+    const whole = await runToEnd(start(spec, costs), providers, costs);
+    const journal = memoryJournal();
+    // A request is the unit of splitting: one solution (of at most a dozen steps here) always fits.
+    const limit = 12;
+    const ports = { providers, costs, now: Date.now, journal, requestKey: crypto.randomUUID() };
+    let exec = start(spec, costs);
+    let invocations = 0;
+    let served = 0;
+    const statsOf = async () => ((await (await fetch(`${replaying.base}/_sim/stats`)).json()) as { served: number }).served;
+    while (exec.status === "running") {
+      // One invocation: steps until its requests are spent or a step yields.
+      invocations += 1;
+      const before = await statsOf();
+      let left = limit;
+      for (;;) {
+        const report = await executeStep(exec, { ...ports, subrequests: { left, perInvocation: limit } });
+        left -= report.subrequests;
+        if (report.yielded) break;
+        exec = report.exec;
+        journal.entry = undefined;
+        if (exec.status !== "running") break;
+      }
+      const made = (await statsOf()) - before;
+      expect(made).toBeLessThanOrEqual(limit);
+      served += made;
+    }
+    expect(exec.stopReason).toBe("complete");
+    // 1 generation request and one judge call per step of each of the 8 solutions, in many invocations.
+    expect(invocations).toBeGreaterThan(2);
+    expect(served).toBe(1 + whole.outcome!.candidates.reduce((t, c) => t + c.steps.length, 0));
+    expect(exec.outcome?.answer).toBe(whole.outcome?.answer);
+    expect(exec.ledger.tokens).toBe(whole.ledger.tokens);
+  });
+});

@@ -54,6 +54,24 @@ describe("SolveSession over HTTP providers", () => {
     expect((await served()) - before).toBe(view.steps);
   });
 
+  it("keeps each invocation within its provider requests, running the rest in later invocations", async () => {
+    const solve = await start({ prompt: PROBLEM, strategy: { strategy: "dvts", n: 8, width: 2 }, seed: 9 });
+    const before = await served();
+    const view = await drive(solve.id);
+    expect(view.stopReason).toBe("complete");
+    const events = (await (await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}/events`)).text())
+      .split("\n\n")
+      .map((block) => block.split("\n").find((l) => l.startsWith("data:"))?.slice(5))
+      .filter((d): d is string => d !== undefined && d.includes("invocation"))
+      .map((d) => JSON.parse(d) as { invocation: number; subrequests: number });
+    const perInvocation = new Map<number, number>();
+    for (const e of events) perInvocation.set(e.invocation, Math.max(perInvocation.get(e.invocation) ?? 0, e.subrequests));
+    expect([...perInvocation.values()].every((n) => n <= 2)).toBe(true);
+    expect(perInvocation.size).toBeGreaterThan(1);
+    // Nothing was asked twice: the requests add up to what the server served.
+    expect([...perInvocation.values()].reduce((a, b) => a + b, 0)).toBeLessThanOrEqual((await served()) - before);
+  });
+
   it("retries transient faults (429, 500, timeout, truncated, malformed) and completes", async () => {
     // Each call may fail three times (retries: 3): the generator meets three faults, the PRM two.
     for (const kind of ["429", "timeout", "truncated"]) await fault(kind, 1, "/v1/completions");
