@@ -7,7 +7,8 @@
  * 1. zero provider latency, one solve at a time: overhead per executor step = (client wall time of a sync
  *    solve − time the simulated providers spent answering it) / executor steps, for best-of-N 16 and beam
  *    search N=16, M=4 (p50 and p95 over solves);
- * 2. zero latency, solves per second at concurrency 1, 4 and 16;
+ * 2. zero latency, solves per second and p95 solve latency at concurrency 1, 16 and 200, beside an in-process
+ *    baseline (the same executor and HTTP adapters against the same simulated server, without Workers);
  * 3. realistic latency (30 ms per call + 10 ms per 100 tokens): the share of wall time that is not provider time.
  */
 import { serve } from "@hono/node-server";
@@ -17,7 +18,11 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { runToEnd, startExecution } from "../src/engine/executor";
+import { StrategySpecSchema } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
+import { ProviderConfigSchema } from "../src/providers/config";
+import { assembleProviders, generatorAdapter, verifierAdapter } from "../src/providers/index";
 import { createSimServer } from "../src/sim/server";
 
 const { values } = parseArgs({ options: { solves: { type: "string" }, out: { type: "string" } }, strict: true });
@@ -64,13 +69,18 @@ function stopWorker(child: ChildProcess): void {
   }
 }
 
+const CARD = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 30_000, retries: 0 };
+
+function providersConfig(simBase: string) {
+  return {
+    generator: { kind: "openai-completions", baseUrl: simBase, model: "sim-base", ...CARD },
+    verifier: { kind: "vllm-prm", baseUrl: simBase, model: "sim-prm", ...CARD, parameters: 7e9 },
+  } as const;
+}
+
 async function startWorker(simBase: string, port: number): Promise<ChildProcess> {
   const persist = mkdtempSync(join(tmpdir(), "ttc-bench-"));
-  const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 30_000, retries: 0 };
-  const providers = JSON.stringify({
-    generator: { kind: "openai-completions", baseUrl: simBase, model: "sim-base", ...card },
-    verifier: { kind: "vllm-prm", baseUrl: simBase, model: "sim-prm", ...card, parameters: 7e9 },
-  });
+  const providers = JSON.stringify(providersConfig(simBase));
   const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { env, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
@@ -122,7 +132,13 @@ async function solve(port: number, strategy: unknown, seed: number): Promise<{ w
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ prompt: PROBLEM, strategy, mode: "sync", seed }),
   });
-  const body = (await res.json()) as { id: string; status?: string; steps?: number; error?: unknown };
+  const text = await res.text();
+  let body: { id: string; status?: string; steps?: number; error?: unknown };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new Error(`solve answered HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
   if (res.status !== 200 || body.status !== "done") throw new Error(`solve failed: ${res.status} ${JSON.stringify(body)}`);
   return { wallMs: performance.now() - began, steps: body.steps ?? 0, id: body.id };
 }
@@ -146,15 +162,37 @@ async function sequential(port: number, busy: () => Promise<number>, strategy: u
   return { perStep, shares, inObject, scheduled };
 }
 
-async function throughput(port: number, strategy: unknown, concurrency: number, total: number): Promise<number> {
+/** Solves per second and p95 solve latency with `concurrency` clients running `total` solves. */
+async function throughput(run: (seed: number) => Promise<unknown>, concurrency: number, total: number): Promise<{ rate: number; p95: number }> {
   let next = 0;
+  const latencies: number[] = [];
   const began = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < total) await solve(port, strategy, 5000 + next++);
+      while (next < total) {
+        const t = performance.now();
+        await run(5000 + next++);
+        latencies.push(performance.now() - t);
+      }
     }),
   );
-  return total / ((performance.now() - began) / 1000);
+  return { rate: total / ((performance.now() - began) / 1000), p95: quantile(latencies, 0.95) };
+}
+
+/** The in-process baseline: the same executor and HTTP adapters against the same server, without Workers. */
+function inProcess(simBase: string, strategy: unknown): (seed: number) => Promise<unknown> {
+  const config = providersConfig(simBase);
+  const { providers, costs } = assembleProviders({
+    generator: generatorAdapter("generator", ProviderConfigSchema.parse(config.generator)),
+    verifier: verifierAdapter("verifier", ProviderConfigSchema.parse(config.verifier)),
+  });
+  const spec = StrategySpecSchema.parse(strategy);
+  return async (seed) => {
+    const started = startExecution({ question: PROBLEM }, spec, {}, seed, costs);
+    if (!started.ok) throw new Error(started.error);
+    const end = await runToEnd(started.execution, providers, costs, Date.now);
+    if (end.stopReason !== "complete") throw new Error(`baseline solve ended ${end.stopReason}: ${end.detail}`);
+  };
 }
 
 async function main(): Promise<void> {
@@ -176,10 +214,14 @@ async function main(): Promise<void> {
       results[`alarmSchedulingMs ${name}`] = wait;
       lines.push(`${name}: orchestration overhead per executor step p50 ${row.p50.toFixed(2)} ms, p95 ${row.p95.toFixed(2)} ms (end to end, zero-latency providers, ${SOLVES} solves)`);
       lines.push(`${name}:   of which the step inside the object (storage, executor, events; no provider time) p50 ${step.p50.toFixed(1)} ms, p95 ${step.p95.toFixed(1)} ms, and alarm scheduling p50 ${wait.p50.toFixed(1)} ms, p95 ${wait.p95.toFixed(1)} ms`);
-      for (const c of [1, 4, 16]) {
-        const rate = await throughput(port, strategy, c, Math.max(SOLVES, 2 * c));
-        results[`solvesPerSecond ${name} c=${c}`] = rate;
-        lines.push(`${name}: ${rate.toFixed(1)} solves/s at concurrency ${c}`);
+      for (const c of [1, 16, 200]) {
+        const total = Math.max(SOLVES, 2 * c);
+        const workers = await throughput((seed) => solve(port, strategy, seed), c, total);
+        const baseline = await throughput(inProcess(fastSim.base, strategy), c, total);
+        results[`solvesPerSecond ${name} c=${c}`] = { workers, baseline, ratio: workers.rate / baseline.rate };
+        lines.push(
+          `${name}: concurrency ${c}: ${workers.rate.toFixed(1)} solves/s (p95 ${workers.p95.toFixed(0)} ms) on local workerd; in-process baseline ${baseline.rate.toFixed(1)} solves/s (p95 ${baseline.p95.toFixed(0)} ms); ratio ${(workers.rate / baseline.rate).toFixed(2)}`,
+        );
       }
     }
   } finally {

@@ -1,0 +1,179 @@
+/**
+ * npm run crash-test -- [--kills N] [--solves N] [--no-replay]
+ *
+ * Kills the service with `kill -9` at random moments while solves run, restarts it, and checks that every
+ * solve finishes and that what the solves report spending is what the providers billed.
+ *
+ * The simulated world is served over HTTP by this process (with latency, so calls are in flight when the
+ * service dies) and counts the tokens it billed. `wrangler dev` (local workerd, D1 and Durable Objects,
+ * persisted to a temporary folder) runs the solves against it and is killed with its whole process group.
+ *
+ * - By default the provider replays repeated Idempotency-Keys and is configured as doing so: a call lost in a
+ *   crash is made again under the same id and billed once, so reported spend must EQUAL billed tokens.
+ * - With --no-replay it does not: a lost call is charged at its worst case, so reported spend must be AT
+ *   LEAST the billed tokens (never less: the caps see everything billed).
+ *
+ * Exit 0 when every check holds, 1 otherwise. Bounded: at most --kills kills and a few minutes of waiting.
+ */
+import { serve } from "@hono/node-server";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { loadWorld } from "../src/eval/io";
+import { generateProblems } from "../src/sim/problems";
+import { createSimServer } from "../src/sim/server";
+
+const { values } = parseArgs({ options: { kills: { type: "string" }, solves: { type: "string" }, "no-replay": { type: "boolean" } }, strict: true });
+const KILLS = Number(values.kills ?? 20);
+const CONCURRENT = Number(values.solves ?? 4);
+const REPLAY = !values["no-replay"];
+if (!Number.isInteger(KILLS) || KILLS < 1 || !Number.isInteger(CONCURRENT) || CONCURRENT < 1) {
+  process.stderr.write("crash-test: --kills and --solves must be positive integers\n");
+  process.exit(2);
+}
+
+const world = loadWorld();
+const problems = generateProblems(world, 7, 200).map((p) => p.problem);
+const STRATEGIES = [
+  { strategy: "beam-search", n: 8, width: 4 },
+  { strategy: "best-of-n", n: 8 },
+  { strategy: "revisions", sequential: 3, parallel: 2 },
+  { strategy: "dvts", n: 8, width: 2 },
+];
+const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function kill(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function startWorker(port: number, persist: string, providers: string): Promise<ChildProcess> {
+  const child = spawn("npx", ["wrangler", "dev", "--port", String(port), "--persist-to", persist, "--var", `PROVIDERS:${providers}`, "--log-level", "error"], {
+    env,
+    stdio: ["ignore", "ignore", "ignore"],
+    detached: true,
+  });
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  kill(child, "SIGKILL");
+  throw new Error("wrangler dev did not start");
+}
+
+interface View {
+  id: string;
+  status: string;
+  stopReason?: string;
+  spend: { tokens: number; money: number };
+}
+
+async function main(): Promise<void> {
+  const app = createSimServer(world, { latency: { perCallMs: 120, perTokenMs: 0.2 }, replay: REPLAY });
+  const sim = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+  });
+  const simBase = `http://127.0.0.1:${(sim.address() as AddressInfo).port}`;
+  const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 20_000, retries: 2, replaysRequests: REPLAY };
+  const providers = JSON.stringify({
+    generator: { kind: "openai-completions", baseUrl: simBase, model: "sim-base", ...card },
+    reviser: { kind: "openai-completions", baseUrl: simBase, model: "sim-reviser", ...card },
+    verifier: { kind: "vllm-prm", baseUrl: simBase, model: "sim-prm", ...card, parameters: 7e9 },
+  });
+  const persist = mkdtempSync(join(tmpdir(), "ttc-crash-"));
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { env, encoding: "utf8" });
+  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let worker = await startWorker(port, persist, providers);
+  const ids: string[] = [];
+  let next = 0;
+  const startSolve = async (): Promise<void> => {
+    const i = next++;
+    const res = await fetch(`${base}/v1/solves`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: problems[i % problems.length], strategy: STRATEGIES[i % STRATEGIES.length], seed: i }),
+    });
+    if (res.status !== 202) throw new Error(`starting a solve: HTTP ${res.status} ${await res.text()}`);
+    ids.push(((await res.json()) as View).id);
+  };
+  const status = async (id: string): Promise<View | undefined> => {
+    try {
+      return (await (await fetch(`${base}/v1/solves/${id}`)).json()) as View;
+    } catch {
+      return undefined;
+    }
+  };
+
+  try {
+    for (let k = 0; k < KILLS; k++) {
+      // Keep CONCURRENT solves running, then kill at a random moment of their steps.
+      const running = (await Promise.all(ids.map(status))).filter((v) => v?.status === "running").length;
+      for (let j = running; j < CONCURRENT; j++) await startSolve();
+      await sleep(150 + Math.random() * 1200);
+      kill(worker, "SIGKILL");
+      process.stdout.write(`kill ${k + 1}/${KILLS} (${ids.length} solves started)\n`);
+      await sleep(200);
+      worker = await startWorker(port, persist, providers);
+    }
+    // Every solve must finish by itself after the last restart.
+    const until = Date.now() + 180_000;
+    let views: (View | undefined)[] = [];
+    while (Date.now() < until) {
+      views = await Promise.all(ids.map(status));
+      if (views.every((v) => v?.status === "done")) break;
+      await sleep(500);
+    }
+    const unfinished = views.filter((v) => v?.status !== "done").length;
+    const reported = views.reduce((t, v) => t + (v?.spend.tokens ?? 0), 0);
+    const stats = (await (await fetch(`${simBase}/_sim/stats`)).json()) as { billedTokens: number; served: number; replayed: number };
+    // D1 holds every provider call of every solve once; their sum is the solves' spend.
+    const d1 = spawnSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persist, "--json", "--command", "SELECT COUNT(DISTINCT solve_id) AS solves, SUM(prompt_tokens + completion_tokens) AS tokens FROM provider_calls"], { env, encoding: "utf8" });
+    const row = (JSON.parse(d1.stdout) as { results: { solves: number; tokens: number }[] }[])[0]?.results[0];
+    const reasons = new Map<string, number>();
+    for (const v of views) reasons.set(v?.stopReason ?? "?", (reasons.get(v?.stopReason ?? "?") ?? 0) + 1);
+    process.stdout.write(
+      [
+        `provider ${REPLAY ? "replays repeated request ids" : "does not replay request ids"}; ${KILLS} kills; ${ids.length} solves; stop reasons ${JSON.stringify(Object.fromEntries(reasons))}`,
+        `unfinished solves: ${unfinished}`,
+        `tokens reported by the solves: ${reported}; billed by the provider: ${stats.billedTokens} (${stats.served} requests served, ${stats.replayed} replayed)`,
+        `provider_calls in D1: ${row?.tokens} tokens over ${row?.solves} solves`,
+      ].join("\n") + "\n",
+    );
+    const ok = unfinished === 0 && (REPLAY ? reported === stats.billedTokens : reported >= stats.billedTokens) && row?.tokens === reported;
+    process.stdout.write(ok ? "crash test: holds\n" : "crash test: FAILS\n");
+    if (!ok) process.exitCode = 1;
+  } finally {
+    kill(worker, "SIGTERM");
+    await new Promise<void>((r) => sim.close(() => r()));
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (err: unknown) => {
+    process.stderr.write(`crash-test: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
