@@ -11,11 +11,7 @@
  *    baseline (the same executor and HTTP adapters against the same simulated server, without Workers);
  * 3. realistic latency (30 ms per call + 10 ms per 100 tokens): the share of wall time that is not provider time.
  */
-import { serve } from "@hono/node-server";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runToEnd, startExecution } from "../src/engine/executor";
@@ -23,7 +19,7 @@ import { StrategySpecSchema } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
 import { ProviderConfigSchema } from "../src/providers/config";
 import { assembleProviders, generatorAdapter, verifierAdapter } from "../src/providers/index";
-import { createSimServer } from "../src/sim/server";
+import { freePort, freshState, signalWorker, startSim, startWorker } from "./localService";
 
 const { values } = parseArgs({ options: { solves: { type: "string" }, out: { type: "string" } }, strict: true });
 const SOLVES = Number(values.solves ?? 30);
@@ -39,36 +35,6 @@ const quantile = (xs: number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 };
 
-async function startSim(latency: { perCallMs: number; perTokenMs: number }) {
-  const app = createSimServer(loadWorld(), { latency });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const busy = async (): Promise<number> => ((await (await fetch(`${base}/_sim/stats`)).json()) as { busyMs: number }).busyMs;
-  return { base, busy, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
-/** A port nothing listens on now (the OS picks it). */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-/** Stop wrangler dev and everything it started (it runs in its own process group). */
-function stopWorker(child: ChildProcess): void {
-  if (child.pid !== undefined) {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
-}
-
 const CARD = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 30_000, retries: 0 };
 
 function providersConfig(simBase: string) {
@@ -78,30 +44,9 @@ function providersConfig(simBase: string) {
   } as const;
 }
 
-async function startWorker(simBase: string, port: number): Promise<ChildProcess> {
-  const persist = mkdtempSync(join(tmpdir(), "ttc-bench-"));
-  const providers = JSON.stringify(providersConfig(simBase));
-  const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { env, encoding: "utf8" });
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-  const child = spawn("npx", ["wrangler", "dev", "--port", String(port), "--persist-to", persist, "--var", `PROVIDERS:${providers}`, "--log-level", "warn"], {
-    env,
-    stdio: ["ignore", "ignore", "inherit"],
-    detached: true,
-  });
-  let exited = false;
-  child.once("exit", () => (exited = true));
-  for (let i = 0; i < 300; i++) {
-    if (exited) throw new Error("wrangler dev exited before it was ready");
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  stopWorker(child);
-  throw new Error("wrangler dev did not start");
+async function sim(latency: { perCallMs: number; perTokenMs: number }) {
+  const s = await startSim(loadWorld(), { latency });
+  return { ...s, busy: async () => (await s.stats()).busyMs };
 }
 
 interface StepTiming {
@@ -200,8 +145,8 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { solves: SOLVES, problem: PROBLEM };
   const lines: string[] = [];
 
-  const fastSim = await startSim({ perCallMs: 0, perTokenMs: 0 });
-  let worker = await startWorker(fastSim.base, port);
+  const fastSim = await sim({ perCallMs: 0, perTokenMs: 0 });
+  let worker = await startWorker(port, freshState(), providersConfig(fastSim.base));
   try {
     for (const [name, strategy] of Object.entries(STRATEGIES)) {
       await solve(port, strategy, 1); // warm up
@@ -225,13 +170,13 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    stopWorker(worker);
+    signalWorker(worker);
     await fastSim.close();
   }
 
-  const slowSim = await startSim({ perCallMs: 30, perTokenMs: 0.1 });
+  const slowSim = await sim({ perCallMs: 30, perTokenMs: 0.1 });
   const slowPort = await freePort();
-  worker = await startWorker(slowSim.base, slowPort);
+  worker = await startWorker(slowPort, freshState(), providersConfig(slowSim.base));
   try {
     for (const [name, strategy] of Object.entries(STRATEGIES)) {
       await solve(slowPort, strategy, 1);
@@ -241,7 +186,7 @@ async function main(): Promise<void> {
       lines.push(`${name}: ${(100 * mean).toFixed(2)}% of wall time is not provider time (30 ms/call + 10 ms/100 tokens)`);
     }
   } finally {
-    stopWorker(worker);
+    signalWorker(worker);
     await slowSim.close();
   }
 

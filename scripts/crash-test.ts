@@ -15,16 +15,10 @@
  *
  * Exit 0 when every check holds, 1 otherwise. Bounded: at most --kills kills and a few minutes of waiting.
  */
-import { serve } from "@hono/node-server";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadWorld } from "../src/eval/io";
 import { generateProblems } from "../src/sim/problems";
-import { createSimServer } from "../src/sim/server";
+import { freePort, freshState, queryLocalD1, signalWorker, startSim, startWorker } from "./localService";
 
 const { values } = parseArgs({ options: { kills: { type: "string" }, solves: { type: "string" }, "no-replay": { type: "boolean" } }, strict: true });
 const KILLS = Number(values.kills ?? 20);
@@ -43,43 +37,7 @@ const STRATEGIES = [
   { strategy: "revisions", sequential: 3, parallel: 2 },
   { strategy: "dvts", n: 8, width: 2 },
 ];
-const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-function kill(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function startWorker(port: number, persist: string, providers: string): Promise<ChildProcess> {
-  const child = spawn("npx", ["wrangler", "dev", "--port", String(port), "--persist-to", persist, "--var", `PROVIDERS:${providers}`, "--log-level", "error"], {
-    env,
-    stdio: ["ignore", "ignore", "ignore"],
-    detached: true,
-  });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
-    } catch {
-      // not up yet
-    }
-    await sleep(100);
-  }
-  kill(child, "SIGKILL");
-  throw new Error("wrangler dev did not start");
-}
 
 interface View {
   id: string;
@@ -89,20 +47,14 @@ interface View {
 }
 
 async function main(): Promise<void> {
-  const app = createSimServer(world, { latency: { perCallMs: 120, perTokenMs: 0.2 }, replay: REPLAY });
-  const sim = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
-  });
-  const simBase = `http://127.0.0.1:${(sim.address() as AddressInfo).port}`;
+  const sim = await startSim(world, { latency: { perCallMs: 120, perTokenMs: 0.2 }, replay: REPLAY });
   const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 20_000, retries: 2, replaysRequests: REPLAY };
-  const providers = JSON.stringify({
-    generator: { kind: "openai-completions", baseUrl: simBase, model: "sim-base", ...card },
-    reviser: { kind: "openai-completions", baseUrl: simBase, model: "sim-reviser", ...card },
-    verifier: { kind: "vllm-prm", baseUrl: simBase, model: "sim-prm", ...card, parameters: 7e9 },
-  });
-  const persist = mkdtempSync(join(tmpdir(), "ttc-crash-"));
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { env, encoding: "utf8" });
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  const providers = {
+    generator: { kind: "openai-completions", baseUrl: sim.base, model: "sim-base", ...card },
+    reviser: { kind: "openai-completions", baseUrl: sim.base, model: "sim-reviser", ...card },
+    verifier: { kind: "vllm-prm", baseUrl: sim.base, model: "sim-prm", ...card, parameters: 7e9 },
+  };
+  const persist = freshState();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let worker = await startWorker(port, persist, providers);
@@ -132,7 +84,7 @@ async function main(): Promise<void> {
       const running = (await Promise.all(ids.map(status))).filter((v) => v?.status === "running").length;
       for (let j = running; j < CONCURRENT; j++) await startSolve();
       await sleep(150 + Math.random() * 1200);
-      kill(worker, "SIGKILL");
+      signalWorker(worker, "SIGKILL");
       process.stdout.write(`kill ${k + 1}/${KILLS} (${ids.length} solves started)\n`);
       await sleep(200);
       worker = await startWorker(port, persist, providers);
@@ -147,10 +99,9 @@ async function main(): Promise<void> {
     }
     const unfinished = views.filter((v) => v?.status !== "done").length;
     const reported = views.reduce((t, v) => t + (v?.spend.tokens ?? 0), 0);
-    const stats = (await (await fetch(`${simBase}/_sim/stats`)).json()) as { billedTokens: number; served: number; replayed: number };
+    const stats = await sim.stats();
     // D1 holds every provider call of every solve once; their sum is the solves' spend.
-    const d1 = spawnSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persist, "--json", "--command", "SELECT COUNT(DISTINCT solve_id) AS solves, SUM(prompt_tokens + completion_tokens) AS tokens FROM provider_calls"], { env, encoding: "utf8" });
-    const row = (JSON.parse(d1.stdout) as { results: { solves: number; tokens: number }[] }[])[0]?.results[0];
+    const [row] = queryLocalD1<{ solves: number; tokens: number }>(persist, "SELECT COUNT(DISTINCT solve_id) AS solves, SUM(prompt_tokens + completion_tokens) AS tokens FROM provider_calls");
     const reasons = new Map<string, number>();
     for (const v of views) reasons.set(v?.stopReason ?? "?", (reasons.get(v?.stopReason ?? "?") ?? 0) + 1);
     process.stdout.write(
@@ -165,8 +116,8 @@ async function main(): Promise<void> {
     process.stdout.write(ok ? "crash test: holds\n" : "crash test: FAILS\n");
     if (!ok) process.exitCode = 1;
   } finally {
-    kill(worker, "SIGTERM");
-    await new Promise<void>((r) => sim.close(() => r()));
+    signalWorker(worker);
+    await sim.close();
   }
 }
 

@@ -1,0 +1,88 @@
+/**
+ * The service and the simulated world on this machine, for benchmarks and crash tests: the simulated world
+ * served over HTTP by the calling process, and `wrangler dev` (local workerd, D1 and Durable Objects)
+ * persisted to a folder of its own, in its own process group so that it can be stopped or killed whole.
+ */
+import { serve } from "@hono/node-server";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { World } from "../src/sim/world";
+import { createSimServer, type SimServerOptions } from "../src/sim/server";
+
+const ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+
+export interface SimStats {
+  served: number;
+  replayed: number;
+  billedTokens: number;
+  busyMs: number;
+}
+
+export async function startSim(world: World, options: SimServerOptions) {
+  const app = createSimServer(world, options);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const stats = async (): Promise<SimStats> => (await (await fetch(`${base}/_sim/stats`)).json()) as SimStats;
+  return { base, stats, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** A port nothing listens on now (the OS picks it). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** Signal wrangler dev and everything it started. */
+export function signalWorker(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** A fresh folder for local D1 and Durable Objects, with the migrations applied. */
+export function freshState(): string {
+  const persist = mkdtempSync(join(tmpdir(), "ttc-local-"));
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { env: ENV, encoding: "utf8" });
+  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  return persist;
+}
+
+/** Start `wrangler dev` on `port` with PROVIDERS set, and wait until it answers. */
+export async function startWorker(port: number, persist: string, providers: unknown): Promise<ChildProcess> {
+  const child = spawn("npx", ["wrangler", "dev", "--port", String(port), "--persist-to", persist, "--var", `PROVIDERS:${JSON.stringify(providers)}`, "--log-level", "error"], {
+    env: ENV,
+    stdio: ["ignore", "ignore", "inherit"],
+    detached: true,
+  });
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  for (let i = 0; i < 600; i++) {
+    if (exited) throw new Error("wrangler dev exited before it was ready");
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  signalWorker(child, "SIGKILL");
+  throw new Error("wrangler dev did not start");
+}
+
+/** Sum of a query over the local D1 database. */
+export function queryLocalD1<T>(persist: string, sql: string): T[] {
+  const out = spawnSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persist, "--json", "--command", sql], { env: ENV, encoding: "utf8" });
+  if (out.status !== 0) throw new Error(`d1 query failed: ${out.stderr}`);
+  return (JSON.parse(out.stdout) as { results: T[] }[])[0]?.results ?? [];
+}
