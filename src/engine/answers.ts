@@ -6,9 +6,9 @@
  * - `answerKey` is EXACT: numbers become reduced rationals ("1/2", "-3"), so
  *   0.5, 1/2, \frac{2}{4} share a key, but 0.333 (= 333/1000) and \frac13 do not.
  *   Majority voting groups by this key.
- * - `answersEquivalent` is TOLERANT: keys equal, or numbers within a relative
- *   tolerance of 1e-6 (element-wise inside tuples/sets/lists). It is NOT
- *   transitive, which is why it is not used for grouping.
+ * - `answersEquivalent` is TOLERANT: keys equal, or numbers (not both integers)
+ *   within a relative tolerance of 1e-6 (element-wise inside tuples/sets/lists).
+ *   It is NOT transitive, which is why it is not used for grouping.
  *
  * Structure rules (see parseValue):
  * - "(a, b)" / "[a, b)" etc. are ordered; bracket types are part of the key,
@@ -19,7 +19,10 @@
  * - A comma is a thousands separator only when the WHOLE answer is one number
  *   with 3-digit groups and no space after the comma: "1,000" == 1000, but
  *   "(1,000)" is the tuple (1, 0) and "1, 000" is the list {1, 0}.
- *   "1{,}000" is always a thousands separator.
+ *   "1{,}000" and "1,\!000" are always thousands separators; so are spaces when
+ *   the whole answer is one number in 3-digit groups ("1 000 000").
+ * - Two integers are equivalent only when equal; the relative tolerance is for
+ *   decimals against fractions.
  * - Percent signs and degree marks are dropped: "50\%" == 50 (not 0.5).
  *
  * Everything here is pure and allocation-light; regexes are anchored or
@@ -36,6 +39,8 @@ const DECIMAL_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 const UNSIGNED_DECIMAL_RE = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 /** Whole answer is one number with comma thousands separators. */
 const THOUSANDS_RE = /^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
+/** Whole answer is one number with space thousands separators ("1 000 000", the SI style). */
+const SPACED_THOUSANDS_RE = /^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/;
 
 /**
  * Index of the `}` matching the `{` at `open`, or -1 if unbalanced.
@@ -121,7 +126,8 @@ function lastAnswerPhrase(text: string): string | null {
 
   const math = leadingMathSpan(s);
   if (math !== null) {
-    s = math;
+    // The sentence's full stop written inside the math: "$\frac{1}{2}.$".
+    s = trimChars(math, ".", "end");
   } else {
     // Cut at the end of the sentence ("9. I hope it is correct." -> "9"), then
     // drop a final period / closing bold: "3.5." -> "3.5", "8**." -> "8".
@@ -198,6 +204,7 @@ export function normalizeAnswer(raw: string): string {
   if (s.startsWith("+")) s = s.slice(1).trimStart();
   // Must run before tightenSpaces: "1, 234" (a list) vs "1,234" (a number).
   if (THOUSANDS_RE.test(s)) s = s.replaceAll(",", "");
+  else if (SPACED_THOUSANDS_RE.test(s)) s = s.replaceAll(" ", "");
   s = tightenSpaces(s);
   if (s.includes(",")) s = s.replaceAll(",", ", ");
 
@@ -572,8 +579,12 @@ function rationalToNumber(r: Rational): number {
   return Number(n) / Number(d);
 }
 
-/** |a - b| <= 1e-6 * max(|a|, |b|), evaluated exactly with cross-multiplication. */
+/**
+ * Two integers must be equal (1234567 is not 1234568); otherwise |a - b| <= 1e-6 * max(|a|, |b|), evaluated
+ * exactly with cross-multiplication, so that a rounded decimal matches the fraction it approximates.
+ */
 function rationalsClose(a: Rational, b: Rational): boolean {
+  if (a.d === 1n && b.d === 1n) return a.n === b.n;
   const x = a.n * b.d;
   const y = b.n * a.d;
   const diff = x > y ? x - y : y - x;
