@@ -57,7 +57,7 @@ async function project(name: string, include: string[], extra: { bindings?: Reco
 export async function workersProjects(): Promise<TestProjectInlineConfiguration[]> {
   return [
     await project("workers", ["test/workers/**/*.test.ts"], {}),
-    // Two provider requests per invocation: steps run across several alarms, as big solves do in production.
-    await project("workers-http", ["test/workers-http/**/*.test.ts"], { bindings: { PROVIDERS: HTTP_PROVIDERS, SUBREQUESTS_PER_INVOCATION: "2" }, viaSim: true }),
+    // Eight provider requests per invocation (two calls with their retries): steps run across several alarms.
+    await project("workers-http", ["test/workers-http/**/*.test.ts"], { bindings: { PROVIDERS: HTTP_PROVIDERS, SUBREQUESTS_PER_INVOCATION: "8" }, viaSim: true }),
   ];
 }

@@ -237,3 +237,55 @@ describe("a step split across invocations by outbound requests", () => {
     expect(exec.ledger.tokens).toBe(whole.ledger.tokens);
   });
 });
+
+describe("faults that the review of the ledger found", () => {
+  it("when one batch of a call fails, the batches answered beside it are charged", async () => {
+    const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 2_000, retries: 1, baseUrl: plain.base, maxBatch: 1 };
+    const config = (input: Record<string, unknown>) => ProviderConfigSchema.parse({ ...card, ...input } as ProviderConfigInput);
+    const ctx = { backoffBaseMs: 1, random: () => 0.5 };
+    const { providers, costs } = assembleProviders({
+      generator: generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), ctx),
+      verifier: verifierAdapter("prm", config({ kind: "vllm-prm", model: "sim-prm" }), ctx),
+    });
+    const before = await billed(plain);
+    // Revisions: the first step is one request; the second is three (one per chain), one batch each.
+    let exec = start({ strategy: "revisions", sequential: 2, parallel: 3 }, costs);
+    exec = (await executeStep(exec, { providers, costs, now: Date.now })).exec;
+    await fault(plain, "wrong-count", 1, "/v1/completions");
+    exec = (await executeStep(exec, { providers, costs, now: Date.now })).exec;
+    expect(exec.stopReason).toBe("failed");
+    expect(exec.ledger.tokens).toBe((await billed(plain)) - before);
+  });
+
+  it("a step whose calls keep taking the host down is given up after a few tries, with its charges", async () => {
+    const { providers, costs } = wire(replaying, true);
+    const journal = memoryJournal();
+    journal.crashAfterCalls = true;
+    const ports = { providers, costs, now: Date.now, journal, requestKey: crypto.randomUUID() };
+    const exec = start({ strategy: "best-of-n", n: 4 }, costs);
+    let end: Execution | undefined;
+    for (let i = 0; i < 10 && !end; i++) {
+      try {
+        end = (await executeStep(exec, ports)).exec;
+      } catch {
+        // the host died again
+      }
+    }
+    expect(end?.stopReason).toBe("failed");
+    expect(end?.detail).toMatch(/died 4 times/);
+    // The call that was never replayed is charged at its worst case.
+    expect(end!.ledger.tokens).toBeGreaterThan(0);
+  });
+
+  it("retries stop before they could take spend past a cap", async () => {
+    const { providers, costs } = wire(plain, false);
+    // A cap a few times what a clean solve spends, far below what three garbled attempts are charged at
+    // their worst case: without the check before each retry, the retries would carry spend past it.
+    const clean = await runToEnd(start({ strategy: "best-of-n", n: 4 }, costs), providers, costs);
+    const bound = clean.ledger.tokens * 3;
+    await fault(plain, "truncated", 3, "/v1/completions");
+    const end = await runToEnd(start({ strategy: "best-of-n", n: 4 }, costs, { tokens: bound }), providers, costs);
+    expect(end.ledger.tokens).toBeLessThanOrEqual(bound);
+    expect(end.stopReason).not.toBe("complete");
+  });
+});

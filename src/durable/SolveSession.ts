@@ -10,7 +10,7 @@ import { toSolveView } from "../api/view";
 import type { SolveView } from "../api/schemas";
 import { recordSolve } from "../db/recordSolve";
 import type { Budget } from "../engine/budget";
-import { executeStep, startExecution, stopExecution, type Execution, type StepReport } from "../engine/executor";
+import { abandonStep, executeStep, startExecution, stopExecution, type Execution, type StepIntent, type StepReport, type StepResults } from "../engine/executor";
 import { describeSpec } from "../engine/strategies";
 import { providersFromEnv } from "../providers/fromEnv";
 import { CallLog } from "./callLog";
@@ -32,7 +32,7 @@ const MAX_STEPS_PER_INVOCATION = 200;
  */
 function subrequestLimit(env: Env): number {
   const n = Number(env.SUBREQUESTS_PER_INVOCATION);
-  return Number.isInteger(n) && n > 0 ? n : 400;
+  return Number.isInteger(n) && n > 0 ? n : 800;
 }
 
 export class SolveSession extends DurableObject<Env> {
@@ -147,9 +147,7 @@ export class SolveSession extends DurableObject<Env> {
       try {
         report = await this.step(exec, solve.meta.input.id, { left, perInvocation });
       } catch (err) {
-        const stopped = stopExecution(exec, "failed", `internal error: ${err instanceof Error ? err.message : String(err)}`);
-        // Without the candidates, so that it fits whatever made the step fail.
-        report = { exec: { ...stopped, ...(stopped.outcome ? { outcome: { ...stopped.outcome, candidates: [] } } : {}) }, calls: [], providerMs: 0, subrequests: 0 };
+        report = this.abandon(exec, `internal error: ${err instanceof Error ? err.message : String(err)}`);
       }
       left -= report.subrequests;
       // A step split across invocations: its progress is in the journal; the next invocation goes on.
@@ -170,9 +168,10 @@ export class SolveSession extends DurableObject<Env> {
       this.store.commit(exec);
     }
     if (exec.status === "running") return this.arm();
-    await this.ctx.storage.deleteAlarm();
     this.wake();
+    // The watchdog alarm stays armed until D1 has the record: a failed write is tried again.
     await this.record(solve.meta, exec);
+    await this.ctx.storage.deleteAlarm();
   }
 
   private async step(exec: Execution, id: string, subrequests: { left: number; perInvocation: number }): Promise<StepReport> {
@@ -187,6 +186,23 @@ export class SolveSession extends DurableObject<Env> {
       subrequests,
       cancelRequested: async () => (await this.store.get("cancelRequested")) === true,
     });
+  }
+
+  /**
+   * Fail the solve after an unexpected error (a storage limit, a bug), charging what its step's journal
+   * shows was paid for, and without the candidates, so that the final state fits whatever made the step fail.
+   */
+  private abandon(exec: Execution, detail: string): StepReport {
+    const wired = providersFromEnv(this.env.PROVIDERS, this.env as unknown as Record<string, unknown>);
+    let entry: StepIntent | StepResults | undefined;
+    try {
+      entry = this.store.read("pending");
+    } catch {
+      entry = undefined;
+    }
+    const report = wired.ok ? abandonStep(exec, entry, wired.wired.costs, detail) : { exec: stopExecution(exec, "failed", detail), calls: [], providerMs: 0, subrequests: 0 };
+    const stopped = report.exec;
+    return { ...report, exec: { ...stopped, ...(stopped.outcome ? { outcome: { ...stopped.outcome, candidates: [] } } : {}) } };
   }
 
   private async arm(): Promise<void> {

@@ -64,8 +64,13 @@ export class SolveStorage implements StepJournal {
     const json = value === undefined ? "" : JSON.stringify(value);
     this.storage.transactionSync(() => {
       this.sql.exec("DELETE FROM state WHERE key = ?", key);
-      for (let i = 0, part = 0; i < json.length; i += PART_CHARS, part++) {
-        this.sql.exec("INSERT INTO state (key, part, data) VALUES (?, ?, ?)", key, part, json.slice(i, i + PART_CHARS));
+      for (let i = 0, part = 0; i < json.length; part++) {
+        let end = Math.min(i + PART_CHARS, json.length);
+        // Never between the two halves of a surrogate pair: each part must be valid text on its own.
+        const last = json.charCodeAt(end - 1);
+        if (end < json.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+        this.sql.exec("INSERT INTO state (key, part, data) VALUES (?, ?, ?)", key, part, json.slice(i, end));
+        i = end;
       }
     });
   }

@@ -229,7 +229,7 @@ export type AppliedPlan = { work: CallWork; limitedBy?: keyof Spend };
 export interface ProviderSet {
   generate(role: GeneratorRole, requests: GenerateRequest[], ctx?: CallContext): Promise<GenerateResponse[]>;
   score(requests: ScoreRequest[], ctx?: CallContext): Promise<ScoreResponse[]>;
-  /** Outbound HTTP requests these requests take (first attempts); absent for providers in process. */
+  /** Outbound HTTP requests these requests may take, retries included; absent for providers in process. */
   subrequests?(role: GeneratorRole | "verifier", requests: readonly (GenerateRequest | ScoreRequest)[]): number;
 }
 
@@ -238,6 +238,7 @@ export interface CallOptions {
   requestId?: string;
   deadline?: number;
   billed?(role: GeneratorRole | "verifier", attempt: BilledAttempt): void;
+  mayRetry?(): boolean;
 }
 
 function contextFor(role: GeneratorRole | "verifier", options: CallOptions | undefined): CallContext | undefined {
@@ -246,6 +247,7 @@ function contextFor(role: GeneratorRole | "verifier", options: CallOptions | und
     ...(options.requestId !== undefined ? { requestId: `${options.requestId}:${role}` } : {}),
     ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     billed: (attempt) => options.billed?.(role, attempt),
+    ...(options.mayRetry ? { mayRetry: options.mayRetry } : {}),
   };
 }
 
@@ -259,15 +261,25 @@ export async function callProviders(work: CallWork, providers: ProviderSet, opti
     byRole.set(req.role, list);
   });
   const responses: GenerateResponse[] = new Array(work.requests.length);
-  await Promise.all(
+  const settled = await Promise.allSettled(
     [...byRole].map(async ([role, indices]) => {
       const out = await providers.generate(role, indices.map((i) => work.requests[i] as GenerateRequest), contextFor(role, options));
       if (!Array.isArray(out) || out.length !== indices.length) {
         throw new Error(`the ${role} provider returned ${Array.isArray(out) ? out.length : "no"} responses for ${indices.length} requests`);
       }
       indices.forEach((i, j) => (responses[i] = out[j] as GenerateResponse));
+      return { role, out };
     }),
   );
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (failure) {
+    // The roles that answered beside the one that failed were billed: report them before failing.
+    for (const s of settled) {
+      if (s.status !== "fulfilled") continue;
+      for (const r of s.value.out) if (r?.usage) options?.billed?.(s.value.role, { usage: r.usage, estimated: false, detail: "answered beside a provider that failed" });
+    }
+    throw failure.reason;
+  }
   return { kind: "generate", responses };
 }
 
@@ -297,8 +309,10 @@ function extraRecord(step: number, work: CallWork, role: GeneratorRole | "verifi
 /** A step's provider calls as a durable host records them: the plan, then its progress, before every call. */
 export interface StepIntent extends AppliedPlan {
   step: number;
-  /** How many times this step's calls were interrupted before (a crash during them). */
+  /** How many times this step's calls were charged as interrupted and made anew (part of their request ids). */
   interruptions: number;
+  /** How many times the host died with this step's calls in flight, replayed or not. */
+  crashes?: number;
   /** What interrupted calls were charged (at their worst case), carried until the step commits. */
   prior: CallRecord[];
   /** Responses so far, to the first `received.length` requests (a step split across invocations). */
@@ -348,7 +362,7 @@ export interface StepReport {
   calls: CallRecord[];
   /** Time spent waiting for providers. */
   providerMs: number;
-  /** Outbound requests made (as planned: retries not counted). */
+  /** Outbound requests the step may have made (retries counted at their most). */
   subrequests: number;
   /** The step is not finished: it called what fit in the invocation and continues in the next. */
   yielded?: boolean;
@@ -409,6 +423,7 @@ export async function executeStep(exec: Execution, ports: StepPorts): Promise<St
   const kept = await ports.journal?.recall(exec.steps);
   if (kept && hasResults(kept)) return finishStep(exec, kept, ports, 0);
   const recovered = kept ? recover(exec, kept, ports.costs) : undefined;
+  if (recovered && (recovered.intent.crashes ?? 0) > MAX_CRASHES) return abandon(exec, recovered.intent, ports.costs, "failed", `the host died ${MAX_CRASHES + 1} times during this step's provider calls`);
   let intent = recovered?.intent;
   if (!intent || recovered?.replan) {
     const prior = intent?.prior ?? [];
@@ -433,18 +448,25 @@ export async function executeStep(exec: Execution, ports: StepPorts): Promise<St
 /** A journaled step found without results: what to do about calls that were in flight when the host died. */
 function recover(exec: Execution, kept: StepIntent, costs: CostModel): { intent: StepIntent; replan: boolean } {
   if (!kept.inFlight) return { intent: kept, replan: false };
+  const crashes = (kept.crashes ?? 0) + 1;
   const lost = sliceWork(kept.work, kept.inFlight.offset, kept.inFlight.count);
-  if (roles(lost).every((role) => costs.cards[role].replaysRequests === true)) return { intent: kept, replan: false };
+  const replays = roles(lost).every((role) => costs.cards[role].replaysRequests === true);
+  if (replays && crashes <= MAX_CRASHES) return { intent: { ...kept, crashes }, replan: false };
+  // Not replayed (the provider does not, or the step keeps crashing): charged at its worst case.
   const charged = [...boundUsage(lost, costs)].map(([role, usage]) => extraRecord(exec.steps, lost, role, usage, costs, "interrupted", true));
   const { inFlight: _lost, ...rest } = kept;
-  return { intent: { ...rest, interruptions: kept.interruptions + 1, prior: [...kept.prior, ...charged] }, replan: kept.received.length === 0 };
+  return { intent: { ...rest, crashes, interruptions: kept.interruptions + 1, prior: [...kept.prior, ...charged] }, replan: kept.received.length === 0 };
 }
+
+/**
+ * A step whose calls took the host down this many times is not tried again: something about it (a response
+ * too large to hold, a call outliving the invocation) will do the same next time.
+ */
+const MAX_CRASHES = 3;
 
 /** What the step has cost so far: interrupted and discarded charges, and the responses received. */
 function spentSoFar(exec: Execution, intent: StepIntent, costs: CostModel): Ledger {
-  const offset = intent.received.length;
-  const received = offset > 0 ? priceCalls(exec.steps, sliceWork(intent.work, 0, offset), { kind: intent.work.kind, responses: intent.received } as WorkResults, costs, "ok") : [];
-  return chargeCalls(exec.ledger, [...intent.prior, ...intent.discarded, ...received]);
+  return chargeCalls(exec.ledger, [...intent.prior, ...intent.discarded, ...receivedRecords(exec.steps, intent, costs, "ok")]);
 }
 
 /** Call the next part of the step's requests (all of them unless the invocation's subrequests are short). */
@@ -456,6 +478,15 @@ async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts)
     // Charges since the step was planned may leave no room for the rest of it: keep what was received.
     const cap = exceededCap(spentSoFar(exec, intent, ports.costs), workBound(sliceWork(work, offset, work.requests.length - offset), ports.costs), exec.budget);
     if (cap) return offset > 0 ? finishStep(exec, truncated(intent, cap), ports, 0) : finishWithout(exec, intent, cap);
+  }
+  if (offset > 0 && !intent.inFlight) {
+    // A step split across invocations: a cancel or the deadline between its parts keeps what was received.
+    if (await ports.cancelRequested?.()) return finishStep(exec, truncated(intent), ports, 0);
+    const deadline = exec.budget.deadline;
+    if (deadline !== undefined && ports.now() >= deadline) {
+      const kept = await finishStep(exec, truncated(intent), ports, 0);
+      return kept.exec.status === "done" ? kept : { ...kept, exec: stopExecution(kept.exec, "deadline", "the deadline passed between parts of a step") };
+    }
   }
   if (offset === work.requests.length) {
     // Nothing (left) to call: a step of no requests still advances the strategy.
@@ -476,19 +507,23 @@ async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts)
       ...(ports.requestKey !== undefined ? { requestId: `${ports.requestKey}:${exec.steps}:${intent.interruptions}:${offset}` } : {}),
       ...(deadline !== undefined ? { deadline } : {}),
       billed: (role, attempt) => discarded.push(extraRecord(exec.steps, chunk, role, attempt.usage, ports.costs, "discarded", attempt.estimated)),
+      // A retry may be billed again: only while its worst case still fits beside everything billed so far.
+      mayRetry: () => exceededCap(chargeCalls(spentSoFar(exec, intent, ports.costs), discarded), workBound(chunk, ports.costs), exec.budget) === null,
     });
   } catch (err) {
     const providerMs = ports.now() - called;
-    // Responses received for earlier parts were billed; the step that paid for them is abandoned.
-    const received = offset > 0 ? priceCalls(exec.steps, sliceWork(work, 0, offset), { kind: work.kind, responses: intent.received } as WorkResults, ports.costs, "discarded") : [];
-    const failedCalls = [...intent.prior, ...intent.discarded, ...received, ...discarded, ...priceCalls(exec.steps, chunk, undefined, ports.costs, "error", providerMs)];
-    const charged = charge(exec, failedCalls);
+    const failed = [...discarded, ...priceCalls(exec.steps, chunk, undefined, ports.costs, "error", providerMs)];
     const message = err instanceof Error ? err.message : String(err);
-    const stopped =
-      deadline !== undefined && ports.now() >= deadline
-        ? stopExecution(charged, "deadline", `the deadline passed during a provider call (${message})`)
-        : stopExecution(charged, "failed", `provider error: ${message}`);
-    return { exec: stopped, calls: failedCalls, providerMs, subrequests };
+    const past = deadline !== undefined && ports.now() >= deadline;
+    const reason: StopReason = past ? "deadline" : "failed";
+    const detail = past ? `the deadline passed during a provider call (${message})` : `provider error: ${message}`;
+    if (offset > 0) {
+      // Earlier parts of a split step were paid for: absorb what they received, then stop.
+      const kept = await finishStep(exec, truncated(intent), ports, providerMs, subrequests);
+      return { ...kept, exec: stopExecution(charge(kept.exec, failed), reason, detail), calls: [...kept.calls, ...failed] };
+    }
+    const calls = [...intent.prior, ...intent.discarded, ...failed];
+    return { exec: stopExecution(charge(exec, calls), reason, detail), calls, providerMs, subrequests };
   }
   const providerMs = ports.now() - called;
   const { inFlight: _done, ...rest } = intent;
@@ -505,8 +540,8 @@ async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts)
   return finishStep(exec, entry, ports, providerMs, subrequests);
 }
 
-/** The step cut to the requests already answered (a cap left no room for the rest). */
-function truncated(intent: StepIntent, cap: keyof Spend): StepResults {
+/** The step cut to the requests already answered (a cap, a cancel, the deadline or a failure stopped the rest). */
+function truncated(intent: StepIntent, cap?: keyof Spend): StepResults {
   const { work } = intent;
   const k = intent.received.length;
   const requests = work.requests.slice(0, k);
@@ -514,11 +549,37 @@ function truncated(intent: StepIntent, cap: keyof Spend): StepResults {
     work.kind === "generate"
       ? { kind: "generate", requests: requests as GenerateRequest[], generations: Math.ceil((work.generations * samplesOf(requests as GenerateRequest[])) / Math.max(1, samplesOf(work.requests))) }
       : { kind: "score", requests: requests as ScoreRequest[] };
-  return { ...intent, work: part, limitedBy: intent.limitedBy ?? cap, results: { kind: work.kind, responses: intent.received } as WorkResults };
+  const limitedBy = intent.limitedBy ?? cap;
+  return { ...intent, work: part, ...(limitedBy ? { limitedBy } : {}), results: { kind: work.kind, responses: intent.received } as WorkResults };
 }
 
 function samplesOf(requests: readonly GenerateRequest[]): number {
   return requests.reduce((t, r) => t + r.n, 0);
+}
+
+/**
+ * End the solve without finishing its step: what the step was charged and what it received (paid for, not
+ * absorbed) are charged as `discarded`, and the answer is the best from before the step.
+ */
+export function abandon(exec: Execution, intent: StepIntent, costs: CostModel, reason: StopReason, detail: string): StepReport {
+  const calls = [...intent.prior, ...intent.discarded, ...receivedRecords(exec.steps, intent, costs, "discarded")];
+  return { exec: stopExecution(charge(exec, calls), reason, detail), calls, providerMs: 0, subrequests: 0 };
+}
+
+/**
+ * End the solve because its host cannot go on (an internal error): whatever the step's journal says was
+ * charged, received or in flight (at its worst case) is charged as it is abandoned.
+ */
+export function abandonStep(exec: Execution, entry: StepIntent | undefined, costs: CostModel, detail: string): StepReport {
+  if (!entry || entry.step !== exec.steps) return { exec: stopExecution(exec, "failed", detail), calls: [], providerMs: 0, subrequests: 0 };
+  const lost = entry.inFlight && !hasResults(entry) ? sliceWork(entry.work, entry.inFlight.offset, entry.inFlight.count) : undefined;
+  const charged = lost ? [...boundUsage(lost, costs)].map(([role, usage]) => extraRecord(exec.steps, lost, role, usage, costs, "interrupted", true)) : [];
+  return abandon(exec, { ...entry, prior: [...entry.prior, ...charged] }, costs, "failed", detail);
+}
+
+function receivedRecords(step: number, intent: StepIntent, costs: CostModel, status: CallRecord["status"]): CallRecord[] {
+  const k = intent.received.length;
+  return k > 0 ? priceCalls(step, sliceWork(intent.work, 0, k), { kind: intent.work.kind, responses: intent.received } as WorkResults, costs, status) : [];
 }
 
 /** A cap left no room for a step that received nothing: the solve ends with its charges and the best answer so far. */

@@ -114,4 +114,6 @@ export interface CallContext {
   deadline?: number;
   /** Report a billed attempt whose answer was not used, so that the ledger and the caps see it. */
   billed(attempt: BilledAttempt): void;
+  /** Whether another attempt still fits the budget at its worst case, given what was billed so far. */
+  mayRetry?(): boolean;
 }

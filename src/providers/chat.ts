@@ -8,7 +8,7 @@ import type { CallContext, GenerateRequest, GenerateResponse } from "../engine/t
 import type { ProviderConfig } from "./config";
 import { ChatResponseSchema } from "./formats";
 import { ProviderError } from "./http";
-import { cardOf, httpOptionsFor, parseResponse, postAndRead, type AdapterContext, type GeneratorAdapter } from "./shared";
+import { allBilled, cardOf, httpOptionsFor, parseResponse, postAndRead, type AdapterContext, type GeneratorAdapter } from "./shared";
 
 type Config = Extract<ProviderConfig, { kind: "openai-chat" }>;
 
@@ -54,7 +54,12 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
   return {
     card: cardOf(name, config),
     promptTokenBound,
-    subrequests: (requests) => requests.length,
-    generate: (requests, ctx) => Promise.all(requests.map((req, part) => limit(() => call(req, ctx, part)))),
+    subrequests: (requests) => requests.length * (config.retries + 1),
+    generate: (requests, ctx) =>
+      allBilled(
+        requests.map((req, part) => limit(() => call(req, ctx, part))),
+        ctx,
+        (r) => r.usage,
+      ),
   };
 }

@@ -7,7 +7,7 @@ import { renderPrompt, utf8Length } from "../engine/prompts";
 import type { CallContext, Completion, GenerateRequest, GenerateResponse } from "../engine/types";
 import { CompletionsResponseSchema } from "./formats";
 import { ProviderError } from "./http";
-import { batchesOf, cardOf, httpOptionsFor, parseResponse, postAndRead, splitUsage, type AdapterContext, type GeneratorAdapter } from "./shared";
+import { allBilled, batchesOf, cardOf, httpOptionsFor, parseResponse, postAndRead, splitUsage, sumUsage, type AdapterContext, type GeneratorAdapter } from "./shared";
 import type { ProviderConfig } from "./config";
 
 type Config = Extract<ProviderConfig, { kind: "openai-completions" }>;
@@ -82,17 +82,21 @@ export function completionsGenerator(name: string, config: Config, context: Adap
   return {
     card: cardOf(name, config),
     promptTokenBound,
-    subrequests: (requests) => batchesOf(merge(requests).map((m) => m.req), batchKey, config.maxBatch).length,
+    // Each batch may be tried 1 + retries times.
+    subrequests: (requests) => batchesOf(merge(requests).map((m) => m.req), batchKey, config.maxBatch).length * (config.retries + 1),
     async generate(requests, ctx) {
       const merged = merge(requests);
       const answers: GenerateResponse[] = new Array(merged.length);
-      await Promise.all(
+      await allBilled(
         batchesOf(merged.map((m) => m.req), batchKey, config.maxBatch).map((indices, part) =>
           limit(async () => {
             const responses = await call(indices.map((i) => (merged[i] as (typeof merged)[number]).req), ctx, part);
             indices.forEach((i, j) => (answers[i] = responses[j] as GenerateResponse));
+            return responses;
           }),
         ),
+        ctx,
+        (responses) => sumUsage(responses.map((r) => r.usage)),
       );
       const out: GenerateResponse[] = new Array(requests.length);
       merged.forEach((m, k) => {

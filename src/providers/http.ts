@@ -50,6 +50,8 @@ export interface CallOptions {
   deadline?: number;
   /** An attempt the provider may have billed but whose body could not be used (cut short, garbled, timed out). */
   billedUnread?(detail: string): void;
+  /** Asked before each retry: false when another attempt could exceed the caller's budget. */
+  mayRetry?(): boolean;
 }
 
 async function attempt(url: string, body: unknown, label: string, options: HttpOptions, call: CallOptions, timeoutMs: number): Promise<{ ok: true; value: unknown } | { ok: false; error: ProviderError; waitMs?: number }> {
@@ -117,6 +119,7 @@ export async function postJson(url: string, body: unknown, label: string, option
       throw new ProviderError(`${r.error.message} (the provider asks to retry after ${Math.round(wait / 1000)} s)`, false, r.error.status);
     }
     if (wait >= left()) throw new ProviderError(`${r.error.message} (no time left before the solve's deadline to retry)`, false, r.error.status);
+    if (call.mayRetry && !call.mayRetry()) throw new ProviderError(`${r.error.message} (another attempt could exceed the solve's budget)`, false, r.error.status);
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
   const attempts = options.retries + 1;

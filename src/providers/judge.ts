@@ -8,7 +8,7 @@ import type { CallContext, ScoreResponse } from "../engine/types";
 import type { ProviderConfig } from "./config";
 import { ChatResponseSchema, JUDGE_SYSTEM, renderJudgeUser } from "./formats";
 import { ProviderError } from "./http";
-import { cardOf, httpOptionsFor, parseResponse, postAndRead, type AdapterContext, type VerifierAdapter } from "./shared";
+import { allBilled, cardOf, httpOptionsFor, parseResponse, postAndRead, sumUsage, type AdapterContext, type VerifierAdapter } from "./shared";
 
 type Config = Extract<ProviderConfig, { kind: "llm-judge" }>;
 
@@ -48,16 +48,19 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
     card: cardOf(name, config),
     scoreTokenBound: (req) => req.steps.reduce((t, _, j) => t + judgeBound(req.question, req.steps.slice(0, j + 1)), 0),
     // One chat call per prefix of every solution: the verifier that most needs its steps split.
-    subrequests: (requests) => requests.reduce((t, r) => t + r.steps.length, 0),
+    subrequests: (requests) => requests.reduce((t, r) => t + r.steps.length, 0) * (config.retries + 1),
     score: (requests, ctx) =>
-      Promise.all(
+      allBilled(
         requests.map(async (req, i): Promise<ScoreResponse> => {
-          const verdicts = await Promise.all(req.steps.map((_, j) => limit(() => judge(req.question, req.steps.slice(0, j + 1), ctx, `${i}.${j}`))));
-          return {
-            scores: verdicts.map((v) => v.p),
-            usage: { promptTokens: verdicts.reduce((t, v) => t + v.promptTokens, 0), completionTokens: verdicts.reduce((t, v) => t + v.completionTokens, 0) },
-          };
+          const verdicts = await allBilled(
+            req.steps.map((_, j) => limit(() => judge(req.question, req.steps.slice(0, j + 1), ctx, `${i}.${j}`))),
+            ctx,
+            (v) => ({ promptTokens: v.promptTokens, completionTokens: v.completionTokens }),
+          );
+          return { scores: verdicts.map((v) => v.p), usage: sumUsage(verdicts) };
         }),
+        ctx,
+        (r) => r.usage,
       ),
   };
 }

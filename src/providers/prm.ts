@@ -8,7 +8,7 @@ import type { CallContext, ScoreRequest, ScoreResponse } from "../engine/types";
 import type { ProviderConfig } from "./config";
 import { PoolingResponseSchema, renderPrmInput } from "./formats";
 import { ProviderError } from "./http";
-import { batchesOf, cardOf, httpOptionsFor, parseResponse, postAndRead, splitUsage, type AdapterContext, type VerifierAdapter } from "./shared";
+import { allBilled, batchesOf, cardOf, httpOptionsFor, parseResponse, postAndRead, splitUsage, sumUsage, type AdapterContext, type VerifierAdapter } from "./shared";
 
 type Config = Extract<ProviderConfig, { kind: "vllm-prm" }>;
 
@@ -43,16 +43,19 @@ export function poolingVerifier(name: string, config: Config, context: AdapterCo
   return {
     card: cardOf(name, config),
     scoreTokenBound,
-    subrequests: (requests) => Math.ceil(requests.length / config.maxBatch),
+    subrequests: (requests) => Math.ceil(requests.length / config.maxBatch) * (config.retries + 1),
     async score(requests, ctx) {
       const out: ScoreResponse[] = new Array(requests.length);
-      await Promise.all(
+      await allBilled(
         batchesOf(requests, () => "", config.maxBatch).map((indices, part) =>
           limit(async () => {
             const responses = await call(indices.map((i) => requests[i] as ScoreRequest), ctx, part);
             indices.forEach((i, j) => (out[i] = responses[j] as ScoreResponse));
+            return responses;
           }),
         ),
+        ctx,
+        (responses) => sumUsage(responses.map((r) => r.usage)),
       );
       return out;
     },

@@ -9,7 +9,7 @@ export interface GeneratorAdapter {
   /** Upper bound on the prompt tokens the provider will bill for a request. */
   promptTokenBound(req: GenerateRequest): number;
   generate(requests: GenerateRequest[], ctx?: CallContext): Promise<GenerateResponse[]>;
-  /** HTTP requests `generate` makes for these requests (first attempts). */
+  /** HTTP requests `generate` may make for these requests, retries included. */
   subrequests(requests: readonly GenerateRequest[]): number;
 }
 
@@ -18,7 +18,7 @@ export interface VerifierAdapter {
   /** Upper bound on the tokens (prompt and completion) the provider will bill for a request. */
   scoreTokenBound(req: ScoreRequest): number;
   score(requests: ScoreRequest[], ctx?: CallContext): Promise<ScoreResponse[]>;
-  /** HTTP requests `score` makes for these requests (first attempts). */
+  /** HTTP requests `score` may make for these requests, retries included. */
   subrequests(requests: readonly ScoreRequest[]): number;
 }
 
@@ -100,6 +100,24 @@ function reportedUsage(raw: unknown): Usage | undefined {
 }
 
 /**
+ * Await every part of a call. When one fails, the parts that were answered beside it were billed all the
+ * same: their usage is reported to the context before the first failure is rethrown, after every part settled.
+ */
+export async function allBilled<T>(tasks: readonly Promise<T>[], ctx: CallContext | undefined, usageOf: (value: T) => Usage): Promise<T[]> {
+  const settled = await Promise.allSettled(tasks);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (!failure) return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+  for (const s of settled) {
+    if (s.status === "fulfilled") ctx?.billed({ usage: usageOf(s.value), estimated: false, detail: "answered beside a part of the call that failed" });
+  }
+  throw failure.reason;
+}
+
+export function sumUsage(usages: readonly Usage[]): Usage {
+  return { promptTokens: usages.reduce((t, u) => t + u.promptTokens, 0), completionTokens: usages.reduce((t, u) => t + u.completionTokens, 0) };
+}
+
+/**
  * POST and read a response with `read`. A response that arrived but does not answer the request (malformed,
  * the wrong number of results) was billed all the same: its reported usage (or `bound`) is charged through
  * the context before the error propagates.
@@ -111,6 +129,7 @@ export async function postAndRead<T>(url: string, body: unknown, label: string, 
     ? {
         ...(ctx.requestId !== undefined ? { idempotencyKey: `${ctx.requestId}:${call.part}` } : {}),
         ...(ctx.deadline !== undefined ? { deadline: ctx.deadline } : {}),
+        ...(ctx.mayRetry ? { mayRetry: ctx.mayRetry } : {}),
         // Every attempt bills unless the provider replays the key: then the attempts are one billed request,
         // charged by the answer that arrives, or once at its bound if none does.
         billedUnread: (detail) => {

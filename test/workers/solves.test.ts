@@ -2,6 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare
 import { describe, expect, it } from "vitest";
 import type { SolveView } from "../../src/api/schemas";
 import { driveToEnd } from "./drive";
+import { SolveStorage } from "../../src/durable/storage";
 
 const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
 
@@ -121,6 +122,19 @@ describe("the solve API on workerd", () => {
     expect(parts.total).toBeGreaterThan(2 * 1024 * 1024);
     expect(parts.n).toBeGreaterThan(2);
     expect(parts.longest).toBeLessThan(1024 * 1024);
+  });
+
+  it("stores large state in parts without splitting a character: text with astral symbols reads back intact", async () => {
+    const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(crypto.randomUUID()));
+    const roundTrip = await runInDurableObject(stub, (_i, state) => {
+      const store = new SolveStorage(state.storage);
+      // 𝑥 is two UTF-16 units; after the JSON before it (58 characters), the first straddles the 300,000-character boundary of a part.
+      const text = "a".repeat(299_941) + "𝑥".repeat(4) + "end";
+      store.write("pending", { step: 0, work: { kind: "score", requests: [{ question: text, steps: [] }] }, interruptions: 0, prior: [], received: [], discarded: [], providerMs: 0 });
+      const back = store.read("pending");
+      return back?.work.requests[0] && "question" in back.work.requests[0] ? back.work.requests[0].question === text : false;
+    });
+    expect(roundTrip).toBe(true);
   });
 
   it("a budget that cannot buy one sample is refused up front, naming the field and the minimum", async () => {
