@@ -14,7 +14,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { runToEnd, startExecution } from "../src/engine/executor";
+import { startExecution } from "../src/engine/executor";
+import { runToEnd } from "../src/engine/step";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
 import { ProviderConfigSchema } from "../src/providers/config";

@@ -4,17 +4,8 @@ import { readFileSync } from "node:fs";
 import { parseWorld, type World } from "../src/sim/world.js";
 import { simModelCards, simProviders } from "../src/sim/provider.js";
 import { generateProblems } from "../src/sim/problems.js";
-import {
-  applyStep,
-  callProviders,
-  finishExecution,
-  planStep,
-  runToEnd,
-  startExecution,
-  stopExecution,
-  type Execution,
-  type ProviderSet,
-} from "../src/engine/executor.js";
+import { applyStep, finishExecution, planStep, startExecution, stopExecution, type Execution } from "../src/engine/executor.js";
+import { callProviders, runToEnd, type ProviderSet } from "../src/engine/step.js";
 import { fitWork, generationBound, MIN_COMPLETION_TOKENS, type Budget, type Ledger } from "../src/engine/budget.js";
 import { generationCost, StrategySpecSchema, type StrategySpec, type StrategySpecInput } from "../src/engine/strategies/index.js";
 import type { GenerateRequest, GenerateResponse, GeneratorRole, ScoreRequest, ScoreResponse } from "../src/engine/types.js";

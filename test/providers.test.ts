@@ -5,7 +5,8 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runToEnd, startExecution } from "../src/engine/executor";
+import { startExecution } from "../src/engine/executor";
+import { runToEnd } from "../src/engine/step";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import type { GenerateRequest } from "../src/engine/types";
 import { loadWorld } from "../src/eval/io";

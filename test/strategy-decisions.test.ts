@@ -7,7 +7,7 @@
  * selection).
  */
 import { describe, expect, it } from "vitest";
-import { callProviders, type ProviderSet } from "../src/engine/executor.js";
+import { callProviders, type ProviderSet } from "../src/engine/step.js";
 import { absorbStrategy, initStrategy, planStrategy, StrategySpecSchema, type StrategySpecInput, type StrategyState } from "../src/engine/strategies/index.js";
 import type { GenerateRequest, GenerateResponse, ScoreRequest, ScoreResponse, SolveOutcome, Work } from "../src/engine/types.js";
 

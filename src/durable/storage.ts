@@ -5,7 +5,8 @@
  * below the platform's 2 MB limit on a value.
  */
 import type { Budget } from "../engine/budget";
-import type { Execution, StepIntent, StepJournal, StepResults } from "../engine/executor";
+import type { Execution } from "../engine/executor";
+import type { StepIntent, StepJournal, StepResults } from "../engine/step";
 import type { StrategySpec } from "../engine/strategies";
 
 /** What the edge handler hands a new solve. */

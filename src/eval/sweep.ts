@@ -5,7 +5,8 @@
  */
 import { answersEquivalent } from "../engine/answers";
 import { candidateFromCompletion } from "../engine/strategies/candidates";
-import { runToEnd, startExecution } from "../engine/executor";
+import { startExecution } from "../engine/executor";
+import { runToEnd } from "../engine/step";
 import { hashString, mixSeeds } from "../engine/random";
 import { describeSpec, generationCost } from "../engine/strategies";
 import { simProviders } from "../sim/provider";

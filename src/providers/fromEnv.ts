@@ -5,7 +5,7 @@
  */
 import defaultWorld from "../../worlds/default.json";
 import type { CostModel } from "../engine/budget";
-import type { ProviderSet } from "../engine/executor";
+import type { ProviderSet } from "../engine/step";
 import { simProviders } from "../sim/provider";
 import { parseWorld } from "../sim/world";
 import { parseProvidersConfig } from "./config";

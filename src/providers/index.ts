@@ -3,7 +3,7 @@
  * optionally a revision model, each a remote adapter (`fromEnv.ts` adds the simulated world in process).
  */
 import type { CostModel } from "../engine/budget";
-import type { ProviderSet } from "../engine/executor";
+import type { ProviderSet } from "../engine/step";
 import type { GenerateRequest, GeneratorRole, ScoreRequest } from "../engine/types";
 import { chatGenerator } from "./chat";
 import { completionsGenerator } from "./completions";

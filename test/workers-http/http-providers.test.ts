@@ -5,7 +5,8 @@
  */
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { callProviders, planStep, type Execution, type StepResults } from "../../src/engine/executor";
+import { planStep, type Execution } from "../../src/engine/executor";
+import { callProviders, type StepResults } from "../../src/engine/step";
 import { parseProvidersConfig } from "../../src/providers/config";
 import { assembleProviders, generatorAdapter, verifierAdapter } from "../../src/providers/index";
 import type { SolveView } from "../../src/api/schemas";
