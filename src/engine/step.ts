@@ -344,7 +344,7 @@ function samplesOf(requests: readonly GenerateRequest[]): number {
  * End the solve without finishing its step: what the step was charged and what it received (paid for, not
  * absorbed) are charged as `discarded`, and the answer is the best from before the step.
  */
-export function abandon(exec: Execution, intent: StepIntent, costs: CostModel, reason: StopReason, detail: string): StepReport {
+function abandon(exec: Execution, intent: StepIntent, costs: CostModel, reason: StopReason, detail: string): StepReport {
   const calls = [...intent.prior, ...intent.discarded, ...receivedRecords(exec.steps, intent, costs, "discarded")];
   return { exec: stopExecution(charge(exec, calls), reason, detail), calls, providerMs: 0, subrequests: 0 };
 }
