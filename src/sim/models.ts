@@ -32,9 +32,6 @@ export function countTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-/** A forced outcome for the next operation step (the revision model fixing or breaking a step). */
-type Forced = "right" | "error";
-
 /** Where a partial solution stands: operations done, the value it has reached, whether it has ended. */
 interface Progress {
   opsDone: number;
@@ -140,6 +137,15 @@ export class SimModels {
     return ok;
   }
 
+  /**
+   * What the PRM learned to predict for a prefix it believes is on track: the Monte Carlo label it was
+   * trained on, "at least one of k rollouts from here reaches the right answer" (Math-Shepherd's hard
+   * estimate), whose expectation is 1 - (1 - value)^k.
+   */
+  private labelValue(problem: ParsedProblem, opsDone: number): number {
+    return 1 - Math.pow(1 - this.valueAfter(problem, opsDone), this.world.verifier.labelRollouts);
+  }
+
   /** Scale of degenerate-output rates for a problem at a temperature. */
   private degenerateScale(problem: ParsedProblem, temperature: number): number {
     const d = this.difficulty(problem);
@@ -165,12 +171,35 @@ export class SimModels {
     return wrong === right ? right + 3 : wrong;
   }
 
+  /** The right result of operation j from value a (kept a safe integer, as the text writes it). */
+  private rightResult(problem: ParsedProblem, j: number, a: number): number {
+    const op = problem.ops[j]!;
+    const right = op.kind === "divide" ? Math.round(a / op.operand) : apply(op.kind, a, op.operand);
+    return Number.isSafeInteger(right) ? right : Math.trunc(right % 1e12);
+  }
+
+  /**
+   * The result a model writes for operation j from value a: right, its common mistake, or a random slip.
+   * `extraLogit` raises the error logit (a reviser primed to find a mistake).
+   */
+  private deriveOp(problem: ParsedProblem, j: number, a: number, skill: number, temperature: number, rng: Rng, extraLogit = 0): number {
+    const right = this.rightResult(problem, j, a);
+    const z = this.errorLogit(problem, j, skill) + extraLogit;
+    const q = this.world.errors.commonMistakeShare;
+    if (temperature <= 0) {
+      // Most likely outcome: the correct value unless the common mistake is more likely.
+      return q > 0 && z + Math.log(q) > 0 ? this.commonMistake(problem, j, a, right) : right;
+    }
+    if (!rng.chance(sigmoid(z / temperature))) return right;
+    return rng.chance(q) ? this.commonMistake(problem, j, a, right) : this.randomSlip(right, rng);
+  }
+
   /** Write the next step from where a partial solution stands. */
-  private nextStep(problem: ParsedProblem, p: Progress, skill: number, temperature: number, rng: Rng, force?: Forced): string {
+  private nextStep(problem: ParsedProblem, p: Progress, skill: number, temperature: number, rng: Rng): string {
     const L = problem.ops.length;
     const phrase = temperature > 0 ? rng.weighted(phraseWeights(PHRASE_COUNT, temperature)) : 0;
     if (p.opsDone >= L) return writeFinalStep(p.value, phrase);
-    if (temperature > 0 && force === undefined) {
+    if (temperature > 0) {
       const deg = this.world.degenerate;
       const scale = this.degenerateScale(problem, temperature);
       if (p.lastWasCheck && rng.chance(deg.checkRepeat)) return writeCheckStep(p.value, phrase);
@@ -179,33 +208,18 @@ export class SimModels {
     }
     const j = p.opsDone;
     const op = problem.ops[j]!;
-    const a = p.value;
-    let right = op.kind === "divide" ? Math.round(a / op.operand) : apply(op.kind, a, op.operand);
-    if (!Number.isSafeInteger(right)) right = Math.trunc(right % 1e12);
-    let result = right;
-    const z = this.errorLogit(problem, j, skill);
-    const q = this.world.errors.commonMistakeShare;
-    if (force === "right") {
-      result = right;
-    } else if (force === "error") {
-      result = this.commonMistake(problem, j, a, right);
-    } else if (temperature <= 0) {
-      // Most likely outcome: the correct value unless the common mistake is more likely.
-      if (q > 0 && z + Math.log(q) > 0) result = this.commonMistake(problem, j, a, right);
-    } else if (rng.chance(sigmoid(z / temperature))) {
-      result = rng.chance(q) ? this.commonMistake(problem, j, a, right) : this.randomSlip(right, rng);
-    }
-    return writeOpStep(op.kind, a, op.operand, result, phrase);
+    const result = this.deriveOp(problem, j, p.value, skill, temperature, rng);
+    return writeOpStep(op.kind, p.value, op.operand, result, phrase);
   }
 
-  /** Continue a partial solution: one step, or until the final answer (bounded); `force` fixes the outcome of the next step. */
-  private continueFrom(problem: ParsedProblem, prefix: readonly string[], skill: number, temperature: number, oneStep: boolean, rng: Rng, force?: Forced): string[] {
+  /** Continue a partial solution: one step, or until the final answer (bounded). */
+  private continueFrom(problem: ParsedProblem, prefix: readonly string[], skill: number, temperature: number, oneStep: boolean, rng: Rng): string[] {
     const p = progressOf(problem, prefix);
     const out: string[] = [];
     if (p.finished) return out;
     const limit = oneStep ? 1 : problem.ops.length * 4 + 12;
     while (out.length < limit) {
-      const step = this.nextStep(problem, p, skill, temperature, rng, out.length === 0 ? force : undefined);
+      const step = this.nextStep(problem, p, skill, temperature, rng);
       out.push(step);
       const r = readStep(step);
       p.lastWasCheck = r.kind === "check";
@@ -243,57 +257,58 @@ export class SimModels {
   }
 
   /**
-   * The revision model: with the last attempt correct it usually keeps it but sometimes breaks it; with it
-   * wrong it may find the first wrong step and redo the solution from there, else it starts afresh. Each
-   * earlier attempt in context (up to four) makes its own steps more reliable.
+   * The revision model re-reads its last attempt step by step. Each operation it either takes on trust
+   * (`trustRate`) or re-derives from the value the attempt had reached, with its own chance of error: its
+   * skill plus what the earlier attempts in context taught it, the step's hardness and the problem's
+   * factor, made worse by `doubtLogit` (trained to revise, it expects to find a mistake). Where its result
+   * disagrees with the attempt's, it trusts its own and writes the rest of the solution from there. So it
+   * fixes a wrong step as often as it would have got that step right, and breaks a right one as often as it
+   * gets it wrong; an attempt that ends early is continued. Nothing here reads a per-bin rate.
    */
   private revise(problem: ParsedProblem, attempts: string[][], prefix: string[], params: SampleParams, rng: Rng): string[] {
     const r = this.world.reviser;
     const shown = attempts.slice(-4);
     const skill = r.skill + r.contextGain * shown.length;
-    const d = this.difficulty(problem);
-    const last = shown[shown.length - 1] ?? [];
-    const { firstWrong, correct, opSteps } = this.audit(problem, last);
     const T = params.temperature;
     if (prefix.length > 0) return this.continueFrom(problem, prefix, skill, T, params.oneStep, rng);
-    if (correct) {
-      if (opSteps.length > 0 && rng.chance(r.breakRateEasy * (1 - d) + r.breakRateHard * d)) {
-        const at = rng.pick(opSteps);
-        const kept = last.slice(0, at);
-        return [...kept, ...this.continueFrom(problem, kept, skill, T, false, rng, "error")];
+    const last = shown[shown.length - 1] ?? [];
+    const others = shown.slice(0, -1).map((a) => opValues(problem, a));
+    const L = problem.ops.length;
+    let opsDone = 0;
+    let value = problem.start;
+    for (let i = 0; i < last.length; i++) {
+      const step = readStep(last[i] as string);
+      if (step.kind === "final") {
+        // An answer boxed before the last operation: it goes on from where the attempt stopped.
+        if (opsDone < L) return this.rewriteFrom(problem, last, i, skill, T, rng);
+        return [...last];
       }
-      return [...last];
+      if (step.kind !== "op" || opsDone >= L) continue;
+      // Each earlier attempt in context that wrote the same result here doubles its odds of taking it on trust; each that differs halves them.
+      const j = opsDone;
+      const agree = others.filter((o) => o[j] === step.value).length;
+      const disagree = others.filter((o) => o[j] !== undefined && o[j] !== step.value).length;
+      const trust = sigmoid(logit(Math.min(Math.max(r.trustRate, 1e-6), 1 - 1e-6)) + Math.LN2 * (agree - disagree));
+      if (!rng.chance(trust)) {
+        const own = this.deriveOp(problem, opsDone, value, skill, T, rng, r.doubtLogit);
+        if (own !== step.value) return this.rewriteFrom(problem, last, i, skill, T, rng, own);
+      }
+      opsDone += 1;
+      value = step.value;
     }
-    if (firstWrong >= 0 && rng.chance(r.fixRateEasy * (1 - d) + r.fixRateHard * d)) {
-      // Found it: keep what came before, write that step right, and go on from there.
-      const kept = last.slice(0, firstWrong);
-      return [...kept, ...this.continueFrom(problem, kept, skill, T, false, rng, "right")];
-    }
-    if (rng.chance(r.keepWrongRateEasy * (1 - d) + r.keepWrongRateHard * d)) return [...last];
-    return this.continueFrom(problem, [], skill, T, false, rng);
+    // The attempt never boxed an answer (cut short): it finishes it.
+    return this.rewriteFrom(problem, last, last.length, skill, T, rng);
   }
 
-  /** Ground truth about a solution: its first wrong step, whether its answer is right, where its operation steps are. */
-  private audit(problem: ParsedProblem, steps: readonly string[]): { firstWrong: number; correct: boolean; opSteps: number[] } {
-    let opsDone = 0;
-    let firstWrong = -1;
-    let correct = false;
-    const opSteps: number[] = [];
-    steps.forEach((step, i) => {
-      const r = readStep(step);
-      if (r.kind === "op" && opsDone < problem.ops.length) {
-        opSteps.push(i);
-        if (firstWrong < 0 && r.value !== problem.values[opsDone]) firstWrong = i;
-        opsDone += 1;
-      } else if (r.kind === "final") {
-        correct = r.value === problem.answer;
-        if (firstWrong < 0 && (!correct || opsDone < problem.ops.length)) firstWrong = i;
-      } else if (r.kind === "check" && firstWrong < 0 && r.value !== (opsDone === 0 ? problem.start : problem.values[opsDone - 1])) {
-        firstWrong = i;
-      }
-    });
-    if (firstWrong < 0 && !correct) firstWrong = steps.length;
-    return { firstWrong, correct, opSteps };
+  /** Keep the attempt's first `at` steps, write operation `at` with `result` if given, and continue to the end. */
+  private rewriteFrom(problem: ParsedProblem, last: readonly string[], at: number, skill: number, temperature: number, rng: Rng, result?: number): string[] {
+    const kept = last.slice(0, at);
+    if (result === undefined) return [...kept, ...this.continueFrom(problem, kept, skill, temperature, false, rng)];
+    const p = progressOf(problem, kept);
+    const op = problem.ops[p.opsDone]!;
+    const phrase = temperature > 0 ? rng.weighted(phraseWeights(PHRASE_COUNT, temperature)) : 0;
+    const written = [...kept, writeOpStep(op.kind, p.value, op.operand, result, phrase)];
+    return [...written, ...this.continueFrom(problem, written, skill, temperature, false, rng)];
   }
 
   /**
@@ -320,38 +335,33 @@ export class SimModels {
     const valueShare = Math.sqrt(v.systematicShare);
     const textShare = Math.sqrt(1 - v.systematicShare);
     let opsDone = 0;
-    // What the PRM believes: the prefix is on track (it checks each step against the value written before it).
-    let believed = true;
+    // How sure the PRM is that the prefix is on track (it checks each step against the value written before it).
+    let belief = 1;
     let current = problem.start;
-    let blindBonus = 0;
     steps.forEach((step, j) => {
       h = hashString(step, h);
       const r = readStep(step);
       let value: number;
       let bias = 0;
       if (r.kind === "final") {
-        const reached = believed && opsDone === problem.ops.length && r.value === current;
-        value = r.value === problem.answer || reached ? 1 : 0;
+        // It judges the answer by the solution it read, not by knowing the answer.
+        value = opsDone === problem.ops.length && r.value === current ? belief : 0;
         if (j <= 2) bias += v.shortcutBias;
       } else {
         if (r.kind === "op" && opsDone < problem.ops.length) {
-          const op = problem.ops[opsDone]!;
-          const right = op.kind === "divide" ? Math.round(current / op.operand) : apply(op.kind, current, op.operand);
-          if (r.value !== right) {
-            if (believed && this.blindSpot(problem, opsDone, current) && r.value === this.commonMistake(problem, opsDone, current, right)) {
-              blindBonus = v.blindSpotBias;
-            } else if (!this.missed(problem, opsDone, current, r.value)) believed = false;
+          // It checks a step by working it out itself. Where its own result differs it doubts the step, as much
+          // as it trusts its own arithmetic there: little on a step it often gets wrong, a lot on an easy one.
+          if (r.value !== this.verifierResult(problem, opsDone, current) && !this.takenOnTrust(problem, opsDone, current, r.value)) {
+            belief *= sigmoid(this.errorLogit(problem, opsDone, v.skill));
           }
           current = r.value;
           opsDone += 1;
         } else if (r.kind === "check") {
-          if (r.value !== current) believed = false;
+          if (r.value !== current) belief = 0;
           bias += v.checkBias;
         }
-        value = believed ? this.valueAfter(problem, opsDone) : 0;
+        value = belief * this.labelValue(problem, opsDone);
       }
-      // Once it has taken a blind-spot mistake for right, the PRM is more confident in everything that follows.
-      if (believed) bias += blindBonus;
       const clipped = Math.min(Math.max(value, v.epsilon), 1 - v.epsilon);
       const said = r.kind === "final" ? `F${r.value}` : `${r.kind}${opsDone}:${current}`;
       const systematic = normalFromHash(hashString(said, problemKey));
@@ -362,18 +372,34 @@ export class SimModels {
     return scores;
   }
 
-  /** Whether the PRM overlooks a wrong result (more often on harder problems); the same slip is always judged the same way. */
-  private missed(problem: ParsedProblem, j: number, a: number, written: number): boolean {
-    const v = this.world.verifier;
-    const d = this.difficulty(problem);
-    const rate = v.missRateEasy * (1 - d) + v.missRateHard * d;
-    return unitFromHash(hashString(`${problem.question}#${j}#${a}#${written}`, 0x3155)) < rate;
+  /** Whether the PRM lets a written result pass without checking it (a lapse: the same text, the same lapse). */
+  private takenOnTrust(problem: ParsedProblem, j: number, a: number, written: number): boolean {
+    return unitFromHash(hashString(`${problem.question}#${j}#${a}#${written}`, 0x3155)) < this.world.verifier.trustRate;
   }
 
-  /** Whether the PRM shares the common mistake of step j from value a (deterministic from the text). */
-  private blindSpot(problem: ParsedProblem, j: number, a: number): boolean {
-    return unitFromHash(hashString(`${problem.question}#${j}#${a}`, 0xb11d)) < this.world.verifier.blindSpotRate;
+  /**
+   * The result the PRM works out for operation j from value a. It errs as a model of its skill would on
+   * that step (the step's hardness, the problem's factor), always the same way for the same text, and
+   * most of its errors are the step's common mistake: so it overlooks the generator's most common mistake
+   * exactly where it shares it, doubts a right step where it errs, and is fooled most on hard steps.
+   */
+  private verifierResult(problem: ParsedProblem, j: number, a: number): number {
+    const right = this.rightResult(problem, j, a);
+    const key = hashString(`${problem.question}#${j}#${a}`, 0x9e71);
+    if (unitFromHash(key) >= sigmoid(this.errorLogit(problem, j, this.world.verifier.skill))) return right;
+    if (unitFromHash(hashString("common", key)) < this.world.errors.commonMistakeShare) return this.commonMistake(problem, j, a, right);
+    return right + (key % 2 === 0 ? 1 : -1);
   }
+}
+
+/** The result written for each operation of an attempt, in order. */
+function opValues(problem: ParsedProblem, steps: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const s of steps) {
+    const r = readStep(s);
+    if (r.kind === "op" && out.length < problem.ops.length) out.push(r.value);
+  }
+  return out;
 }
 
 function swapDigits(x: number, h: number): number {

@@ -10,38 +10,38 @@ const OP_PHRASES: Record<OpKind, Phrase[]> = {
   add: [
     (a, b, r) => `Add ${b}: ${a} + ${b} = ${r}.`,
     (a, b, r) => `Adding ${b} to ${a} gives ${r}.`,
-    (a, b, r) => `Next, ${a} + ${b} = ${r}.`,
-    (a, b, r) => `Now add ${b}, so the value is ${a} + ${b} = ${r}.`,
+    (a, b, r) => `${a} + ${b} = ${r}.`,
+    (a, b, r) => `We add ${b}, so the value is ${a} + ${b} = ${r}.`,
   ],
   subtract: [
     (a, b, r) => `Subtract ${b}: ${a} - ${b} = ${r}.`,
     (a, b, r) => `Subtracting ${b} from ${a} gives ${r}.`,
-    (a, b, r) => `Next, ${a} - ${b} = ${r}.`,
-    (a, b, r) => `Now take away ${b}, so the value is ${a} - ${b} = ${r}.`,
+    (a, b, r) => `${a} - ${b} = ${r}.`,
+    (a, b, r) => `We take away ${b}, so the value is ${a} - ${b} = ${r}.`,
   ],
   multiply: [
     (a, b, r) => `Multiply by ${b}: ${a} \\times ${b} = ${r}.`,
     (a, b, r) => `Multiplying ${a} by ${b} gives ${r}.`,
-    (a, b, r) => `Next, ${a} \\times ${b} = ${r}.`,
-    (a, b, r) => `Now multiply by ${b}, so the value is ${a} \\times ${b} = ${r}.`,
+    (a, b, r) => `${a} \\times ${b} = ${r}.`,
+    (a, b, r) => `We multiply by ${b}, so the value is ${a} \\times ${b} = ${r}.`,
   ],
   divide: [
     (a, b, r) => `Divide by ${b}: ${a} / ${b} = ${r}.`,
     (a, b, r) => `Dividing ${a} by ${b} gives ${r}.`,
-    (a, b, r) => `Next, ${a} / ${b} = ${r}.`,
-    (a, b, r) => `Now divide by ${b}, so the value is ${a} / ${b} = ${r}.`,
+    (a, b, r) => `${a} / ${b} = ${r}.`,
+    (a, b, r) => `We divide by ${b}, so the value is ${a} / ${b} = ${r}.`,
   ],
   square: [
     (a, _b, r) => `Square it: ${a} \\times ${a} = ${r}.`,
     (a, _b, r) => `Squaring ${a} gives ${r}.`,
-    (a, _b, r) => `Next, ${a}^2 = ${r}.`,
-    (a, _b, r) => `Now square the value: ${a} \\times ${a} = ${r}.`,
+    (a, _b, r) => `${a}^2 = ${r}.`,
+    (a, _b, r) => `We square the value: ${a} \\times ${a} = ${r}.`,
   ],
   remainder: [
     (a, b, r) => `Take the remainder mod ${b}: ${a} mod ${b} = ${r}.`,
     (a, b, r) => `The remainder of ${a} divided by ${b} is ${r}.`,
-    (a, b, r) => `Next, ${a} mod ${b} = ${r}.`,
-    (a, b, r) => `Now reduce mod ${b}, so the value is ${a} mod ${b} = ${r}.`,
+    (a, b, r) => `${a} mod ${b} = ${r}.`,
+    (a, b, r) => `We reduce mod ${b}, so the value is ${a} mod ${b} = ${r}.`,
   ],
 };
 
@@ -57,18 +57,34 @@ const CHECK_PHRASES: ((v: number) => string)[] = [
   (v) => `Verifying once more, the value is still ${v}.`,
 ];
 
-/** Preference of each phrasing at temperature 1 (the first is the model's most likely wording). */
-const PHRASE_WEIGHTS = [4, 2, 1, 1];
+/** Preference of each sentence template at temperature 1 (the first is the model's most likely wording). */
+const TEMPLATE_WEIGHTS = [4, 2, 1, 1];
 
-export const PHRASE_COUNT = 4;
+/**
+ * Openers a step may start with, and their preference: real samples at temperature 0.8 differ in wording
+ * after a step or two, so identical prefixes (which step-wise search merges) are as rare as they are there.
+ * None contains a digit or "is still", so reading a step back is unchanged.
+ */
+const OPENERS = ["", "Next, ", "Then ", "Now ", "So ", "After that, ", "Continuing, ", "In the next step, "];
+const OPENER_WEIGHTS = [6, 3, 2, 2, 1.5, 1, 1, 1];
+
+/** Wordings a step can take: a template and an opener, numbered template-first (0 to 3 are the bare templates). */
+export const PHRASE_COUNT = TEMPLATE_WEIGHTS.length * OPENERS.length;
 
 export function phraseWeights(count: number, temperature: number): number[] {
-  return PHRASE_WEIGHTS.slice(0, count).map((w) => Math.pow(w, 1 / Math.max(temperature, 1e-3)));
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const w = (TEMPLATE_WEIGHTS[i % TEMPLATE_WEIGHTS.length] as number) * (OPENER_WEIGHTS[Math.floor(i / TEMPLATE_WEIGHTS.length) % OPENERS.length] as number);
+    out.push(Math.pow(w, 1 / Math.max(temperature, 1e-3)));
+  }
+  return out;
 }
 
 export function writeOpStep(kind: OpKind, a: number, b: number, r: number, phrase: number): string {
   const list = OP_PHRASES[kind];
-  return (list[phrase % list.length] as Phrase)(a, b, r);
+  const text = (list[phrase % list.length] as Phrase)(a, b, r);
+  const opener = OPENERS[Math.floor(phrase / TEMPLATE_WEIGHTS.length) % OPENERS.length] as string;
+  return opener === "" ? text : opener + text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 export function writeFinalStep(r: number, phrase: number): string {

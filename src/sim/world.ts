@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 
-const Model = z.object({
+const Model = z.strictObject({
   /** Parameter count, for FLOPs. */
   parameters: z.number().positive(),
   /** Subtracted from every step's error logit: higher is a stronger model. */
@@ -14,10 +14,10 @@ const Model = z.object({
 });
 
 export const WorldSchema = z
-  .object({
+  .strictObject({
     name: z.string().min(1),
     description: z.string().default(""),
-    problems: z.object({
+    problems: z.strictObject({
       minOps: z.number().int().min(1).max(20),
       maxOps: z.number().int().min(1).max(20),
       /** Probability that a multiplication uses a 2- or 3-digit multiplier instead of one digit. */
@@ -25,7 +25,7 @@ export const WorldSchema = z
       /** Largest absolute intermediate value the generator allows. */
       maxValue: z.number().int().positive(),
     }),
-    errors: z.object({
+    errors: z.strictObject({
       /** Error logit of a step of zero hardness, before the model's skill. */
       baseLogit: z.number(),
       /** Added per unit of step hardness. */
@@ -37,7 +37,7 @@ export const WorldSchema = z
       /** Temperature at which the PRM's notion of value (chance to finish correctly) is computed. */
       referenceTemperature: z.number().positive(),
     }),
-    degenerate: z.object({
+    degenerate: z.strictObject({
       /** Per-step chance (at temperature 1, scaled by difficulty) of boxing the current value early, in the first two steps. */
       shortcutRate: z.number().min(0).max(1),
       /** Per-step chance (at temperature 1, scaled by difficulty) of a repetitive checking step. */
@@ -47,11 +47,16 @@ export const WorldSchema = z
       /** How much more often degenerate steps appear on the hardest problems than on the easiest (multiplier at difficulty 1). */
       hardBoost: z.number().min(1),
     }),
-    verifier: z.object({
+    verifier: z.strictObject({
       parameters: z.number().positive(),
       inputPricePerMillion: z.number().min(0),
       outputPricePerMillion: z.number().min(0),
-      /** Multiplies logit(value): how sharply the score tracks the true value. */
+      /**
+       * Rollouts behind each training label: the PRM scores a prefix it believes is on track by its chance that
+       * at least one of k base-model rollouts from it reaches the right answer (Math-Shepherd labels with k = 8).
+       */
+      labelRollouts: z.number().int().min(1).max(1024),
+      /** Multiplies logit(label value): how sharply the score tracks it. */
       signal: z.number().min(0),
       /**
        * The PRM's competence fades on problems beyond it: the signal is scaled by 1 / (1 + (λ/competenceLambda)^competenceExponent),
@@ -75,40 +80,32 @@ export const WorldSchema = z
        * on its wording, so sampling more solutions does not average it away.
        */
       systematicShare: z.number().min(0).max(1),
+      /**
+       * Its own skill at the arithmetic it judges (as a generator's skill): it checks a step by working it out,
+       * and judges wrong a step whose result differs from its own.
+       */
+      skill: z.number(),
+      /** Share of written results it lets pass without checking them (lapses of attention, the same for the same text). */
+      trustRate: z.number().min(0).max(1),
       /** Logit bonus for a confident checking step (a bias, unrelated to correctness). */
       checkBias: z.number(),
       /** Logit bonus for a final answer boxed within the first three steps (a bias). */
       shortcutBias: z.number(),
-      /**
-       * Share of (problem, step) pairs where the PRM makes the generator's common mistake itself: it takes
-       * that wrong result for the right one (and the steps that follow from it as on track).
-       */
-      blindSpotRate: z.number().min(0).max(1),
-      /**
-       * Chance that the PRM overlooks a wrong step (and judges what follows from it as on track), on the
-       * easiest and the hardest problems; a given slip is always judged the same way.
-       */
-      missRateEasy: z.number().min(0).max(1),
-      missRateHard: z.number().min(0).max(1),
-      /** Logit bonus of a blind-spot mistake over the right result (the PRM prefers it). */
-      blindSpotBias: z.number(),
     }),
     base: Model,
     large: Model,
     reviser: Model.extend({
       /** Skill gained per earlier attempt in context (up to four). */
       contextGain: z.number().min(0),
-      /** Chance to locate and fix the first wrong step of the last attempt, on the easiest and hardest problems. */
-      fixRateEasy: z.number().min(0).max(1),
-      fixRateHard: z.number().min(0).max(1),
-      /** Chance to break a correct last attempt, on the easiest and hardest problems. */
-      breakRateEasy: z.number().min(0).max(1),
-      breakRateHard: z.number().min(0).max(1),
-      /** When it does not fix a wrong last attempt: chance to repeat it unchanged (it saw no mistake), on the easiest and hardest problems; otherwise it starts afresh. */
-      keepWrongRateEasy: z.number().min(0).max(1),
-      keepWrongRateHard: z.number().min(0).max(1),
+      /**
+       * Share of the last attempt's operation steps it takes on trust instead of re-deriving them (a reviser
+       * anchors on what it reads); a wrong step taken on trust is not fixed.
+       */
+      trustRate: z.number().min(0).max(1),
+      /** Added to its error logit when it re-derives a step: trained to revise, it expects a mistake and sometimes makes one. */
+      doubtLogit: z.number().min(-5).max(5),
     }),
-    latency: z.object({
+    latency: z.strictObject({
       perCallMs: z.number().min(0),
       perTokenMs: z.number().min(0),
     }),
