@@ -136,7 +136,12 @@ const equivalenceCases: ReadonlyArray<readonly [string, string, boolean, boolean
   ["10,\\!000", "10000", true, true],
   ["2.0000001", "2", false, true],
   ["100", "101", false, false],
-  ["0", "0.0000001", false, false],
+  // Numbers are compared after rounding to six decimal places, as Math-Verify does by default.
+  ["0", "0.0000001", false, true],
+  ["0", "0.000001", false, false],
+  ["1234567.5", "1234567.6", false, false],
+  ["1234567.25", "\\frac{4938269}{4}", true, true],
+  ["333333.3333", "\\frac{1000000}{3}", false, true],
   // fractions
   ["\\frac{1}{2}", "1/2", true, true],
   ["\\frac{2}{4}", "\\dfrac12", true, true],

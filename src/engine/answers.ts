@@ -6,8 +6,9 @@
  * - `answerKey` is EXACT: numbers become reduced rationals ("1/2", "-3"), so
  *   0.5, 1/2, \frac{2}{4} share a key, but 0.333 (= 333/1000) and \frac13 do not.
  *   Majority voting groups by this key.
- * - `answersEquivalent` is TOLERANT: keys equal, or numbers (not both integers)
- *   within a relative tolerance of 1e-6 (element-wise inside tuples/sets/lists).
+ * - `answersEquivalent` is TOLERANT: keys equal, or numbers equal after rounding
+ *   to six decimal places, or a decimal within a relative 1e-6 of a fraction with
+ *   no finite decimal form (element-wise inside tuples/sets/lists).
  *   It is NOT transitive, which is why it is not used for grouping.
  *
  * Structure rules (see parseValue):
@@ -21,8 +22,8 @@
  *   "(1,000)" is the tuple (1, 0) and "1, 000" is the list {1, 0}.
  *   "1{,}000" and "1,\!000" are always thousands separators; so are spaces when
  *   the whole answer is one number in 3-digit groups ("1 000 000").
- * - Two integers are equivalent only when equal; the relative tolerance is for
- *   decimals against fractions.
+ * - Two integers are equivalent only when equal (1234567 is not 1234568); the
+ *   relative tolerance is only for decimals against fractions such as 1/3.
  * - Percent signs and degree marks are dropped: "50\%" == 50 (not 0.5).
  *
  * Everything here is pure and allocation-light; regexes are anchored or
@@ -579,12 +580,32 @@ function rationalToNumber(r: Rational): number {
   return Number(n) / Number(d);
 }
 
+/** Whether a reduced rational has a terminating decimal expansion (its denominator has no prime but 2 and 5). */
+function terminates(r: Rational): boolean {
+  let d = r.d;
+  while (d % 2n === 0n) d /= 2n;
+  while (d % 5n === 0n) d /= 5n;
+  return d === 1n;
+}
+
+/** The rational rounded to six decimal places (half away from zero), in millionths. */
+function millionths(r: Rational): bigint {
+  const scaled = r.n * 1_000_000n;
+  const q = scaled / r.d;
+  const rem = scaled % r.d;
+  const twice = (rem < 0n ? -rem : rem) * 2n;
+  return twice >= r.d ? q + (scaled < 0n ? -1n : 1n) : q;
+}
+
 /**
- * Two integers must be equal (1234567 is not 1234568); otherwise |a - b| <= 1e-6 * max(|a|, |b|), evaluated
- * exactly with cross-multiplication, so that a rounded decimal matches the fraction it approximates.
+ * Equal after rounding both to six decimal places (Math-Verify's default), so 2.0000001 is 2 but 1234567
+ * is not 1234568 and 1234567.5 is not 1234567.6. A fraction with no finite decimal form, such as 1/3, also
+ * matches a decimal within a relative 1e-6 (a long rounding of a large value), evaluated exactly with
+ * cross-multiplication.
  */
 function rationalsClose(a: Rational, b: Rational): boolean {
-  if (a.d === 1n && b.d === 1n) return a.n === b.n;
+  if (millionths(a) === millionths(b)) return true;
+  if (terminates(a) && terminates(b)) return false;
   const x = a.n * b.d;
   const y = b.n * a.d;
   const diff = x > y ? x - y : y - x;
