@@ -5,10 +5,10 @@
  */
 import { answersEquivalent } from "../engine/answers";
 import { candidateFromCompletion } from "../engine/strategies/candidates";
-import { startExecution } from "../engine/executor";
+import { startExecution, type Execution } from "../engine/executor";
 import { runToEnd } from "../engine/step";
 import { hashString, mixSeeds } from "../engine/random";
-import { describeSpec, generationCost } from "../engine/strategies";
+import { describeSpec, generationCost, type StrategySpec } from "../engine/strategies";
 import { simProviders } from "../sim/provider";
 import type { World } from "../sim/world";
 import { configsAt, type Family, type StrategyEntry } from "./grid";
@@ -55,6 +55,21 @@ export function isCorrect(answer: string | null, gold: string): boolean {
   return answer !== null && answersEquivalent(answer, gold);
 }
 
+/** Tag for the per-problem sample pool that best-of-N weighted and majority draw from. */
+const POOL = 0x5a3b1e;
+
+/**
+ * The seed a configuration runs with on a problem. Best-of-N (weighted and majority alike) gets one seed per
+ * problem whatever N: the simulated generator derives sample i from the request seed, i and the prompt, so
+ * the first N samples at budget 2N are the samples at N. Their curves are then nested prefixes of one pool,
+ * monotone up to selection, and weighted vs. majority is a paired comparison on the same samples. The cost
+ * is still what the executor charges for each run. Every other configuration gets its own seed.
+ */
+export function configSeed(seed: number, problem: number, spec: StrategySpec, budget: number): number {
+  if (spec.strategy === "best-of-n") return mixSeeds(seed, problem, POOL);
+  return mixSeeds(seed, problem, hashString(describeSpec(spec)), budget);
+}
+
 /** Evaluate one problem: oracle pass@1, then every configuration at every budget. */
 export async function evaluateProblem(world: World, problem: EvalProblem, index: number, options: SweepOptions): Promise<ProblemResult> {
   const { providers, costs } = simProviders(world);
@@ -68,15 +83,21 @@ export async function evaluateProblem(world: World, problem: EvalProblem, index:
   }
   const records: SolveRecord[] = [];
   for (const budget of options.budgets) {
+    // Two entries can give the same configuration (beam M=4 and M=sqrt(N) at N=16): it is run once and
+    // recorded under each, since it runs with the same seed either way.
+    const solved = new Map<string, Execution>();
     for (const entry of options.strategies) {
       const grid = configsAt(entry, budget);
       if (!grid.ok) throw new Error(grid.error);
       for (const config of grid.configs) {
         const label = describeSpec(config.spec);
-        const seed = mixSeeds(options.seed, index, hashString(label), budget);
-        const started = startExecution(question, config.spec, { generations: generationCost(config.spec) }, seed, costs);
-        if (!started.ok) throw new Error(`${label}: ${started.error}`);
-        const done = await runToEnd(started.execution, providers, costs);
+        let done = solved.get(label);
+        if (!done) {
+          const started = startExecution(question, config.spec, { generations: generationCost(config.spec) }, configSeed(options.seed, index, config.spec, budget), costs);
+          if (!started.ok) throw new Error(`${label}: ${started.error}`);
+          done = await runToEnd(started.execution, providers, costs);
+          solved.set(label, done);
+        }
         const answer = done.outcome?.answer ?? null;
         records.push({
           problem: index,
