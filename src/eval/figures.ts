@@ -63,3 +63,22 @@ export function ratioFigure(tables: Tables): string {
   });
   return renderFigure(panels, { title: "Revisions: accuracy vs. sequential:parallel ratio", xLabel: "log2(sequential / parallel)", yLabel: "Accuracy", logX: false, columns: 3 });
 }
+
+/**
+ * Accuracy vs. mean tokens per problem (generator + verifier, log x), one panel per bin: what each strategy
+ * costs in the unit users pay for, beside the cost-matched compute-optimal curve (x = held-out tokens spent).
+ */
+export function costFigure(tables: Tables): string {
+  const k = (tokens: number): number => tokens / 1000;
+  const panels: Panel[] = BINS.map((bin) => {
+    const rows = tables.rows.filter((r) => r.bin === bin && r.family !== "revisions" && r.family !== "revisions-majority");
+    const labels = [...new Set(rows.map((r) => r.series))];
+    const series: Series[] = labels.map((l) => ({ label: l, points: rows.filter((r) => r.series === l).map((r) => ({ x: k(r.meanTokens), y: r.accuracy, lo: r.lo, hi: r.hi })) }));
+    const gen = tables.computeOptimal.filter((r) => r.bin === bin);
+    if (gen.length) series.push({ label: "Compute-optimal, generation-matched", dashed: true, points: gen.map((r) => ({ x: k(r.meanTokens), y: r.accuracy, lo: r.lo, hi: r.hi })) });
+    const cost = tables.costOptimal.filter((r) => r.bin === bin && r.unit === "tokens");
+    if (cost.length) series.push({ label: "Compute-optimal, token-matched", dashed: true, points: cost.map((r) => ({ x: k(r.spent), y: r.accuracy })) });
+    return { title: binTitle(bin), series };
+  });
+  return renderFigure(panels, { title: "Accuracy vs. mean tokens per problem (generator + verifier; 2-fold CV for compute-optimal)", xLabel: "Mean tokens per problem, thousands (log scale)", yLabel: "Accuracy", columns: 3 });
+}
