@@ -1,17 +1,18 @@
 /**
- * npm run eval -- [--world FILE] [--seed N] [--problems N] [--strategies LIST] [--budgets LIST] [--out DIR]
- *                 [--dataset FILE] [--oracle-samples N] [--threads N]
+ * npm run eval -- [--world FILE] [--seeds LIST | --seed N] [--problems N] [--strategies LIST] [--budgets LIST]
+ *                 [--out DIR] [--dataset FILE] [--oracle-samples N] [--threads N] [--resamples N] [--quiet]
  *
- * Sweeps strategies over a dataset against the simulated world and writes results.json, results.csv and
- * SVG figures. Same world + seed + arguments => byte-identical results.json.
+ * Sweeps strategies over a dataset against the simulated world and writes results.json, CSV tables and
+ * SVG figures. Same world + seeds + arguments => byte-identical results.json.
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
-import { runEvaluation, EVAL_DEFAULTS } from "../src/eval/run";
-import { InputError, loadDataset, loadWorld, writeFilesAtomically } from "../src/eval/io";
+import { runEvaluations, EVAL_DEFAULTS, type MultiEvaluation } from "../src/eval/run";
+import { checkSimulatedDataset, InputError, loadDatasetRows, loadWorld, seedsArg, writeFilesAtomically } from "../src/eval/io";
 import { configsAt, parseStrategies } from "../src/eval/grid";
+import { UNIT_NAMES } from "../src/eval/report";
 
 function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
       options: {
         world: { type: "string" },
         seed: { type: "string" },
+        seeds: { type: "string" },
+        resamples: { type: "string" },
         problems: { type: "string" },
         strategies: { type: "string" },
         budgets: { type: "string" },
@@ -54,7 +57,8 @@ async function main(): Promise<void> {
     throw new InputError((err as Error).message.split("\n")[0] ?? "bad arguments");
   }
   const world = loadWorld(args.world);
-  const seed = intArg("seed", args.seed, EVAL_DEFAULTS.seed, 0);
+  if (args.seed !== undefined && args.seeds !== undefined) throw new InputError("--seed and --seeds: give one of them");
+  const seeds = args.seeds !== undefined ? seedsArg("--seeds", args.seeds) : [intArg("seed", args.seed, EVAL_DEFAULTS.seed, 0)];
   const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 10);
   const budgets = budgetsArg(args.budgets);
   let strategies;
@@ -72,21 +76,52 @@ async function main(): Promise<void> {
   }
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 1);
   const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
+  const resamples = args.resamples === undefined ? undefined : intArg("resamples", args.resamples, 0, 10);
   const out = args.out ?? "out/eval";
-  const problems = args.dataset
-    ? loadDataset(args.dataset).slice(0, args.problems ? count : undefined)
-    : generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+  let dataset: ReturnType<typeof loadDatasetRows> | null = null;
+  if (args.dataset) {
+    dataset = loadDatasetRows(args.dataset).slice(0, args.problems ? count : undefined);
+    checkSimulatedDataset(args.dataset, dataset);
+  }
+  // With a dataset every seed sees the same problems (and draws its own samples and folds).
+  const problemsFor = (seed: number) =>
+    dataset ? dataset.map((r) => r.problem) : generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
 
+  const total = (dataset?.length ?? count) * seeds.length;
   const bar = new SingleBar({ format: "eval [{bar}] {value}/{total} problems | {percentage}% | elapsed {duration_formatted} | ETA {eta_formatted}", etaBuffer: 50, stream: process.stderr }, Presets.shades_classic);
   const showBar = !args.quiet && process.stderr.isTTY;
-  if (showBar) bar.start(problems.length, 0);
+  if (showBar) bar.start(total, 0);
   const started = Date.now();
-  const result = await runEvaluation(world, problems, { seed, budgets, strategies, oracleSamples, threads, dataset: args.dataset ?? "generated" }, (done) => showBar && bar.update(done)).finally(() => showBar && bar.stop());
+  const perSeed = dataset?.length ?? count;
+  const result = await runEvaluations(
+    world,
+    problemsFor,
+    { seeds, budgets, strategies, oracleSamples, threads, dataset: args.dataset ?? "generated", ...(resamples !== undefined ? { resamples } : {}) },
+    (k, done) => showBar && bar.update(k * perSeed + done),
+  ).finally(() => showBar && bar.stop());
   writeFilesAtomically(out, result.files);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  const eff = result.tables.efficiency.map((e) => `N=${e.n}: ${e.ratio === null ? "not matched" : `${e.ratio}x (at ${e.matchedAt})`}`).join(", ");
-  process.stdout.write(`wrote ${Object.keys(result.files).join(", ")} to ${out} in ${seconds}s\nefficiency vs best-of-N weighted: ${eff}\n`);
-  for (const p of result.properties) process.stdout.write(`property ${p.id}: ${p.holds === null ? "not measured" : p.holds ? "holds" : "FAILS"} — ${p.evidence}\n`);
+  process.stdout.write(`wrote ${Object.keys(result.files).length} files (${Object.keys(result.files).filter((f) => !f.includes("/")).join(", ")}${seeds.length > 1 ? ", seed-*/" : ""}) to ${out} in ${seconds}s\n`);
+  process.stdout.write(report(result));
+}
+
+/** The headline figures: efficiency in every unit, then the property verdicts. */
+function report(result: MultiEvaluation): string {
+  const lines: string[] = [];
+  const many = result.perSeed.length > 1;
+  lines.push(many ? `efficiency vs best-of-N weighted, median [range] over seeds ${result.summary.seeds.join(",")}:` : "efficiency vs best-of-N weighted (95% bootstrap interval):");
+  for (const e of result.summary.efficiency) {
+    const name = e.unit === "generations" ? "generations (the paper's unit)" : `${UNIT_NAMES[e.unit]} (cost-matched)`;
+    const cells = e.perSeed.map((p) => (p.status === "measured" ? `${p.ratio}x${p.interval ? ` [${p.interval.lo}, ${p.interval.hi}]` : ""}` : p.status));
+    const value = many
+      ? e.ratio.median === null
+        ? "not measurable"
+        : `${e.ratio.median}x [${e.ratio.min}-${e.ratio.max}] (${cells.join("; ")})`
+      : `${cells[0]}${e.perSeed[0]?.note ? ` (${e.perSeed[0].note})` : ""}`;
+    lines.push(`  N=${e.n}, ${name}: ${value}`);
+  }
+  for (const p of result.properties) lines.push(`property ${p.id}: ${p.verdict === "holds" ? "holds" : p.verdict === "fails" ? "FAILS" : "not measurable"} (${p.decidedBy}) — ${p.evidence}`);
+  return lines.join("\n") + "\n";
 }
 
 main().catch((err: unknown) => {
