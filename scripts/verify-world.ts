@@ -1,55 +1,214 @@
 /**
- * npm run verify-world -- [--world FILE] [--seed N] [--out DIR] [--threads N]
+ * npm run verify-world -- [--world FILE[,FILE…]]… [--seeds LIST | --seed N] [--out DIR] [--threads N]
+ *                         [--problems N] [--oracle-samples N] [--budgets LIST] [--strategies LIST] [--resamples N]
  *
- * The full-size check of sim-world.md §7: 500 problems, oracle difficulty from 256 samples each, budgets
- * 1…256, every strategy. Prints each property with its numbers, writes the evaluation's files plus
- * properties.md to --out, and exits 1 if any property fails.
+ * The full-size check of sim-world.md §7 on every world in worlds/ (or the --world files): 500 problems,
+ * oracle difficulty from 256 samples each, budgets 1…256, every strategy, for each seed. Per world it reports
+ * the oracle bins, the seven properties with their test statistics and the efficiency ratio at N = 16, 64
+ * and 256 in generations and in cost (tokens, FLOPs, dollars), as median and range over seeds; writes each
+ * world's evaluation files under --out/<world>/ and a markdown summary to --out/summary.md. Exits 1 if a
+ * property does not hold on the default world (fails, or cannot be measured); other worlds are reported,
+ * since conclusions legitimately depend on the world.
  */
+import { existsSync, readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
-import { runEvaluation, EVAL_DEFAULTS } from "../src/eval/run";
-import { InputError, loadWorld, writeFilesAtomically } from "../src/eval/io";
-import { parseStrategies } from "../src/eval/grid";
+import type { World } from "../src/sim/world";
+import { runEvaluations, EVAL_DEFAULTS, type MultiEvaluation, type AcrossSeeds } from "../src/eval/run";
+import { DEFAULT_WORLD_FILE, InputError, loadWorld, seedsArg, writeFilesAtomically } from "../src/eval/io";
+import { configsAt, parseStrategies } from "../src/eval/grid";
+import { UNIT_NAMES, UNITS } from "../src/eval/report";
+import type { EvalProblem } from "../src/eval/sweep";
+
+const WORLDS_DIR = dirname(DEFAULT_WORLD_FILE);
+const HEADLINE_N = [16, 64, 256];
+
+function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new InputError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return Number(value);
+}
+
+/** The worlds to check: the --world files in order, or every world in worlds/ with the default first. */
+function worldFiles(given: string[] | undefined): string[] {
+  if (given && given.length) {
+    const files = given.flatMap((g) => g.split(",")).map((f) => f.trim()).filter(Boolean);
+    if (files.length === 0) throw new InputError("--world: no file given");
+    return [...new Set(files.map((f) => resolve(f)))];
+  }
+  const others = readdirSync(WORLDS_DIR)
+    .filter((f) => f.endsWith(".json") && resolve(WORLDS_DIR, f) !== resolve(DEFAULT_WORLD_FILE))
+    .sort()
+    .map((f) => resolve(WORLDS_DIR, f));
+  return [resolve(DEFAULT_WORLD_FILE), ...others];
+}
+
+const isDefault = (file: string): boolean => resolve(file) === resolve(DEFAULT_WORLD_FILE);
+
+function fmt(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "n/a";
+  return String(Number(x.toPrecision(digits)));
+}
+
+function spread(a: AcrossSeeds, unit = "", digits = 3): string {
+  if (a.median === null) return "not measurable";
+  if (a.values.length === 1) return `${fmt(a.median, digits)}${unit}`;
+  return `${fmt(a.median, digits)}${unit} [${fmt(a.min, digits)}–${fmt(a.max, digits)}]${a.measured < a.values.length ? ` (${a.measured} of ${a.values.length} seeds)` : ""}`;
+}
+
+/**
+ * HOOK for the world diagnostics (per-bin PRM AUROC, revision chain pass@1, …): used when
+ * src/eval/diagnostics.ts is there, through `diagnoseWorld(world, problems, { seed, oracleSamples })` and
+ * `formatDiagnostics(result)`. Loaded at run time so that this script does not depend on it being present.
+ */
+interface DiagnosticsModule {
+  diagnoseWorld?: (world: World, problems: readonly EvalProblem[], options: { seed: number; oracleSamples: number }) => Promise<unknown>;
+  formatDiagnostics?: (d: unknown) => string;
+}
+
+async function diagnostics(world: World, problems: readonly EvalProblem[], options: { seed: number; oracleSamples: number }): Promise<{ text: string; json?: string }> {
+  const file = join(dirname(fileURLToPath(import.meta.url)), "../src/eval/diagnostics.ts");
+  if (!existsSync(file)) return { text: "_Diagnostics: src/eval/diagnostics.ts is not there yet (hook in scripts/verify-world.ts)._" };
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as DiagnosticsModule;
+    if (typeof mod.diagnoseWorld !== "function") return { text: "_Diagnostics: src/eval/diagnostics.ts exports no diagnoseWorld._" };
+    const d = await mod.diagnoseWorld(world, problems, options);
+    const text = typeof mod.formatDiagnostics === "function" ? mod.formatDiagnostics(d) : JSON.stringify(d, null, 1);
+    return { text: `Diagnostics (seed ${options.seed}):\n\n\`\`\`\n${text}\n\`\`\``, json: JSON.stringify(d, null, 1) + "\n" };
+  } catch (err) {
+    return { text: `_Diagnostics failed: ${err instanceof Error ? err.message : String(err)}_` };
+  }
+}
+
+function worldSection(file: string, name: string, ev: MultiEvaluation, diag: string): string[] {
+  const lines: string[] = [];
+  const ref = isDefault(file);
+  lines.push(`## ${name} (${file.startsWith(resolve(".")) ? file.slice(resolve(".").length + 1) : file})${ref ? " — the reference world: a property that does not hold exits 1" : ""}`, "");
+  lines.push(`Oracle pass@1 per bin (mean${ev.summary.seeds.length > 1 ? "; median [range] over seeds" : ""}): ${ev.summary.oracle.map((o) => `bin ${o.bin} ${spread(o.meanPassAt1)}`).join(", ")}.`, "");
+  lines.push("| # | verdict | decided by | claims and their statistics (pooled over seeds) |", "|---|---|---|---|");
+  for (const p of ev.properties) {
+    const stats = p.claims
+      .map((c) => `${c.detail}${c.pointOnly ? " (a shape condition, read on the point estimate)" : ""}${c.perSeed.length > 1 && !c.notMeasurable ? `; per seed ${c.perSeed.map((x) => fmt(x, 3)).join(", ")}` : ""}`)
+      .join("<br>");
+    lines.push(`| ${p.id} | **${p.verdict}** | ${p.decidedBy.replace(/\|/g, "\\|")} | ${(stats || p.evidence).replace(/\|/g, "\\|")} |`);
+  }
+  lines.push("");
+  lines.push(`Efficiency vs. best-of-N weighted: best-of-N's cost at N over compute-optimal's (2-fold CV) at the smallest budget reaching its accuracy${ev.summary.seeds.length > 1 ? "; median [range] over seeds" : "; 95% bootstrap interval"}.`, "");
+  lines.push(`| N | ${UNITS.map((u) => (u === "generations" ? "generations (paper's unit)" : `${UNIT_NAMES[u]} (cost-matched)`)).join(" | ")} |`, `|---|${UNITS.map(() => "---").join("|")}|`);
+  for (const n of HEADLINE_N) {
+    const cells = UNITS.map((u) => {
+      const e = ev.summary.efficiency.find((x) => x.unit === u && x.n === n);
+      if (!e) return "not in the sweep";
+      if (e.perSeed.length === 1) {
+        const p = e.perSeed[0];
+        if (!p) return "n/a";
+        if (p.status !== "measured") return p.note ? `${p.status}: ${p.note}` : p.status;
+        return `${fmt(p.ratio)}x${p.interval ? ` [${fmt(p.interval.lo)}, ${fmt(p.interval.hi)}]` : ""}`;
+      }
+      return spread(e.ratio, "x");
+    });
+    lines.push(`| ${n} | ${cells.join(" | ")} |`);
+  }
+  lines.push("", diag, "");
+  return lines;
+}
 
 async function main(): Promise<void> {
   let args;
   try {
-    args = parseArgs({ options: { world: { type: "string" }, seed: { type: "string" }, out: { type: "string" }, threads: { type: "string" } }, strict: true }).values;
+    args = parseArgs({
+      options: {
+        world: { type: "string", multiple: true },
+        seed: { type: "string" },
+        seeds: { type: "string" },
+        out: { type: "string" },
+        threads: { type: "string" },
+        problems: { type: "string" },
+        "oracle-samples": { type: "string" },
+        budgets: { type: "string" },
+        strategies: { type: "string" },
+        resamples: { type: "string" },
+      },
+      strict: true,
+    }).values;
   } catch (err) {
     throw new InputError((err as Error).message.split("\n")[0] ?? "bad arguments");
   }
-  const world = loadWorld(args.world);
-  if (args.seed !== undefined && !/^\d+$/.test(args.seed)) throw new InputError(`--seed must be a non-negative integer, got "${args.seed}"`);
-  if (args.threads !== undefined && !/^[1-9]\d*$/.test(args.threads)) throw new InputError(`--threads must be a positive integer, got "${args.threads}"`);
-  const seed = Number(args.seed ?? EVAL_DEFAULTS.seed);
-  const threads = Number(args.threads ?? Math.max(1, Math.min(availableParallelism(), 8)));
+  const files = worldFiles(args.world);
+  const worlds = files.map((f) => ({ file: f, world: loadWorld(f), name: basename(f, ".json") }));
+  if (args.seed !== undefined && args.seeds !== undefined) throw new InputError("--seed and --seeds: give one of them");
+  const seeds = args.seeds !== undefined ? seedsArg("--seeds", args.seeds) : [intArg("seed", args.seed, EVAL_DEFAULTS.seed, 0)];
+  const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
+  const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 10);
+  const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 1);
+  const resamples = args.resamples === undefined ? undefined : intArg("resamples", args.resamples, 0, 10);
+  let budgets = EVAL_DEFAULTS.budgets;
+  if (args.budgets !== undefined) {
+    budgets = [...new Set(args.budgets.split(",").map((s) => s.trim()).filter(Boolean).map((p) => {
+      if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 4096) throw new InputError(`--budgets: "${p}" is not a budget (an integer from 1 to 4096)`);
+      return Number(p);
+    }))].sort((a, b) => a - b);
+    if (budgets.length === 0) throw new InputError("--budgets: no budgets given");
+  }
+  let strategies;
+  try {
+    strategies = parseStrategies(args.strategies ?? EVAL_DEFAULTS.strategies + ",revisions-majority");
+  } catch (err) {
+    throw new InputError(`--strategies: ${(err as Error).message}`);
+  }
+  for (const entry of strategies) for (const b of budgets) {
+    const grid = configsAt(entry, b);
+    if (!grid.ok) throw new InputError(`--strategies/--budgets: ${grid.error}`);
+  }
   const out = args.out ?? "out/verify-world";
-  const problems = generateProblems(world, seed, EVAL_DEFAULTS.problems).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
-  const bar = new SingleBar({ format: "verify-world [{bar}] {value}/{total} problems | ETA {eta_formatted}", stream: process.stderr }, Presets.shades_classic);
+  const problemsFor = (world: World, seed: number): EvalProblem[] => generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+
+  const total = worlds.length * seeds.length * count;
+  const bar = new SingleBar({ format: "verify-world [{bar}] {value}/{total} problems | {world} | ETA {eta_formatted}", stream: process.stderr }, Presets.shades_classic);
   const showBar = process.stderr.isTTY;
-  if (showBar) bar.start(problems.length, 0);
+  if (showBar) bar.start(total, 0, { world: "" });
   const started = Date.now();
-  const result = await runEvaluation(
-    world,
-    problems,
-    { seed, budgets: EVAL_DEFAULTS.budgets, strategies: parseStrategies(EVAL_DEFAULTS.strategies + ",revisions-majority"), oracleSamples: EVAL_DEFAULTS.oracleSamples, threads, dataset: "generated" },
-    (done) => showBar && bar.update(done),
-  ).finally(() => showBar && bar.stop());
+  const files_: Record<string, string> = {};
+  const sections: string[] = [];
+  let referenceFails: string[] = [];
+  try {
+    for (const [w, { file, world, name }] of worlds.entries()) {
+      const ev = await runEvaluations(
+        world,
+        (seed) => problemsFor(world, seed),
+        { seeds, budgets, strategies, oracleSamples, threads, dataset: "generated", ...(resamples !== undefined ? { resamples } : {}) },
+        (k, done) => showBar && bar.update((w * seeds.length + k) * count + done, { world: name }),
+      );
+      for (const [f, content] of Object.entries(ev.files)) files_[`${name}/${f}`] = content;
+      const seed0 = seeds[0] as number;
+      const diag = await diagnostics(world, problemsFor(world, seed0), { seed: seed0, oracleSamples });
+      if (diag.json) files_[`${name}/diagnostics.json`] = diag.json;
+      sections.push(...worldSection(file, name, ev, diag.text));
+      if (isDefault(file)) referenceFails = ev.properties.filter((p) => p.verdict !== "holds").map((p) => `${p.id} (${p.verdict})`);
+    }
+  } finally {
+    if (showBar) bar.stop();
+  }
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
-  const eff = result.tables.efficiency.find((e) => e.n === 64);
-  const lines = [
-    `# verify-world: ${world.name}, seed ${seed}, ${problems.length} problems, ${EVAL_DEFAULTS.oracleSamples} oracle samples each (${seconds} s, ${threads} threads)`,
+  const head = [
+    `# verify-world: ${worlds.length} world${worlds.length > 1 ? "s" : ""}, seed${seeds.length > 1 ? "s" : ""} ${seeds.join(",")}, ${count} problems and ${oracleSamples} oracle samples each, budgets ${budgets.join(",")} (${seconds} s, ${threads} thread${threads > 1 ? "s" : ""})`,
     "",
-    `Efficiency at N=64: compute-optimal matches best-of-N weighted at ${eff?.matchedAt ?? "no budget"} (${eff?.ratio ?? "n/a"}x).`,
-    "",
-    ...result.properties.map((p) => `${p.id}. **${p.holds === null ? "not measured" : p.holds ? "holds" : "fails"}** — ${p.statement}\n   ${p.evidence}`),
+    "A property holds when every claim holds beyond noise (95% bootstrap interval on the claimed side, or a permutation test against equal configurations at p ≤ 0.025) on the pooled seeds, or when every claim holds on at least 4 of 5 seeds. Accuracies at the floor (≤ 2%) or ceiling (≥ 98%) on both sides of a comparison make it not measurable.",
     "",
   ];
-  writeFilesAtomically(out, { ...result.files, "properties.md": lines.join("\n") });
-  process.stdout.write(lines.join("\n"));
-  if (result.properties.some((p) => p.holds !== true)) process.exitCode = 1;
+  const verdict = worlds.some((w) => isDefault(w.file))
+    ? referenceFails.length
+      ? `**The default world does not reproduce properties ${referenceFails.join(", ")}.**`
+      : "**The default world reproduces all seven properties.**"
+    : "(The default world was not among those checked.)";
+  const summary = [...head, verdict, "", ...sections].join("\n");
+  writeFilesAtomically(out, { ...files_, "summary.md": summary });
+  process.stdout.write(summary);
+  if (referenceFails.length) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {
