@@ -139,7 +139,12 @@ async function main(): Promise<void> {
     throw new InputError((err as Error).message.split("\n")[0] ?? "bad arguments");
   }
   const files = worldFiles(args.world);
-  const worlds = files.map((f) => ({ file: f, world: loadWorld(f), name: basename(f, ".json") }));
+  // Each world's files go under its file name; two files of one name from different directories get a suffix.
+  const worlds = files.map((f, i) => {
+    const base = basename(f, ".json");
+    const clash = files.slice(0, i).some((g) => basename(g, ".json") === base);
+    return { file: f, world: loadWorld(f), name: clash ? `${base}-${i + 1}` : base };
+  });
   if (args.seed !== undefined && args.seeds !== undefined) throw new InputError("--seed and --seeds: give one of them");
   const seeds = args.seeds !== undefined ? seedsArg("--seeds", args.seeds) : [intArg("seed", args.seed, EVAL_DEFAULTS.seed, 0)];
   const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
