@@ -1,0 +1,41 @@
+/**
+ * Choosing compute for one prompt from a policy: estimate its difficulty from the text, then take the
+ * bin's best arm that fits the caller's budget. Pure and cheap: no provider call.
+ */
+import { binOf, predictFeatures, type RidgeModel } from "./estimator";
+import { promptFeatures } from "./features";
+import type { PolicyArm, PolicyDocument } from "./document";
+
+export interface PolicyDecision {
+  /** Predicted difficulty bin, 1 (easiest) … 5, and the estimator that predicted it. */
+  bin: number;
+  estimator: "free";
+  /** Predicted logit of the base model's pass@1 (higher is easier). */
+  predictedLogit: number;
+  policyVersion: string;
+  arm: PolicyArm;
+  /** The cost budget the arm was chosen for, and what bounded it. */
+  budget: number;
+  budgetFrom: "request" | "policy default";
+}
+
+function ridgeOf(policy: PolicyDocument): RidgeModel {
+  const e = policy.estimator;
+  return { means: e.means, scales: e.scales, weights: e.weights, bias: e.bias, lambda: e.lambda };
+}
+
+/**
+ * The arm for a prompt: the bin's richest arm whose 90th-percentile cost on the calibration problems fits
+ * under the cap (a cap is a hard limit, so the typical cost is not enough); the request's cap, or the
+ * policy's default when it gives none. When nothing fits, the bin's cheapest arm (the executor still stops
+ * at the cap).
+ */
+export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number): PolicyDecision {
+  const z = predictFeatures(ridgeOf(policy), promptFeatures(prompt));
+  const bin = binOf(z, policy.estimator.thresholds);
+  const limit = cap ?? policy.defaultBudget;
+  const arms = policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.budget - b.budget);
+  const eligible = arms.filter((a) => a.evidence.highCost <= limit);
+  const arm = eligible.length ? (eligible[eligible.length - 1] as PolicyArm) : (arms[0] as PolicyArm);
+  return { bin, estimator: "free", predictedLogit: z, policyVersion: policy.version, arm, budget: limit, budgetFrom: cap !== undefined ? "request" : "policy default" };
+}

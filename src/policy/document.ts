@@ -1,0 +1,90 @@
+/**
+ * The compute-optimal policy as a versioned document (method.md §6–§7): fitted, never hand-written. It
+ * holds the free difficulty estimator (its features, weights and bin thresholds) and, per predicted
+ * difficulty bin, the strategy to run at each cost budget with the evidence it was chosen on.
+ */
+import { z } from "zod";
+import { StrategySpecSchema } from "../engine/strategies";
+import { featureNames } from "./features";
+
+const EvidenceSchema = z.strictObject({
+  /** Accuracy on the calibration problems of the bin, with its 95% Wilson interval and count. */
+  accuracy: z.number().min(0).max(1),
+  lo: z.number().min(0).max(1),
+  hi: z.number().min(0).max(1),
+  count: z.number().int().min(1),
+  /** Mean and 90th-percentile cost per problem, in the policy's cost unit. */
+  meanCost: z.number().min(0),
+  highCost: z.number().min(0),
+  meanGenerations: z.number().min(0),
+});
+
+const ArmSchema = z.strictObject({
+  bin: z.number().int().min(1).max(5),
+  /** The cost budget (mean cost per problem, in the policy's unit) this arm is the best choice up to. */
+  budget: z.number().positive(),
+  /** The configuration's label, e.g. `beam-search(n=16,M=4)`. */
+  config: z.string().min(1),
+  spec: StrategySpecSchema,
+  evidence: EvidenceSchema,
+});
+
+export type PolicyArm = z.output<typeof ArmSchema>;
+
+export const PolicySchema = z
+  .strictObject({
+    format: z.literal("ttc-policy/1"),
+    version: z.string().min(1).max(100),
+    createdAt: z.string().min(1),
+    source: z.strictObject({
+      kind: z.enum(["calibration", "retune"]),
+      world: z.string().optional(),
+      dataset: z.string(),
+      seed: z.number().int().min(0),
+      problems: z.number().int().min(1),
+      oracleSamples: z.number().int().min(1),
+      command: z.string(),
+    }),
+    costUnit: z.literal("tokens"),
+    estimator: z.strictObject({
+      kind: z.literal("ridge-text"),
+      features: z.array(z.string()),
+      means: z.array(z.number()),
+      scales: z.array(z.number().positive()),
+      weights: z.array(z.number()),
+      bias: z.number(),
+      lambda: z.number().positive(),
+      /** Ascending predicted-logit thresholds between bins 5|4|3|2|1. */
+      thresholds: z.array(z.number()).length(4),
+      /** Cross-validated mean squared error of the predicted logit of pass@1. */
+      cvError: z.number().min(0),
+    }),
+    /** The cost cap used when a request gives none (where the policy's accuracy stops paying for its cost). */
+    defaultBudget: z.number().positive(),
+    arms: z.array(ArmSchema).min(1),
+  })
+  .superRefine((p, ctx) => {
+    const names = featureNames();
+    const e = p.estimator;
+    if (e.features.length !== names.length || e.features.some((f, i) => f !== names[i])) {
+      ctx.addIssue({ code: "custom", path: ["estimator", "features"], message: `must be this build's features (${names.length}: ${names.slice(0, 3).join(", ")}, ...)` });
+    }
+    for (const key of ["means", "scales", "weights"] as const) {
+      if (e[key].length !== names.length) ctx.addIssue({ code: "custom", path: ["estimator", key], message: `must have ${names.length} entries, one per feature` });
+    }
+    if (e.thresholds.some((t, i) => i > 0 && t < (e.thresholds[i - 1] as number))) ctx.addIssue({ code: "custom", path: ["estimator", "thresholds"], message: "must be ascending" });
+    for (let bin = 1; bin <= 5; bin++) {
+      if (!p.arms.some((a) => a.bin === bin)) ctx.addIssue({ code: "custom", path: ["arms"], message: `no arm for difficulty bin ${bin}` });
+    }
+  });
+
+export type PolicyDocument = z.output<typeof PolicySchema>;
+
+/** Validate a parsed policy document; the error names the first offending field. */
+export function parsePolicy(data: unknown): { ok: true; policy: PolicyDocument } | { ok: false; error: string } {
+  const r = PolicySchema.safeParse(data);
+  if (r.success) return { ok: true, policy: r.data };
+  const issue = r.error.issues[0];
+  const path = issue?.path.length ? issue.path.join(".") : "(root)";
+  return { ok: false, error: `policy field ${path}: ${issue?.message ?? "invalid"}` };
+}

@@ -1,0 +1,113 @@
+/**
+ * The free difficulty estimator: ridge regression from a prompt's text features to the logit of the base
+ * model's pass@1, fitted from labelled outcomes. Pure; predicting is a dot product, cheap on a Worker.
+ */
+import { mixSeeds, Rng } from "../engine/random";
+import { promptFeatures } from "./features";
+
+export interface RidgeModel {
+  /** Per-feature mean and scale used to standardise inputs. */
+  means: number[];
+  scales: number[];
+  weights: number[];
+  bias: number;
+  lambda: number;
+}
+
+/** Logit of a pass@1 estimated from `samples` samples, kept finite at 0 and 1. */
+export function passLogit(passAt1: number, samples: number): number {
+  const p = (passAt1 * samples + 0.5) / (samples + 1);
+  return Math.log(p / (1 - p));
+}
+
+/** Predicted logit of pass@1 for a prompt: higher is easier. */
+export function predictLogit(model: RidgeModel, text: string): number {
+  return predictFeatures(model, promptFeatures(text));
+}
+
+export function predictFeatures(model: RidgeModel, x: readonly number[]): number {
+  let z = model.bias;
+  for (let j = 0; j < model.weights.length; j++) z += (model.weights[j] as number) * (((x[j] as number) - (model.means[j] as number)) / (model.scales[j] as number));
+  return z;
+}
+
+/** Solve A w = b for a symmetric positive definite A (Gaussian elimination with partial pivoting). */
+function solve(A: number[][], b: number[]): number[] {
+  const n = b.length;
+  const M = A.map((row, i) => [...row, b[i] as number]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs((M[r] as number[])[c] as number) > Math.abs((M[p] as number[])[c] as number)) p = r;
+    [M[c], M[p]] = [M[p] as number[], M[c] as number[]];
+    const pivot = (M[c] as number[])[c] as number;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = ((M[r] as number[])[c] as number) / pivot;
+      if (f === 0) continue;
+      for (let k = c; k <= n; k++) (M[r] as number[])[k] = ((M[r] as number[])[k] as number) - f * ((M[c] as number[])[k] as number);
+    }
+  }
+  return M.map((row, i) => (row[n] as number) / (row[i] as number));
+}
+
+function fitWithLambda(X: readonly number[][], y: readonly number[], lambda: number): RidgeModel {
+  const n = X.length;
+  const d = (X[0] ?? []).length;
+  const means = new Array<number>(d).fill(0);
+  const scales = new Array<number>(d).fill(0);
+  for (const x of X) for (let j = 0; j < d; j++) means[j] = (means[j] as number) + (x[j] as number) / n;
+  for (const x of X) for (let j = 0; j < d; j++) scales[j] = (scales[j] as number) + ((x[j] as number) - (means[j] as number)) ** 2 / n;
+  // A feature that never varies gets scale 1 and, with the ridge, weight 0.
+  for (let j = 0; j < d; j++) scales[j] = Math.sqrt(scales[j] as number) || 1;
+  const Z = X.map((x) => x.map((v, j) => (v - (means[j] as number)) / (scales[j] as number)));
+  const bias = y.reduce((a, b) => a + b, 0) / n;
+  const A = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? lambda : 0)));
+  const b = new Array<number>(d).fill(0);
+  Z.forEach((z, r) => {
+    const yr = (y[r] as number) - bias;
+    for (let i = 0; i < d; i++) {
+      b[i] = (b[i] as number) + (z[i] as number) * yr;
+      const Ai = A[i] as number[];
+      for (let j = 0; j < d; j++) Ai[j] = (Ai[j] as number) + (z[i] as number) * (z[j] as number);
+    }
+  });
+  return { means, scales, weights: solve(A, b), bias, lambda };
+}
+
+export const LAMBDAS = [0.1, 1, 10, 100, 1000];
+
+/**
+ * Fit a ridge model, choosing its penalty by two-fold cross-validation (squared error on held-out
+ * problems), then refitting on everything. Folds are drawn from `seed`.
+ */
+export function fitRidge(X: readonly number[][], y: readonly number[], seed: number): { model: RidgeModel; cvError: number } {
+  if (X.length < 4) throw new Error(`the estimator needs at least 4 labelled problems, got ${X.length}`);
+  const rng = new Rng(mixSeeds(seed, 0xe57));
+  const order = X.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const fold = new Array<number>(X.length);
+  order.forEach((p, i) => (fold[p] = i % 2));
+  let best = { lambda: LAMBDAS[0] as number, error: Infinity };
+  for (const lambda of LAMBDAS) {
+    let err = 0;
+    for (let f = 0; f < 2; f++) {
+      const tr = order.filter((i) => fold[i] !== f);
+      const te = order.filter((i) => fold[i] === f);
+      const m = fitWithLambda(tr.map((i) => X[i] as number[]), tr.map((i) => y[i] as number), lambda);
+      for (const i of te) err += (predictFeatures(m, X[i] as number[]) - (y[i] as number)) ** 2;
+    }
+    if (err < best.error) best = { lambda, error: err };
+  }
+  return { model: fitWithLambda(X, y, best.lambda), cvError: best.error / X.length };
+}
+
+/** Bin of a predicted logit given ascending thresholds: bin 1 is the easiest (highest predicted pass@1). */
+export function binOf(z: number, thresholds: readonly number[]): number {
+  // thresholds are the 20/40/60/80% quantiles of predicted logits; above the highest is bin 1.
+  let above = 0;
+  for (const t of thresholds) if (z > t) above++;
+  return thresholds.length + 1 - above;
+}

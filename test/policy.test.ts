@@ -1,0 +1,152 @@
+/**
+ * The compute-optimal policy's pure parts: text features, the ridge estimator, fitting arms per bin and
+ * cost budget, the policy document's validation, and choosing an arm within a cap.
+ */
+import { describe, expect, it } from "vitest";
+import { StrategySpecSchema } from "../src/engine/strategies";
+import { binOf, fitRidge, passLogit, predictFeatures } from "../src/policy/estimator";
+import { FEATURE_COUNT, featureNames, promptFeatures } from "../src/policy/features";
+import { choosePolicyArm } from "../src/policy/choose";
+import { parsePolicy, type PolicyDocument } from "../src/policy/document";
+import { fitArms, fitPolicy, policyCurve, type OutcomeData } from "../src/policy/fit";
+import { Rng } from "../src/engine/random";
+
+describe("prompt features", () => {
+  it("are generic: any prompt gives a finite vector of the documented length", () => {
+    for (const text of ["", "What is 2+2?", "Let $f(x) = \\frac{x^2}{\\sqrt{3}}$. Find $f(12{,}345)$.", "Start with 48. Add 17. What is the final number?", "x".repeat(10_000)]) {
+      const f = promptFeatures(text);
+      expect(f).toHaveLength(FEATURE_COUNT);
+      expect(featureNames()).toHaveLength(FEATURE_COUNT);
+      for (const v of f) expect(Number.isFinite(v)).toBe(true);
+    }
+  });
+
+  it("see numbers, operators and LaTeX", () => {
+    const names = featureNames();
+    const f = promptFeatures("Compute $\\frac{123}{4} + 5^2$.");
+    expect(f[names.indexOf("numbers")]).toBe(4);
+    expect(f[names.indexOf("numbers_with_3plus_digits")]).toBe(1);
+    expect(f[names.indexOf("fractions_and_roots")]).toBe(1);
+    expect(f[names.indexOf("exponents")]).toBe(1);
+  });
+});
+
+describe("ridge estimator", () => {
+  it("recovers a linear relation from noisy data and predicts held-out points", () => {
+    const rng = new Rng(5);
+    const X: number[][] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const x = [rng.next() * 10, rng.next() * 4, rng.next()];
+      X.push(x);
+      y.push(2 * x[0]! - 3 * x[1]! + 0 * x[2]! + 1 + (rng.next() - 0.5) * 0.1);
+    }
+    const { model } = fitRidge(X, y, 1);
+    expect(predictFeatures(model, [5, 2, 0.5])).toBeCloseTo(2 * 5 - 3 * 2 + 1, 0);
+    expect(predictFeatures(model, [1, 3, 0.1])).toBeCloseTo(2 - 9 + 1, 0);
+  });
+
+  it("refuses too few labelled problems", () => {
+    expect(() => fitRidge([[1], [2]], [1, 2], 1)).toThrow(/at least 4/);
+  });
+
+  it("maps pass@1 to a finite logit and logits to bins, easiest first", () => {
+    expect(Number.isFinite(passLogit(0, 256))).toBe(true);
+    expect(Number.isFinite(passLogit(1, 256))).toBe(true);
+    expect(passLogit(0.9, 256)).toBeGreaterThan(passLogit(0.1, 256));
+    const t = [-2, -1, 0, 1];
+    expect(binOf(5, t)).toBe(1);
+    expect(binOf(0.5, t)).toBe(2);
+    expect(binOf(-1.5, t)).toBe(4);
+    expect(binOf(-9, t)).toBe(5);
+  });
+});
+
+// Synthetic outcomes: three configurations of rising cost; "cheap" is right on easy problems only, "dear" on most.
+const spec = (n: number) => StrategySpecSchema.parse({ strategy: "best-of-n", n });
+function synthetic(n: number): OutcomeData {
+  const prompts: string[] = [];
+  const passAt1: number[] = [];
+  const configs = [
+    { config: "cheap", spec: spec(1) },
+    { config: "mid", spec: spec(4) },
+    { config: "dear", spec: spec(16) },
+  ];
+  const correct = configs.map(() => new Uint8Array(n));
+  const tokens = configs.map(() => new Float64Array(n));
+  const generations = configs.map(() => new Float64Array(n));
+  for (let i = 0; i < n; i++) {
+    // Harder problems have more numbers in them (a generic feature the estimator can learn).
+    const hard = i % 5;
+    prompts.push(`Question ${Array.from({ length: hard + 1 }, (_, k) => 10 ** (k + 1)).join(" and ")}?`);
+    passAt1.push(1 - hard / 5);
+    correct[0]![i] = hard <= 1 ? 1 : 0;
+    correct[1]![i] = hard <= 2 ? 1 : 0;
+    correct[2]![i] = hard <= 3 ? 1 : 0;
+    tokens[0]![i] = 100;
+    tokens[1]![i] = 400;
+    tokens[2]![i] = 1600;
+    generations[0]![i] = 1;
+    generations[1]![i] = 4;
+    generations[2]![i] = 16;
+  }
+  return { prompts, passAt1, oracleSamples: 256, configs, correct, tokens, generations };
+}
+
+describe("fitting arms and policies", () => {
+  const data = synthetic(200);
+  const bins = data.passAt1.map((p) => Math.round((1 - p) * 5) + 1);
+
+  it("per bin, takes the most accurate configuration affordable at each budget, the cheaper on a tie", () => {
+    const arms = fitArms(data, bins);
+    const of = (bin: number) => arms.filter((a) => a.bin === bin).map((a) => a.config);
+    // Easy bins: the cheap one is already right, and a dearer one is never more accurate.
+    expect(of(1)).toEqual(["cheap"]);
+    expect(of(3)).toEqual(["cheap", "mid"]);
+    expect(of(4)).toEqual(["cheap", "dear"]);
+    for (const a of arms) {
+      expect(a.evidence.meanCost).toBeLessThanOrEqual(a.budget * (1 + 1e-9));
+      expect(a.evidence.lo).toBeLessThanOrEqual(a.evidence.accuracy);
+    }
+  });
+
+  it("fits a policy that validates, bins by the text, and respects a cap", () => {
+    const policy = fitPolicy(data, { seed: 1, version: "t1", createdAt: "2026-12-01", source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 200, oracleSamples: 256, command: "test" } });
+    const checked = parsePolicy(JSON.parse(JSON.stringify(policy)));
+    expect(checked.ok).toBe(true);
+    // A cheap cap gets the cheap arm; a generous one buys accuracy where it helps.
+    const hardPrompt = data.prompts[3]!;
+    expect(choosePolicyArm(policy, hardPrompt, 150).arm.config).toBe("cheap");
+    expect(choosePolicyArm(policy, hardPrompt, 5000).arm.config).toBe("dear");
+    for (const cap of [150, 500, 2000]) {
+      const d = choosePolicyArm(policy, hardPrompt, cap);
+      expect(d.arm.evidence.highCost).toBeLessThanOrEqual(cap);
+      expect(d.budgetFrom).toBe("request");
+    }
+    const curve = policyCurve(policy, data, [150, 500, 2000]);
+    expect(curve[0]!.meanTokens).toBe(100);
+    expect(curve[2]!.accuracy).toBeGreaterThan(curve[0]!.accuracy);
+  });
+});
+
+describe("policy document validation", () => {
+  const base = fitPolicy(synthetic(100), { seed: 1, version: "t2", createdAt: "x", source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 100, oracleSamples: 256, command: "test" } });
+  const cases: [string, (p: Record<string, any>) => void, string][] = [
+    ["a wrong format", (p) => (p.format = "ttc-policy/9"), "format"],
+    ["weights of the wrong length", (p) => p.estimator.weights.pop(), "estimator.weights"],
+    ["features of another build", (p) => (p.estimator.features[0] = "something_else"), "estimator.features"],
+    ["thresholds out of order", (p) => (p.estimator.thresholds = [1, 0, 2, 3]), "estimator.thresholds"],
+    ["a bin without arms", (p) => (p.arms = p.arms.filter((a: { bin: number }) => a.bin !== 5)), "arms"],
+    ["an arm whose spec is not a strategy", (p) => (p.arms[0].spec = { strategy: "magic" }), "arms.0.spec"],
+    ["an unknown field", (p) => (p.extra = 1), "(root)"],
+  ];
+  for (const [what, mutate, path] of cases) {
+    it(`refuses ${what}, naming ${path}`, () => {
+      const doc = JSON.parse(JSON.stringify(base)) as PolicyDocument & Record<string, any>;
+      mutate(doc);
+      const r = parsePolicy(doc);
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error).toContain(path);
+    });
+  }
+});
