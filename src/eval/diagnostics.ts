@@ -154,7 +154,11 @@ function summarise(bin: number | "all", ps: readonly ProblemDiagnostics[], chain
 export async function diagnoseWorld(world: World, problems: readonly EvalProblem[], options: Partial<DiagnosticsOptions> & { seed: number }): Promise<WorldDiagnostics> {
   const o: DiagnosticsOptions = { ...DIAGNOSTICS_DEFAULTS, ...options };
   const per: ProblemDiagnostics[] = [];
-  for (let i = 0; i < problems.length; i++) per.push(await diagnoseProblem(world, problems[i] as EvalProblem, i, o));
+  for (let i = 0; i < problems.length; i++) {
+    per.push(await diagnoseProblem(world, problems[i] as EvalProblem, i, o));
+    // The simulated models are synchronous: yield now and then so a caller's timers and progress run.
+    if (i % 25 === 24) await new Promise((r) => setImmediate(r));
+  }
   const bins = quantileBins(per.map((p) => p.passAt1), 5);
   const out: BinDiagnostics[] = [];
   for (let b = 1; b <= 5; b++) out.push(summarise(b, per.filter((_, i) => bins[i] === b), o.chainLength));
