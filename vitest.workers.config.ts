@@ -37,7 +37,7 @@ async function project(name: string, include: string[], extra: { bindings?: Reco
       cloudflareTest({
         wrangler: { configPath: `${root}/wrangler.toml` },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, ...extra.bindings },
+          bindings: { TEST_MIGRATIONS: migrations, ADMIN_SECRET: "test-admin-secret", ...extra.bindings },
           outboundService: async (request: Request) => {
             if (sim && request.url.startsWith(SIM_HOST)) return sim.fetch(request);
             return new Response("outbound network access is disabled in tests", { status: 503 });

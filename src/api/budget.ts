@@ -1,5 +1,6 @@
 /** The one mapping from the API's budget (relative deadline) to the engine's (absolute deadline). */
 import type { Budget } from "../engine/budget";
+import type { KeyLimits } from "../auth/apiKey";
 import type { ApiBudget } from "./schemas";
 
 export function toEngineBudget(budget: ApiBudget, now: number): Budget {
@@ -13,4 +14,12 @@ export function toEngineBudget(budget: ApiBudget, now: number): Budget {
 /** The API's name for an engine budget field (the deadline is relative in the API). */
 export function apiBudgetField(field: keyof Budget): string {
   return field === "deadline" ? "budget.deadlineMs" : `budget.${field}`;
+}
+
+/**
+ * The budget a solve runs under: the request's caps, with the key's per-solve defaults for tokens and money
+ * where the request gives none, so that every solve has the caps its key's daily quota reserves.
+ */
+export function withKeyDefaults(budget: ApiBudget, limits: Pick<KeyLimits, "defaultSolveTokens" | "defaultSolveMoney">): ApiBudget & { tokens: number; money: number } {
+  return { ...budget, tokens: budget.tokens ?? limits.defaultSolveTokens, money: budget.money ?? limits.defaultSolveMoney };
 }

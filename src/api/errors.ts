@@ -1,34 +1,60 @@
 /**
- * Errors as the API answers them: `{"error": {"type", "message"}}`. Handlers and middleware throw
- * `ApiError` (an HTTPException, so Hono's own middleware composes with it); one handler renders every
- * error. Anything else is an internal error: logged with a request id, never echoed to the client.
+ * Errors as the API answers them: `{"error": {"type", "message"}}`, or OpenAI's shape
+ * (`{"error": {"message", "type", "param", "code"}}`) on the OpenAI-compatible routes. Handlers and
+ * middleware throw `ApiError` (an HTTPException, so Hono's own middleware composes with it); one handler
+ * renders every error. Anything else is an internal error: logged with the request id, never echoed.
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-export type ErrorType = "invalid_request" | "invalid_json" | "unsupported_media_type" | "payload_too_large" | "not_found" | "conflict" | "timeout" | "unauthorized" | "internal";
+export type ErrorType =
+  | "invalid_request"
+  | "invalid_json"
+  | "unsupported_media_type"
+  | "payload_too_large"
+  | "not_found"
+  | "conflict"
+  | "timeout"
+  | "unauthorized"
+  | "forbidden"
+  | "rate_limited"
+  | "internal";
 
 export class ApiError extends HTTPException {
   constructor(
     status: ContentfulStatusCode,
     readonly type: ErrorType,
     message: string,
+    readonly extra: { headers?: Record<string, string>; param?: string } = {},
   ) {
     super(status, { message });
   }
 }
 
-const TYPE_BY_STATUS: Partial<Record<number, ErrorType>> = { 400: "invalid_request", 401: "unauthorized", 404: "not_found", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type" };
+const TYPE_BY_STATUS: Partial<Record<number, ErrorType>> = { 400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited" };
+
+/** OpenAI's error types for our statuses (what its SDKs map to exception classes by status anyway). */
+const OPENAI_TYPE: Partial<Record<ErrorType, string>> = { unauthorized: "authentication_error", forbidden: "permission_error", rate_limited: "rate_limit_error", not_found: "not_found_error", internal: "server_error", timeout: "timeout_error" };
+
+/** The OpenAI-compatible routes answer errors in OpenAI's shape. */
+export function speaksOpenAI(path: string): boolean {
+  return path === "/v1/chat/completions" || path === "/v1/models" || path.startsWith("/v1/models/");
+}
+
+function body(c: Context, type: ErrorType, message: string, param?: string): unknown {
+  if (!speaksOpenAI(c.req.path)) return { error: { type, message } };
+  return { error: { message, type: OPENAI_TYPE[type] ?? "invalid_request_error", param: param ?? null, code: type } };
+}
 
 export function renderError(err: Error, c: Context): Response {
-  if (err instanceof ApiError) return c.json({ error: { type: err.type, message: err.message } }, err.status);
+  if (err instanceof ApiError) return c.json(body(c, err.type, err.message, err.extra.param), err.status, err.extra.headers);
   if (err instanceof HTTPException && err.status < 500) {
-    // Hono's own middleware (bearer auth, body limit, ...): keep its status, speak our shape.
+    // Hono's own middleware (body limit, ...): keep its status, speak our shape.
     const type = TYPE_BY_STATUS[err.status] ?? "invalid_request";
-    return c.json({ error: { type, message: err.message || `request refused (${err.status})` } }, err.status);
+    return c.json(body(c, type, err.message || `request refused (${err.status})`), err.status);
   }
-  const requestId = crypto.randomUUID();
+  const requestId = (c.get("requestId") as string | undefined) ?? crypto.randomUUID();
   console.error(`internal error ${requestId} on ${c.req.method} ${c.req.path}:`, err);
-  return c.json({ error: { type: "internal", message: `internal error; request id ${requestId}` } }, 500);
+  return c.json(body(c, "internal", `internal error; request id ${requestId}`), 500);
 }

@@ -28,6 +28,8 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
       .insert(solves)
       .values({
         id: input.id,
+        tenantId: input.tenantId,
+        keyId: input.keyId,
         promptHash: hashString(input.prompt).toString(16),
         status: exec.status,
         stopReason: exec.stopReason ?? null,

@@ -6,6 +6,9 @@ export const solves = sqliteTable(
   "solves",
   {
     id: text("id").primaryKey(),
+    /** Null only in rows written before tenants existed. */
+    tenantId: text("tenant_id"),
+    keyId: text("key_id"),
     promptHash: text("prompt_hash").notNull(),
     status: text("status").notNull(),
     stopReason: text("stop_reason"),
@@ -27,7 +30,7 @@ export const solves = sqliteTable(
     createdAt: integer("created_at").notNull(),
     finishedAt: integer("finished_at").notNull(),
   },
-  (t) => [index("solves_created_at").on(t.createdAt)],
+  (t) => [index("solves_created_at").on(t.createdAt), index("solves_tenant").on(t.tenantId, t.createdAt)],
 );
 
 /**
@@ -58,4 +61,36 @@ export const providerCalls = sqliteTable(
     cost: real("cost").notNull(),
   },
   (t) => [index("provider_calls_solve").on(t.solveId), uniqueIndex("provider_calls_once").on(t.solveId, t.seq)],
+);
+
+/** A customer: owns API keys, solves and a webhook signing secret. */
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * API keys, stored as the SHA-256 of the key (keys are 256 random bits, so a fast hash is enough and lets a
+ * request find its key by an index lookup). The key itself is shown once, at creation.
+ */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    name: text("name").notNull(),
+    hash: text("hash").notNull(),
+    /** The key's first characters, to tell keys apart in listings. */
+    prefix: text("prefix").notNull(),
+    ratePerMinute: integer("rate_per_minute").notNull(),
+    tokensPerDay: integer("tokens_per_day").notNull(),
+    moneyPerDay: real("money_per_day").notNull(),
+    /** Budget for a solve whose request leaves the field out. */
+    defaultSolveTokens: integer("default_solve_tokens").notNull(),
+    defaultSolveMoney: real("default_solve_money").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.hash), index("api_keys_tenant").on(t.tenantId)],
 );

@@ -55,8 +55,16 @@ export class SolveSession extends DurableObject<Env> {
     this.calls = new CallLog(ctx.storage.sql);
   }
 
+  /**
+   * Start the solve. Starting it again with the same input (an idempotent request retried, or two racing)
+   * answers with the solve as it is; different input under the same id is a conflict.
+   */
   async start(input: StartInput): Promise<RpcResult<SolveView>> {
-    if (await this.store.get("meta")) return { ok: false, code: "conflict", error: `solve ${input.id} already exists` };
+    const existing = await this.store.load();
+    if (existing) {
+      if (JSON.stringify(existing.meta.input) === JSON.stringify(input)) return { ok: true, value: this.view(existing.meta, existing.exec) };
+      return { ok: false, code: "conflict", error: `solve ${input.id} already exists` };
+    }
     const wired = providersFromEnv(this.env.PROVIDERS, this.env as unknown as Record<string, unknown>);
     if (!wired.ok) return { ok: false, code: "invalid", error: `configuration error: ${wired.error}` };
     const started = startExecution({ question: input.prompt }, input.spec, input.budget, input.seed, wired.wired.costs);
@@ -68,9 +76,10 @@ export class SolveSession extends DurableObject<Env> {
     return { ok: true, value: this.view(meta, started.execution) };
   }
 
-  async status(): Promise<RpcResult<SolveView>> {
+  /** `tenantId`: the caller; another tenant's solve answers as if it did not exist. */
+  async status(tenantId?: string): Promise<RpcResult<SolveView>> {
     const solve = await this.store.load();
-    if (!solve) return { ok: false, code: "not_found", error: "no such solve" };
+    if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
     return { ok: true, value: this.view(solve.meta, solve.exec) };
   }
 
@@ -79,9 +88,9 @@ export class SolveSession extends DurableObject<Env> {
    * flight (so what the providers billed is counted), then stops with the best answer so far and records it
    * in D1 with the platform's alarm retries behind it.
    */
-  async cancel(): Promise<RpcResult<SolveView>> {
+  async cancel(tenantId?: string): Promise<RpcResult<SolveView>> {
     const solve = await this.store.load();
-    if (!solve) return { ok: false, code: "not_found", error: "no such solve" };
+    if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
     if (solve.exec.status === "running") {
       await this.store.put("cancelRequested", true);
       await this.arm();
@@ -167,12 +176,17 @@ export class SolveSession extends DurableObject<Env> {
         ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
       });
       this.store.commit(exec);
+      await this.charge(solve.meta, exec);
     }
     if (exec.status === "running") return this.arm();
-    this.wake();
-    // The watchdog alarm stays armed until D1 has the record: a failed write is tried again.
-    await this.record(solve.meta, exec);
-    await this.ctx.storage.deleteAlarm();
+    // The watchdog alarm stays armed until D1 has the record: a failed write is tried again. Waiters are
+    // woken after it, so an answered caller finds the solve settled with its quota and recorded.
+    try {
+      await this.record(solve.meta, exec);
+      await this.ctx.storage.deleteAlarm();
+    } finally {
+      this.wake();
+    }
   }
 
   private async step(exec: Execution, id: string, subrequests: { left: number; perInvocation: number }): Promise<StepReport> {
@@ -219,10 +233,35 @@ export class SolveSession extends DurableObject<Env> {
     return toSolveView({ id: meta.input.id, spec: meta.input.spec, createdAt: meta.createdAt }, exec);
   }
 
-  /** The solve's summary row and its provider calls in D1, once. */
+  private quota(meta: SolveMeta) {
+    return this.env.KEY_QUOTA.get(this.env.KEY_QUOTA.idFromName(meta.input.keyId));
+  }
+
+  /**
+   * Spend so far against the key's daily caps. Its reservation already covers it, so a failed charge only
+   * delays what the key's usage shows; it is logged, not fatal.
+   */
+  private async charge(meta: SolveMeta, exec: Execution): Promise<void> {
+    try {
+      await this.quota(meta).charge(meta.input.id, { tokens: exec.ledger.tokens, money: exec.ledger.money });
+    } catch (err) {
+      console.error(`quota charge for solve ${meta.input.id} failed:`, err);
+    }
+  }
+
+  /** The final spend settled with the key's quota and the solve's records in D1, each once. */
   private async record(meta: SolveMeta, exec: Execution): Promise<void> {
+    if (!(await this.store.get("settled"))) {
+      await this.quota(meta).settle(meta.input.id, { tokens: exec.ledger.tokens, money: exec.ledger.money });
+      await this.store.put("settled", true);
+    }
     if (await this.store.get("recorded")) return;
     await recordSolve(this.env.DB, meta, exec, this.calls.all(), Date.now());
     await this.store.put("recorded", true);
   }
+}
+
+/** A caller of `undefined` is the service itself (tests and internal callers). */
+function owns(meta: SolveMeta, tenantId: string | undefined): boolean {
+  return tenantId === undefined || meta.input.tenantId === tenantId;
 }

@@ -12,6 +12,10 @@ import type { StrategySpec } from "../engine/strategies";
 /** What the edge handler hands a new solve. */
 export interface StartInput {
   id: string;
+  /** Who owns the solve: other tenants are told it does not exist. */
+  tenantId: string;
+  /** The key whose daily caps the solve is charged against (its KeyQuota object). */
+  keyId: string;
   prompt: string;
   spec: StrategySpec;
   budget: Budget;
@@ -28,6 +32,8 @@ interface Small {
   cancelRequested: true;
   /** The solve's summary and calls are in D1. */
   recorded: true;
+  /** The solve's final spend is settled with its key's quota. */
+  settled: true;
 }
 
 interface Large {

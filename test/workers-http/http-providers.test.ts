@@ -3,7 +3,8 @@
  * server: solves complete, faults end in a retry or a clean failure, and a step whose results were stored
  * before a crash is not paid for again.
  */
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
+import { authedFetch } from "../workers/auth";
 import { beforeEach, describe, expect, it } from "vitest";
 import { planStep, type Execution } from "../../src/engine/executor";
 import { callProviders, type StepResults } from "../../src/engine/step";
@@ -30,7 +31,7 @@ async function fault(kind: string, count: number, path?: string): Promise<void> 
 }
 
 async function start(body: unknown): Promise<SolveView> {
-  const res = await SELF.fetch("https://ttc.test/v1/solves", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await authedFetch("https://ttc.test/v1/solves", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   expect(res.status).toBe(202);
   return (await res.json()) as SolveView;
 }
@@ -60,7 +61,7 @@ describe("SolveSession over HTTP providers", () => {
     const before = await served();
     const view = await drive(solve.id);
     expect(view.stopReason).toBe("complete");
-    const events = (await (await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}/events`)).text())
+    const events = (await (await authedFetch(`https://ttc.test/v1/solves/${solve.id}/events`)).text())
       .split("\n\n")
       .map((block) => block.split("\n").find((l) => l.startsWith("data:"))?.slice(5))
       .filter((d): d is string => d !== undefined && d.includes("invocation"))
@@ -111,7 +112,7 @@ describe("SolveSession over HTTP providers", () => {
     await fault("timeout", 1, "/v1/completions");
     const solve = await start({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, seed: 8 });
     await new Promise((r) => setTimeout(r, 150));
-    const res = await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}/cancel`, { method: "POST" });
+    const res = await authedFetch(`https://ttc.test/v1/solves/${solve.id}/cancel`, { method: "POST" });
     expect(res.status).toBe(200);
     const view = (await res.json()) as SolveView;
     expect(view.status).toBe("done");
@@ -144,7 +145,7 @@ describe("SolveSession over HTTP providers", () => {
     // Inside the object (its input gate keeps alarms out): start, hold the alarm, and do the first half of
     // a step as an alarm that died after storing its provider results but before absorbing them.
     await runInDurableObject(stub, async (instance, state) => {
-      const started = await instance.start({ id, prompt: PROBLEM, spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 4 }), budget: {}, seed: 6 });
+      const started = await instance.start({ id, prompt: PROBLEM, spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 4 }), budget: {}, seed: 6, tenantId: "ten_direct", keyId: "key_direct" });
       if (!started.ok) throw new Error(started.error);
       await state.storage.deleteAlarm();
       const exec = new SolveStorage(state.storage).read("exec") as Execution;

@@ -1,4 +1,4 @@
-import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import type { SolveView } from "../../src/api/schemas";
 
 /**
@@ -10,8 +10,9 @@ export async function driveToEnd(id: string, timeoutMs = 30_000): Promise<SolveV
   const until = Date.now() + timeoutMs;
   for (;;) {
     const ran = await runDurableObjectAlarm(stub);
-    const view = (await (await SELF.fetch(`https://ttc.test/v1/solves/${id}`)).json()) as SolveView;
-    if (view.status === "done") return view;
+    const status = await stub.status();
+    if (!status.ok) throw new Error(`solve ${id}: ${status.error}`);
+    if (status.value.status === "done") return status.value;
     if (Date.now() > until) throw new Error(`solve ${id} did not finish within ${timeoutMs} ms`);
     if (!ran) await new Promise((r) => setTimeout(r, 5));
   }

@@ -1,4 +1,5 @@
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
+import { authedFetch } from "./auth";
 import { describe, expect, it } from "vitest";
 import type { SolveView } from "../../src/api/schemas";
 import { StrategySpecSchema } from "../../src/engine/strategies";
@@ -10,7 +11,7 @@ import { driveToEnd } from "./drive";
 const PROBLEM = "Start with 35. Multiply by 12. Subtract 99. Take the remainder when divided by 7. Add 680. What is the final number?";
 
 async function start(body: unknown): Promise<SolveView> {
-  const res = await SELF.fetch("https://ttc.test/v1/solves", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await authedFetch("https://ttc.test/v1/solves", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   expect(res.status).toBe(202);
   return (await res.json()) as SolveView;
 }
@@ -33,7 +34,7 @@ describe("events and records", () => {
   it("streams step events and a final done as server-sent events, and replays after Last-Event-ID", async () => {
     const solve = await start({ prompt: PROBLEM, strategy: { strategy: "beam-search", n: 4, width: 2 }, seed: 3 });
     await drive(solve.id);
-    const res = await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}/events`);
+    const res = await authedFetch(`https://ttc.test/v1/solves/${solve.id}/events`);
     expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
     const events = parseSse(await res.text());
     expect(events[0]?.event).toBe("started");
@@ -42,19 +43,19 @@ describe("events and records", () => {
     const ids = events.map((e) => Number(e.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     // Reconnect after the third event: only what came after it.
-    const again = parseSse(await (await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}/events`, { headers: { "last-event-id": String(ids[2]) } })).text());
+    const again = parseSse(await (await authedFetch(`https://ttc.test/v1/solves/${solve.id}/events`, { headers: { "last-event-id": String(ids[2]) } })).text());
     expect(again.map((e) => e.id)).toEqual(events.slice(3).map((e) => e.id));
     const done = JSON.parse(events.at(-1)!.data) as { stopReason: string; steps: number };
     expect(done.stopReason).toBe("complete");
     // Reconnecting after the end: nothing more to send, and 204 tells EventSource to stop retrying.
-    const after = await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}/events`, { headers: { "last-event-id": events.at(-1)!.id } });
+    const after = await authedFetch(`https://ttc.test/v1/solves/${solve.id}/events`, { headers: { "last-event-id": events.at(-1)!.id } });
     expect(after.status).toBe(204);
   });
 
   it("writes every provider call to D1 in batches, adding up to the solve's spend", async () => {
     const solve = await start({ prompt: PROBLEM, strategy: { strategy: "beam-search", n: 8, width: 4 }, seed: 4 });
     await drive(solve.id);
-    const view = (await (await SELF.fetch(`https://ttc.test/v1/solves/${solve.id}`)).json()) as SolveView;
+    const view = (await (await authedFetch(`https://ttc.test/v1/solves/${solve.id}`)).json()) as SolveView;
     const calls = await env.DB.prepare("SELECT purpose, prompt_tokens, completion_tokens, samples, status FROM provider_calls WHERE solve_id = ? ORDER BY step").bind(solve.id).all<{ purpose: string; prompt_tokens: number; completion_tokens: number; samples: number; status: string }>();
     const rows = calls.results;
     // One call per provider per executor step.
@@ -85,7 +86,7 @@ describe("events and records", () => {
   it("a deadline already past stops before calling a provider", async () => {
     const id = crypto.randomUUID();
     const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
-    const started = await stub.start({ id, prompt: PROBLEM, spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 8 }), budget: { deadline: Date.now() - 1 }, seed: 1 });
+    const started = await stub.start({ id, prompt: PROBLEM, spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 8 }), budget: { deadline: Date.now() - 1 }, seed: 1, tenantId: "ten_direct", keyId: "key_direct" });
     expect(started.ok).toBe(true);
     const view = await driveToEnd(id);
     expect(view.stopReason).toBe("deadline");
@@ -94,7 +95,7 @@ describe("events and records", () => {
   });
 
   it("events of an unknown solve are a 404", async () => {
-    const res = await SELF.fetch("https://ttc.test/v1/solves/00000000-0000-4000-8000-000000000001/events");
+    const res = await authedFetch("https://ttc.test/v1/solves/00000000-0000-4000-8000-000000000001/events");
     expect(res.status).toBe(404);
   });
 });

@@ -1,4 +1,5 @@
-import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { authedFetch } from "./auth";
 import { describe, expect, it } from "vitest";
 import type { SolveView } from "../../src/api/schemas";
 import { driveToEnd } from "./drive";
@@ -7,14 +8,14 @@ import { SolveStorage } from "../../src/durable/storage";
 const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
 
 async function post(path: string, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }): Promise<Response> {
-  return SELF.fetch(`https://ttc.test${path}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
+  return authedFetch(`https://ttc.test${path}`, { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) });
 }
 
 const drive = driveToEnd;
 
 describe("the solve API on workerd", () => {
   it("answers /healthz", async () => {
-    const res = await SELF.fetch("https://ttc.test/healthz");
+    const res = await authedFetch("https://ttc.test/healthz");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true });
   });
@@ -172,9 +173,9 @@ describe("the solve API on workerd", () => {
       ["DVTS with N not divisible by M", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "dvts", n: 10, width: 4 } }), 400, /^strategy\.width: /],
       ["a strategy over the generation budget", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 16 }, budget: { generations: 8 } }), 400, /^budget\.generations: strategy costs 16 generations/],
       ["an unknown field", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, colour: "blue" }), 400, /colour|Unrecognized/],
-      ["an unknown solve id", () => SELF.fetch("https://ttc.test/v1/solves/00000000-0000-4000-8000-000000000000"), 404, /no such solve/],
-      ["a malformed solve id", () => SELF.fetch("https://ttc.test/v1/solves/not-an-id"), 404, /no solve with id/],
-      ["an unknown route", () => SELF.fetch("https://ttc.test/v2/whatever"), 404, /no route/],
+      ["an unknown solve id", () => authedFetch("https://ttc.test/v1/solves/00000000-0000-4000-8000-000000000000"), 404, /no such solve/],
+      ["a malformed solve id", () => authedFetch("https://ttc.test/v1/solves/not-an-id"), 404, /no solve with id/],
+      ["an unknown route", () => authedFetch("https://ttc.test/v2/whatever"), 404, /no route/],
       ["cancelling an unknown solve", () => post("/v1/solves/00000000-0000-4000-8000-000000000002/cancel", {}), 404, /no such solve/],
       ["a budget field of the wrong type", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, budget: { tokens: "lots" } }), 400, /^budget\.tokens: /],
       ["a strategy over the per-solve limit", () => post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "beam-search", n: 2048, width: 4, lookahead: 3 } }), 400, /^strategy: a solve may spend at most 4096 generations; this beam-search costs 8192 \(N·\(k\+1\)/],

@@ -1,0 +1,54 @@
+/** `/v1/solves`: start, read, follow and cancel solves. Thin: validate, then delegate to `src/api`. */
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { ApiError } from "../src/api/errors";
+import { jsonBody, type AppEnv } from "../src/api/http";
+import { CreateSolveSchema, describeIssue } from "../src/api/schemas";
+import { launchSolve, prepareSolve, sessionOf, unwrap, waitForSolve } from "../src/api/startSolve";
+
+export const solves = new Hono<AppEnv>();
+
+solves.post("/", async (c) => {
+  const parsed = CreateSolveSchema.safeParse(await jsonBody(c));
+  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  const req = parsed.data;
+  const principal = c.get("principal");
+  const started = await launchSolve(c.env, principal, prepareSolve(c.env, principal, req));
+  if (req.mode === "async") return c.json(started, 202);
+  return c.json(await waitForSolve(c.env, started.id, req.budget.deadlineMs));
+});
+
+solves.get("/:id", async (c) => c.json(unwrap(await sessionOf(c.env, c.req.param("id")).status(c.get("principal").tenantId))));
+
+/**
+ * Server-sent events: a `step` event per executor step and a final `done`; a client that reconnects with
+ * Last-Event-ID gets what it missed.
+ */
+solves.get("/:id/events", async (c) => {
+  const stub = sessionOf(c.env, c.req.param("id"));
+  const first = unwrap(await stub.status(c.get("principal").tenantId));
+  const lastId = Number(c.req.header("last-event-id") ?? "0");
+  let after = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
+  // A client reconnecting after the end has nothing more to get: 204 tells EventSource to stop retrying.
+  if (first.status === "done" && (await stub.eventsAfter(after)).length === 0) return c.body(null, 204);
+  return streamSSE(c, async (stream) => {
+    const until = Date.now() + 15 * 60_000;
+    while (Date.now() < until && !stream.aborted) {
+      const events = await stub.eventsAfter(after);
+      for (const e of events) {
+        await stream.writeSSE({ id: String(e.seq), event: e.type, data: e.data });
+        after = e.seq;
+        if (e.type === "done") return;
+      }
+      await stream.sleep(100);
+    }
+  });
+});
+
+solves.post("/:id/cancel", async (c) => {
+  const stub = sessionOf(c.env, c.req.param("id"));
+  const asked = unwrap(await stub.cancel(c.get("principal").tenantId));
+  if (asked.status === "done") return c.json(asked);
+  // The object stops at its next alarm (after a step in flight); wait briefly to answer with the outcome.
+  return c.json(unwrap(await stub.waitForDone(10_000)));
+});

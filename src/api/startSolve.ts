@@ -1,0 +1,91 @@
+/**
+ * Starting a solve for a caller, shared by `/v1/solves` and the chat endpoint: the key's default budget,
+ * the refusals that need no Durable Object, the reservation of the budget from the key's daily caps, and the
+ * SolveSession's start. A start that fails releases its reservation, so nothing is left half-way.
+ */
+import type { Principal } from "../auth/keyStore";
+import type { SolveSession, RpcResult } from "../durable/SolveSession";
+import type { StartInput } from "../durable/storage";
+import { refuseBudget } from "../engine/executor";
+import type { StrategySpec } from "../engine/strategies";
+import { providersFromEnv } from "../providers/fromEnv";
+import { quotaRefused } from "../quota/refusal";
+import { keyQuota } from "../quota/stub";
+import { apiBudgetField, toEngineBudget, withKeyDefaults } from "./budget";
+import { ApiError } from "./errors";
+import type { ApiBudget, SolveView } from "./schemas";
+
+export const SOLVE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface SolveRequest {
+  prompt: string;
+  strategy: StrategySpec;
+  budget: ApiBudget;
+  seed?: number | undefined;
+}
+
+/** The solve's object; a malformed id is a 404 like an unknown one. */
+export function sessionOf(env: Env, id: string): DurableObjectStub<SolveSession> {
+  if (!SOLVE_ID.test(id)) throw new ApiError(404, "not_found", `no solve with id "${id}"`);
+  return env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
+}
+
+export function unwrap(r: RpcResult<SolveView>): SolveView {
+  if (r.ok) return r.value;
+  if (r.code === "not_found") throw new ApiError(404, "not_found", r.error);
+  if (r.code === "conflict") throw new ApiError(409, "conflict", r.error);
+  throw new ApiError(400, "invalid_request", r.field ? `${apiBudgetField(r.field)}: ${r.error}` : r.error);
+}
+
+/** The start input for a request: validated and priced, but nothing stored yet. */
+export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, now = Date.now()): StartInput {
+  const budget = withKeyDefaults(req.budget, principal.limits);
+  if (budget.tokens > principal.limits.tokensPerDay) {
+    throw new ApiError(400, "invalid_request", `budget.tokens: ${budget.tokens} is more than this key may spend in a day (${principal.limits.tokensPerDay})`);
+  }
+  if (budget.money > principal.limits.moneyPerDay) {
+    throw new ApiError(400, "invalid_request", `budget.money: $${budget.money} is more than this key may spend in a day ($${principal.limits.moneyPerDay})`);
+  }
+  const engineBudget = toEngineBudget(budget, now);
+  const wired = providersFromEnv(env.PROVIDERS, env as unknown as Record<string, unknown>);
+  if (!wired.ok) throw new Error(`PROVIDERS: ${wired.error}`);
+  // Refused here, before a Durable Object is made: a budget that cannot run this strategy at all.
+  const refused = refuseBudget({ question: req.prompt }, req.strategy, engineBudget, wired.wired.costs);
+  if (refused) throw new ApiError(400, "invalid_request", `${apiBudgetField(refused.field)}: ${refused.message}`);
+  return {
+    id: crypto.randomUUID(),
+    tenantId: principal.tenantId,
+    keyId: principal.keyId,
+    prompt: req.prompt,
+    spec: req.strategy,
+    budget: engineBudget,
+    seed: req.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
+  };
+}
+
+/** Reserve the budget and start the object; on any refusal the reservation is released. */
+export async function launchSolve(env: Env, principal: Principal, input: StartInput): Promise<SolveView> {
+  const quota = keyQuota(env, principal.keyId);
+  const reserved = await quota.reserve(input.id, { tokens: input.budget.tokens ?? 0, money: input.budget.money ?? 0 }, principal.limits);
+  if (!reserved.ok) throw quotaRefused(reserved);
+  let started: RpcResult<SolveView>;
+  try {
+    started = await sessionOf(env, input.id).start(input);
+  } catch (err) {
+    await quota.release(input.id);
+    throw err;
+  }
+  if (!started.ok) await quota.release(input.id);
+  return unwrap(started);
+}
+
+/** Wait for a solve to end (sync requests): the object wakes waiters; an evicted one is asked again. */
+export async function waitForSolve(env: Env, id: string, deadlineMs: number | undefined): Promise<SolveView> {
+  const stub = sessionOf(env, id);
+  const until = Date.now() + (deadlineMs ?? 60_000) + 5_000;
+  for (;;) {
+    const view = unwrap(await stub.waitForDone(Math.max(100, Math.min(10_000, until - Date.now()))));
+    if (view.status === "done") return view;
+    if (Date.now() > until) throw new ApiError(504, "timeout", `solve ${id} is still running; poll GET /v1/solves/${id}`);
+  }
+}
