@@ -20,7 +20,7 @@ import { StrategySpecSchema } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
 import { ProviderConfigSchema } from "../src/providers/config";
 import { assembleProviders, generatorAdapter, verifierAdapter } from "../src/providers/index";
-import { freePort, freshState, signalWorker, startSim, startWorker } from "./localService";
+import { freePort, freshState, seedKey, signalWorker, startSim, startWorker } from "./localService";
 
 const { values } = parseArgs({ options: { solves: { type: "string" }, out: { type: "string" } }, strict: true });
 const SOLVES = Number(values.solves ?? 30);
@@ -30,6 +30,9 @@ const STRATEGIES = {
   "best-of-n(16)": { strategy: "best-of-n", n: 16 },
   "beam-search(16, M=4)": { strategy: "beam-search", n: 16, width: 4 },
 } as const;
+
+/** The Authorization header for the running service's seeded key. */
+let auth: Record<string, string> = {};
 
 const quantile = (xs: number[], q: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -58,7 +61,7 @@ interface StepTiming {
 
 /** The per-step timings the solve's Durable Object reported in its events. */
 async function timings(port: number, id: string): Promise<StepTiming[]> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/v1/solves/${id}/events`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${port}/v1/solves/${id}/events`, { headers: auth })).text();
   const out: StepTiming[] = [];
   for (const block of text.split("\n\n")) {
     const event = /^event: ?(.*)$/m.exec(block)?.[1];
@@ -75,7 +78,7 @@ async function solve(port: number, strategy: unknown, seed: number): Promise<{ w
   const began = performance.now();
   const res = await fetch(`http://127.0.0.1:${port}/v1/solves`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...auth },
     body: JSON.stringify({ prompt: PROBLEM, strategy, mode: "sync", seed }),
   });
   const text = await res.text();
@@ -147,7 +150,9 @@ async function main(): Promise<void> {
   const lines: string[] = [];
 
   const fastSim = await sim({ perCallMs: 0, perTokenMs: 0 });
-  let worker = await startWorker(port, freshState(), providersConfig(fastSim.base));
+  const fastState = freshState();
+  auth = { authorization: `Bearer ${await seedKey(fastState)}` };
+  let worker = await startWorker(port, fastState, providersConfig(fastSim.base));
   try {
     for (const [name, strategy] of Object.entries(STRATEGIES)) {
       await solve(port, strategy, 1); // warm up
@@ -177,7 +182,9 @@ async function main(): Promise<void> {
 
   const slowSim = await sim({ perCallMs: 30, perTokenMs: 0.1 });
   const slowPort = await freePort();
-  worker = await startWorker(slowPort, freshState(), providersConfig(slowSim.base));
+  const slowState = freshState();
+  auth = { authorization: `Bearer ${await seedKey(slowState)}` };
+  worker = await startWorker(slowPort, slowState, providersConfig(slowSim.base));
   try {
     for (const [name, strategy] of Object.entries(STRATEGIES)) {
       await solve(slowPort, strategy, 1);

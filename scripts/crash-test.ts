@@ -18,7 +18,7 @@
 import { parseArgs } from "node:util";
 import { loadWorld } from "../src/eval/io";
 import { generateProblems } from "../src/sim/problems";
-import { freePort, freshState, queryLocalD1, signalWorker, startSim, startWorker } from "./localService";
+import { freePort, freshState, queryLocalD1, seedKey, signalWorker, startSim, startWorker } from "./localService";
 
 const { values } = parseArgs({ options: { kills: { type: "string" }, solves: { type: "string" }, "no-replay": { type: "boolean" } }, strict: true });
 const KILLS = Number(values.kills ?? 20);
@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     verifier: { kind: "vllm-prm", baseUrl: sim.base, model: "sim-prm", ...card, parameters: 7e9 },
   };
   const persist = freshState();
+  const auth = { authorization: `Bearer ${await seedKey(persist)}` };
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let worker = await startWorker(port, persist, providers);
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     const i = next++;
     const res = await fetch(`${base}/v1/solves`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...auth },
       body: JSON.stringify({ prompt: problems[i % problems.length], strategy: STRATEGIES[i % STRATEGIES.length], seed: i }),
     });
     if (res.status !== 202) throw new Error(`starting a solve: HTTP ${res.status} ${await res.text()}`);
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
   };
   const status = async (id: string): Promise<View | undefined> => {
     try {
-      return (await (await fetch(`${base}/v1/solves/${id}`)).json()) as View;
+      return (await (await fetch(`${base}/v1/solves/${id}`, { headers: auth })).json()) as View;
     } catch {
       return undefined;
     }

@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { World } from "../src/sim/world";
 import { createSimServer, type SimServerOptions } from "../src/sim/server";
+import { newKey } from "../src/auth/apiKey";
+import { d1, insertSql } from "./d1";
 
 const ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
@@ -85,4 +87,21 @@ export function queryLocalD1<T>(persist: string, sql: string): T[] {
   const out = spawnSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persist, "--json", "--command", sql], { env: ENV, encoding: "utf8" });
   if (out.status !== 0) throw new Error(`d1 query failed: ${out.stderr}`);
   return (JSON.parse(out.stdout) as { results: T[] }[])[0]?.results ?? [];
+}
+
+/** A tenant and an API key with generous limits in the local D1 at `persist`; returns the key. */
+export async function seedKey(persist: string): Promise<string> {
+  const made = await newKey("ten_local", "local", { ratePerMinute: 1_000_000, tokensPerDay: 1e12, moneyPerDay: 1e9, defaultSolveTokens: 1e9, defaultSolveMoney: 1e6 });
+  const r = made.row;
+  d1(
+    [
+      insertSql("tenants", { id: "ten_local", name: "local", created_at: r.createdAt }),
+      insertSql("api_keys", {
+        id: r.id, tenant_id: r.tenantId, name: r.name, hash: r.hash, prefix: r.prefix, rate_per_minute: r.ratePerMinute, tokens_per_day: r.tokensPerDay,
+        money_per_day: r.moneyPerDay, default_solve_tokens: r.defaultSolveTokens, default_solve_money: r.defaultSolveMoney, created_at: r.createdAt,
+      }),
+    ].join("; "),
+    { persistTo: persist },
+  );
+  return made.key;
 }
