@@ -4,16 +4,20 @@ import { streamSSE } from "hono/streaming";
 import { ApiError } from "../src/api/errors";
 import { jsonBody, type AppEnv } from "../src/api/http";
 import { CreateSolveSchema, describeIssue } from "../src/api/schemas";
-import { launchSolve, prepareSolve, sessionOf, unwrap, waitForSolve } from "../src/api/startSolve";
+import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency";
+import { prepareSolve, sessionOf, unwrap, waitForSolve } from "../src/api/startSolve";
 
 export const solves = new Hono<AppEnv>();
 
 solves.post("/", async (c) => {
-  const parsed = CreateSolveSchema.safeParse(await jsonBody(c));
+  const key = idempotencyKeyOf(c.req.header("idempotency-key"));
+  const body = await jsonBody(c);
+  const parsed = CreateSolveSchema.safeParse(body);
   if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
   const req = parsed.data;
   const principal = c.get("principal");
-  const started = await launchSolve(c.env, principal, prepareSolve(c.env, principal, req));
+  const idem = key === undefined ? undefined : { key, scope: "solves", fingerprint: await fingerprint(body) };
+  const started = await startOnce(c.env, principal, idem, () => prepareSolve(c.env, principal, req));
   if (req.mode === "async") return c.json(started, 202);
   return c.json(await waitForSolve(c.env, started.id, req.budget.deadlineMs));
 });

@@ -1,5 +1,5 @@
 /** D1 tables (drizzle). Migrations are generated from this file into migrations/ by `npm run db:generate`. */
-import { integer, real, sqliteTable, text, index, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { integer, real, sqliteTable, text, index, primaryKey, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** One row per solve, written when it ends. */
 export const solves = sqliteTable(
@@ -93,4 +93,22 @@ export const apiKeys = sqliteTable(
     revokedAt: integer("revoked_at"),
   },
   (t) => [uniqueIndex("api_keys_hash").on(t.hash), index("api_keys_tenant").on(t.tenantId)],
+);
+
+/**
+ * Idempotency-Key per tenant and route: the first request's body fingerprint and the solve it started, with
+ * that solve's exact start input, so that a retry (or a racing duplicate) starts or finds the same solve.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    tenantId: text("tenant_id").notNull(),
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    solveId: text("solve_id").notNull(),
+    startInput: text("start_input").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.scope, t.key] }), index("idempotency_created_at").on(t.createdAt)],
 );
