@@ -8,12 +8,12 @@
  * and 256 in generations and in cost (tokens, FLOPs, dollars), as median and range over seeds; writes each
  * world's evaluation files under --out/<world>/ and a markdown summary to --out/summary.md. Exits 1 if a
  * property does not hold on the default world (fails, or cannot be measured); other worlds are reported,
- * since conclusions legitimately depend on the world.
+ * since conclusions legitimately depend on the world. Each world's diagnostics (src/eval/diagnostics.ts) on
+ * the first seed's problems go into the summary and --out/<world>/diagnostics.json.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
@@ -23,6 +23,7 @@ import { DEFAULT_WORLD_FILE, InputError, loadWorld, seedsArg, writeFilesAtomical
 import { configsAt, parseStrategies } from "../src/eval/grid";
 import { UNIT_NAMES, UNITS } from "../src/eval/report";
 import type { EvalProblem } from "../src/eval/sweep";
+import { diagnoseWorld, formatDiagnostics } from "../src/eval/diagnostics";
 
 const WORLDS_DIR = dirname(DEFAULT_WORLD_FILE);
 const HEADLINE_N = [16, 64, 256];
@@ -60,28 +61,10 @@ function spread(a: AcrossSeeds, unit = "", digits = 3): string {
   return `${fmt(a.median, digits)}${unit} [${fmt(a.min, digits)}–${fmt(a.max, digits)}]${a.measured < a.values.length ? ` (${a.measured} of ${a.values.length} seeds)` : ""}`;
 }
 
-/**
- * HOOK for the world diagnostics (per-bin PRM AUROC, revision chain pass@1, …): used when
- * src/eval/diagnostics.ts is there, through `diagnoseWorld(world, problems, { seed, oracleSamples })` and
- * `formatDiagnostics(result)`. Loaded at run time so that this script does not depend on it being present.
- */
-interface DiagnosticsModule {
-  diagnoseWorld?: (world: World, problems: readonly EvalProblem[], options: { seed: number; oracleSamples: number }) => Promise<unknown>;
-  formatDiagnostics?: (d: unknown) => string;
-}
-
-async function diagnostics(world: World, problems: readonly EvalProblem[], options: { seed: number; oracleSamples: number }): Promise<{ text: string; json?: string }> {
-  const file = join(dirname(fileURLToPath(import.meta.url)), "../src/eval/diagnostics.ts");
-  if (!existsSync(file)) return { text: "_Diagnostics: src/eval/diagnostics.ts is not there yet (hook in scripts/verify-world.ts)._" };
-  try {
-    const mod = (await import(pathToFileURL(file).href)) as DiagnosticsModule;
-    if (typeof mod.diagnoseWorld !== "function") return { text: "_Diagnostics: src/eval/diagnostics.ts exports no diagnoseWorld._" };
-    const d = await mod.diagnoseWorld(world, problems, options);
-    const text = typeof mod.formatDiagnostics === "function" ? mod.formatDiagnostics(d) : JSON.stringify(d, null, 1);
-    return { text: `Diagnostics (seed ${options.seed}):\n\n\`\`\`\n${text}\n\`\`\``, json: JSON.stringify(d, null, 1) + "\n" };
-  } catch (err) {
-    return { text: `_Diagnostics failed: ${err instanceof Error ? err.message : String(err)}_` };
-  }
+/** The world's diagnostics (per-bin PRM AUROC, revision chain pass@1, …) on one seed's problems. */
+async function diagnostics(world: World, problems: readonly EvalProblem[], options: { seed: number; oracleSamples: number }): Promise<{ text: string; json: string }> {
+  const d = await diagnoseWorld(world, problems, options);
+  return { text: `Diagnostics (seed ${options.seed}):\n\n\`\`\`\n${formatDiagnostics(d)}\n\`\`\``, json: JSON.stringify(d, null, 1) + "\n" };
 }
 
 function worldSection(file: string, name: string, ev: MultiEvaluation, diag: string): string[] {
@@ -191,7 +174,7 @@ async function main(): Promise<void> {
       for (const [f, content] of Object.entries(ev.files)) files_[`${name}/${f}`] = content;
       const seed0 = seeds[0] as number;
       const diag = await diagnostics(world, problemsFor(world, seed0), { seed: seed0, oracleSamples });
-      if (diag.json) files_[`${name}/diagnostics.json`] = diag.json;
+      files_[`${name}/diagnostics.json`] = diag.json;
       sections.push(...worldSection(file, name, ev, diag.text));
       if (isDefault(file)) referenceFails = ev.properties.filter((p) => p.verdict !== "holds").map((p) => `${p.id} (${p.verdict})`);
     }

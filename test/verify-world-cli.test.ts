@@ -61,6 +61,9 @@ describe("verify-world CLI", () => {
     expect(summary).toMatch(/\| N \| generations \(paper's unit\) \| tokens \(cost-matched\) \| FLOPs \(cost-matched\) \| dollars \(cost-matched\) \|/);
     for (const n of [16, 64, 256]) expect((summary.match(new RegExp(`^\\| ${n} \\|`, "gm")) ?? []).length).toBe(2);
     expect(r.stdout).toBe(summary);
+    // The world diagnostics, on the first seed's problems.
+    expect((summary.match(/^Diagnostics \(seed 1\):/gm) ?? []).length).toBe(2);
+    expect(JSON.parse(readFileSync(join(both, "noisy-verifier", "diagnostics.json"), "utf8")).world).toBe("noisy-verifier");
 
     // Another world alone is reported, never failed.
     const other = join(TMP, "other");
