@@ -13,6 +13,7 @@ import { SolveSession } from "../src/durable/SolveSession";
 import { KeyQuota } from "../src/quota/KeyQuota";
 import { keyQuota } from "../src/quota/stub";
 import { admin } from "./admin";
+import { openai } from "./openai";
 import { solves } from "./solves";
 
 export { KeyQuota, SolveSession };
@@ -39,6 +40,7 @@ app.use("/admin/*", limitBody);
 app.use("/v1/*", authenticate);
 
 app.route("/v1/solves", solves);
+app.route("/v1", openai);
 app.route("/admin", admin);
 
 /** The calling key's limits and today's spend against them. */

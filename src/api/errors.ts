@@ -19,6 +19,7 @@ export type ErrorType =
   | "unauthorized"
   | "forbidden"
   | "rate_limited"
+  | "upstream_error"
   | "internal";
 
 export class ApiError extends HTTPException {
@@ -35,7 +36,7 @@ export class ApiError extends HTTPException {
 const TYPE_BY_STATUS: Partial<Record<number, ErrorType>> = { 400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited" };
 
 /** OpenAI's error types for our statuses (what its SDKs map to exception classes by status anyway). */
-const OPENAI_TYPE: Partial<Record<ErrorType, string>> = { unauthorized: "authentication_error", forbidden: "permission_error", rate_limited: "rate_limit_error", not_found: "not_found_error", internal: "server_error", timeout: "timeout_error" };
+const OPENAI_TYPE: Partial<Record<ErrorType, string>> = { unauthorized: "authentication_error", forbidden: "permission_error", rate_limited: "rate_limit_error", not_found: "not_found_error", internal: "server_error", upstream_error: "server_error", timeout: "timeout_error" };
 
 /** The OpenAI-compatible routes answer errors in OpenAI's shape. */
 export function speaksOpenAI(path: string): boolean {

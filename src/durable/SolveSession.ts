@@ -14,6 +14,8 @@ import { startExecution, stopExecution, type Execution } from "../engine/executo
 import { abandonStep, executeStep, type StepIntent, type StepReport, type StepResults } from "../engine/step";
 import { describeSpec } from "../engine/strategies";
 import { providersFromEnv } from "../providers/fromEnv";
+import { topChoices, type Choice } from "../openai/choices";
+import type { SpendDetail } from "../openai/completion";
 import { CallLog } from "./callLog";
 import { EventLog, type SolveEvent } from "./eventLog";
 import { SolveStorage, type SolveMeta, type StartInput } from "./storage";
@@ -96,6 +98,14 @@ export class SolveSession extends DurableObject<Env> {
       await this.arm();
     }
     return { ok: true, value: this.view(solve.meta, solve.exec) };
+  }
+
+  /** The solve's view with its `n` best distinct answers (for chat completions). */
+  async choices(tenantId: string, n: number): Promise<RpcResult<{ view: SolveView; choices: Choice[]; spend: SpendDetail }>> {
+    const solve = await this.store.load();
+    if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
+    const { tokens, generatorPromptTokens } = solve.exec.ledger;
+    return { ok: true, value: { view: this.view(solve.meta, solve.exec), choices: topChoices(solve.exec.outcome, n), spend: { tokens, generatorPromptTokens } } };
   }
 
   /** Resolve when the solve ends or after `timeoutMs`, with its status either way. */

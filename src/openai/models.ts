@@ -1,0 +1,40 @@
+/**
+ * The OpenAI-compatible models: one per registered strategy, `ttc-<strategy>`, each with documented presets
+ * for `reasoning_effort` (the generation budget N and how the strategy spends it). `ttc-auto` (the fitted
+ * policy) is not offered until the policy exists.
+ */
+import { STRATEGIES, type StrategyName } from "../engine/strategies";
+
+export const EFFORTS = ["low", "medium", "high"] as const;
+export type Effort = (typeof EFFORTS)[number];
+
+/** Generation budget N per effort (medium is the default). */
+export const EFFORT_GENERATIONS: Record<Effort, number> = { low: 4, medium: 16, high: 64 };
+
+/** How each strategy spends N. A strategy without a preset is not offered as a model. */
+const PRESETS: Partial<Record<StrategyName, (n: number) => Record<string, unknown>>> = {
+  "best-of-n": (n) => ({ n }),
+  "beam-search": (n) => ({ n, width: n >= 16 ? 4 : 2 }),
+  dvts: (n) => ({ n, width: n >= 16 ? 4 : 2 }),
+  revisions: (n) => ({ sequential: Math.sqrt(n), parallel: Math.sqrt(n) }),
+};
+
+export const MODEL_PREFIX = "ttc-";
+
+export const MODELS = STRATEGIES.filter((s) => PRESETS[s.name]).map((s) => ({ id: `${MODEL_PREFIX}${s.name}`, strategy: s.name as StrategyName, costFormula: s.costFormula }));
+
+export function modelIds(): string[] {
+  return MODELS.map((m) => m.id);
+}
+
+/** The strategy spec (before validation) a model and effort stand for, or null for an unknown model. */
+export function presetFor(model: string, effort: Effort): Record<string, unknown> | null {
+  const m = MODELS.find((x) => x.id === model);
+  const preset = m && PRESETS[m.strategy];
+  return m && preset ? { strategy: m.strategy, ...preset(EFFORT_GENERATIONS[effort]) } : null;
+}
+
+/** Every registered strategy has a preset (a test checks it): a new strategy is a new model. */
+export function strategiesWithoutPreset(): string[] {
+  return STRATEGIES.filter((s) => !PRESETS[s.name]).map((s) => s.name);
+}

@@ -1,0 +1,55 @@
+/**
+ * A chat completion request as a solve: the model and `reasoning_effort` choose the strategy preset, the
+ * `ttc` extension overrides its parameters and gives the budget, and the problem is the user's message.
+ * Validation goes through the same schema as `POST /v1/solves`, with field names translated back to the
+ * request's own.
+ */
+import { z } from "zod";
+import { ApiError } from "../api/errors";
+import { CreateSolveSchema } from "../api/schemas";
+import type { SolveRequest } from "../api/startSolve";
+import { modelIds, presetFor } from "./models";
+import type { ChatCompletionRequest } from "./schemas";
+
+function invalid(param: string, message: string): ApiError {
+  return new ApiError(400, "invalid_request", `${param}: ${message}`, { param });
+}
+
+/**
+ * The problem text. The engine's problem is one question; a conversation would have to be flattened into
+ * it, which loses its structure, so only a single user message is accepted.
+ */
+function problemOf(req: ChatCompletionRequest): string {
+  const [only, ...rest] = req.messages;
+  if (!only || rest.length > 0 || only.role !== "user") {
+    throw invalid("messages", "ttc models answer a single user message; system, developer, assistant and tool messages and earlier turns are not supported");
+  }
+  const content = typeof only.content === "string" ? only.content : only.content === null ? "" : only.content.map((p) => p.text).join("");
+  if (content.trim() === "") throw invalid("messages[0].content", "must not be empty");
+  return content;
+}
+
+/** A path in the solve request, named as the chat request names it. */
+function chatParam(path: readonly PropertyKey[]): string {
+  const [head, ...rest] = path.map(String);
+  if (head === "prompt") return "messages[0].content";
+  if (head === "strategy" && rest.length === 0) return "model";
+  if (head === "strategy" || head === "budget") return ["ttc", head, ...rest].join(".");
+  return [head, ...rest].join(".");
+}
+
+export function chatToSolve(req: ChatCompletionRequest): SolveRequest {
+  const preset = presetFor(req.model, req.reasoning_effort);
+  if (!preset) throw new ApiError(404, "not_found", `model "${req.model}" does not exist; available: ${modelIds().join(", ")}`, { param: "model" });
+  const prompt = problemOf(req);
+  const strategy = { ...preset, ...(req.temperature != null ? { temperature: req.temperature } : {}), ...req.ttc?.strategy, strategy: preset.strategy };
+  const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? undefined;
+  const budget = { ...(maxTokens !== undefined ? { tokens: maxTokens } : {}), ...req.ttc?.budget };
+  const parsed = CreateSolveSchema.safeParse({ prompt, strategy, budget, ...(req.seed != null ? { seed: req.seed } : {}) });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    const param = chatParam(issue.path);
+    throw invalid(param, issue.message);
+  }
+  return parsed.data;
+}
