@@ -6,7 +6,9 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError, renderError } from "../src/api/errors";
+import { docsPage } from "../src/api/docsPage";
 import type { AppEnv } from "../src/api/http";
+import { openApiDocument } from "../src/api/openapi";
 import { MAX_BODY_BYTES } from "../src/api/schemas";
 import { authenticate } from "../src/auth/authenticate";
 import { SolveSession } from "../src/durable/SolveSession";
@@ -28,6 +30,17 @@ app.use("*", async (c, next) => {
 });
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+let documented: { json: Record<string, unknown>; html: string } | undefined;
+/** Built once per isolate, after every route module has registered its operations. */
+function documentation() {
+  if (!documented) {
+    const json = openApiDocument();
+    documented = { json, html: docsPage(json as Parameters<typeof docsPage>[0]) };
+  }
+  return documented;
+}
+app.get("/openapi.json", (c) => c.json(documentation().json));
+app.get("/docs", (c) => c.html(documentation().html));
 
 const limitBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,

@@ -87,3 +87,13 @@ export function describeIssue(error: z.ZodError): string {
   const path = issue.path.length ? issue.path.join(".") : "body";
   return `${path}: ${issue.message}`;
 }
+
+export const UsageViewSchema = z.object({
+  keyId: z.string(),
+  tenantId: z.string(),
+  ratePerMinute: z.number().int(),
+  defaultSolveBudget: z.object({ tokens: z.number().int(), money: z.number() }),
+  day: z.string(),
+  tokens: z.object({ limit: z.number(), spent: z.number(), reserved: z.number() }),
+  money: z.object({ limit: z.number(), spent: z.number(), reserved: z.number() }),
+});

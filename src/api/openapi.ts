@@ -1,0 +1,127 @@
+/**
+ * The OpenAPI 3.1 document, generated from the zod schemas that validate requests (zod's own JSON Schema
+ * output, draft 2020-12, which is OpenAPI 3.1's dialect). `OPERATIONS` is the list of routes it documents; a
+ * test checks it against the routes the app serves.
+ */
+import { z } from "zod";
+import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema } from "../openai/schemas";
+import { EFFORT_GENERATIONS, MODELS } from "../openai/models";
+import { CreateKeySchema, CreateTenantSchema } from "./adminSchemas";
+import { CreateSolveSchema, ErrorBodySchema, MAX_BODY_BYTES, SolveViewSchema, UsageViewSchema } from "./schemas";
+
+type Schema = z.ZodType;
+
+export interface Operation {
+  method: "get" | "post";
+  /** Hono's form, `:id`; the document uses `{id}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  auth: "key" | "admin" | "none";
+  request?: Schema;
+  idempotent?: boolean;
+  /** Status → body schema (JSON), or "sse" for a server-sent event stream. */
+  responses: Record<number, { description: string; schema?: Schema; sse?: Schema | true }>;
+}
+
+const errors = (statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, { description: ERROR_TEXT[s] ?? "error", schema: ErrorBodySchema }]));
+const ERROR_TEXT: Record<number, string> = {
+  400: "invalid request: the message names the field",
+  401: "missing, unknown or revoked key",
+  404: "not found (also another tenant's solve)",
+  409: "conflict (an Idempotency-Key used with another body)",
+  413: `body larger than ${MAX_BODY_BYTES} bytes`,
+  415: "Content-Type is not application/json",
+  429: "rate limit or daily cap; Retry-After says when to retry and the message names the limit",
+};
+const COMMON = [400, 401, 413, 415, 429];
+
+export const OPERATIONS: Operation[] = [
+  {
+    method: "post", path: "/v1/solves", tag: "solves", auth: "key", idempotent: true, request: CreateSolveSchema,
+    summary: "Start a solve",
+    description: "Spends the budget on the named strategy. `mode: \"sync\"` waits for the answer (200); `async` answers 202 at once. Budget fields left out take the key's per-solve defaults for tokens and money.",
+    responses: { 200: { description: "the finished solve (sync)", schema: SolveViewSchema }, 202: { description: "the started solve (async)", schema: SolveViewSchema }, ...errors([...COMMON, 409]) },
+  },
+  { method: "get", path: "/v1/solves/:id", tag: "solves", auth: "key", summary: "A solve's status, answer and spend", responses: { 200: { description: "the solve", schema: SolveViewSchema }, ...errors([401, 404, 429]) } },
+  {
+    method: "get", path: "/v1/solves/:id/events", tag: "solves", auth: "key", summary: "Progress as server-sent events",
+    description: "A `started` event, a `step` event per executor step (spend so far, timings) and a final `done`. Reconnect with `Last-Event-ID` to get what was missed; 204 once everything was sent.",
+    responses: { 200: { description: "event stream", sse: true }, 204: { description: "nothing more to send" }, ...errors([401, 404, 429]) },
+  },
+  { method: "post", path: "/v1/solves/:id/cancel", tag: "solves", auth: "key", summary: "Cancel a solve", description: "Takes effect after the step in flight, whose spend is counted; answers with the solve as it ended.", responses: { 200: { description: "the solve", schema: SolveViewSchema }, ...errors([401, 404, 429]) } },
+  { method: "get", path: "/v1/usage", tag: "account", auth: "key", summary: "This key's limits and today's spend", responses: { 200: { description: "limits and spend (UTC day)", schema: UsageViewSchema }, ...errors([401, 429]) } },
+  {
+    method: "post", path: "/v1/chat/completions", tag: "openai", auth: "key", idempotent: true, request: ChatCompletionRequestSchema,
+    summary: "OpenAI-compatible chat completion",
+    description:
+      `\`model\` names the strategy (${MODELS.map((m) => m.id).join(", ")}); \`reasoning_effort\` sets the generation budget N (${Object.entries(EFFORT_GENERATIONS).map(([e, n]) => `${e} ${n}`).join(", ")}); the \`ttc\` field overrides strategy parameters and gives the budget. ` +
+      "With `stream: true`: the role first, a `reasoning_content` line per search step as it happens, then the answer. `usage.completion_tokens_details.reasoning_tokens` counts the search. Errors come in OpenAI's shape.",
+    responses: { 200: { description: "the completion, or with stream: true an event stream of chunks", schema: ChatCompletionSchema, sse: ChatCompletionChunkSchema }, ...errors([...COMMON, 404, 409, 502]) },
+  },
+  { method: "get", path: "/v1/models", tag: "openai", auth: "key", summary: "The models (one per strategy)", responses: { 200: { description: "models", schema: ModelListSchema }, ...errors([401, 429]) } },
+  { method: "get", path: "/v1/models/:id", tag: "openai", auth: "key", summary: "One model", responses: { 200: { description: "the model" }, ...errors([401, 404, 429]) } },
+  { method: "post", path: "/admin/tenants", tag: "admin", auth: "admin", request: CreateTenantSchema, summary: "Create a tenant", responses: { 201: { description: "the tenant" }, ...errors([400, 401, 403]) } },
+  { method: "post", path: "/admin/keys", tag: "admin", auth: "admin", request: CreateKeySchema, summary: "Create an API key (shown once)", responses: { 201: { description: "the key and its limits" }, ...errors([400, 401, 403, 404]) } },
+  { method: "get", path: "/admin/keys", tag: "admin", auth: "admin", summary: "List keys (no secrets); ?tenantId= filters", responses: { 200: { description: "keys" }, ...errors([401, 403]) } },
+  { method: "post", path: "/admin/keys/:id/revoke", tag: "admin", auth: "admin", summary: "Revoke a key", responses: { 200: { description: "revoked" }, ...errors([401, 403, 404]) } },
+  { method: "get", path: "/healthz", tag: "service", auth: "none", summary: "Liveness", responses: { 200: { description: "ok" } } },
+  { method: "get", path: "/openapi.json", tag: "service", auth: "none", summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } },
+  { method: "get", path: "/docs", tag: "service", auth: "none", summary: "Readable API documentation (works offline)", responses: { 200: { description: "HTML" } } },
+];
+
+/** Operations added by other modules (webhook routes) register here, so the document has one list. */
+export function documentRoutes(ops: Operation[]): void {
+  OPERATIONS.push(...ops);
+}
+
+export function jsonSchema(schema: Schema): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  return rest;
+}
+
+export function openApiPath(path: string): string {
+  return path.replace(/:([A-Za-z]+)/g, "{$1}");
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const params = [...op.path.matchAll(/:([A-Za-z]+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    if (op.idempotent) params.push({ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", maxLength: 255 } as never });
+    const responses: Record<string, unknown> = {};
+    for (const [status, r] of Object.entries(op.responses)) {
+      const content: Record<string, unknown> = {};
+      if (r.schema) content["application/json"] = { schema: jsonSchema(r.schema) };
+      if (r.sse) content["text/event-stream"] = r.sse === true ? { schema: { type: "string" } } : { schema: jsonSchema(r.sse) };
+      responses[status] = { description: r.description, ...(Object.keys(content).length ? { content } : {}) };
+    }
+    (paths[openApiPath(op.path)] ??= {})[op.method] = {
+      tags: [op.tag],
+      summary: op.summary,
+      ...(op.description ? { description: op.description } : {}),
+      operationId: `${op.method}${openApiPath(op.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
+      security: op.auth === "none" ? [] : [{ [op.auth === "admin" ? "adminSecret" : "apiKey"]: [] }],
+      ...(params.length ? { parameters: params } : {}),
+      ...(op.request ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(op.request) } } } } : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "ttc-edge",
+      version: "0.1.0",
+      description: "Compute-optimal test-time compute as a service: a prompt and a budget in, the answer most likely to be right out.",
+    },
+    servers: [{ url: "/" }],
+    components: {
+      securitySchemes: {
+        apiKey: { type: "http", scheme: "bearer", description: "An API key (ttc_…) from `npm run keys -- create` or POST /admin/keys" },
+        adminSecret: { type: "http", scheme: "bearer", description: "The ADMIN_SECRET Worker secret" },
+      },
+    },
+    paths,
+  };
+}
