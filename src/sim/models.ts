@@ -129,12 +129,19 @@ export class SimModels {
     return e;
   }
 
+  private readonly valueCache = new WeakMap<ParsedProblem, number[]>();
+
   /** True value of a correct prefix with `opsDone` operations done: the base model's chance to finish correctly. */
   private valueAfter(problem: ParsedProblem, opsDone: number): number {
-    let ok = 1;
-    const t = this.world.errors.referenceTemperature;
-    for (let j = opsDone; j < problem.ops.length; j++) ok *= 1 - this.errorProbability(problem, j, this.world.base.skill, t);
-    return ok;
+    let values = this.valueCache.get(problem);
+    if (!values) {
+      // Suffix products, computed once per problem: the PRM asks for them at every step it scores.
+      const t = this.world.errors.referenceTemperature;
+      values = new Array<number>(problem.ops.length + 1).fill(1);
+      for (let j = problem.ops.length - 1; j >= 0; j--) values[j] = (values[j + 1] as number) * (1 - this.errorProbability(problem, j, this.world.base.skill, t));
+      this.valueCache.set(problem, values);
+    }
+    return values[Math.min(opsDone, problem.ops.length)] as number;
   }
 
   /**

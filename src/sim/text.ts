@@ -71,12 +71,19 @@ const OPENER_WEIGHTS = [6, 3, 2, 2, 1.5, 1, 1, 1];
 /** Wordings a step can take: a template and an opener, numbered template-first (0 to 3 are the bare templates). */
 export const PHRASE_COUNT = TEMPLATE_WEIGHTS.length * OPENERS.length;
 
+const weightCache = new Map<string, number[]>();
+
 export function phraseWeights(count: number, temperature: number): number[] {
+  const key = `${count}:${temperature}`;
+  const hit = weightCache.get(key);
+  if (hit) return hit;
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
     const w = (TEMPLATE_WEIGHTS[i % TEMPLATE_WEIGHTS.length] as number) * (OPENER_WEIGHTS[Math.floor(i / TEMPLATE_WEIGHTS.length) % OPENERS.length] as number);
     out.push(Math.pow(w, 1 / Math.max(temperature, 1e-3)));
   }
+  if (weightCache.size > 64) weightCache.clear();
+  weightCache.set(key, out);
   return out;
 }
 
@@ -109,8 +116,20 @@ function lastNumber(text: string): number | null {
   return Number(all[all.length - 1]);
 }
 
+const readCache = new Map<string, ReadStep>();
+
 /** Read a step back as a model would: a final answer, a checking step, or an operation with its result. */
 export function readStep(step: string): ReadStep {
+  // The same steps are read again and again (every prefix the PRM scores, every attempt a reviser rereads).
+  const hit = readCache.get(step);
+  if (hit) return hit;
+  const read = readUncached(step);
+  if (readCache.size > 50_000) readCache.clear();
+  readCache.set(step, read);
+  return read;
+}
+
+function readUncached(step: string): ReadStep {
   const boxed = step.indexOf("\\boxed{");
   if (boxed >= 0) {
     const m = /\\boxed\{\s*(-?\d+)\s*\}/.exec(step);

@@ -161,8 +161,20 @@ function stepsOf(text: string): string[] {
   return splitSteps(text);
 }
 
+/**
+ * A copy of the state that absorbing may change without touching the original (the caller may have stored
+ * it): the groups and their lists, and the fresh beams it fills in. Step arrays are never changed in place,
+ * so they are shared; a deep copy of every prefix each round was most of beam search's CPU time.
+ */
+function copyForAbsorb<Spec extends StepwiseSpec>(state: StepwiseState<Spec>): StepwiseState<Spec> {
+  return {
+    ...state,
+    groups: state.groups.map((g) => ({ ...g, kept: [...g.kept], finished: [...g.finished], fresh: g.fresh.map((b) => ({ ...b, rollout: [...b.rollout] })) })),
+  };
+}
+
 export function absorbStepwise<Spec extends StepwiseSpec>(state: StepwiseState<Spec>, results: WorkResults): StepwiseState<Spec> {
-  const next = structuredClone(state);
+  const next = copyForAbsorb(state);
   const { spec } = next;
   if (next.phase === "expand") {
     if (results.kind !== "generate") throw new Error("expected generation results");
