@@ -1,6 +1,6 @@
 /**
  * npm run calibrate -- [--world FILE] [--seeds LIST] [--problems N] [--oracle-samples N] [--strategies LIST]
- *                      [--budgets LIST] [--threads N] [--out FILE] [--report FILE]
+ *                      [--budgets LIST] [--threads N] [--out FILE] [--report FILE] [--cache DIR]
  *
  * Runs labelled problems of the simulated world through every candidate configuration (in process), fits a
  * compute-optimal policy (free difficulty estimator + per-bin arms, method.md §6–§7) and writes it. With
@@ -104,6 +104,7 @@ async function main(): Promise<void> {
         threads: { type: "string" },
         out: { type: "string" },
         report: { type: "string" },
+        cache: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
   for (const seed of seeds) {
     const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
     const started = Date.now();
-    const results = await runSweep(world, problems, { seed, strategies, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature }, { threads });
+    const results = await runSweep(world, problems, { seed, strategies, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature }, { threads, ...(args.cache ? { cacheDir: args.cache } : {}) });
     process.stderr.write(`calibrate: seed ${seed}: ${problems.length} problems through ${results[0]?.records.length ?? 0} configurations in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     data.push(outcomeData(results, problems.map((p) => p.question), oracleSamples, specs));
   }

@@ -1,6 +1,6 @@
 /**
  * npm run eval -- [--world FILE] [--seeds LIST | --seed N] [--problems N] [--strategies LIST] [--budgets LIST]
- *                 [--out DIR] [--dataset FILE] [--oracle-samples N] [--threads N] [--resamples N] [--quiet]
+ *                 [--out DIR] [--dataset FILE] [--oracle-samples N] [--threads N] [--resamples N] [--cache DIR] [--quiet]
  *
  * Sweeps strategies over a dataset against the simulated world and writes results.json, CSV tables and
  * SVG figures. Same world + seeds + arguments => byte-identical results.json.
@@ -41,6 +41,7 @@ async function main(): Promise<void> {
         seed: { type: "string" },
         seeds: { type: "string" },
         resamples: { type: "string" },
+        cache: { type: "string" },
         problems: { type: "string" },
         strategies: { type: "string" },
         budgets: { type: "string" },
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   const result = await runEvaluations(
     world,
     problemsFor,
-    { seeds, budgets, strategies, oracleSamples, threads, dataset: args.dataset ?? "generated", ...(resamples !== undefined ? { resamples } : {}) },
+    { seeds, budgets, strategies, oracleSamples, threads, dataset: args.dataset ?? "generated", ...(resamples !== undefined ? { resamples } : {}), ...(args.cache ? { cacheDir: args.cache } : {}) },
     (k, done) => showBar && bar.update(k * perSeed + done),
   ).finally(() => showBar && bar.stop());
   writeFilesAtomically(out, result.files);

@@ -1,6 +1,7 @@
 /**
  * npm run verify-world -- [--world FILE[,FILE…]]… [--seeds LIST | --seed N] [--out DIR] [--threads N]
  *                         [--problems N] [--oracle-samples N] [--budgets LIST] [--strategies LIST] [--resamples N]
+ *                         [--cache DIR]
  *
  * The full-size check of sim-world.md §7 on every world in worlds/ (or the --world files): 500 problems,
  * oracle difficulty from 256 samples each, budgets 1…256, every strategy, for each seed. Per world it reports
@@ -9,7 +10,8 @@
  * world's evaluation files under --out/<world>/ and a markdown summary to --out/summary.md. Exits 1 if a
  * property does not hold on the default world (fails, or cannot be measured); other worlds are reported,
  * since conclusions legitimately depend on the world. Each world's diagnostics (src/eval/diagnostics.ts) on
- * the first seed's problems go into the summary and --out/<world>/diagnostics.json.
+ * the first seed's problems go into the summary and --out/<world>/diagnostics.json. With --cache, finished
+ * sweeps are kept in DIR and read back when the world, problems and options are the same (calibrate too).
  */
 import { readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
         budgets: { type: "string" },
         strategies: { type: "string" },
         resamples: { type: "string" },
+        cache: { type: "string" },
       },
       strict: true,
     }).values;
@@ -168,7 +171,7 @@ async function main(): Promise<void> {
       const ev = await runEvaluations(
         world,
         (seed) => problemsFor(world, seed),
-        { seeds, budgets, strategies, oracleSamples, threads, dataset: "generated", ...(resamples !== undefined ? { resamples } : {}) },
+        { seeds, budgets, strategies, oracleSamples, threads, dataset: "generated", ...(resamples !== undefined ? { resamples } : {}), ...(args.cache ? { cacheDir: args.cache } : {}) },
         (k, done) => showBar && bar.update((w * seeds.length + k) * count + done, { world: name }),
       );
       for (const [f, content] of Object.entries(ev.files)) files_[`${name}/${f}`] = content;

@@ -30,6 +30,8 @@ export interface EvaluationInput {
   threads: number;
   /** Where the problems came from, for the record. */
   dataset: string;
+  /** Where finished sweeps are kept and read back (see `runSweep`). */
+  cacheDir?: string;
   /** Bootstrap resamples and permutations (smaller in tests). */
   resamples?: number;
   permutations?: number;
@@ -67,7 +69,7 @@ export async function runEvaluation(world: World, problems: EvalProblem[], input
     world,
     problems,
     { seed: input.seed, strategies: input.strategies, budgets: input.budgets, oracleSamples: input.oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature },
-    { threads: input.threads, ...(onProgress ? { onProblemDone: onProgress } : {}) },
+    { threads: input.threads, ...(onProgress ? { onProblemDone: onProgress } : {}), ...(input.cacheDir ? { cacheDir: input.cacheDir } : {}) },
   );
   const matrix = seedMatrix(results, input.seed);
   const tables = tablesFromMatrix(matrix, input.budgets, input.resamples === undefined ? {} : { resamples: input.resamples });
