@@ -1,10 +1,15 @@
 /**
  * Best-of-N (method.md §4): sample N whole solutions independently, score them with the verifier, select
  * by best-of-N weighted, plain best-of-N, or majority vote (which skips the verifier entirely).
+ *
+ * Adaptive (`stopAt`): N is a cap, not a target. Samples come in rounds (`chunk`, then doubling) and
+ * sampling stops as soon as the vote is decisive: the posterior probability that the leading answer is
+ * ahead of the second reaches `stopAt` (see ../stopping.ts). What is not sampled is not spent.
  */
 import { z } from "zod";
 import { mixSeeds } from "../random";
 import { select, selectMajority } from "../selection";
+import { leaderConfidence } from "../stopping";
 import type { Candidate, Problem, SolveOutcome, Work, WorkResults } from "../types";
 import { candidateFromCompletion, withScores } from "./candidates";
 import { commonFields, defineStrategy } from "./definition";
@@ -14,6 +19,10 @@ export const BestOfNSpecSchema = z.object({
   n: z.number().int().min(1).max(4096),
   selection: z.enum(["weighted", "best", "majority"]).default("weighted"),
   maxTokens: z.number().int().min(16).max(32768).default(1024),
+  /** Stop sampling once the leading answer is ahead with this posterior probability (adaptive); absent: always N. */
+  stopAt: z.number().min(0.5).max(0.9999).optional(),
+  /** First round's samples when adaptive; each later round doubles what has been sampled. */
+  chunk: z.number().int().min(1).max(4096).default(4),
   ...commonFields,
 });
 
@@ -25,6 +34,8 @@ export interface BestOfNState {
   seed: number;
   phase: "sample" | "score" | "done";
   candidates: Candidate[];
+  /** Sampling requests made so far (each adaptive round is one). */
+  rounds?: number;
 }
 
 /** `given` are candidates already paid for (e.g. a difficulty probe's samples); they count toward N. */
@@ -36,7 +47,9 @@ function init(problem: Problem, spec: BestOfNSpec, seed: number, given: Candidat
 function plan(state: BestOfNState): Work {
   const { spec } = state;
   if (state.phase === "sample") {
-    const n = spec.n - state.candidates.length;
+    const left = spec.n - state.candidates.length;
+    const n = spec.stopAt === undefined ? left : Math.min(left, Math.max(spec.chunk, state.candidates.length));
+    const round = state.rounds ?? 0;
     return {
       kind: "generate",
       generations: n,
@@ -49,7 +62,8 @@ function plan(state: BestOfNState): Work {
           temperature: spec.temperature,
           oneStep: false,
           maxTokens: spec.maxTokens,
-          seed: mixSeeds(state.seed, 1),
+          // The first round draws what a fixed-N run would draw first; later rounds draw fresh samples.
+          seed: round === 0 ? mixSeeds(state.seed, 1) : mixSeeds(state.seed, 1, round),
         },
       ],
     };
@@ -66,7 +80,10 @@ function plan(state: BestOfNState): Work {
 function absorb(state: BestOfNState, results: WorkResults): BestOfNState {
   if (results.kind === "generate") {
     const fresh = results.responses.flatMap((r) => r.completions.map(candidateFromCompletion));
-    return { ...state, phase: "score", candidates: [...state.candidates, ...fresh] };
+    const sampled = { ...state, candidates: [...state.candidates, ...fresh], rounds: (state.rounds ?? 0) + 1 };
+    // Majority needs no scores: an adaptive majority decides right after sampling.
+    if (state.spec.selection === "majority" && state.spec.stopAt !== undefined) return { ...sampled, phase: nextPhase(sampled, fresh.length) };
+    return { ...sampled, phase: "score" };
   }
   let next = 0;
   const candidates = state.candidates.map((c) => {
@@ -74,7 +91,17 @@ function absorb(state: BestOfNState, results: WorkResults): BestOfNState {
     const response = results.responses[next++];
     return response ? withScores(c, response, state.spec.aggregation) : c;
   });
-  return { ...state, phase: "done", candidates };
+  const scored = { ...state, candidates };
+  return { ...scored, phase: state.spec.stopAt === undefined ? "done" : nextPhase(scored, Infinity) };
+}
+
+/** After an adaptive round: done at N, when the vote is decisive, or when a round came back empty; else sample on. */
+function nextPhase(state: BestOfNState, lastRoundSize: number): BestOfNState["phase"] {
+  const { spec } = state;
+  if (state.candidates.length >= spec.n || lastRoundSize === 0) return "done";
+  const weighted = spec.selection !== "majority";
+  const voters = weighted ? state.candidates.filter((c) => c.stepScores !== undefined) : state.candidates;
+  return leaderConfidence(voters, weighted) >= (spec.stopAt as number) ? "done" : "sample";
 }
 
 /**
@@ -93,7 +120,7 @@ export const bestOfN = defineStrategy({
   schema: BestOfNSpecSchema,
   costFormula: "N",
   cost: (spec) => spec.n,
-  label: (spec) => `best-of-n(n=${spec.n},${spec.selection})`,
+  label: (spec) => `best-of-n(n=${spec.n},${spec.selection}${spec.stopAt === undefined ? "" : `,stop=${spec.stopAt},chunk=${spec.chunk}`})`,
   init,
   plan,
   absorb,
@@ -105,6 +132,15 @@ export const bestOfN = defineStrategy({
       aliases: { bon: {} },
       label: () => "Best-of-N weighted",
       configs: (_, budget) => ({ ok: true, configs: [{ series: "Best-of-N weighted", spec: { strategy: "best-of-n", n: budget, selection: "weighted" } }] }),
+    },
+    {
+      name: "best-of-n-adaptive",
+      params: { c: { default: 95, min: 50, max: 99 } },
+      label: (v) => `Best-of-N weighted, adaptive (stop at ${v.c}%)`,
+      configs: (v, budget) => ({
+        ok: true,
+        configs: [{ series: `Best-of-N weighted, adaptive (stop at ${v.c}%)`, spec: { strategy: "best-of-n", n: budget, selection: "weighted", stopAt: Number(v.c) / 100, chunk: 4 } }],
+      }),
     },
     {
       name: "majority",
