@@ -1,12 +1,16 @@
 /**
  * npm run calibrate -- [--world FILE] [--seeds LIST] [--problems N] [--oracle-samples N] [--strategies LIST]
- *                      [--budgets LIST] [--threads N] [--out FILE] [--report FILE] [--cache DIR]
+ *                      [--extra-strategies LIST] [--budgets LIST] [--threads N] [--out FILE] [--report FILE]
+ *                      [--cache DIR]
  *
  * Runs labelled problems of the simulated world through every candidate configuration (in process), fits a
  * compute-optimal policy (free difficulty estimator + per-bin arms, method.md §6–§7) and writes it. With
  * several seeds it also measures the policy honestly: fitted on one seed's problems, measured on the next
  * seed's (disjoint problems, fresh samples), each pair in turn, reporting median and range. The shipped
  * policy is fitted on all seeds' problems together.
+ *
+ * `--strategies` defaults to verify-world's list, so with the same `--cache` its sweeps are read back;
+ * `--extra-strategies` (default: adaptive best-of-N) are swept separately and joined problem by problem.
  */
 import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
@@ -24,6 +28,7 @@ import { generateProblems } from "../src/sim/problems";
 import { dirname, basename } from "node:path";
 
 const DEFAULT_STRATEGIES = `${EVAL_DEFAULTS.strategies},revisions-majority`;
+const DEFAULT_EXTRA = "best-of-n-adaptive:c=95,best-of-n-adaptive:c=99";
 
 function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -100,6 +105,7 @@ async function main(): Promise<void> {
         problems: { type: "string" },
         "oracle-samples": { type: "string" },
         strategies: { type: "string" },
+        "extra-strategies": { type: "string" },
         budgets: { type: "string" },
         threads: { type: "string" },
         out: { type: "string" },
@@ -121,14 +127,20 @@ async function main(): Promise<void> {
   const budgets = args.budgets === undefined ? EVAL_DEFAULTS.budgets : args.budgets.split(",").map((b) => intArg("budgets", b.trim(), 0, 1));
   if (!budgets.includes(64)) throw new InputError("--budgets must include 64 (the policy is measured against best-of-N weighted at N = 64)");
   let strategies;
+  let extra;
   try {
     strategies = parseStrategies(args.strategies ?? DEFAULT_STRATEGIES);
   } catch (err) {
     throw new InputError(`--strategies: ${(err as Error).message}`);
   }
+  try {
+    extra = args["extra-strategies"] === "" ? [] : parseStrategies(args["extra-strategies"] ?? DEFAULT_EXTRA).filter((e) => !strategies.some((s) => s.name === e.name));
+  } catch (err) {
+    throw new InputError(`--extra-strategies: ${(err as Error).message}`);
+  }
   if (!strategies.some((s) => s.family === "best-of-n")) throw new InputError("--strategies must include best-of-n (the policy is measured against it)");
   const specs = new Map<string, StrategySpec>();
-  for (const entry of strategies) {
+  for (const entry of [...strategies, ...extra]) {
     for (const budget of budgets) {
       const grid = configsAt(entry, budget);
       if (!grid.ok) throw new InputError(`--strategies/--budgets: ${grid.error}`);
@@ -141,12 +153,18 @@ async function main(): Promise<void> {
   for (const seed of seeds) {
     const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
     const started = Date.now();
-    const results = await runSweep(world, problems, { seed, strategies, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature }, { threads, ...(args.cache ? { cacheDir: args.cache } : {}) });
+    const pool = { threads, ...(args.cache ? { cacheDir: args.cache } : {}) };
+    const results = await runSweep(world, problems, { seed, strategies, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature }, pool);
+    if (extra.length) {
+      // Same seed, same problems, same oracle samples: the extra configurations' records join each problem's.
+      const more = await runSweep(world, problems, { seed, strategies: extra, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature }, pool);
+      more.forEach((r, i) => (results[i] as ProblemResult).records.push(...r.records));
+    }
     process.stderr.write(`calibrate: seed ${seed}: ${problems.length} problems through ${results[0]?.records.length ?? 0} configurations in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     data.push(outcomeData(results, problems.map((p) => p.question), oracleSamples, specs));
   }
 
-  const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}`;
+  const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}`;
   const pooled = concat(data);
   const draft = fitPolicy(pooled, {
     seed: seeds[0] as number,
