@@ -9,6 +9,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import type { TestProjectInlineConfiguration } from "vitest/config";
 import { parseWorld } from "./src/sim/world";
 import { createSimServer } from "./src/sim/server";
+import { webhookWorld } from "./test/support/webhookReceiver";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
 
@@ -32,6 +33,7 @@ export const HTTP_PROVIDERS = JSON.stringify({
 async function project(name: string, include: string[], extra: { bindings?: Record<string, unknown>; viaSim?: boolean }): Promise<TestProjectInlineConfiguration> {
   const migrations = await readD1Migrations(`${root}/migrations`);
   const sim = extra.viaSim ? simApp() : undefined;
+  const world = webhookWorld();
   return {
     plugins: [
       cloudflareTest({
@@ -40,6 +42,8 @@ async function project(name: string, include: string[], extra: { bindings?: Reco
           bindings: { TEST_MIGRATIONS: migrations, ADMIN_SECRET: "test-admin-secret", ...extra.bindings },
           outboundService: async (request: Request) => {
             if (sim && request.url.startsWith(SIM_HOST)) return sim.fetch(request);
+            const answered = await world(request);
+            if (answered) return answered;
             return new Response("outbound network access is disabled in tests", { status: 503 });
           },
         },

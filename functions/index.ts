@@ -17,6 +17,7 @@ import { keyQuota } from "../src/quota/stub";
 import { admin } from "./admin";
 import { openai } from "./openai";
 import { solves } from "./solves";
+import { webhooks } from "./webhooks";
 
 export { KeyQuota, SolveSession };
 
@@ -54,6 +55,7 @@ app.use("/v1/*", authenticate);
 
 app.route("/v1/solves", solves);
 app.route("/v1", openai);
+app.route("/v1/webhooks", webhooks);
 app.route("/admin", admin);
 
 /** The calling key's limits and today's spend against them. */

@@ -6,6 +6,7 @@ import { jsonBody, type AppEnv } from "../src/api/http";
 import { CreateSolveSchema, describeIssue } from "../src/api/schemas";
 import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency";
 import { prepareSolve, sessionOf, unwrap, waitForSolve } from "../src/api/startSolve";
+import { checkDestination } from "../src/webhooks/destination";
 
 export const solves = new Hono<AppEnv>();
 
@@ -16,6 +17,7 @@ solves.post("/", async (c) => {
   if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
   const req = parsed.data;
   const principal = c.get("principal");
+  if (req.webhook) await checkDestination(c.env, principal.tenantId, req.webhook.url);
   const idem = key === undefined ? undefined : { key, scope: "solves", fingerprint: await fingerprint(body) };
   const started = await startOnce(c.env, principal, idem, () => prepareSolve(c.env, principal, req));
   if (req.mode === "async") return c.json(started, 202);

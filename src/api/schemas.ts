@@ -46,6 +46,8 @@ export const CreateSolveSchema = z
     budget: BudgetSchema.default({}),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
     mode: z.enum(["sync", "async"]).default("async"),
+    /** POST the result here when the solve ends (Standard Webhooks, signed with the tenant's secret). */
+    webhook: z.object({ url: z.string().max(2048) }).strict().optional(),
   })
   .strict();
 

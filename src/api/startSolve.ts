@@ -22,6 +22,7 @@ export interface SolveRequest {
   strategy: StrategySpec;
   budget: ApiBudget;
   seed?: number | undefined;
+  webhook?: { url: string } | undefined;
 }
 
 /** The solve's object; a malformed id is a 404 like an unknown one. */
@@ -60,6 +61,7 @@ export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, 
     spec: req.strategy,
     budget: engineBudget,
     seed: req.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
+    ...(req.webhook ? { webhook: { url: req.webhook.url } } : {}),
   };
 }
 

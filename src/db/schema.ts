@@ -68,6 +68,11 @@ export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   createdAt: integer("created_at").notNull(),
+  /** Standard Webhooks signing secret (whsec_…), made when first needed. */
+  webhookSecret: text("webhook_secret"),
+  /** The secret before the last rotation, still signed with until it expires. */
+  webhookSecretPrevious: text("webhook_secret_previous"),
+  webhookSecretPreviousUntil: integer("webhook_secret_previous_until"),
 });
 
 /**
@@ -111,4 +116,51 @@ export const idempotencyKeys = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.scope, t.key] }), index("idempotency_created_at").on(t.createdAt)],
+);
+
+/** One webhook message (a solve's completion) and where its delivery stands. `id` is the webhook-id. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    solveId: text("solve_id").notNull(),
+    url: text("url").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: text("payload").notNull(),
+    /** pending, delivered, failed (attempts exhausted or destination refused), disabled (410). */
+    status: text("status").notNull(),
+    attempts: integer("attempts").notNull(),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhook_deliveries_tenant").on(t.tenantId, t.createdAt)],
+);
+
+/** Every attempt at a delivery: the delivery log. */
+export const webhookAttempts = sqliteTable(
+  "webhook_attempts",
+  {
+    deliveryId: text("delivery_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    at: integer("at").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })],
+);
+
+/** Endpoints that answered 410 Gone: nothing more is sent to them until the tenant enables them again. */
+export const disabledEndpoints = sqliteTable(
+  "webhook_disabled_endpoints",
+  {
+    tenantId: text("tenant_id").notNull(),
+    url: text("url").notNull(),
+    disabledAt: integer("disabled_at").notNull(),
+    deliveryId: text("delivery_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.url] })],
 );

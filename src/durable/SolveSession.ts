@@ -16,6 +16,8 @@ import { describeSpec } from "../engine/strategies";
 import { providersFromEnv } from "../providers/fromEnv";
 import { topChoices, type Choice } from "../openai/choices";
 import type { SpendDetail } from "../openai/completion";
+import { WebhookDispatcher } from "../webhooks/dispatcher";
+import { Outbox } from "../webhooks/outbox";
 import { CallLog } from "./callLog";
 import { EventLog, type SolveEvent } from "./eventLog";
 import { SolveStorage, type SolveMeta, type StartInput } from "./storage";
@@ -42,6 +44,8 @@ export class SolveSession extends DurableObject<Env> {
   private readonly store: SolveStorage;
   private readonly events: EventLog;
   private readonly calls: CallLog;
+  private readonly outbox: Outbox;
+  private readonly webhooks: WebhookDispatcher;
   /** When this instance last armed the alarm (in memory: unknown after eviction), to report scheduling delay. */
   private armedAt?: number;
   /** Callers waiting for this solve to end (sync requests); in memory, so a caller falls back to polling. */
@@ -55,6 +59,8 @@ export class SolveSession extends DurableObject<Env> {
     this.store = new SolveStorage(ctx.storage);
     this.events = new EventLog(ctx.storage.sql);
     this.calls = new CallLog(ctx.storage.sql);
+    this.outbox = new Outbox(ctx.storage.sql);
+    this.webhooks = new WebhookDispatcher(env, this.outbox);
   }
 
   /**
@@ -153,8 +159,10 @@ export class SolveSession extends DurableObject<Env> {
     const solve = await this.store.load();
     if (!solve) return;
     if (solve.exec.status === "done") {
-      // Finished, but the D1 write failed last time: the platform retried the alarm, so try it again.
+      // Finished: the D1 write failed last time (the platform retried the alarm), or webhooks are due.
       await this.record(solve.meta, solve.exec);
+      await this.webhooks.deliverDue(solve.meta.input.tenantId);
+      await this.rearm();
       return;
     }
     await this.ctx.storage.setAlarm(began + WATCHDOG_MS);
@@ -193,7 +201,7 @@ export class SolveSession extends DurableObject<Env> {
     // woken after it, so an answered caller finds the solve settled with its quota and recorded.
     try {
       await this.record(solve.meta, exec);
-      await this.ctx.storage.deleteAlarm();
+      await this.rearm();
     } finally {
       this.wake();
     }
@@ -268,6 +276,26 @@ export class SolveSession extends DurableObject<Env> {
     if (await this.store.get("recorded")) return;
     await recordSolve(this.env.DB, meta, exec, this.calls.all(), Date.now());
     await this.store.put("recorded", true);
+    if (meta.input.webhook && !(await this.store.get("webhookQueued"))) {
+      await this.webhooks.enqueue(meta.input.tenantId, meta.input.webhook.url, this.view(meta, exec));
+      await this.store.put("webhookQueued", true);
+    }
+  }
+
+  /** After the end: the alarm stays only for webhooks still to send. */
+  private async rearm(): Promise<void> {
+    const next = this.outbox.earliest();
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+  }
+
+  /** Send a logged webhook message again (a replay asked for by its tenant), keeping its webhook-id. */
+  async replayWebhook(tenantId: string, message: { id: string; url: string; body: string; attempts: number }): Promise<RpcResult<true>> {
+    const solve = await this.store.load();
+    if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
+    this.outbox.put({ ...message, nextAt: Date.now() });
+    await this.rearm();
+    return { ok: true, value: true };
   }
 }
 

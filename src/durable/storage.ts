@@ -20,6 +20,8 @@ export interface StartInput {
   spec: StrategySpec;
   budget: Budget;
   seed: number;
+  /** Where to POST the solve's completion (Standard Webhooks), checked by the SSRF guard. */
+  webhook?: { url: string };
 }
 
 export interface SolveMeta {
@@ -34,6 +36,8 @@ interface Small {
   recorded: true;
   /** The solve's final spend is settled with its key's quota. */
   settled: true;
+  /** The completion webhook is in the outbox (and the D1 log). */
+  webhookQueued: true;
 }
 
 interface Large {
