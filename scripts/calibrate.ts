@@ -78,16 +78,29 @@ function oracleBins(passAt1: readonly number[]): number[] {
   return bins;
 }
 
+interface Ratio {
+  ratio: number | null;
+  at: number | null;
+  accuracy: number | null;
+}
+
 interface PairResult {
   fit: number;
   heldOut: number;
   bestOfN: { accuracy: number; meanTokens: number };
-  predicted: { ratio: number | null; at: number | null; accuracy: number | null };
-  oracle: { ratio: number | null; at: number | null; accuracy: number | null };
+  predicted: Ratio;
+  fixedN: Ratio;
+  oracle: Ratio;
+}
+
+/** The same outcomes without the adaptive configurations (every candidate spends its whole N). */
+function fixedOnly(d: OutcomeData): OutcomeData {
+  const keep = d.configs.map((c, i) => (c.spec.strategy === "best-of-n" && c.spec.stopAt !== undefined ? -1 : i)).filter((i) => i >= 0);
+  return { ...d, configs: keep.map((i) => d.configs[i] as CandidateConfig), correct: keep.map((i) => d.correct[i] as Uint8Array), tokens: keep.map((i) => d.tokens[i] as Float64Array), generations: keep.map((i) => d.generations[i] as Float64Array) };
 }
 
 /** Cost-matched ratio against best-of-N weighted at N = 64 on the held-out data, for a curve of (accuracy, mean tokens). */
-function ratioAgainst(bon: { accuracy: number; meanTokens: number }, curve: readonly { accuracy: number; meanTokens: number }[]): { ratio: number | null; at: number | null; accuracy: number | null } {
+function ratioAgainst(bon: { accuracy: number; meanTokens: number }, curve: readonly { accuracy: number; meanTokens: number }[]): Ratio {
   if (bon.accuracy <= 0.02 || bon.accuracy >= 0.98) return { ratio: null, at: null, accuracy: null };
   // The cheapest point (by what it actually spent) that reaches best-of-N's accuracy.
   let best: { accuracy: number; meanTokens: number } | null = null;
@@ -196,6 +209,8 @@ async function main(): Promise<void> {
       const highs = p.arms.map((a) => a.evidence.highCost);
       const caps = costBudgets(Math.min(...highs) / 2, Math.max(...highs) * 2);
       const predicted = policyCurve(p, test, caps);
+      const fixedPolicy = fitPolicy(fixedOnly(train), { seed: seeds[i] as number, version: "pair-fixed", createdAt: "", source: policy.source });
+      const fixedCurve = policyCurve(fixedPolicy, fixedOnly(test), caps);
       // The same arms fitted and applied with oracle bins: what a perfect difficulty estimate would add.
       const oracleArms = fitArms(train, oracleBins(train.passAt1));
       const testBins = oracleBins(test.passAt1);
@@ -213,7 +228,7 @@ async function main(): Promise<void> {
         }
         return { accuracy: kk / n, meanTokens: tt / n };
       });
-      pairs.push({ fit: seeds[i] as number, heldOut: seeds[(i + 1) % seeds.length] as number, bestOfN: bon, predicted: ratioAgainst(bon, predicted), oracle: ratioAgainst(bon, oracleCurve) });
+      pairs.push({ fit: seeds[i] as number, heldOut: seeds[(i + 1) % seeds.length] as number, bestOfN: bon, predicted: ratioAgainst(bon, predicted), fixedN: ratioAgainst(bon, fixedCurve), oracle: ratioAgainst(bon, oracleCurve) });
     }
   }
 
@@ -234,12 +249,13 @@ async function main(): Promise<void> {
     lines.push(
       "Cost-matched efficiency against best-of-N weighted at N = 64 (tokens), fitted on one seed and measured on the next (free estimator only: no probe exists yet, so none is counted):",
       "",
-      "| fit → held out | best-of-N@64 accuracy, mean tokens | auto (predicted bins) | same arms, oracle bins |",
-      "|---|---|---|---|",
-      ...pairs.map((p) => `| ${p.fit} → ${p.heldOut} | ${(100 * p.bestOfN.accuracy).toFixed(1)}%, ${Math.round(p.bestOfN.meanTokens)} | ${fmt(p.predicted.ratio)} | ${fmt(p.oracle.ratio)} |`),
+      "| fit → held out | best-of-N@64 accuracy, mean tokens | auto (predicted bins) | auto, fixed N only | same arms, oracle bins |",
+      "|---|---|---|---|---|",
+      ...pairs.map((p) => `| ${p.fit} → ${p.heldOut} | ${(100 * p.bestOfN.accuracy).toFixed(1)}%, ${Math.round(p.bestOfN.meanTokens)} | ${fmt(p.predicted.ratio)} | ${fmt(p.fixedN.ratio)} | ${fmt(p.oracle.ratio)} |`),
       "",
       `auto with predicted difficulty: ${summary(pairs.map((p) => p.predicted.ratio))}`,
-      `the same with oracle difficulty: ${summary(pairs.map((p) => p.oracle.ratio))}`,
+      `auto without adaptive spend (every arm spends its whole N): ${summary(pairs.map((p) => p.fixedN.ratio))}`,
+      `the same arms with oracle difficulty: ${summary(pairs.map((p) => p.oracle.ratio))}`,
       "",
     );
   }
