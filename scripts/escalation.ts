@@ -1,0 +1,138 @@
+/**
+ * npm run escalation -- [--world FILE] [--seeds LIST] [--problems N] [--oracle-samples N] [--large-samples N]
+ *                       [--threads N] [--cache DIR] [--out FILE]
+ *
+ * Test-time compute on the small model against the larger model at matched FLOPs (method.md §8), per
+ * difficulty bin. With M = P_large / P_small and R = D_inference / D_pretrain, the larger model's extra
+ * parameters buy the small model a generation budget of M + 3·(M−1)/R samples (arXiv v1); for R in
+ * {0.16, 1, 22} the small model gets compute-optimal selection (two-fold cross-validated per bin, as in the
+ * evaluation) at the largest swept budget within that, and the larger model one sample (its pass@1 from
+ * --large-samples samples). The sweep is verify-world's, so with the same --cache it is read back.
+ */
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+import { candidateFromCompletion } from "../src/engine/strategies/candidates";
+import { mixSeeds } from "../src/engine/random";
+import { parseStrategies } from "../src/eval/grid";
+import { InputError, loadWorld, seedsArg, writeFilesAtomically } from "../src/eval/io";
+import { EVAL_DEFAULTS, runEvaluation } from "../src/eval/run";
+import { isCorrect } from "../src/eval/sweep";
+import { median } from "../src/eval/stats";
+import { generateProblems } from "../src/sim/problems";
+import { simProviders } from "../src/sim/provider";
+import { dirname, basename } from "node:path";
+
+export const R_VALUES = [0.16, 1, 22];
+
+/** The small model's inference-compute multiplier that matches an M-times larger model (method.md §8, arXiv v1). */
+export function matchedMultiplier(M: number, R: number): number {
+  return M + (3 * (M - 1)) / R;
+}
+
+function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new InputError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return Number(value);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        world: { type: "string" },
+        seeds: { type: "string" },
+        problems: { type: "string" },
+        "oracle-samples": { type: "string" },
+        "large-samples": { type: "string" },
+        threads: { type: "string" },
+        cache: { type: "string" },
+        out: { type: "string" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new InputError((err as Error).message.split("\n")[0] ?? "bad arguments");
+  }
+  const worldFile = args.world ?? "worlds/default.json";
+  const world = loadWorld(worldFile);
+  const seeds = args.seeds === undefined ? [1] : seedsArg("--seeds", args.seeds);
+  const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 20);
+  const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 8);
+  const largeSamples = intArg("large-samples", args["large-samples"], 64, 1);
+  const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
+  const budgets = EVAL_DEFAULTS.budgets;
+  const strategies = parseStrategies(EVAL_DEFAULTS.strategies + ",revisions-majority");
+  const M = world.large.parameters / world.base.parameters;
+  const plan = R_VALUES.map((R) => {
+    const x = matchedMultiplier(M, R);
+    const n = Math.max(...budgets.filter((b) => b <= x));
+    return { R, x, n };
+  });
+
+  // per R, per bin (0 = all): small model accuracies and large model accuracies over seeds
+  const small: number[][][] = plan.map(() => Array.from({ length: 6 }, () => []));
+  const large: number[][] = Array.from({ length: 6 }, () => []);
+  const smallFlops: number[][][] = plan.map(() => Array.from({ length: 6 }, () => []));
+  const largeFlops: number[][] = Array.from({ length: 6 }, () => []);
+  for (const seed of seeds) {
+    const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+    const ev = await runEvaluation(world, problems, { seed, budgets, strategies, oracleSamples, threads, dataset: "generated", ...(args.cache ? { cacheDir: args.cache } : {}) });
+    const bins = ev.matrix.bins;
+    // The larger model: one sample per problem, its accuracy the mean over `largeSamples` samples.
+    const { providers, costs } = simProviders(world, { generatorModel: "large" });
+    const pass: number[] = [];
+    const flops: number[] = [];
+    for (const [i, p] of problems.entries()) {
+      const [res] = await providers.generate("generator", [{ role: "generator", question: p.question, prefix: [], n: largeSamples, temperature: EVAL_DEFAULTS.oracleTemperature, oneStep: false, maxTokens: 1024, seed: mixSeeds(seed, 0x1a26e, i) }]);
+      const right = (res?.completions ?? []).filter((c) => isCorrect(candidateFromCompletion(c).answer, p.answer)).length;
+      pass.push(right / largeSamples);
+      // 2·P FLOPs per token (method.md), prompt and completion, for one sample.
+      const tokens = (res?.usage.promptTokens ?? 0) + (res?.usage.completionTokens ?? 0) / largeSamples;
+      flops.push(2 * costs.cards.generator.parameters * tokens);
+    }
+    for (let b = 0; b <= 5; b++) {
+      const members = bins.map((x, i) => (b === 0 || x === b ? i : -1)).filter((i) => i >= 0);
+      (large[b] as number[]).push(members.reduce((s, i) => s + (pass[i] as number), 0) / members.length);
+      (largeFlops[b] as number[]).push(members.reduce((s, i) => s + (flops[i] as number), 0) / members.length);
+      plan.forEach((pl, r) => {
+        const row = ev.tables.computeOptimal.find((o) => o.budget === pl.n && o.bin === (b === 0 ? "all" : b));
+        if (row) {
+          (small[r]![b] as number[]).push(row.accuracy);
+          (smallFlops[r]![b] as number[]).push(row.meanFlops);
+        }
+      });
+    }
+    process.stderr.write(`escalation: seed ${seed} done\n`);
+  }
+
+  const pct = (xs: number[]): string => (xs.length ? `${(100 * median(xs)).toFixed(1)}%${xs.length > 1 ? ` (${(100 * Math.min(...xs)).toFixed(1)}–${(100 * Math.max(...xs)).toFixed(1)})` : ""}` : "n/a");
+  const lines = [
+    `# Escalation: small model + test-time compute vs the ${M.toFixed(0)}× larger model, FLOPs-matched (world ${world.name}, seeds ${seeds.join(",")}, ${count} problems each)`,
+    "",
+    `Budget the larger model's parameters buy the small one: M + 3(M−1)/R samples (method.md §8, arXiv v1) → ${plan.map((p) => `R=${p.R}: ${p.x.toFixed(1)} → N=${p.n}`).join("; ")}.`,
+    `Small model: compute-optimal (2-fold cross-validated per oracle bin) at N. Larger model: one sample (pass@1 over ${largeSamples} samples). Median over seeds (range).`,
+    "",
+    `| bin | larger model, 1 sample | ${plan.map((p) => `small + TTC, R=${p.R} (N=${p.n})`).join(" | ")} | winner per R |`,
+    `|---|---|${plan.map(() => "---|").join("")}---|`,
+  ];
+  for (let b = 1; b <= 5; b++) {
+    const winners = plan.map((_, r) => (median(small[r]![b] as number[]) > median(large[b] as number[]) ? "small" : "large"));
+    lines.push(`| ${b} | ${pct(large[b] as number[])} | ${plan.map((_, r) => pct(small[r]![b] as number[])).join(" | ")} | ${plan.map((p, r) => `R=${p.R}: ${winners[r]}`).join(", ")} |`);
+  }
+  lines.push(`| all | ${pct(large[0] as number[])} | ${plan.map((_, r) => pct(small[r]![0] as number[])).join(" | ")} | |`);
+  lines.push("", `Mean FLOPs per problem (all bins): larger model ${median(largeFlops[0] as number[]).toExponential(2)}; small + TTC ${plan.map((p, r) => `R=${p.R}: ${median(smallFlops[r]![0] as number[]).toExponential(2)}`).join(", ")} (inference only; the matching counts the larger model's extra pretraining).`, "");
+  const report = lines.join("\n");
+  if (args.out) writeFilesAtomically(dirname(args.out), { [basename(args.out)]: report });
+  process.stdout.write(report);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof InputError) {
+    process.stderr.write(`escalation: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`escalation: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
