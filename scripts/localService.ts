@@ -60,9 +60,10 @@ export function freshState(): string {
   return persist;
 }
 
-/** Start `wrangler dev` on `port` with PROVIDERS set, and wait until it answers. */
+/** Start `wrangler dev` on `port` with PROVIDERS set (undefined: the default, the simulated world in process), and wait until it answers. */
 export async function startWorker(port: number, persist: string, providers: unknown): Promise<ChildProcess> {
-  const child = spawn("npx", ["wrangler", "dev", "--port", String(port), "--persist-to", persist, "--var", `PROVIDERS:${JSON.stringify(providers)}`, "--log-level", "error"], {
+  const vars = providers === undefined ? [] : ["--var", `PROVIDERS:${JSON.stringify(providers)}`];
+  const child = spawn("npx", ["wrangler", "dev", "--port", String(port), "--persist-to", persist, ...vars, "--log-level", "error"], {
     env: ENV,
     stdio: ["ignore", "ignore", "inherit"],
     detached: true,
