@@ -1,0 +1,70 @@
+/**
+ * npm run calibrate as a user runs it: bad input is refused with exit code 2, one line and nothing written;
+ * a small calibration writes a policy that validates, whose arms are configurations it measured, and with
+ * two seeds a report of the held-out measurement. Each spawn costs a few seconds, so cases spawn once.
+ */
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { parsePolicy } from "../src/policy/document";
+import { choosePolicyArm } from "../src/policy/choose";
+
+const REPO = fileURLToPath(new URL("..", import.meta.url));
+const TSX = join(REPO, "node_modules/.bin/tsx");
+const TMP = mkdtempSync(join(tmpdir(), "calibrate-cli-test-"));
+
+afterAll(() => rmSync(TMP, { recursive: true, force: true }));
+
+function calibrate(args: string[]): SpawnSyncReturns<string> {
+  const r = spawnSync(TSX, ["scripts/calibrate.ts", ...args], { cwd: REPO, encoding: "utf8", timeout: 180_000 });
+  if (r.error) throw r.error;
+  return r;
+}
+
+const SMALL = ["--problems", "40", "--oracle-samples", "16", "--budgets", "1,4,16,64", "--strategies", "best-of-n,majority,beam:M=4", "--extra-strategies", "best-of-n-adaptive:c=95", "--threads", "1"];
+
+describe("npm run calibrate", () => {
+  const cases: [string, string[], RegExp][] = [
+    ["seeds that do not parse", ["--seeds", "1,,x"], /--seeds/],
+    ["budgets without 64", ["--budgets", "1,4,16"], /--budgets must include 64/],
+    ["no best-of-n among the strategies", ["--strategies", "majority"], /must include best-of-n/],
+    ["an unknown strategy", ["--strategies", "best-of-n,magic"], /--strategies: unknown strategy "magic"/],
+    ["a world that does not validate", ["--world", join(REPO, "package.json")], /--world .*package\.json/],
+    ["an unknown option", ["--colour", "red"], /colour/],
+  ];
+  for (const [what, args, message] of cases) {
+    it(`refuses ${what}: exit 2, one line, nothing written`, () => {
+      const out = join(TMP, `refused-${what.replace(/\W+/g, "-")}.json`);
+      const r = calibrate([...args, "--out", out]);
+      expect(r.status).toBe(2);
+      const lines = r.stderr.split("\n").filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it("fits and writes a policy that validates, and measures it held out with two seeds", () => {
+    const out = join(TMP, "policy.json");
+    const report = join(TMP, "policy.md");
+    const r = calibrate([...SMALL, "--seeds", "1,2", "--out", out, "--report", report]);
+    expect(r.status, r.stderr).toBe(0);
+    const parsed = parsePolicy(JSON.parse(readFileSync(out, "utf8")));
+    if (!parsed.ok) throw new Error(parsed.error);
+    const policy = parsed.policy;
+    expect(policy.source.problems).toBe(80);
+    // Arms are measured configurations of the candidate families only.
+    for (const arm of policy.arms) expect(arm.config).toMatch(/^(best-of-n|beam-search)\(/);
+    // A generous cap buys at least as much as a tight one.
+    const prompt = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
+    const tight = choosePolicyArm(policy, prompt, 1);
+    const generous = choosePolicyArm(policy, prompt, 1e9);
+    expect(generous.arm.budget).toBeGreaterThanOrEqual(tight.arm.budget);
+    const text = readFileSync(report, "utf8");
+    expect(text).toContain("| 1 → 2 |");
+    expect(text).toContain("| 2 → 1 |");
+  });
+});
