@@ -9,7 +9,7 @@ export function toSolveView(solve: { id: string; spec: StrategySpec; createdAt: 
     id: solve.id,
     status: exec.status,
     ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
-    ...(exec.detail ? { detail: exec.detail } : {}),
+    ...(exec.detail ? { detail: exec.stopReason === "failed" ? publicFailure(exec.detail) : exec.detail } : {}),
     strategy: describeSpec(solve.spec),
     answer: exec.outcome?.answer ?? null,
     confidence: exec.outcome ? exec.outcome.confidence : null,
@@ -17,4 +17,16 @@ export function toSolveView(solve: { id: string; spec: StrategySpec; createdAt: 
     spend: { generations: l.generations, samples: l.samples, tokens: l.tokens, verifierTokens: l.verifierTokens, flops: l.flops, money: l.money },
     createdAt: solve.createdAt,
   };
+}
+
+/**
+ * What a client is told about a failure: our own words, never a provider's answer or an internal message
+ * (those are in the service log, written when the solve ends).
+ */
+export function publicFailure(detail: string): string {
+  const http = /^(.*?HTTP \d{3})/.exec(detail);
+  if (http) return `${http[1]} (the provider's answer is in the service log)`;
+  if (/^(internal|configuration) error/.test(detail)) return `${detail.startsWith("internal") ? "internal" : "configuration"} error (details are in the service log)`;
+  if (/request failed:/.test(detail)) return `${detail.slice(0, detail.indexOf("request failed:"))}request failed (details are in the service log)`;
+  return detail;
 }

@@ -197,6 +197,7 @@ export class SolveSession extends DurableObject<Env> {
       await this.charge(solve.meta, exec);
     }
     if (exec.status === "running") return this.arm();
+    if (exec.stopReason === "failed") console.error(`solve ${solve.meta.input.id} failed: ${exec.detail}`);
     // The watchdog alarm stays armed until D1 has the record: a failed write is tried again. Waiters are
     // woken after it, so an answered caller finds the solve settled with its quota and recorded.
     try {

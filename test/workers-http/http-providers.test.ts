@@ -104,6 +104,10 @@ describe("SolveSession over HTTP providers", () => {
     expect(view.status).toBe("done");
     expect(view.stopReason).toBe("failed");
     expect(view.detail).toMatch(/provider verifier: HTTP 500/);
+    // The provider's own answer is logged, not shown.
+    expect(view.detail).not.toMatch(/simulated/);
+    const res = await authedFetch(`https://ttc.test/v1/solves/${solve.id}`);
+    expect(await res.text()).not.toMatch(/simulated/);
     expect(view.answer).not.toBeNull(); // majority over the samples already paid for
   });
 
