@@ -19,7 +19,8 @@ export function streamCompletion(c: Context<AppEnv>, o: { solveId: string; creat
   return streamSSE(c, async (stream) => {
     let finished = false;
     stream.onAbort(() => {
-      if (!finished) void stub.cancel(tenantId);
+      // The response is over; waitUntil keeps the invocation alive until the cancel is delivered.
+      if (!finished) c.executionCtx.waitUntil(stub.cancel(tenantId));
     });
     const indices = Array.from({ length: o.n }, (_, i) => i);
     await stream.writeSSE({ data: send(indices.map((index) => ({ index, delta: { role: "assistant", content: "" }, finish_reason: null }))) });

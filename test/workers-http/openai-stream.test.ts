@@ -77,4 +77,26 @@ describe("streamed chat completion", () => {
     expect(content).toContain(`\\boxed{${view.answer}}`);
   });
 
+
+  it("a client that goes away mid-stream cancels its solve", async () => {
+    const stream = await client.chat.completions.create({
+      model: "ttc-revisions",
+      messages: [{ role: "user", content: PROBLEM }],
+      stream: true,
+      ...({ ttc: { strategy: { sequential: 64, parallel: 1 } } } as object),
+    });
+    let id = "";
+    for await (const ch of stream) {
+      id = ch.id.replace(/^chatcmpl-/, "");
+      if ((ch.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content) break;
+    }
+    // Leaving the loop aborts the request.
+    let view = await solveView(id);
+    for (let i = 0; i < 100 && view.status !== "done"; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      view = await solveView(id);
+    }
+    expect(view.stopReason).toBe("cancelled");
+    expect(view.steps).toBeLessThan(64);
+  });
 });
