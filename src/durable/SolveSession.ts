@@ -261,6 +261,8 @@ export class SolveSession extends DurableObject<Env> {
    * delays what the key's usage shows; it is logged, not fatal.
    */
   private async charge(meta: SolveMeta, exec: Execution): Promise<void> {
+    // A solve started before keys existed has no quota to charge.
+    if (!meta.input.keyId) return;
     try {
       await this.quota(meta).charge(meta.input.id, { tokens: exec.ledger.tokens, money: exec.ledger.money });
     } catch (err) {
@@ -270,7 +272,7 @@ export class SolveSession extends DurableObject<Env> {
 
   /** The final spend settled with the key's quota and the solve's records in D1, each once. */
   private async record(meta: SolveMeta, exec: Execution): Promise<void> {
-    if (!(await this.store.get("settled"))) {
+    if (!(await this.store.get("settled")) && meta.input.keyId) {
       await this.quota(meta).settle(meta.input.id, { tokens: exec.ledger.tokens, money: exec.ledger.money });
       await this.store.put("settled", true);
     }

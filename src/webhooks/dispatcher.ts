@@ -10,6 +10,8 @@ import { dohResolver, type Resolver } from "./resolve";
 import { nextStep, type AttemptOutcome } from "./schedule";
 import { createDelivery, disableEndpoint, endpointDisabled, recordAttempt, signingSecrets, tenantSecrets } from "./store";
 
+const OUR_FAULT_RETRY_MS = 60_000;
+
 export function webhooksAllowLocal(env: Env): boolean {
   return env.WEBHOOKS_ALLOW_LOCAL === "true";
 }
@@ -34,9 +36,19 @@ export class WebhookDispatcher {
     this.outbox.put({ id, url, body, attempts: 0, nextAt: now });
   }
 
-  /** Attempt every due message once. */
+  /**
+   * Attempt every due message once. An attempt that fails on our side (D1 unavailable, say) is not counted
+   * against the message: it is tried again a minute later.
+   */
   async deliverDue(tenantId: string, now = Date.now()): Promise<void> {
-    for (const entry of this.outbox.due(now)) await this.attempt(tenantId, entry);
+    for (const entry of this.outbox.due(now)) {
+      try {
+        await this.attempt(tenantId, entry);
+      } catch (err) {
+        console.error(`webhook ${entry.id}: attempt failed on our side, trying again in a minute:`, err);
+        this.outbox.put({ ...entry, nextAt: Date.now() + OUR_FAULT_RETRY_MS });
+      }
+    }
   }
 
   private async attempt(tenantId: string, entry: OutboxEntry): Promise<void> {
@@ -53,13 +65,14 @@ export class WebhookDispatcher {
     const next = nextStep(outcome, attempts, Date.now());
     if (next.kind === "retry") this.outbox.put({ ...entry, attempts, nextAt: next.at });
     else this.outbox.remove(entry.id);
-    if (outcome.kind === "gone") await disableEndpoint(this.env.DB, tenantId, entry.url, entry.id, at);
     const statusCode = "status" in outcome ? outcome.status : undefined;
     const error = outcome.kind === "refused" ? `refused: ${outcome.reason}` : outcome.kind === "failed" ? outcome.error : outcome.kind === "gone" ? "answered 410 Gone: endpoint disabled" : undefined;
+    // The outbox has the outcome; the D1 records follow, and their failure must not send the message again.
     try {
+      if (outcome.kind === "gone") await disableEndpoint(this.env.DB, tenantId, entry.url, entry.id, at);
       await recordAttempt(this.env.DB, { deliveryId: entry.id, attempt: attempts, at, statusCode, error, status: next.kind === "retry" ? "pending" : next.status, nextAttemptAt: next.kind === "retry" ? next.at : null });
     } catch (err) {
-      console.error(`webhook ${entry.id}: logging attempt ${attempts} in D1 failed:`, err);
+      console.error(`webhook ${entry.id}: recording attempt ${attempts} in D1 failed:`, err);
     }
   }
 }
