@@ -21,3 +21,22 @@ export const CreateKeySchema = z
     limits: KeyLimitsSchema.default({}),
   })
   .strict();
+
+export const TenantSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.number().int() });
+
+/** A key as listings show it: never the key itself or its hash. */
+export const KeyListingSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  ratePerMinute: z.number().int(),
+  tokensPerDay: z.number().int(),
+  moneyPerDay: z.number(),
+  defaultSolveTokens: z.number().int(),
+  defaultSolveMoney: z.number(),
+  createdAt: z.number().int(),
+  revokedAt: z.number().int().nullable(),
+});
+
+export const CreatedKeySchema = KeyListingSchema.omit({ revokedAt: true }).extend({ key: z.string().describe("the key itself, shown this once") });

@@ -4,10 +4,10 @@
  * test checks it against the routes the app serves.
  */
 import { z } from "zod";
-import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema } from "../openai/schemas";
+import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelSchema } from "../openai/schemas";
 import { EFFORT_GENERATIONS, MODELS } from "../openai/models";
-import { EnableEndpointSchema } from "../webhooks/schemas";
-import { CreateKeySchema, CreateTenantSchema } from "./adminSchemas";
+import { DeliveryDetailSchema, DeliverySchema, EnableEndpointSchema, WebhookSecretSchema } from "../webhooks/schemas";
+import { CreatedKeySchema, CreateKeySchema, CreateTenantSchema, KeyListingSchema, TenantSchema } from "./adminSchemas";
 import { CreateSolveSchema, ErrorBodySchema, MAX_BODY_BYTES, SolveViewSchema, UsageViewSchema } from "./schemas";
 
 type Schema = z.ZodType;
@@ -62,18 +62,18 @@ export const OPERATIONS: Operation[] = [
     responses: { 200: { description: "the completion, or with stream: true an event stream of chunks", schema: ChatCompletionSchema, sse: ChatCompletionChunkSchema }, ...errors([...COMMON, 404, 409, 502]) },
   },
   { method: "get", path: "/v1/models", tag: "openai", auth: "key", summary: "The models (one per strategy)", responses: { 200: { description: "models", schema: ModelListSchema }, ...errors([401, 429]) } },
-  { method: "get", path: "/v1/models/:id", tag: "openai", auth: "key", summary: "One model", responses: { 200: { description: "the model" }, ...errors([401, 404, 429]) } },
-  { method: "get", path: "/v1/webhooks/secret", tag: "webhooks", auth: "key", summary: "The tenant's webhook signing secret (whsec_…)", description: "Deliveries are signed per Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,` HMAC-SHA256).", responses: { 200: { description: "the secret, and until when the previous one still signs" }, ...errors([401, 429]) } },
-  { method: "post", path: "/v1/webhooks/secret/rotate", tag: "webhooks", auth: "key", summary: "Rotate the signing secret", description: "For 24 hours deliveries carry signatures with both the new and the previous secret.", responses: { 200: { description: "the new secret" }, ...errors([401, 429]) } },
-  { method: "get", path: "/v1/webhooks/deliveries", tag: "webhooks", auth: "key", summary: "The delivery log (newest first); ?status=, ?solveId=, ?limit=", responses: { 200: { description: "deliveries" }, ...errors([400, 401, 429]) } },
-  { method: "get", path: "/v1/webhooks/deliveries/:id", tag: "webhooks", auth: "key", summary: "A delivery with its payload and every attempt", responses: { 200: { description: "the delivery" }, ...errors([401, 404, 429]) } },
-  { method: "post", path: "/v1/webhooks/deliveries/:id/replay", tag: "webhooks", auth: "key", summary: "Send a delivery again (same webhook-id)", responses: { 202: { description: "queued" }, ...errors([401, 404, 409, 429]) } },
-  { method: "post", path: "/v1/webhooks/endpoints/enable", tag: "webhooks", auth: "key", request: EnableEndpointSchema, summary: "Enable an endpoint disabled after it answered 410", responses: { 200: { description: "enabled" }, ...errors([...COMMON, 404]) } },
-  { method: "post", path: "/admin/tenants", tag: "admin", auth: "admin", request: CreateTenantSchema, summary: "Create a tenant", responses: { 201: { description: "the tenant" }, ...errors([400, 401, 403]) } },
-  { method: "post", path: "/admin/keys", tag: "admin", auth: "admin", request: CreateKeySchema, summary: "Create an API key (shown once)", responses: { 201: { description: "the key and its limits" }, ...errors([400, 401, 403, 404]) } },
-  { method: "get", path: "/admin/keys", tag: "admin", auth: "admin", summary: "List keys (no secrets); ?tenantId= filters", responses: { 200: { description: "keys" }, ...errors([401, 403]) } },
-  { method: "post", path: "/admin/keys/:id/revoke", tag: "admin", auth: "admin", summary: "Revoke a key", responses: { 200: { description: "revoked" }, ...errors([401, 403, 404]) } },
-  { method: "get", path: "/healthz", tag: "service", auth: "none", summary: "Liveness", responses: { 200: { description: "ok" } } },
+  { method: "get", path: "/v1/models/:id", tag: "openai", auth: "key", summary: "One model", responses: { 200: { description: "the model", schema: ModelSchema }, ...errors([401, 404, 429]) } },
+  { method: "get", path: "/v1/webhooks/secret", tag: "webhooks", auth: "key", summary: "The tenant's webhook signing secret (whsec_…)", description: "Deliveries are signed per Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` (`v1,` HMAC-SHA256).", responses: { 200: { description: "the secret, and until when the previous one still signs", schema: WebhookSecretSchema }, ...errors([401, 429]) } },
+  { method: "post", path: "/v1/webhooks/secret/rotate", tag: "webhooks", auth: "key", summary: "Rotate the signing secret", description: "For 24 hours deliveries carry signatures with both the new and the previous secret.", responses: { 200: { description: "the new secret", schema: WebhookSecretSchema }, ...errors([401, 429]) } },
+  { method: "get", path: "/v1/webhooks/deliveries", tag: "webhooks", auth: "key", summary: "The delivery log (newest first); ?status=, ?solveId=, ?limit=", responses: { 200: { description: "deliveries", schema: z.object({ data: z.array(DeliverySchema) }) }, ...errors([400, 401, 429]) } },
+  { method: "get", path: "/v1/webhooks/deliveries/:id", tag: "webhooks", auth: "key", summary: "A delivery with its payload and every attempt", responses: { 200: { description: "the delivery", schema: DeliveryDetailSchema }, ...errors([401, 404, 429]) } },
+  { method: "post", path: "/v1/webhooks/deliveries/:id/replay", tag: "webhooks", auth: "key", summary: "Send a delivery again (same webhook-id)", responses: { 202: { description: "queued", schema: z.object({ id: z.string(), status: z.literal("pending") }) }, ...errors([401, 404, 409, 429]) } },
+  { method: "post", path: "/v1/webhooks/endpoints/enable", tag: "webhooks", auth: "key", request: EnableEndpointSchema, summary: "Enable an endpoint disabled after it answered 410", responses: { 200: { description: "enabled", schema: z.object({ url: z.string(), enabled: z.literal(true) }) }, ...errors([...COMMON, 404]) } },
+  { method: "post", path: "/admin/tenants", tag: "admin", auth: "admin", request: CreateTenantSchema, summary: "Create a tenant", responses: { 201: { description: "the tenant", schema: TenantSchema }, ...errors([400, 401, 403]) } },
+  { method: "post", path: "/admin/keys", tag: "admin", auth: "admin", request: CreateKeySchema, summary: "Create an API key (shown once)", responses: { 201: { description: "the key and its limits", schema: CreatedKeySchema }, ...errors([400, 401, 403, 404]) } },
+  { method: "get", path: "/admin/keys", tag: "admin", auth: "admin", summary: "List keys (no secrets); ?tenantId= filters", responses: { 200: { description: "keys", schema: z.object({ data: z.array(KeyListingSchema) }) }, ...errors([401, 403]) } },
+  { method: "post", path: "/admin/keys/:id/revoke", tag: "admin", auth: "admin", summary: "Revoke a key", responses: { 200: { description: "revoked", schema: z.object({ id: z.string(), revoked: z.literal(true) }) }, ...errors([401, 403, 404]) } },
+  { method: "get", path: "/healthz", tag: "service", auth: "none", summary: "Liveness", responses: { 200: { description: "ok", schema: z.object({ ok: z.literal(true) }) } } },
   { method: "get", path: "/openapi.json", tag: "service", auth: "none", summary: "This document", responses: { 200: { description: "OpenAPI 3.1" } } },
   { method: "get", path: "/docs", tag: "service", auth: "none", summary: "Readable API documentation (works offline)", responses: { 200: { description: "HTML" } } },
 ];

@@ -103,9 +103,8 @@ export const ChatCompletionChunkSchema = z.object({
   usage: UsageSchema.nullable().optional(),
 });
 
-export const ModelListSchema = z.object({
-  object: z.literal("list"),
-  data: z.array(z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() })),
-});
+export const ModelSchema = z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() });
+
+export const ModelListSchema = z.object({ object: z.literal("list"), data: z.array(ModelSchema) });
 
 export type Usage = z.output<typeof UsageSchema>;
