@@ -25,6 +25,12 @@ import type { ProblemResult } from "../src/eval/sweep";
 import { parsePolicy } from "../src/policy/document";
 import { costBudgets, fitArms, fitPolicy, policyCurve, type CandidateConfig, type OutcomeData } from "../src/policy/fit";
 import { generateProblems } from "../src/sim/problems";
+import { simProviders } from "../src/sim/provider";
+import { mixSeeds } from "../src/engine/random";
+import { candidateFromCompletion, withScores } from "../src/engine/strategies/candidates";
+import { probeFeatures } from "../src/policy/probe";
+import type { World } from "../src/sim/world";
+import type { EvalProblem } from "../src/eval/sweep";
 import { dirname, basename } from "node:path";
 
 const DEFAULT_STRATEGIES = `${EVAL_DEFAULTS.strategies},revisions-majority`;
@@ -67,7 +73,34 @@ function concat(parts: readonly OutcomeData[]): OutcomeData {
     correct: first.configs.map((_, c) => Uint8Array.from(parts.flatMap((p) => [...(p.correct[c] as Uint8Array)]))),
     tokens: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.tokens[c] as Float64Array)]))),
     generations: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.generations[c] as Float64Array)]))),
+    ...(first.probe
+      ? { probe: { ...first.probe, features: parts.flatMap((p) => p.probe?.features ?? []), tokens: Float64Array.from(parts.flatMap((p) => [...(p.probe?.tokens ?? [])])) } }
+      : {}),
   };
+}
+
+/** Probe sample counts tried; 0 is the free estimator alone. */
+const PROBE_SIZES = [0, 4, 8];
+
+/** Run a k-sample verifier probe on every problem (in process): its features and its cost in tokens. */
+async function runProbe(world: World, problems: readonly EvalProblem[], seed: number, k: number): Promise<NonNullable<OutcomeData["probe"]>> {
+  const { providers } = simProviders(world);
+  const features: number[][] = [];
+  const tokens = new Float64Array(problems.length);
+  for (const [i, p] of problems.entries()) {
+    const [res] = await providers.generate("generator", [{ role: "generator", question: p.question, prefix: [], n: k, temperature: EVAL_DEFAULTS.oracleTemperature, oneStep: false, maxTokens: 1024, seed: mixSeeds(seed, 0x960be, i) }]);
+    const drafts = (res?.completions ?? []).map(candidateFromCompletion);
+    const scores = await providers.score(drafts.map((c) => ({ question: p.question, steps: c.steps })));
+    const scored = drafts.map((c, j) => withScores(c, scores[j] as (typeof scores)[number], "last"));
+    features.push(probeFeatures(scored));
+    tokens[i] = (res?.usage.promptTokens ?? 0) + (res?.usage.completionTokens ?? 0) + scores.reduce((t, r) => t + r.usage.promptTokens + r.usage.completionTokens, 0);
+  }
+  return { samples: k, temperature: EVAL_DEFAULTS.oracleTemperature, features, tokens };
+}
+
+function withProbe(d: OutcomeData, probe: OutcomeData["probe"]): OutcomeData {
+  const { probe: _old, ...rest } = d;
+  return probe ? { ...rest, probe } : rest;
 }
 
 /** Oracle bins: quintiles of pass@1, bin 1 the easiest (as the evaluation bins). */
@@ -88,8 +121,8 @@ interface PairResult {
   fit: number;
   heldOut: number;
   bestOfN: { accuracy: number; meanTokens: number };
-  predicted: Ratio;
-  fixedN: Ratio;
+  /** Per probe size (0: text alone): with adaptive arms, and with fixed-N arms only. */
+  byProbe: Map<number, { adaptive: Ratio; fixed: Ratio }>;
   oracle: Ratio;
 }
 
@@ -163,6 +196,7 @@ async function main(): Promise<void> {
   const out = args.out ?? `policies/${world.name}.json`;
 
   const data: OutcomeData[] = [];
+  const probes: Map<number, NonNullable<OutcomeData["probe"]>>[] = [];
   for (const seed of seeds) {
     const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
     const started = Date.now();
@@ -175,62 +209,79 @@ async function main(): Promise<void> {
     }
     process.stderr.write(`calibrate: seed ${seed}: ${problems.length} problems through ${results[0]?.records.length ?? 0} configurations in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     data.push(outcomeData(results, problems.map((p) => p.question), oracleSamples, specs));
+    const byK = new Map<number, NonNullable<OutcomeData["probe"]>>();
+    for (const k of PROBE_SIZES) if (k > 0) byK.set(k, await runProbe(world, problems, seed, k));
+    probes.push(byK);
   }
 
   const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}`;
-  const pooled = concat(data);
+  const attach = (d: OutcomeData, i: number, k: number): OutcomeData => withProbe(d, k > 0 ? (probes[i] as Map<number, NonNullable<OutcomeData["probe"]>>).get(k) : undefined);
+
+  // Honest measurement: fit on seed i, measure on seed i+1 (cyclically), for each probe size.
+  const pairs: PairResult[] = [];
+  if (data.length >= 2) {
+    for (let i = 0; i < data.length; i++) {
+      const j1 = (i + 1) % data.length;
+      const base = data[j1] as OutcomeData;
+      const bonIndex = base.configs.findIndex((c) => c.spec.strategy === "best-of-n" && c.spec.n === 64 && c.spec.selection === "weighted");
+      const n = base.prompts.length;
+      let k = 0;
+      let t = 0;
+      for (let j = 0; j < n; j++) {
+        k += (base.correct[bonIndex] as Uint8Array)[j] as number;
+        t += (base.tokens[bonIndex] as Float64Array)[j] as number;
+      }
+      const bon = { accuracy: k / n, meanTokens: t / n };
+      const byProbe = new Map<number, { adaptive: Ratio; fixed: Ratio }>();
+      let caps: number[] = [];
+      for (const size of PROBE_SIZES) {
+        const train = attach(data[i] as OutcomeData, i, size);
+        const test = attach(base, j1, size);
+        const p = fitPolicy(train, { seed: seeds[i] as number, version: "pair", createdAt: "", source: { kind: "calibration", dataset: "generated", seed: seeds[i] as number, problems: n, oracleSamples, command: "" } });
+        const highs = p.arms.map((a) => a.evidence.highCost);
+        caps = costBudgets(Math.min(...highs) / 2, Math.max(...highs) * 4);
+        const fixedPolicy = fitPolicy(fixedOnly(train), { seed: seeds[i] as number, version: "pair-fixed", createdAt: "", source: p.source });
+        byProbe.set(size, { adaptive: ratioAgainst(bon, policyCurve(p, test, caps)), fixed: ratioAgainst(bon, policyCurve(fixedPolicy, fixedOnly(test), caps)) });
+      }
+      // The same arms fitted and applied with oracle bins: what a perfect (and free) difficulty estimate would give.
+      const train = data[i] as OutcomeData;
+      const oracleArms = fitArms(train, oracleBins(train.passAt1));
+      const testBins = oracleBins(base.passAt1);
+      const index = new Map(base.configs.map((c, j) => [c.config, j]));
+      const oracleCurve = caps.map((cap) => {
+        let kk = 0;
+        let tt = 0;
+        for (let j = 0; j < n; j++) {
+          const arms = oracleArms.filter((a) => a.bin === testBins[j]).sort((x, y) => x.budget - y.budget);
+          const fit = arms.filter((a) => a.evidence.highCost <= cap);
+          const arm = fit.length ? fit[fit.length - 1] : arms[0];
+          const c = index.get(arm?.config ?? "") as number;
+          kk += (base.correct[c] as Uint8Array)[j] as number;
+          tt += (base.tokens[c] as Float64Array)[j] as number;
+        }
+        return { accuracy: kk / n, meanTokens: tt / n };
+      });
+      pairs.push({ fit: seeds[i] as number, heldOut: seeds[j1] as number, bestOfN: bon, byProbe, oracle: ratioAgainst(bon, oracleCurve) });
+    }
+  }
+
+  // The probe size to ship: the best median held-out ratio (the smaller size on a tie); with one seed, none.
+  // A pair where the policy never reaches best-of-N's accuracy counts as 0.
+  const medianOf = (xs: (number | null)[]): number => (xs.length ? median(xs.map((x) => x ?? 0)) : 0);
+  let shipK = 0;
+  for (const size of PROBE_SIZES) if (pairs.length && medianOf(pairs.map((p) => p.byProbe.get(size)?.adaptive.ratio ?? null)) > medianOf(pairs.map((p) => p.byProbe.get(shipK)?.adaptive.ratio ?? null)) + 1e-9) shipK = size;
+
+  const pooled = concat(data.map((d, i) => attach(d, i, shipK)));
   const draft = fitPolicy(pooled, {
     seed: seeds[0] as number,
     version: "draft",
     createdAt: new Date().toISOString(),
     source: { kind: "calibration", world: world.name, dataset: "generated", seed: seeds[0] as number, problems: pooled.prompts.length, oracleSamples, command },
   });
-  const digest = createHash("sha256").update(JSON.stringify({ estimator: draft.estimator, arms: draft.arms, defaultBudget: draft.defaultBudget })).digest("hex").slice(0, 10);
+  const digest = createHash("sha256").update(JSON.stringify({ probe: draft.probe, estimator: draft.estimator, arms: draft.arms, defaultBudget: draft.defaultBudget })).digest("hex").slice(0, 10);
   const policy = { ...draft, version: `${world.name}-${digest}` };
   const checked = parsePolicy(JSON.parse(JSON.stringify(policy)));
   if (!checked.ok) throw new Error(`the fitted policy does not validate (${checked.error}); nothing written`);
-
-  // Honest measurement: fit on seed i, measure on seed i+1 (cyclically).
-  const pairs: PairResult[] = [];
-  if (data.length >= 2) {
-    for (let i = 0; i < data.length; i++) {
-      const train = data[i] as OutcomeData;
-      const test = data[(i + 1) % data.length] as OutcomeData;
-      const p = fitPolicy(train, { seed: seeds[i] as number, version: "pair", createdAt: "", source: policy.source });
-      const bonIndex = test.configs.findIndex((c) => c.spec.strategy === "best-of-n" && c.spec.n === 64 && c.spec.selection === "weighted");
-      const n = test.prompts.length;
-      let k = 0;
-      let t = 0;
-      for (let j = 0; j < n; j++) {
-        k += (test.correct[bonIndex] as Uint8Array)[j] as number;
-        t += (test.tokens[bonIndex] as Float64Array)[j] as number;
-      }
-      const bon = { accuracy: k / n, meanTokens: t / n };
-      const highs = p.arms.map((a) => a.evidence.highCost);
-      const caps = costBudgets(Math.min(...highs) / 2, Math.max(...highs) * 2);
-      const predicted = policyCurve(p, test, caps);
-      const fixedPolicy = fitPolicy(fixedOnly(train), { seed: seeds[i] as number, version: "pair-fixed", createdAt: "", source: policy.source });
-      const fixedCurve = policyCurve(fixedPolicy, fixedOnly(test), caps);
-      // The same arms fitted and applied with oracle bins: what a perfect difficulty estimate would add.
-      const oracleArms = fitArms(train, oracleBins(train.passAt1));
-      const testBins = oracleBins(test.passAt1);
-      const index = new Map(test.configs.map((c, j) => [c.config, j]));
-      const oracleCurve = caps.map((cap) => {
-        let kk = 0;
-        let tt = 0;
-        for (let j = 0; j < n; j++) {
-          const arms = oracleArms.filter((a) => a.bin === testBins[j]).sort((a, b) => a.budget - b.budget);
-          const fit = arms.filter((a) => a.evidence.highCost <= cap);
-          const arm = fit.length ? fit[fit.length - 1] : arms[0];
-          const c = index.get(arm?.config ?? "") as number;
-          kk += (test.correct[c] as Uint8Array)[j] as number;
-          tt += (test.tokens[c] as Float64Array)[j] as number;
-        }
-        return { accuracy: kk / n, meanTokens: tt / n };
-      });
-      pairs.push({ fit: seeds[i] as number, heldOut: seeds[(i + 1) % seeds.length] as number, bestOfN: bon, predicted: ratioAgainst(bon, predicted), fixedN: ratioAgainst(bon, fixedCurve), oracle: ratioAgainst(bon, oracleCurve) });
-    }
-  }
 
   const fmt = (x: number | null, d = 2): string => (x === null ? "not reached" : `${x.toFixed(d)}×`);
   const summary = (xs: (number | null)[]): string => {
@@ -238,24 +289,26 @@ async function main(): Promise<void> {
     if (got.length === 0) return "not reached on any pair";
     return `median ${median(got).toFixed(2)}× (range ${Math.min(...got).toFixed(2)}–${Math.max(...got).toFixed(2)}×${got.length < xs.length ? `; not reached on ${xs.length - got.length} of ${xs.length}` : ""})`;
   };
+  const label = (size: number): string => (size === 0 ? "text only (free)" : `probe of ${size}`);
   const lines = [
     `# Policy ${policy.version} for world ${world.name}`,
     "",
-    `Fitted on ${pooled.prompts.length} problems (seeds ${seeds.join(", ")}), ${policy.arms.length} arms over 5 predicted-difficulty bins; estimator cross-validated MSE of logit pass@1 ${policy.estimator.cvError.toFixed(3)}; default cap ${Math.round(policy.defaultBudget)} tokens.`,
+    `Fitted on ${pooled.prompts.length} problems (seeds ${seeds.join(", ")}), ${policy.probe ? `choosing after a verifier probe of ${policy.probe.samples} samples` : "choosing from the text alone"}, ${policy.arms.length} arms over 5 predicted-difficulty bins; estimator cross-validated MSE of logit pass@1 ${policy.estimator.cvError.toFixed(3)}; default cap ${Math.round(policy.defaultBudget)} tokens.`,
     `Command: \`${command}\``,
     "",
   ];
   if (pairs.length) {
     lines.push(
-      "Cost-matched efficiency against best-of-N weighted at N = 64 (tokens), fitted on one seed and measured on the next (free estimator only: no probe exists yet, so none is counted):",
+      "Cost-matched efficiency against best-of-N weighted at N = 64 (tokens per problem): the cost at which best-of-N reaches its N = 64 accuracy over the mean cost at which the policy first reaches it, fitted on one seed and measured on the next (disjoint problems, fresh samples). The probe's cost is counted in full on every problem.",
       "",
-      "| fit → held out | best-of-N@64 accuracy, mean tokens | auto (predicted bins) | auto, fixed N only | same arms, oracle bins |",
-      "|---|---|---|---|---|",
-      ...pairs.map((p) => `| ${p.fit} → ${p.heldOut} | ${(100 * p.bestOfN.accuracy).toFixed(1)}%, ${Math.round(p.bestOfN.meanTokens)} | ${fmt(p.predicted.ratio)} | ${fmt(p.fixedN.ratio)} | ${fmt(p.oracle.ratio)} |`),
+      `| fit → held out | best-of-N@64 accuracy, mean tokens | ${PROBE_SIZES.map(label).join(" | ")} | ${label(PROBE_SIZES[PROBE_SIZES.length - 1] as number)}, fixed N only | same arms, oracle bins |`,
+      `|---|---|${PROBE_SIZES.map(() => "---|").join("")}---|---|`,
+      ...pairs.map((p) => `| ${p.fit} → ${p.heldOut} | ${(100 * p.bestOfN.accuracy).toFixed(1)}%, ${Math.round(p.bestOfN.meanTokens)} | ${PROBE_SIZES.map((k) => fmt(p.byProbe.get(k)?.adaptive.ratio ?? null)).join(" | ")} | ${fmt(p.byProbe.get(PROBE_SIZES[PROBE_SIZES.length - 1] as number)?.fixed.ratio ?? null)} | ${fmt(p.oracle.ratio)} |`),
       "",
-      `auto with predicted difficulty: ${summary(pairs.map((p) => p.predicted.ratio))}`,
-      `auto without adaptive spend (every arm spends its whole N): ${summary(pairs.map((p) => p.fixedN.ratio))}`,
-      `the same arms with oracle difficulty: ${summary(pairs.map((p) => p.oracle.ratio))}`,
+      ...PROBE_SIZES.map((k) => `auto, ${label(k)}: ${summary(pairs.map((p) => p.byProbe.get(k)?.adaptive.ratio ?? null))}; without adaptive arms: ${summary(pairs.map((p) => p.byProbe.get(k)?.fixed.ratio ?? null))}`),
+      `the same arms with oracle difficulty (no estimator, no probe): ${summary(pairs.map((p) => p.oracle.ratio))}`,
+      "",
+      `Shipped: ${label(shipK)} (the best median above).`,
       "",
     );
   }

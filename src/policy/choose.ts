@@ -9,7 +9,7 @@ import type { PolicyArm, PolicyDocument } from "./document";
 export interface PolicyDecision {
   /** Predicted difficulty bin, 1 (easiest) … 5, and the estimator that predicted it. */
   bin: number;
-  estimator: "free";
+  estimator: "free" | "probe";
   /** Predicted logit of the base model's pass@1 (higher is easier). */
   predictedLogit: number;
   policyVersion: string;
@@ -30,12 +30,14 @@ function ridgeOf(policy: PolicyDocument): RidgeModel {
  * policy's default when it gives none. When nothing fits, the bin's cheapest arm (the executor still stops
  * at the cap).
  */
-export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number): PolicyDecision {
-  const z = predictFeatures(ridgeOf(policy), promptFeatures(prompt));
+export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number, probe?: { features: number[]; spent: number }): PolicyDecision {
+  if (policy.probe && !probe) throw new Error(`policy ${policy.version} chooses after a verifier probe of ${policy.probe.samples} samples: run the probe first`);
+  const z = predictFeatures(ridgeOf(policy), [...promptFeatures(prompt), ...(policy.probe && probe ? probe.features : [])]);
   const bin = binOf(z, policy.estimator.thresholds);
-  const limit = cap ?? policy.defaultBudget;
+  // What the probe spent is spent: the arm gets the rest of the cap.
+  const limit = (cap ?? policy.defaultBudget) - (probe?.spent ?? 0);
   const arms = policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.budget - b.budget);
   const eligible = arms.filter((a) => a.evidence.highCost <= limit);
   const arm = eligible.length ? (eligible[eligible.length - 1] as PolicyArm) : (arms[0] as PolicyArm);
-  return { bin, estimator: "free", predictedLogit: z, policyVersion: policy.version, arm, budget: limit, budgetFrom: cap !== undefined ? "request" : "policy default" };
+  return { bin, estimator: policy.probe ? "probe" : "free", predictedLogit: z, policyVersion: policy.version, arm, budget: limit, budgetFrom: cap !== undefined ? "request" : "policy default" };
 }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { StrategySpecSchema } from "../engine/strategies";
 import { featureNames } from "./features";
+import { PROBE_FEATURES } from "./probe";
 
 const EvidenceSchema = z.strictObject({
   /** Accuracy on the calibration problems of the bin, with its 95% Wilson interval and count. */
@@ -46,6 +47,8 @@ export const PolicySchema = z
       command: z.string(),
     }),
     costUnit: z.literal("tokens"),
+    /** The verifier probe run before choosing (its features join the estimator's), or none: text alone. */
+    probe: z.strictObject({ samples: z.number().int().min(1).max(64), temperature: z.number().min(0).max(2) }).nullable(),
     estimator: z.strictObject({
       kind: z.literal("ridge-text"),
       features: z.array(z.string()),
@@ -64,7 +67,7 @@ export const PolicySchema = z
     arms: z.array(ArmSchema).min(1),
   })
   .superRefine((p, ctx) => {
-    const names = featureNames();
+    const names = [...featureNames(), ...(p.probe ? PROBE_FEATURES : [])];
     const e = p.estimator;
     if (e.features.length !== names.length || e.features.some((f, i) => f !== names[i])) {
       ctx.addIssue({ code: "custom", path: ["estimator", "features"], message: `must be this build's features (${names.length}: ${names.slice(0, 3).join(", ")}, ...)` });

@@ -8,6 +8,7 @@ import { binOf, fitRidge, passLogit, predictFeatures } from "./estimator";
 import { featureNames, promptFeatures } from "./features";
 import { choosePolicyArm } from "./choose";
 import type { PolicyArm, PolicyDocument } from "./document";
+import { PROBE_FEATURES } from "./probe";
 
 export interface CandidateConfig {
   config: string;
@@ -25,6 +26,8 @@ export interface OutcomeData {
   correct: Uint8Array[];
   tokens: Float64Array[];
   generations: Float64Array[];
+  /** A verifier probe run on every problem: its features and what it cost (tokens) per problem. */
+  probe?: { samples: number; temperature: number; features: number[][]; tokens: Float64Array };
 }
 
 export const BINS = 5;
@@ -119,9 +122,13 @@ export interface FitOptions {
   source: PolicyDocument["source"];
 }
 
+function estimatorInputs(data: OutcomeData): number[][] {
+  return data.prompts.map((p, i) => [...promptFeatures(p), ...(data.probe ? (data.probe.features[i] as number[]) : [])]);
+}
+
 /** Fit the estimator on the pass@1 labels, bin the problems by its predictions, and fit the arms per bin. */
 export function fitPolicy(data: OutcomeData, options: FitOptions): PolicyDocument {
-  const X = data.prompts.map(promptFeatures);
+  const X = estimatorInputs(data);
   const y = data.passAt1.map((p) => passLogit(p, data.oracleSamples));
   const { model, cvError } = fitRidge(X, y, options.seed);
   const z = X.map((x) => predictFeatures(model, x));
@@ -134,7 +141,8 @@ export function fitPolicy(data: OutcomeData, options: FitOptions): PolicyDocumen
     createdAt: options.createdAt,
     source: options.source,
     costUnit: "tokens",
-    estimator: { kind: "ridge-text", features: featureNames(), means: model.means, scales: model.scales, weights: model.weights, bias: model.bias, lambda: model.lambda, thresholds, cvError },
+    probe: data.probe ? { samples: data.probe.samples, temperature: data.probe.temperature } : null,
+    estimator: { kind: "ridge-text", features: [...featureNames(), ...(data.probe ? PROBE_FEATURES : [])], means: model.means, scales: model.scales, weights: model.weights, bias: model.bias, lambda: model.lambda, thresholds, cvError },
     defaultBudget: 1,
     arms,
   };
@@ -164,7 +172,15 @@ export function policyCurve(policy: PolicyDocument, data: OutcomeData, caps: rea
     let tokens = 0;
     let gens = 0;
     data.prompts.forEach((prompt, i) => {
-      const { arm } = choosePolicyArm(policy, prompt, cap);
+      let probe: { features: number[]; spent: number } | undefined;
+      if (policy.probe) {
+        if (!data.probe || data.probe.samples !== policy.probe.samples) throw new Error(`policy ${policy.version} needs a probe of ${policy.probe.samples} samples in the data`);
+        probe = { features: data.probe.features[i] as number[], spent: data.probe.tokens[i] as number };
+        // The probe is paid for on every problem, whatever the arm (counted in full: its samples are not credited to the arm).
+        tokens += probe.spent;
+        gens += policy.probe.samples;
+      }
+      const { arm } = choosePolicyArm(policy, prompt, cap, probe);
       const c = index.get(arm.config);
       if (c === undefined) throw new Error(`policy arm ${arm.config} is not among the measured configurations`);
       k += (data.correct[c] as Uint8Array)[i] as number;
