@@ -32,7 +32,7 @@ app.use("*", async (c, next) => {
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 let documented: { json: Record<string, unknown>; html: string } | undefined;
-/** Built once per isolate, after every route module has registered its operations. */
+/** Built once per isolate: the document does not change while it runs. */
 function documentation() {
   if (!documented) {
     const json = openApiDocument();

@@ -31,6 +31,7 @@ describe("authentication", () => {
         const res = await SELF.fetch(`https://ttc.test${path}`, { method, headers: { ...headers, "content-type": "application/json" }, ...(method === "POST" ? { body: "{}" } : {}) });
         expect(res.status, `${method} ${path}`).toBe(401);
         expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+        expect(res.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
         expect(((await res.json()) as ErrorBody).error.message).toMatch(message);
       }
     });
