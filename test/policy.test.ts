@@ -129,6 +129,36 @@ describe("fitting arms and policies", () => {
   });
 });
 
+describe("a policy that chooses after a verifier probe", () => {
+  // The probe sees what the text cannot: here every prompt reads the same, and only the probe tells them apart.
+  const data = synthetic(200);
+  data.prompts = data.prompts.map(() => "Same words for every problem?");
+  data.probe = { samples: 4, temperature: 0.8, features: data.passAt1.map((p) => [p, p, 1]), tokens: new Float64Array(200).fill(50) };
+  const policy = fitPolicy(data, { seed: 1, version: "p1", createdAt: "x", source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 200, oracleSamples: 256, command: "test" } });
+
+  it("records the probe, validates, and refuses to choose without the probe's features", () => {
+    expect(policy.probe).toEqual({ samples: 4, temperature: 0.8 });
+    expect(parsePolicy(JSON.parse(JSON.stringify(policy))).ok).toBe(true);
+    expect(() => choosePolicyArm(policy, "Same words for every problem?", 1000)).toThrow(/probe/);
+  });
+
+  it("bins by the probe and leaves the arm what the probe did not spend", () => {
+    const easy = choosePolicyArm(policy, "Same words for every problem?", 5000, { features: [1, 1, 1], spent: 50 });
+    const hard = choosePolicyArm(policy, "Same words for every problem?", 5000, { features: [0.2, 0.2, 1], spent: 50 });
+    expect(easy.estimator).toBe("probe");
+    expect(easy.bin).toBeLessThan(hard.bin);
+    expect(hard.budget).toBe(4950);
+    // With a cap the probe has nearly used up, only the cheapest arm is left.
+    expect(choosePolicyArm(policy, "Same words for every problem?", 160, { features: [0.2, 0.2, 1], spent: 100 }).arm.evidence.highCost).toBeLessThanOrEqual(100);
+  });
+
+  it("counts the probe's cost on every problem in its curve", () => {
+    const curve = policyCurve(policy, data, [150]);
+    expect(curve[0]!.meanTokens).toBe(150);
+    expect(curve[0]!.meanGenerations).toBe(5);
+  });
+});
+
 describe("policy document validation", () => {
   const base = fitPolicy(synthetic(100), { seed: 1, version: "t2", createdAt: "x", source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 100, oracleSamples: 256, command: "test" } });
   const cases: [string, (p: Record<string, any>) => void, string][] = [
