@@ -87,14 +87,21 @@ export function fitArms(data: OutcomeData, bins: readonly number[]): PolicyArm[]
     const budgets = costBudgets((byCost[0] as (typeof stats)[number]).meanCost, (byCost[byCost.length - 1] as (typeof stats)[number]).meanCost);
     let last = -1;
     let p = 0;
-    let best: (typeof stats)[number] | undefined;
+    let top: (typeof stats)[number] | undefined;
     for (const budget of budgets) {
       while (p < byCost.length && (byCost[p] as (typeof stats)[number]).meanCost <= budget * (1 + 1e-9)) {
         const s = byCost[p] as (typeof stats)[number];
-        if (!best || s.k > best.k) best = s;
+        if (!top || s.k > top.k) top = s;
         p++;
       }
-      if (!best || best.c === last) continue;
+      if (!top) continue;
+      // One-standard-error rule: the cheapest affordable configuration whose accuracy is within one standard
+      // error of the best's. With ~100 problems a bin, the best of ~150 configurations is partly luck, and a
+      // dearer configuration should win only by more than noise.
+      const acc = top.k / top.n;
+      const se = Math.sqrt(Math.max(acc * (1 - acc), 1 / top.n) / top.n);
+      const best = byCost.slice(0, p).find((x) => x.k / x.n >= acc - se) ?? top;
+      if (best.c === last) continue;
       last = best.c;
       const { lo, hi } = wilson(best.k, best.n);
       arms.push({
