@@ -30,7 +30,8 @@ import { mixSeeds } from "../src/engine/random";
 import { candidateFromCompletion, withScores } from "../src/engine/strategies/candidates";
 import { probeFeatures } from "../src/policy/probe";
 import type { World } from "../src/sim/world";
-import type { EvalProblem } from "../src/eval/sweep";
+import { configSeed, type EvalProblem } from "../src/eval/sweep";
+import { StrategySpecSchema } from "../src/engine/strategies";
 import { dirname, basename } from "node:path";
 
 const DEFAULT_STRATEGIES = `${EVAL_DEFAULTS.strategies},revisions-majority`;
@@ -74,7 +75,17 @@ function concat(parts: readonly OutcomeData[]): OutcomeData {
     tokens: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.tokens[c] as Float64Array)]))),
     generations: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.generations[c] as Float64Array)]))),
     ...(first.probe
-      ? { probe: { ...first.probe, features: parts.flatMap((p) => p.probe?.features ?? []), tokens: Float64Array.from(parts.flatMap((p) => [...(p.probe?.tokens ?? [])])) } }
+      ? {
+          probe: {
+            ...first.probe,
+            features: parts.flatMap((p) => p.probe?.features ?? []),
+            tokens: Float64Array.from(parts.flatMap((p) => [...(p.probe?.tokens ?? [])])),
+            reusable: {
+              completion: Float64Array.from(parts.flatMap((p) => [...(p.probe?.reusable?.completion ?? [])])),
+              scoring: Float64Array.from(parts.flatMap((p) => [...(p.probe?.reusable?.scoring ?? [])])),
+            },
+          },
+        }
       : {}),
   };
 }
@@ -82,20 +93,29 @@ function concat(parts: readonly OutcomeData[]): OutcomeData {
 /** Probe sample counts tried; 0 is the free estimator alone. */
 const PROBE_SIZES = [0, 4, 8];
 
-/** Run a k-sample verifier probe on every problem (in process): its features and its cost in tokens. */
+/**
+ * Run a k-sample verifier probe on every problem (in process): its features and its cost in tokens. Its
+ * samples are drawn as the first k of the problem's best-of-N pool in the sweep (same seed, same request),
+ * so what the probe saw is part of what a best-of-N arm given them as candidates selects from.
+ */
 async function runProbe(world: World, problems: readonly EvalProblem[], seed: number, k: number): Promise<NonNullable<OutcomeData["probe"]>> {
   const { providers } = simProviders(world);
   const features: number[][] = [];
   const tokens = new Float64Array(problems.length);
+  const completion = new Float64Array(problems.length);
+  const scoring = new Float64Array(problems.length);
   for (const [i, p] of problems.entries()) {
-    const [res] = await providers.generate("generator", [{ role: "generator", question: p.question, prefix: [], n: k, temperature: EVAL_DEFAULTS.oracleTemperature, oneStep: false, maxTokens: 1024, seed: mixSeeds(seed, 0x960be, i) }]);
+    const pool = configSeed(seed, i, StrategySpecSchema.parse({ strategy: "best-of-n", n: k }), k);
+    const [res] = await providers.generate("generator", [{ role: "generator", question: p.question, prefix: [], n: k, temperature: EVAL_DEFAULTS.oracleTemperature, oneStep: false, maxTokens: 1024, seed: mixSeeds(pool, 1) }]);
     const drafts = (res?.completions ?? []).map(candidateFromCompletion);
     const scores = await providers.score(drafts.map((c) => ({ question: p.question, steps: c.steps })));
     const scored = drafts.map((c, j) => withScores(c, scores[j] as (typeof scores)[number], "last"));
     features.push(probeFeatures(scored));
-    tokens[i] = (res?.usage.promptTokens ?? 0) + (res?.usage.completionTokens ?? 0) + scores.reduce((t, r) => t + r.usage.promptTokens + r.usage.completionTokens, 0);
+    completion[i] = res?.usage.completionTokens ?? 0;
+    scoring[i] = scores.reduce((t, r) => t + r.usage.promptTokens + r.usage.completionTokens, 0);
+    tokens[i] = (res?.usage.promptTokens ?? 0) + (completion[i] as number) + (scoring[i] as number);
   }
-  return { samples: k, temperature: EVAL_DEFAULTS.oracleTemperature, features, tokens };
+  return { samples: k, temperature: EVAL_DEFAULTS.oracleTemperature, features, tokens, reusable: { completion, scoring } };
 }
 
 function withProbe(d: OutcomeData, probe: OutcomeData["probe"]): OutcomeData {
@@ -299,7 +319,7 @@ async function main(): Promise<void> {
   ];
   if (pairs.length) {
     lines.push(
-      "Cost-matched efficiency against best-of-N weighted at N = 64 (tokens per problem): the cost at which best-of-N reaches its N = 64 accuracy over the mean cost at which the policy first reaches it, fitted on one seed and measured on the next (disjoint problems, fresh samples). The probe's cost is counted in full on every problem.",
+      "Cost-matched efficiency against best-of-N weighted at N = 64 (tokens per problem): the cost at which best-of-N reaches its N = 64 accuracy over the mean cost at which the policy first reaches it, fitted on one seed and measured on the next (disjoint problems, fresh samples). The probe's cost is counted on every problem; its samples are the first of the best-of-N pool, so a fixed best-of-N arm takes them as candidates and does not pay for them twice (other arms get no credit).",
       "",
       `| fit → held out | best-of-N@64 accuracy, mean tokens | ${PROBE_SIZES.map(label).join(" | ")} | ${label(PROBE_SIZES[PROBE_SIZES.length - 1] as number)}, fixed N only | same arms, oracle bins |`,
       `|---|---|${PROBE_SIZES.map(() => "---|").join("")}---|---|`,

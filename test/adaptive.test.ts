@@ -88,4 +88,14 @@ describe("adaptive best-of-N", () => {
     expect(p.sampled).toBe(4);
     expect(scored).toBe(0);
   });
+
+  it("after given candidates (a probe's samples) draws fresh samples, not the same ones again", async () => {
+    const spec = StrategySpecSchema.parse({ strategy: "best-of-n", n: 8 });
+    const plain = planStrategy(initStrategy({ question: "Q?" }, spec, 7));
+    const given = [{ steps: ["The answer is $\\boxed{7}$."], answer: "7", stepScores: [0.9], score: 0.9 }];
+    const withGiven = planStrategy(initStrategy({ question: "Q?" }, spec, 7, given));
+    if (plain.kind !== "generate" || withGiven.kind !== "generate") throw new Error("expected sampling");
+    expect(withGiven.requests[0]!.n).toBe(7);
+    expect(withGiven.requests[0]!.seed).not.toBe(plain.requests[0]!.seed);
+  });
 });

@@ -26,8 +26,12 @@ export interface OutcomeData {
   correct: Uint8Array[];
   tokens: Float64Array[];
   generations: Float64Array[];
-  /** A verifier probe run on every problem: its features and what it cost (tokens) per problem. */
-  probe?: { samples: number; temperature: number; features: number[][]; tokens: Float64Array };
+  /**
+   * A verifier probe run on every problem: its features and what it cost (tokens) per problem. When its
+   * samples are the first of the problem's best-of-N pool (`reusable`), a best-of-N arm that takes them as
+   * candidates does not pay for them again: `reusable` is what that saves (completion and scoring tokens).
+   */
+  probe?: { samples: number; temperature: number; features: number[][]; tokens: Float64Array; reusable?: { completion: Float64Array; scoring: Float64Array } };
 }
 
 export const BINS = 5;
@@ -193,6 +197,14 @@ export function policyCurve(policy: PolicyDocument, data: OutcomeData, caps: rea
       k += (data.correct[c] as Uint8Array)[i] as number;
       tokens += (data.tokens[c] as Float64Array)[i] as number;
       gens += (data.generations[c] as Float64Array)[i] as number;
+      // A fixed best-of-N arm takes the probe's samples as candidates and samples and scores only the rest.
+      // The probe's samples are the first of the pool the sweep measured this arm on, and the rest are fresh
+      // independent samples, so the measured outcome is a draw from the same distribution.
+      const reuse = policy.probe && data.probe?.reusable;
+      if (reuse && arm.spec.strategy === "best-of-n" && arm.spec.stopAt === undefined && arm.spec.n >= policy.probe!.samples) {
+        tokens -= (reuse.completion[i] as number) + (arm.spec.selection === "majority" ? 0 : (reuse.scoring[i] as number));
+        gens -= policy.probe!.samples;
+      }
     });
     const n = data.prompts.length;
     const { lo, hi } = wilson(k, n);

@@ -36,12 +36,14 @@ export interface BestOfNState {
   candidates: Candidate[];
   /** Sampling requests made so far (each adaptive round is one). */
   rounds?: number;
+  /** Candidates given at the start (a probe's samples), already paid for. */
+  given?: number;
 }
 
 /** `given` are candidates already paid for (e.g. a difficulty probe's samples); they count toward N. */
 function init(problem: Problem, spec: BestOfNSpec, seed: number, given: Candidate[] = []): BestOfNState {
   const candidates = given.slice(0, spec.n);
-  return { spec, question: problem.question, seed, phase: candidates.length < spec.n ? "sample" : "score", candidates };
+  return { spec, question: problem.question, seed, phase: candidates.length < spec.n ? "sample" : "score", candidates, ...(candidates.length ? { given: candidates.length } : {}) };
 }
 
 function plan(state: BestOfNState): Work {
@@ -62,8 +64,9 @@ function plan(state: BestOfNState): Work {
           temperature: spec.temperature,
           oneStep: false,
           maxTokens: spec.maxTokens,
-          // The first round draws what a fixed-N run would draw first; later rounds draw fresh samples.
-          seed: round === 0 ? mixSeeds(state.seed, 1) : mixSeeds(state.seed, 1, round),
+          // The first round draws what a fixed-N run would draw first; later rounds, and any round after given
+          // candidates (which a provider would otherwise draw again from the same seed), draw fresh samples.
+          seed: round === 0 && !state.given ? mixSeeds(state.seed, 1) : mixSeeds(state.seed, 1, round, state.given ?? 0),
         },
       ],
     };
