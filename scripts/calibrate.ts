@@ -1,7 +1,7 @@
 /**
  * npm run calibrate -- [--world FILE] [--seeds LIST] [--problems N] [--oracle-samples N] [--strategies LIST]
  *                      [--extra-strategies LIST] [--budgets LIST] [--threads N] [--out FILE] [--report FILE]
- *                      [--cache DIR]
+ *                      [--cache DIR] [--probe best|0|4|8]
  *
  * Runs labelled problems of the simulated world through every candidate configuration (in process), fits a
  * compute-optimal policy (free difficulty estimator + per-bin arms, method.md §6–§7) and writes it. With
@@ -177,6 +177,7 @@ async function main(): Promise<void> {
         out: { type: "string" },
         report: { type: "string" },
         cache: { type: "string" },
+        probe: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
@@ -214,6 +215,8 @@ async function main(): Promise<void> {
     }
   }
   const out = args.out ?? `policies/${world.name}.json`;
+  const probeArg = args.probe ?? "best";
+  if (probeArg !== "best" && !PROBE_SIZES.includes(Number(probeArg))) throw new InputError(`--probe must be best or one of ${PROBE_SIZES.join(", ")}, got "${probeArg}"`);
 
   const data: OutcomeData[] = [];
   const probes: Map<number, NonNullable<OutcomeData["probe"]>>[] = [];
@@ -234,7 +237,7 @@ async function main(): Promise<void> {
     probes.push(byK);
   }
 
-  const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}`;
+  const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}${args.probe ? ` --probe ${args.probe}` : ""}`;
   const attach = (d: OutcomeData, i: number, k: number): OutcomeData => withProbe(d, k > 0 ? (probes[i] as Map<number, NonNullable<OutcomeData["probe"]>>).get(k) : undefined);
 
   // Honest measurement: fit on seed i, measure on seed i+1 (cyclically), for each probe size.
@@ -289,7 +292,9 @@ async function main(): Promise<void> {
   // A pair where the policy never reaches best-of-N's accuracy counts as 0.
   const medianOf = (xs: (number | null)[]): number => (xs.length ? median(xs.map((x) => x ?? 0)) : 0);
   let shipK = 0;
-  for (const size of PROBE_SIZES) if (pairs.length && medianOf(pairs.map((p) => p.byProbe.get(size)?.adaptive.ratio ?? null)) > medianOf(pairs.map((p) => p.byProbe.get(shipK)?.adaptive.ratio ?? null)) + 1e-9) shipK = size;
+  if (probeArg === "best") {
+    for (const size of PROBE_SIZES) if (pairs.length && medianOf(pairs.map((p) => p.byProbe.get(size)?.adaptive.ratio ?? null)) > medianOf(pairs.map((p) => p.byProbe.get(shipK)?.adaptive.ratio ?? null)) + 1e-9) shipK = size;
+  } else shipK = Number(probeArg);
 
   const pooled = concat(data.map((d, i) => attach(d, i, shipK)));
   const draft = fitPolicy(pooled, {
@@ -328,7 +333,7 @@ async function main(): Promise<void> {
       ...PROBE_SIZES.map((k) => `auto, ${label(k)}: ${summary(pairs.map((p) => p.byProbe.get(k)?.adaptive.ratio ?? null))}; without adaptive arms: ${summary(pairs.map((p) => p.byProbe.get(k)?.fixed.ratio ?? null))}`),
       `the same arms with oracle difficulty (no estimator, no probe): ${summary(pairs.map((p) => p.oracle.ratio))}`,
       "",
-      `Shipped: ${label(shipK)} (the best median above).`,
+      `Shipped: ${label(shipK)}${probeArg === "best" ? " (the best median above)" : " (asked for with --probe)"}.`,
       "",
     );
   }
