@@ -180,3 +180,25 @@ describe("policy document validation", () => {
     });
   }
 });
+
+describe("the service's shipped policy and auto", () => {
+  it("validates, chooses from the text alone, and keeps the arm's typical cost within the cap", async () => {
+    const { servicePolicy } = await import("../src/policy/shipped");
+    const { decideAuto } = await import("../src/policy/auto");
+    const policy = servicePolicy();
+    expect(policy.probe).toBeNull();
+    const easy = "Start with 12. Add 5. What is the final number?";
+    const hard = "Start with 87. Multiply by 347. Square it. Subtract 918. Multiply by 56. Take the remainder when divided by 13. Multiply by 728. Add 649. Divide by 2. What is the final number?";
+    const a = decideAuto(policy, easy, 20_000);
+    const b = decideAuto(policy, hard, 20_000);
+    expect(a.bin).toBeLessThan(b.bin);
+    for (const d of [a, b]) {
+      expect(StrategySpecSchema.safeParse(d.strategy).success).toBe(true);
+      expect(d.evidence.highTokens).toBeLessThanOrEqual(20_000);
+      expect(d.capFrom).toBe("request");
+    }
+    const dflt = decideAuto(policy, hard);
+    expect(dflt.capFrom).toBe("policy default");
+    expect(dflt.capTokens).toBe(policy.defaultBudget);
+  });
+});
