@@ -103,6 +103,13 @@ async function main(): Promise<void> {
     const stats = await sim.stats();
     // D1 holds every provider call of every solve once; their sum is the solves' spend.
     const [row] = queryLocalD1<{ solves: number; tokens: number }>(persist, "SELECT COUNT(DISTINCT solve_id) AS solves, SUM(prompt_tokens + completion_tokens) AS tokens FROM provider_calls");
+    // The key's quota: every solve settled (nothing reserved) and charged exactly what it reports.
+    let usage = { tokens: { spent: -1, reserved: -1 } };
+    for (let i = 0; i < 60; i++) {
+      usage = (await (await fetch(`${base}/v1/usage`, { headers: auth })).json()) as typeof usage;
+      if (usage.tokens.reserved === 0) break;
+      await sleep(500);
+    }
     const reasons = new Map<string, number>();
     for (const v of views) reasons.set(v?.stopReason ?? "?", (reasons.get(v?.stopReason ?? "?") ?? 0) + 1);
     process.stdout.write(
@@ -111,9 +118,10 @@ async function main(): Promise<void> {
         `unfinished solves: ${unfinished}`,
         `tokens reported by the solves: ${reported}; billed by the provider: ${stats.billedTokens} (${stats.served} requests served, ${stats.replayed} replayed)`,
         `provider_calls in D1: ${row?.tokens} tokens over ${row?.solves} solves`,
+        `charged to the key's daily quota: ${usage.tokens.spent} tokens, ${usage.tokens.reserved} still reserved`,
       ].join("\n") + "\n",
     );
-    const ok = unfinished === 0 && (REPLAY ? reported === stats.billedTokens : reported >= stats.billedTokens) && row?.tokens === reported;
+    const ok = unfinished === 0 && (REPLAY ? reported === stats.billedTokens : reported >= stats.billedTokens) && row?.tokens === reported && usage.tokens.spent === reported && usage.tokens.reserved === 0;
     process.stdout.write(ok ? "crash test: holds\n" : "crash test: FAILS\n");
     if (!ok) process.exitCode = 1;
   } finally {
