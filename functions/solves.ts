@@ -5,7 +5,7 @@ import { ApiError } from "../src/api/errors";
 import { jsonBody, type AppEnv } from "../src/api/http";
 import { CreateSolveSchema, describeIssue } from "../src/api/schemas";
 import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency";
-import { prepareSolve, sessionOf, unwrap, waitForSolve } from "../src/api/startSolve";
+import { prepareSolve, resolveStrategy, sessionOf, unwrap, waitForSolve } from "../src/api/startSolve";
 import { checkDestination } from "../src/webhooks/destination";
 
 export const solves = new Hono<AppEnv>();
@@ -17,6 +17,11 @@ solves.post("/", async (c) => {
   if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
   const req = parsed.data;
   const principal = c.get("principal");
+  if (req.dry_run) {
+    if (req.strategy.strategy !== "auto") throw new ApiError(400, "invalid_request", `dry_run: only an auto solve has a decision to show; this request names ${req.strategy.strategy}`);
+    const { policy } = resolveStrategy(principal, req);
+    return c.json({ dryRun: true, policy });
+  }
   if (req.webhook) await checkDestination(c.env, principal.tenantId, req.webhook.url);
   const idem = key === undefined ? undefined : { key, scope: "solves", fingerprint: await fingerprint(body) };
   const started = await startOnce(c.env, principal, idem, () => prepareSolve(c.env, principal, req));

@@ -8,7 +8,7 @@ import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionS
 import { EFFORT_GENERATIONS, MODELS } from "../openai/models";
 import { DeliveryDetailSchema, DeliverySchema, EnableEndpointSchema, WebhookSecretSchema } from "../webhooks/schemas";
 import { CreatedKeySchema, CreateKeySchema, CreateTenantSchema, KeyListingSchema, TenantSchema } from "./adminSchemas";
-import { CreateSolveSchema, ErrorBodySchema, MAX_BODY_BYTES, SolveViewSchema, UsageViewSchema } from "./schemas";
+import { CreateSolveSchema, DryRunViewSchema, ErrorBodySchema, MAX_BODY_BYTES, SolveViewSchema, UsageViewSchema } from "./schemas";
 
 type Schema = z.ZodType;
 
@@ -42,8 +42,8 @@ export const OPERATIONS: Operation[] = [
   {
     method: "post", path: "/v1/solves", tag: "solves", auth: "key", idempotent: true, request: CreateSolveSchema,
     summary: "Start a solve",
-    description: "Spends the budget on the named strategy. `mode: \"sync\"` waits for the answer (200); `async` answers 202 at once. Budget fields left out take the key's per-solve defaults for tokens and money.",
-    responses: { 200: { description: "the finished solve (sync)", schema: SolveViewSchema }, 202: { description: "the started solve (async)", schema: SolveViewSchema }, ...errors([...COMMON, 409]) },
+    description: "Spends the budget on the named strategy, or with `{\"strategy\": \"auto\"}` (the default) on the one the fitted policy chooses for this prompt within the budget (the solve's `policy` says which, why and from what evidence); `dry_run: true` returns that decision and starts nothing. `mode: \"sync\"` waits for the answer (200); `async` answers 202 at once. Budget fields left out take the key's per-solve defaults for tokens and money.",
+    responses: { 200: { description: "the finished solve (sync), or the policy's decision (dry_run)", schema: z.union([SolveViewSchema, DryRunViewSchema]) }, 202: { description: "the started solve (async)", schema: SolveViewSchema }, ...errors([...COMMON, 409]) },
   },
   { method: "get", path: "/v1/solves/:id", tag: "solves", auth: "key", summary: "A solve's status, answer and spend", responses: { 200: { description: "the solve", schema: SolveViewSchema }, ...errors([401, 404, 429]) } },
   {

@@ -31,18 +31,28 @@ export const BudgetSchema = z
 
 const costFormulas = STRATEGIES.map((s) => `${s.name} ${s.costFormula}`).join(", ");
 
+/** `auto` (the default): the fitted policy chooses the strategy for this prompt within the budget. */
+export const AutoStrategySchema = z.strictObject({ strategy: z.literal("auto") });
+
+/** What a request may name: `auto`, or one of the registered strategies with its parameters. */
+export const RequestStrategySchema = z.discriminatedUnion("strategy", [AutoStrategySchema, ...StrategySpecSchema.options]).superRefine((spec, ctx) => {
+  if (spec.strategy === "auto") return;
+  const cost = generationCost(spec);
+  if (cost > MAX_SOLVE_GENERATIONS) {
+    ctx.addIssue({
+      code: "custom",
+      message: `a solve may spend at most ${MAX_SOLVE_GENERATIONS} generations; this ${spec.strategy} costs ${cost} (${strategyOf(spec.strategy).costFormula}; generations are ${costFormulas})`,
+    });
+  }
+});
+
 export const CreateSolveSchema = z
   .object({
     prompt: z.string().trim().min(1, "prompt must not be empty").max(MAX_PROMPT_CHARS, `prompt must be at most ${MAX_PROMPT_CHARS} characters`),
-    strategy: StrategySpecSchema.superRefine((spec, ctx) => {
-      const cost = generationCost(spec);
-      if (cost > MAX_SOLVE_GENERATIONS) {
-        ctx.addIssue({
-          code: "custom",
-          message: `a solve may spend at most ${MAX_SOLVE_GENERATIONS} generations; this ${spec.strategy} costs ${cost} (${strategyOf(spec.strategy).costFormula}; generations are ${costFormulas})`,
-        });
-      }
-    }),
+    /** A strategy spec, or `{"strategy": "auto"}` (the default) to let the policy choose. */
+    strategy: RequestStrategySchema.default({ strategy: "auto" }),
+    /** With `auto`: return the policy's decision and its expected cost and accuracy, and start nothing. */
+    dry_run: z.boolean().default(false),
     budget: BudgetSchema.default({}),
     seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
     mode: z.enum(["sync", "async"]).default("async"),
@@ -53,6 +63,22 @@ export const CreateSolveSchema = z
 
 export type CreateSolve = z.output<typeof CreateSolveSchema>;
 export type ApiBudget = z.output<typeof BudgetSchema>;
+
+/** The policy's decision for an `auto` solve (src/policy/auto.ts). */
+export const AutoDecisionSchema = z.object({
+  policyVersion: z.string(),
+  /** Predicted difficulty bin, 1 (easiest) to 5, and what predicted it: `free` is the prompt's text alone. */
+  bin: z.number().int(),
+  estimator: z.enum(["free", "probe"]),
+  config: z.string(),
+  /** The chosen strategy spec, as it would be given explicitly. */
+  strategy: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.undefined()])),
+  /** The token cap the choice was made within, and where it came from. */
+  capTokens: z.number(),
+  capFrom: z.enum(["request", "policy default"]),
+  /** What calibration measured for this choice on problems of this bin: accuracy (95% interval), count, tokens. */
+  evidence: z.object({ accuracy: z.number(), lo: z.number(), hi: z.number(), count: z.number().int(), meanTokens: z.number(), highTokens: z.number() }),
+});
 
 const SpendSchema = z.object({
   generations: z.number(),
@@ -70,6 +96,8 @@ export const SolveViewSchema = z.object({
   /** Why the solve failed, or which cap stopped it. */
   detail: z.string().optional(),
   strategy: z.string(),
+  /** For `auto` solves: what the policy chose and why. */
+  policy: AutoDecisionSchema.optional(),
   answer: z.string().nullable(),
   /** Share of the selection weight behind the answer. */
   confidence: z.number().nullable(),
@@ -79,6 +107,9 @@ export const SolveViewSchema = z.object({
 });
 
 export type SolveView = z.output<typeof SolveViewSchema>;
+
+/** The answer to a dry run: the policy's decision for the prompt, nothing started. */
+export const DryRunViewSchema = z.object({ dryRun: z.literal(true), policy: AutoDecisionSchema });
 
 export const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
 

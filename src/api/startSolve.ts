@@ -8,6 +8,8 @@ import type { SolveSession, RpcResult } from "../durable/SolveSession";
 import type { StartInput } from "../durable/storage";
 import { refuseBudget } from "../engine/executor";
 import type { StrategySpec } from "../engine/strategies";
+import { decideAuto, type AutoDecision } from "../policy/auto";
+import { servicePolicy } from "../policy/shipped";
 import { providersFromEnv } from "../providers/fromEnv";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
@@ -19,7 +21,8 @@ export const SOLVE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 
 export interface SolveRequest {
   prompt: string;
-  strategy: StrategySpec;
+  /** A strategy, or `auto`: the service policy chooses one for the prompt within the budget. */
+  strategy: StrategySpec | { strategy: "auto" };
   budget: ApiBudget;
   seed?: number | undefined;
   webhook?: { url: string } | undefined;
@@ -38,9 +41,21 @@ export function unwrap(r: RpcResult<SolveView>): SolveView {
   throw new ApiError(400, "invalid_request", r.field ? `${apiBudgetField(r.field)}: ${r.error}` : r.error);
 }
 
+/**
+ * The strategy a request runs: its own, or for `auto` the service policy's choice for this prompt within the
+ * request's token cap (after the key's defaults) and generation cap, with the record of why.
+ */
+export function resolveStrategy(principal: Principal, req: SolveRequest): { spec: StrategySpec; policy?: AutoDecision } {
+  if (req.strategy.strategy !== "auto") return { spec: req.strategy };
+  const budget = withKeyDefaults(req.budget, principal.limits);
+  const policy = decideAuto(servicePolicy(), req.prompt, budget.tokens, budget.generations);
+  return { spec: policy.strategy, policy };
+}
+
 /** The start input for a request: validated and priced, but nothing stored yet. */
 export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, now = Date.now()): StartInput {
   const budget = withKeyDefaults(req.budget, principal.limits);
+  const { spec, policy } = resolveStrategy(principal, req);
   if (budget.tokens > principal.limits.tokensPerDay) {
     throw new ApiError(400, "invalid_request", `budget.tokens: ${budget.tokens} is more than this key may spend in a day (${principal.limits.tokensPerDay})`);
   }
@@ -51,14 +66,15 @@ export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, 
   const wired = providersFromEnv(env.PROVIDERS, env as unknown as Record<string, unknown>);
   if (!wired.ok) throw new Error(`PROVIDERS: ${wired.error}`);
   // Refused here, before a Durable Object is made: a budget that cannot run this strategy at all.
-  const refused = refuseBudget({ question: req.prompt }, req.strategy, engineBudget, wired.wired.costs);
+  const refused = refuseBudget({ question: req.prompt }, spec, engineBudget, wired.wired.costs);
   if (refused) throw new ApiError(400, "invalid_request", `${apiBudgetField(refused.field)}: ${refused.message}`);
   return {
     id: crypto.randomUUID(),
     tenantId: principal.tenantId,
     keyId: principal.keyId,
     prompt: req.prompt,
-    spec: req.strategy,
+    spec,
+    ...(policy ? { policy } : {}),
     budget: engineBudget,
     seed: req.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
     ...(req.webhook ? { webhook: { url: req.webhook.url } } : {}),

@@ -1,9 +1,10 @@
 /** A solve as the API shows it, from what the Durable Object stores. */
 import type { Execution } from "../engine/executor";
 import { describeSpec, type StrategySpec } from "../engine/strategies";
+import type { AutoDecision } from "../policy/auto";
 import type { SolveView } from "./schemas";
 
-export function toSolveView(solve: { id: string; spec: StrategySpec; createdAt: number }, exec: Execution): SolveView {
+export function toSolveView(solve: { id: string; spec: StrategySpec; createdAt: number; policy?: AutoDecision | undefined }, exec: Execution): SolveView {
   const l = exec.ledger;
   return {
     id: solve.id,
@@ -11,6 +12,7 @@ export function toSolveView(solve: { id: string; spec: StrategySpec; createdAt: 
     ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
     ...(exec.detail ? { detail: exec.stopReason === "failed" ? publicFailure(exec.detail) : exec.detail } : {}),
     strategy: describeSpec(solve.spec),
+    ...(solve.policy ? { policy: solve.policy } : {}),
     answer: exec.outcome?.answer ?? null,
     confidence: exec.outcome ? exec.outcome.confidence : null,
     steps: exec.steps,

@@ -249,7 +249,7 @@ export class SolveSession extends DurableObject<Env> {
   }
 
   private view(meta: SolveMeta, exec: Execution): SolveView {
-    return toSolveView({ id: meta.input.id, spec: meta.input.spec, createdAt: meta.createdAt }, exec);
+    return toSolveView({ id: meta.input.id, spec: meta.input.spec, createdAt: meta.createdAt, policy: meta.input.policy }, exec);
   }
 
   private quota(meta: SolveMeta) {

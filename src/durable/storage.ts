@@ -4,6 +4,7 @@
  * thousands of candidates), so they are stored as JSON split across rows of a SQLite table, each row far
  * below the platform's 2 MB limit on a value.
  */
+import type { AutoDecision } from "../policy/auto";
 import type { Budget } from "../engine/budget";
 import type { Execution } from "../engine/executor";
 import type { StepIntent, StepJournal, StepResults } from "../engine/step";
@@ -22,6 +23,8 @@ export interface StartInput {
   seed: number;
   /** Where to POST the solve's completion (Standard Webhooks), checked by the SSRF guard. */
   webhook?: { url: string };
+  /** For `auto` solves: what the policy chose and why. */
+  policy?: AutoDecision;
 }
 
 export interface SolveMeta {

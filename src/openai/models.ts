@@ -1,7 +1,7 @@
 /**
- * The OpenAI-compatible models: one per registered strategy, `ttc-<strategy>`, each with documented presets
- * for `reasoning_effort` (the generation budget N and how the strategy spends it). `ttc-auto` (the fitted
- * policy) is not offered until the policy exists.
+ * The OpenAI-compatible models: `ttc-auto` (the fitted policy chooses the strategy per prompt, within a
+ * generation cap set by `reasoning_effort`), and one per registered strategy, `ttc-<strategy>`, each with
+ * documented presets for `reasoning_effort` (the generation budget N and how the strategy spends it).
  */
 import { STRATEGIES, type StrategyName } from "../engine/strategies";
 
@@ -21,7 +21,12 @@ const PRESETS: Partial<Record<StrategyName, (n: number) => Record<string, unknow
 
 export const MODEL_PREFIX = "ttc-";
 
-export const MODELS = STRATEGIES.filter((s) => PRESETS[s.name]).map((s) => ({ id: `${MODEL_PREFIX}${s.name}`, strategy: s.name as StrategyName, costFormula: s.costFormula }));
+export const AUTO_MODEL = `${MODEL_PREFIX}auto`;
+
+export const MODELS: { id: string; strategy: StrategyName | "auto"; costFormula: string }[] = [
+  { id: AUTO_MODEL, strategy: "auto", costFormula: "chosen per prompt, at most N" },
+  ...STRATEGIES.filter((s) => PRESETS[s.name]).map((s) => ({ id: `${MODEL_PREFIX}${s.name}`, strategy: s.name as StrategyName, costFormula: s.costFormula })),
+];
 
 export function modelIds(): string[] {
   return MODELS.map((m) => m.id);
@@ -30,8 +35,10 @@ export function modelIds(): string[] {
 /** The strategy spec (before validation) a model and effort stand for, or null for an unknown model. */
 export function presetFor(model: string, effort: Effort): Record<string, unknown> | null {
   const m = MODELS.find((x) => x.id === model);
-  const preset = m && PRESETS[m.strategy];
-  return m && preset ? { strategy: m.strategy, ...preset(EFFORT_GENERATIONS[effort]) } : null;
+  if (!m) return null;
+  if (m.strategy === "auto") return { strategy: "auto" };
+  const preset = PRESETS[m.strategy];
+  return preset ? { strategy: m.strategy, ...preset(EFFORT_GENERATIONS[effort]) } : null;
 }
 
 /** Every registered strategy has a preset (a test checks it): a new strategy is a new model. */

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ApiError } from "../api/errors";
 import { CreateSolveSchema } from "../api/schemas";
 import type { SolveRequest } from "../api/startSolve";
-import { modelIds, presetFor } from "./models";
+import { AUTO_MODEL, EFFORT_GENERATIONS, modelIds, presetFor } from "./models";
 import type { ChatCompletionRequest } from "./schemas";
 
 function invalid(param: string, message: string): ApiError {
@@ -42,9 +42,14 @@ export function chatToSolve(req: ChatCompletionRequest): SolveRequest {
   const preset = presetFor(req.model, req.reasoning_effort);
   if (!preset) throw new ApiError(404, "not_found", `model "${req.model}" does not exist; available: ${modelIds().join(", ")}`, { param: "model" });
   const prompt = problemOf(req);
-  const strategy = { ...preset, ...(req.temperature != null ? { temperature: req.temperature } : {}), ...req.ttc?.strategy, strategy: preset.strategy };
+  const auto = req.model === AUTO_MODEL;
+  if (auto && (req.ttc?.strategy !== undefined || req.temperature != null)) {
+    throw invalid(req.ttc?.strategy !== undefined ? "ttc.strategy" : "temperature", `${AUTO_MODEL} chooses the strategy and its parameters itself; name a ttc-<strategy> model to set them`);
+  }
+  const strategy = auto ? preset : { ...preset, ...(req.temperature != null ? { temperature: req.temperature } : {}), ...req.ttc?.strategy, strategy: preset.strategy };
   const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? undefined;
-  const budget = { ...(maxTokens !== undefined ? { tokens: maxTokens } : {}), ...req.ttc?.budget };
+  // For ttc-auto, reasoning_effort caps the generations the policy may choose (low 4, medium 16, high 64).
+  const budget = { ...(auto ? { generations: EFFORT_GENERATIONS[req.reasoning_effort] } : {}), ...(maxTokens !== undefined ? { tokens: maxTokens } : {}), ...req.ttc?.budget };
   const parsed = CreateSolveSchema.safeParse({ prompt, strategy, budget, ...(req.seed != null ? { seed: req.seed } : {}) });
   if (!parsed.success) {
     const issue = parsed.error.issues[0] as z.core.$ZodIssue;

@@ -21,8 +21,8 @@ export interface AutoDecision {
   evidence: { accuracy: number; lo: number; hi: number; count: number; meanTokens: number; highTokens: number };
 }
 
-export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: number): AutoDecision {
-  const d = choosePolicyArm(policy, prompt, capTokens);
+export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: number, maxGenerations?: number): AutoDecision {
+  const d = choosePolicyArm(policy, prompt, capTokens, undefined, maxGenerations);
   const e = d.arm.evidence;
   return {
     policyVersion: d.policyVersion,

@@ -2,6 +2,7 @@
  * Choosing compute for one prompt from a policy: estimate its difficulty from the text, then take the
  * bin's best arm that fits the caller's budget. Pure and cheap: no provider call.
  */
+import { generationCost } from "../engine/strategies";
 import { binOf, predictFeatures, type RidgeModel } from "./estimator";
 import { promptFeatures } from "./features";
 import type { PolicyArm, PolicyDocument } from "./document";
@@ -30,13 +31,16 @@ function ridgeOf(policy: PolicyDocument): RidgeModel {
  * policy's default when it gives none. When nothing fits, the bin's cheapest arm (the executor still stops
  * at the cap).
  */
-export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number, probe?: { features: number[]; spent: number }): PolicyDecision {
+export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number, probe?: { features: number[]; spent: number }, maxGenerations?: number): PolicyDecision {
   if (policy.probe && !probe) throw new Error(`policy ${policy.version} chooses after a verifier probe of ${policy.probe.samples} samples: run the probe first`);
   const z = predictFeatures(ridgeOf(policy), [...promptFeatures(prompt), ...(policy.probe && probe ? probe.features : [])]);
   const bin = binOf(z, policy.estimator.thresholds);
   // What the probe spent is spent: the arm gets the rest of the cap.
   const limit = (cap ?? policy.defaultBudget) - (probe?.spent ?? 0);
-  const arms = policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.budget - b.budget);
+  // A generation cap is a hard cap too: arms that would plan more generations are out.
+  const inBin = policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.budget - b.budget);
+  const affordable = maxGenerations === undefined ? inBin : inBin.filter((a) => generationCost(a.spec) <= maxGenerations);
+  const arms = affordable.length ? affordable : inBin;
   const eligible = arms.filter((a) => a.evidence.highCost <= limit);
   const arm = eligible.length ? (eligible[eligible.length - 1] as PolicyArm) : (arms[0] as PolicyArm);
   return { bin, estimator: policy.probe ? "probe" : "free", predictedLogit: z, policyVersion: policy.version, arm, budget: limit, budgetFrom: cap !== undefined ? "request" : "policy default" };

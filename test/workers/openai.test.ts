@@ -31,11 +31,11 @@ beforeAll(async () => {
 });
 
 describe("OpenAI-compatible endpoint with the openai SDK", () => {
-  it("lists one model per strategy (no ttc-auto until the policy exists)", async () => {
+  it("lists ttc-auto and one model per strategy", async () => {
     expect(strategiesWithoutPreset()).toEqual([]);
     const ids = [];
     for await (const m of client.models.list()) ids.push(m.id);
-    expect(ids).toEqual(["ttc-best-of-n", "ttc-beam-search", "ttc-dvts", "ttc-revisions"]);
+    expect(ids).toEqual(["ttc-auto", "ttc-best-of-n", "ttc-beam-search", "ttc-dvts", "ttc-revisions"]);
     expect((await client.models.retrieve("ttc-dvts")).id).toBe("ttc-dvts");
   });
 
@@ -54,6 +54,17 @@ describe("OpenAI-compatible endpoint with the openai SDK", () => {
     expect(res.usage!.prompt_tokens + res.usage!.completion_tokens).toBe(view.spend.tokens);
     expect(res.usage!.completion_tokens_details!.reasoning_tokens).toBe(res.usage!.completion_tokens);
     expect(res.usage!.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it("ttc-auto lets the policy choose within the effort's generation cap, and the solve says what it chose", async () => {
+    const res = await client.chat.completions.create({ model: "ttc-auto", messages: [{ role: "user", content: PROBLEM }], reasoning_effort: "low", seed: 4 });
+    const ttc = (res as unknown as Ttc).ttc;
+    const view = await solveView(ttc.solve_id);
+    expect(view.status).toBe("done");
+    expect(view.policy?.estimator).toBe("free");
+    expect(view.strategy).toBe(view.policy?.config);
+    expect(view.spend.generations).toBeLessThanOrEqual(EFFORT_GENERATIONS.low);
+    await expect(client.chat.completions.create({ model: "ttc-auto", messages: [{ role: "user", content: PROBLEM }], ...({ ttc: { strategy: { n: 8 } } } as object) } as OpenAI.ChatCompletionCreateParamsNonStreaming)).rejects.toMatchObject({ status: 400 });
   });
 
   it("takes strategy parameters and the budget in the ttc extension, and max_completion_tokens as the token cap", async () => {
@@ -89,7 +100,7 @@ describe("OpenAI-compatible endpoint with the openai SDK", () => {
 
   describe("errors in OpenAI's shape, as the SDK reads them", () => {
     const cases: [string, () => Promise<unknown>, number, string | null, RegExp][] = [
-      ["an unknown model", () => client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: PROBLEM }] }), 404, "model", /model "gpt-4o" does not exist; available: ttc-best-of-n/],
+      ["an unknown model", () => client.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: PROBLEM }] }), 404, "model", /model "gpt-4o" does not exist; available: ttc-auto, ttc-best-of-n/],
       ["a bad key", () => sdk("ttc_nope").chat.completions.create({ model: "ttc-best-of-n", messages: [{ role: "user", content: PROBLEM }] }), 401, null, /unknown or revoked API key/],
       ["no messages", () => client.chat.completions.create({ model: "ttc-best-of-n", messages: [] }), 400, "messages", /messages must not be empty/],
       ["a system message", () => client.chat.completions.create({ model: "ttc-best-of-n", messages: [{ role: "system", content: "be brief" }, { role: "user", content: PROBLEM }] }), 400, "messages", /single user message/],

@@ -30,7 +30,7 @@ describe("OpenAPI", () => {
     const solve = d.paths["/v1/solves"]!.post!.requestBody!.content["application/json"].schema as { properties: { strategy: { oneOf?: { properties: { strategy: { const: string } } }[]; anyOf?: { properties: { strategy: { const: string } } }[] } } };
     expect(solve).toEqual(jsonSchema(CreateSolveSchema));
     const variants = solve.properties.strategy.oneOf ?? solve.properties.strategy.anyOf ?? [];
-    expect(variants.map((v) => v.properties.strategy.const)).toEqual(STRATEGIES.map((s) => s.name));
+    expect(variants.map((v) => v.properties.strategy.const)).toEqual(["auto", ...STRATEGIES.map((s) => s.name)]);
     expect(d.paths["/v1/chat/completions"]!.post!.requestBody!.content["application/json"].schema).toEqual(jsonSchema(ChatCompletionRequestSchema));
     expect(d.paths["/v1/solves/{id}"]!.get!.security).toEqual([{ apiKey: [] }]);
   });

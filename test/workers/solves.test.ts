@@ -35,6 +35,47 @@ describe("the solve API on workerd", () => {
     expect(row).toMatchObject({ status: "done", stop_reason: "complete", answer: done.answer, samples: done.spend.samples, steps: done.steps });
   });
 
+  it("auto (the default): the shipped policy chooses a strategy within the token cap, and the solve says which and why", async () => {
+    const { servicePolicy } = await import("../../src/policy/shipped");
+    const res = await post("/v1/solves", { prompt: PROBLEM, budget: { tokens: 20_000 }, mode: "sync", seed: 2 });
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as SolveView;
+    expect(view.status).toBe("done");
+    expect(view.policy).toMatchObject({ policyVersion: servicePolicy().version, estimator: "free", capTokens: 20_000, capFrom: "request" });
+    expect(view.policy!.bin).toBeGreaterThanOrEqual(1);
+    expect(view.policy!.evidence.highTokens).toBeLessThanOrEqual(20_000);
+    expect(view.strategy).toBe(view.policy!.config);
+    expect(view.spend.tokens).toBeLessThanOrEqual(20_000);
+    // GET shows the same decision.
+    const again = (await (await authedFetch(`https://ttc.test/v1/solves/${view.id}`)).json()) as SolveView;
+    expect(again.policy).toEqual(view.policy);
+  });
+
+  it("auto respects a generation cap, and an explicit {strategy: auto} is the same as none", async () => {
+    const res = await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "auto" }, budget: { generations: 2, tokens: 50_000 }, mode: "sync", seed: 3 });
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as SolveView;
+    expect(view.spend.generations).toBeLessThanOrEqual(2);
+  });
+
+  it("dry_run returns the policy's decision and starts nothing; it is refused for a named strategy", async () => {
+    // A started solve reserves its budget from the key's day at once: a dry run must reserve nothing.
+    const usage = async (): Promise<{ tokens: { reserved: number; spent: number } }> => (await (await authedFetch("https://ttc.test/v1/usage")).json()) as { tokens: { reserved: number; spent: number } };
+    const before = await usage();
+    const res = await post("/v1/solves", { prompt: PROBLEM, budget: { tokens: 30_000 }, dry_run: true });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { dryRun: boolean; policy: NonNullable<SolveView["policy"]> };
+    expect(body.dryRun).toBe(true);
+    expect(body.policy.capTokens).toBe(30_000);
+    expect(body.policy.evidence.accuracy).toBeGreaterThanOrEqual(0);
+    expect(body.policy.evidence.meanTokens).toBeGreaterThan(0);
+    expect((await usage()).tokens).toEqual(before.tokens);
+    expect(body).not.toHaveProperty("id");
+    const refused = await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, dry_run: true });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^dry_run: /);
+  });
+
   it("answers a sync request with the finished solve", async () => {
     const res = await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, mode: "sync", seed: 1 });
     expect(res.status).toBe(200);
