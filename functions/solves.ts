@@ -3,7 +3,9 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { ApiError } from "../src/api/errors";
 import { jsonBody, type AppEnv } from "../src/api/http";
-import { CreateSolveSchema, describeIssue } from "../src/api/schemas";
+import { CreateSolveSchema, describeIssue, FeedbackSchema } from "../src/api/schemas";
+import { recordFeedback } from "../src/db/feedback";
+import { answersEquivalent } from "../src/engine/answers";
 import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency";
 import { prepareSolve, resolveStrategy, sessionOf, unwrap, waitForSolve } from "../src/api/startSolve";
 import { checkDestination } from "../src/webhooks/destination";
@@ -54,6 +56,25 @@ solves.get("/:id/events", async (c) => {
       await stream.sleep(100);
     }
   });
+});
+
+/**
+ * An outcome for a finished solve (right or wrong, or the right answer to grade it against), the label a
+ * policy re-tune learns from. Every report is logged; the latest counts.
+ */
+solves.post("/:id/feedback", async (c) => {
+  const body = await jsonBody(c);
+  const parsed = FeedbackSchema.safeParse(body);
+  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  const principal = c.get("principal");
+  const id = c.req.param("id");
+  const view = unwrap(await sessionOf(c.env, id).status(principal.tenantId));
+  if (view.status !== "done") throw new ApiError(409, "conflict", `solve ${id} is still running; report its outcome when it has ended`);
+  const { answer } = parsed.data;
+  const correct = parsed.data.correct ?? (view.answer !== null && answer !== undefined && answersEquivalent(view.answer, answer));
+  const recordedAt = Date.now();
+  await recordFeedback(c.env.DB, { solveId: id, tenantId: principal.tenantId, correct, answer: answer ?? null, createdAt: recordedAt });
+  return c.json({ solveId: id, correct, answer: answer ?? null, recordedAt }, 201);
 });
 
 solves.post("/:id/cancel", async (c) => {

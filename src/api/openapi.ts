@@ -8,7 +8,7 @@ import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionS
 import { EFFORT_GENERATIONS, MODELS } from "../openai/models";
 import { DeliveryDetailSchema, DeliverySchema, EnableEndpointSchema, WebhookSecretSchema } from "../webhooks/schemas";
 import { CreatedKeySchema, CreateKeySchema, CreateTenantSchema, KeyListingSchema, TenantSchema } from "./adminSchemas";
-import { CreateSolveSchema, DryRunViewSchema, ErrorBodySchema, MAX_BODY_BYTES, SolveViewSchema, UsageViewSchema } from "./schemas";
+import { CreateSolveSchema, DryRunViewSchema, ErrorBodySchema, FeedbackSchema, FeedbackViewSchema, MAX_BODY_BYTES, SolveViewSchema, UsageViewSchema } from "./schemas";
 
 type Schema = z.ZodType;
 
@@ -50,6 +50,12 @@ export const OPERATIONS: Operation[] = [
     method: "get", path: "/v1/solves/:id/events", tag: "solves", auth: "key", summary: "Progress as server-sent events",
     description: "A `started` event, a `step` event per executor step (spend so far, timings) and a final `done`. Reconnect with `Last-Event-ID` to get what was missed; 204 once everything was sent.",
     responses: { 200: { description: "event stream", sse: true }, 204: { description: "nothing more to send" }, ...errors([401, 404, 429]) },
+  },
+  {
+    method: "post", path: "/v1/solves/:id/feedback", tag: "solves", auth: "key", request: FeedbackSchema,
+    summary: "Report a finished solve's outcome",
+    description: "`correct` (true or false), the right `answer` (graded against the solve's), or both: the labels a policy re-tune learns from. Every report is kept; the latest counts.",
+    responses: { 201: { description: "the report as recorded", schema: FeedbackViewSchema }, ...errors([...COMMON, 404, 409]) },
   },
   { method: "post", path: "/v1/solves/:id/cancel", tag: "solves", auth: "key", summary: "Cancel a solve", description: "Takes effect after the step in flight, whose spend is counted; answers with the solve as it ended.", responses: { 200: { description: "the solve", schema: SolveViewSchema }, ...errors([401, 404, 429]) } },
   { method: "get", path: "/v1/usage", tag: "account", auth: "key", summary: "This key's limits and today's spend", responses: { 200: { description: "limits and spend (UTC day)", schema: UsageViewSchema }, ...errors([401, 429]) } },

@@ -108,6 +108,17 @@ export const SolveViewSchema = z.object({
 
 export type SolveView = z.output<typeof SolveViewSchema>;
 
+/** An outcome reported for a finished solve: whether it was right, the right answer, or both. */
+export const FeedbackSchema = z
+  .strictObject({
+    correct: z.boolean().optional(),
+    /** The right answer; without `correct`, the solve's answer is graded against it. */
+    answer: z.string().trim().min(1, "answer must not be empty").max(1000).optional(),
+  })
+  .refine((f) => f.correct !== undefined || f.answer !== undefined, { message: "give correct (true or false), the right answer, or both" });
+
+export const FeedbackViewSchema = z.object({ solveId: z.uuid(), correct: z.boolean(), answer: z.string().nullable(), recordedAt: z.number().int() });
+
 /** The answer to a dry run: the policy's decision for the prompt, nothing started. */
 export const DryRunViewSchema = z.object({ dryRun: z.literal(true), policy: AutoDecisionSchema });
 

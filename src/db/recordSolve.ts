@@ -1,4 +1,5 @@
 /** Writing a finished solve to D1: its summary row and its provider calls, in one batch. */
+import { promptFeatures } from "../policy/features";
 import { drizzle } from "drizzle-orm/d1";
 import { getTableColumns } from "drizzle-orm";
 import type { CallRecord } from "../engine/budget";
@@ -49,6 +50,9 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
         steps: exec.steps,
         createdAt: meta.createdAt,
         finishedAt,
+        ...(input.policy
+          ? { policyVersion: input.policy.policyVersion, predictedBin: input.policy.bin, estimator: input.policy.estimator, exploration: 0, features: JSON.stringify(promptFeatures(input.prompt)) }
+          : {}),
       })
       .onConflictDoNothing(),
   ];

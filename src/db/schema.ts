@@ -29,8 +29,32 @@ export const solves = sqliteTable(
     steps: integer("steps").notNull(),
     createdAt: integer("created_at").notNull(),
     finishedAt: integer("finished_at").notNull(),
+    /** For auto solves, what the policy decided (null otherwise): the data a re-tune learns from with feedback. */
+    policyVersion: text("policy_version"),
+    predictedBin: integer("predicted_bin"),
+    estimator: text("estimator"),
+    /** 1 when the choice was an exploration of a close alternative rather than the policy's best. */
+    exploration: integer("exploration"),
+    /** The estimator's inputs (its feature vector) as JSON, so a re-tune can refit it. */
+    features: text("features"),
   },
-  (t) => [index("solves_created_at").on(t.createdAt), index("solves_tenant").on(t.tenantId, t.createdAt)],
+  (t) => [index("solves_created_at").on(t.createdAt), index("solves_tenant").on(t.tenantId, t.createdAt), index("solves_policy").on(t.policyVersion, t.finishedAt)],
+);
+
+/** Outcomes reported for solves (POST /v1/solves/:id/feedback). Every report is kept; the latest counts. */
+export const solveFeedback = sqliteTable(
+  "solve_feedback",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    solveId: text("solve_id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    /** Whether the solve's answer was right, as reported or as graded against `answer`. */
+    correct: integer("correct").notNull(),
+    /** The right answer, when the caller gave it. */
+    answer: text("answer"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("solve_feedback_solve").on(t.solveId, t.createdAt)],
 );
 
 /**

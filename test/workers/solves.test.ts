@@ -1,5 +1,5 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { authedFetch } from "./auth";
+import { authedFetch, newTenantKey } from "./auth";
 import { describe, expect, it } from "vitest";
 import type { SolveView } from "../../src/api/schemas";
 import { driveToEnd } from "./drive";
@@ -74,6 +74,44 @@ describe("the solve API on workerd", () => {
     const refused = await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, dry_run: true });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^dry_run: /);
+  });
+
+  it("logs an auto solve's decision in D1 (version, bin, estimator, features) for re-tuning", async () => {
+    const view = (await (await post("/v1/solves", { prompt: PROBLEM, budget: { tokens: 20_000 }, mode: "sync", seed: 6 })).json()) as SolveView;
+    const row = await env.DB.prepare("SELECT policy_version, predicted_bin, estimator, exploration, features FROM solves WHERE id = ?").bind(view.id).first<{ policy_version: string; predicted_bin: number; estimator: string; exploration: number; features: string }>();
+    expect(row).toMatchObject({ policy_version: view.policy!.policyVersion, predicted_bin: view.policy!.bin, estimator: "free", exploration: 0 });
+    expect((JSON.parse(row!.features) as number[]).length).toBeGreaterThan(10);
+    // A named strategy logs no decision.
+    const named = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 2 }, mode: "sync", seed: 6 })).json()) as SolveView;
+    const plain = await env.DB.prepare("SELECT policy_version FROM solves WHERE id = ?").bind(named.id).first<{ policy_version: string | null }>();
+    expect(plain?.policy_version).toBeNull();
+  });
+
+  it("takes feedback for a finished solve: graded against a given answer, every report kept, the latest counting", async () => {
+    const { latestFeedback } = await import("../../src/db/feedback");
+    const view = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 2 }, mode: "sync", seed: 8 })).json()) as SolveView;
+    const fb = (body: unknown, id = view.id, headers?: Record<string, string>) => post(`/v1/solves/${id}/feedback`, body, headers);
+    const right = await fb({ answer: view.answer });
+    expect(right.status).toBe(201);
+    expect(await right.json()).toMatchObject({ solveId: view.id, correct: true, answer: view.answer });
+    expect((await (await fb({ answer: "-123456789" })).json()) as { correct: boolean }).toMatchObject({ correct: false });
+    const last = await fb({ correct: true });
+    expect(last.status).toBe(201);
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM solve_feedback WHERE solve_id = ?").bind(view.id).first<{ n: number }>();
+    expect(rows?.n).toBe(3);
+    expect((await latestFeedback(env.DB, view.id))?.correct).toBe(true);
+    // Bad input, an unknown solve, another tenant's solve, a running one.
+    for (const [body, status, message] of [[{}, 400, /^body: give correct/], [{ correct: "yes" }, 400, /^correct: /], [{ answer: "" }, 400, /^answer: /], [{ correct: true, verdict: 1 }, 400, /verdict|Unrecognized/]] as const) {
+      const r = await fb(body);
+      expect(r.status).toBe(status);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(message);
+    }
+    expect((await fb({ correct: true }, crypto.randomUUID())).status).toBe(404);
+    const other = await newTenantKey();
+    expect((await fb({ correct: true }, view.id, other.headers)).status).toBe(404);
+    const running = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 2 } })).json()) as SolveView;
+    expect((await fb({ correct: true }, running.id)).status).toBe(409);
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM solve_feedback WHERE solve_id = ?").bind(running.id).first<{ n: number }>())?.n).toBe(0);
   });
 
   it("answers a sync request with the finished solve", async () => {
