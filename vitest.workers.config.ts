@@ -39,7 +39,7 @@ async function project(name: string, include: string[], extra: { bindings?: Reco
       cloudflareTest({
         wrangler: { configPath: `${root}/wrangler.toml` },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, ADMIN_SECRET: "test-admin-secret", ...extra.bindings },
+          bindings: { TEST_MIGRATIONS: migrations, ADMIN_SECRET: "test-admin-secret", AUTO_EXPLORATION: "0", ...extra.bindings },
           outboundService: async (request: Request) => {
             if (sim && request.url.startsWith(SIM_HOST)) return sim.fetch(request);
             const answered = await world(request);

@@ -21,7 +21,7 @@ solves.post("/", async (c) => {
   const principal = c.get("principal");
   if (req.dry_run) {
     if (req.strategy.strategy !== "auto") throw new ApiError(400, "invalid_request", `dry_run: only an auto solve has a decision to show; this request names ${req.strategy.strategy}`);
-    const { policy } = resolveStrategy(principal, req);
+    const { policy } = resolveStrategy(c.env, principal, req);
     return c.json({ dryRun: true, policy });
   }
   if (req.webhook) await checkDestination(c.env, principal.tenantId, req.webhook.url);

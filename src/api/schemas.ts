@@ -70,6 +70,8 @@ export const AutoDecisionSchema = z.object({
   /** Predicted difficulty bin, 1 (easiest) to 5, and what predicted it: `free` is the prompt's text alone. */
   bin: z.number().int(),
   estimator: z.enum(["free", "probe"]),
+  /** True when this solve explores a close alternative to the policy's choice (a configured share of auto solves). */
+  exploration: z.boolean(),
   config: z.string(),
   /** The chosen strategy spec, as it would be given explicitly. */
   strategy: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.undefined()])),

@@ -45,17 +45,19 @@ export function unwrap(r: RpcResult<SolveView>): SolveView {
  * The strategy a request runs: its own, or for `auto` the service policy's choice for this prompt within the
  * request's token cap (after the key's defaults) and generation cap, with the record of why.
  */
-export function resolveStrategy(principal: Principal, req: SolveRequest): { spec: StrategySpec; policy?: AutoDecision } {
+export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest): { spec: StrategySpec; policy?: AutoDecision } {
   if (req.strategy.strategy !== "auto") return { spec: req.strategy };
   const budget = withKeyDefaults(req.budget, principal.limits);
-  const policy = decideAuto(servicePolicy(), req.prompt, budget.tokens, budget.generations);
+  const share = Number(env.AUTO_EXPLORATION);
+  const explore = { share: Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0, draw: crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32 };
+  const policy = decideAuto(servicePolicy(), req.prompt, budget.tokens, budget.generations, explore);
   return { spec: policy.strategy, policy };
 }
 
 /** The start input for a request: validated and priced, but nothing stored yet. */
 export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, now = Date.now()): StartInput {
   const budget = withKeyDefaults(req.budget, principal.limits);
-  const { spec, policy } = resolveStrategy(principal, req);
+  const { spec, policy } = resolveStrategy(env, principal, req);
   if (budget.tokens > principal.limits.tokensPerDay) {
     throw new ApiError(400, "invalid_request", `budget.tokens: ${budget.tokens} is more than this key may spend in a day (${principal.limits.tokensPerDay})`);
   }

@@ -2,7 +2,7 @@
  * `auto`: the strategy a policy chooses for one prompt within the caller's token cap, and the record of why
  * (what the API shows with the solve, and returns alone for a dry run).
  */
-import type { StrategySpec } from "../engine/strategies";
+import { generationCost, type StrategySpec } from "../engine/strategies";
 import { choosePolicyArm } from "./choose";
 import type { PolicyDocument } from "./document";
 
@@ -11,6 +11,8 @@ export interface AutoDecision {
   /** Predicted difficulty bin, 1 (easiest) … 5, and what predicted it. */
   bin: number;
   estimator: "free" | "probe";
+  /** True when this solve explores a close alternative to the policy's choice (logged, so estimates keep improving). */
+  exploration: boolean;
   /** The configuration chosen, as a strategy spec and its label. */
   strategy: StrategySpec;
   config: string;
@@ -21,15 +23,32 @@ export interface AutoDecision {
   evidence: { accuracy: number; lo: number; hi: number; count: number; meanTokens: number; highTokens: number };
 }
 
-export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: number, maxGenerations?: number): AutoDecision {
+/**
+ * The policy's choice, or with probability `exploreShare` (drawn from `draw` in [0, 1)) a close alternative:
+ * the bin's next cheaper arm, else its next richer one, that also fits the caps. Never beyond the caller's budget.
+ */
+export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: number, maxGenerations?: number, explore?: { share: number; draw: number }): AutoDecision {
   const d = choosePolicyArm(policy, prompt, capTokens, undefined, maxGenerations);
-  const e = d.arm.evidence;
+  let arm = d.arm;
+  let exploration = false;
+  if (explore && explore.draw < explore.share) {
+    const fits = policy.arms
+      .filter((a) => a.bin === d.bin && a.config !== d.arm.config && a.evidence.highCost <= d.budget && (maxGenerations === undefined || generationCost(a.spec) <= maxGenerations))
+      .sort((a, b) => a.budget - b.budget);
+    const alternative = [...fits].reverse().find((a) => a.budget < d.arm.budget) ?? fits.find((a) => a.budget > d.arm.budget);
+    if (alternative) {
+      arm = alternative;
+      exploration = true;
+    }
+  }
+  const e = arm.evidence;
   return {
     policyVersion: d.policyVersion,
     bin: d.bin,
     estimator: d.estimator,
-    strategy: d.arm.spec,
-    config: d.arm.config,
+    exploration,
+    strategy: arm.spec,
+    config: arm.config,
     capTokens: d.budget,
     capFrom: d.budgetFrom,
     evidence: { accuracy: e.accuracy, lo: e.lo, hi: e.hi, count: e.count, meanTokens: e.meanCost, highTokens: e.highCost },
