@@ -17,7 +17,7 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { describeSpec, type StrategySpec } from "../src/engine/strategies";
 import { configsAt, parseStrategies } from "../src/eval/grid";
-import { InputError, loadWorld, seedsArg, writeFilesAtomically } from "../src/eval/io";
+import { InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli } from "../src/eval/io";
 import { runSweep } from "../src/eval/pool";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { median } from "../src/eval/stats";
@@ -37,11 +37,6 @@ import { dirname, basename } from "node:path";
 const DEFAULT_STRATEGIES = `${EVAL_DEFAULTS.strategies},revisions-majority`;
 const DEFAULT_EXTRA = "best-of-n-adaptive:c=95,best-of-n-adaptive:c=99";
 
-function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new InputError(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return Number(value);
-}
 
 function outcomeData(results: readonly ProblemResult[], prompts: string[], oracleSamples: number, specs: Map<string, StrategySpec>): OutcomeData {
   const first = results[0]?.records ?? [];
@@ -348,11 +343,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${report}\nwrote ${out}\n`);
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof InputError) {
-    process.stderr.write(`calibrate: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`calibrate: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runCli("calibrate", main);

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { candidateFromCompletion } from "../src/engine/strategies/candidates";
 import { mixSeeds } from "../src/engine/random";
 import { parseStrategies } from "../src/eval/grid";
-import { InputError, loadWorld, seedsArg, writeFilesAtomically } from "../src/eval/io";
+import { InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli } from "../src/eval/io";
 import { EVAL_DEFAULTS, runEvaluation } from "../src/eval/run";
 import { isCorrect } from "../src/eval/sweep";
 import { median } from "../src/eval/stats";
@@ -29,11 +29,6 @@ export function matchedMultiplier(M: number, R: number): number {
   return M + (3 * (M - 1)) / R;
 }
 
-function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new InputError(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return Number(value);
-}
 
 async function main(): Promise<void> {
   let args;
@@ -128,11 +123,4 @@ async function main(): Promise<void> {
   process.stdout.write(report);
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof InputError) {
-    process.stderr.write(`escalation: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`escalation: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runCli("escalation", main);

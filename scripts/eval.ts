@@ -10,15 +10,10 @@ import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
 import { runEvaluations, EVAL_DEFAULTS, type MultiEvaluation } from "../src/eval/run";
-import { checkSimulatedDataset, InputError, loadDatasetRows, loadWorld, seedsArg, writeFilesAtomically } from "../src/eval/io";
+import { checkSimulatedDataset, InputError, loadDatasetRows, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli } from "../src/eval/io";
 import { configsAt, parseStrategies } from "../src/eval/grid";
 import { UNIT_NAMES } from "../src/eval/report";
 
-function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new InputError(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return Number(value);
-}
 
 function budgetsArg(value: string | undefined): number[] {
   if (value === undefined) return EVAL_DEFAULTS.budgets;
@@ -125,11 +120,4 @@ function report(result: MultiEvaluation): string {
   return lines.join("\n") + "\n";
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof InputError) {
-    process.stderr.write(`eval: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`eval: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runCli("eval", main);

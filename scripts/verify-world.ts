@@ -21,7 +21,7 @@ import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
 import type { World } from "../src/sim/world";
 import { runEvaluations, EVAL_DEFAULTS, type MultiEvaluation, type AcrossSeeds } from "../src/eval/run";
-import { DEFAULT_WORLD_FILE, InputError, loadWorld, seedsArg, writeFilesAtomically } from "../src/eval/io";
+import { DEFAULT_WORLD_FILE, InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli } from "../src/eval/io";
 import { configsAt, parseStrategies } from "../src/eval/grid";
 import { UNIT_NAMES, UNITS } from "../src/eval/report";
 import type { EvalProblem } from "../src/eval/sweep";
@@ -30,11 +30,6 @@ import { diagnoseWorld, formatDiagnostics } from "../src/eval/diagnostics";
 const WORLDS_DIR = dirname(DEFAULT_WORLD_FILE);
 const HEADLINE_N = [16, 64, 256];
 
-function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new InputError(`--${name} must be an integer >= ${min}, got "${value}"`);
-  return Number(value);
-}
 
 /** The worlds to check: the --world files in order, or every world in worlds/ with the default first. */
 function worldFiles(given: string[] | undefined): string[] {
@@ -202,7 +197,4 @@ async function main(): Promise<void> {
   if (referenceFails.length) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`verify-world: ${err instanceof Error ? (err instanceof InputError ? err.message : err.stack) : String(err)}\n`);
-  process.exit(err instanceof InputError ? 2 : 1);
-});
+runCli("verify-world", main);

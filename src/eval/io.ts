@@ -11,6 +11,25 @@ import type { EvalProblem } from "./sweep";
 /** A command-line input problem: reported as one line and exit code 2. */
 export class InputError extends Error {}
 
+/** An integer option: the fallback when it is absent, else a whole number of at least `min`. */
+export function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new InputError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return Number(value);
+}
+
+/** Run a command's main: bad input is one line and exit 2; anything else its stack and exit 1. */
+export function runCli(name: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    if (err instanceof InputError) {
+      process.stderr.write(`${name}: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
+
 export const DEFAULT_WORLD_FILE = join(dirname(fileURLToPath(import.meta.url)), "../../worlds/default.json");
 
 export function loadWorld(file: string = DEFAULT_WORLD_FILE): World {
