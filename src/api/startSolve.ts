@@ -50,7 +50,12 @@ export function resolveStrategy(env: Env, principal: Principal, req: SolveReques
   const budget = withKeyDefaults(req.budget, principal.limits);
   const share = Number(env.AUTO_EXPLORATION);
   const explore = { share: Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0, draw: crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32 };
-  const policy = decideAuto(servicePolicy(), req.prompt, budget.tokens, budget.generations, explore);
+  const shipped = servicePolicy();
+  // Without a token cap in the request, the choice is made at the policy's default (where more compute stops
+  // paying for itself), not at the key's per-solve ceiling, which stays the hard cap.
+  const cap = req.budget.tokens ?? Math.min(shipped.defaultBudget, budget.tokens);
+  const decided = decideAuto(shipped, req.prompt, cap, budget.generations, explore);
+  const policy: AutoDecision = req.budget.tokens === undefined ? { ...decided, capFrom: "policy default" } : decided;
   return { spec: policy.strategy, policy };
 }
 

@@ -51,6 +51,15 @@ describe("the solve API on workerd", () => {
     expect(again.policy).toEqual(view.policy);
   });
 
+  it("auto without a token budget chooses at the policy's default cap, not the key's per-solve ceiling", async () => {
+    const { servicePolicy } = await import("../../src/policy/shipped");
+    const res = await post("/v1/solves", { prompt: PROBLEM, dry_run: true });
+    const { policy } = (await res.json()) as { policy: NonNullable<SolveView["policy"]> };
+    expect(policy.capFrom).toBe("policy default");
+    expect(policy.capTokens).toBe(servicePolicy().defaultBudget);
+    expect(policy.evidence.highTokens).toBeLessThanOrEqual(servicePolicy().defaultBudget);
+  });
+
   it("auto respects a generation cap, and an explicit {strategy: auto} is the same as none", async () => {
     const res = await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "auto" }, budget: { generations: 2, tokens: 50_000 }, mode: "sync", seed: 3 });
     expect(res.status).toBe(200);
