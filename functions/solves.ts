@@ -7,7 +7,7 @@ import { CreateSolveSchema, describeIssue, FeedbackSchema } from "../src/api/sch
 import { recordFeedback } from "../src/db/feedback";
 import { answersEquivalent } from "../src/engine/answers";
 import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency";
-import { prepareSolve, resolveStrategy, sessionOf, unwrap, waitForSolve } from "../src/api/startSolve";
+import { prepareSolve, sessionOf, unwrap, waitForSolve } from "../src/api/startSolve";
 import { checkDestination } from "../src/webhooks/destination";
 
 export const solves = new Hono<AppEnv>();
@@ -21,7 +21,8 @@ solves.post("/", async (c) => {
   const principal = c.get("principal");
   if (req.dry_run) {
     if (req.strategy.strategy !== "auto") throw new ApiError(400, "invalid_request", `dry_run: only an auto solve has a decision to show; this request names ${req.strategy.strategy}`);
-    const { policy } = resolveStrategy(c.env, principal, req);
+    // The same checks as a real start, and the policy's own choice (no exploration draw); nothing is stored.
+    const { policy } = prepareSolve(c.env, principal, req, Date.now(), false);
     return c.json({ dryRun: true, policy });
   }
   if (req.webhook) await checkDestination(c.env, principal.tenantId, req.webhook.url);

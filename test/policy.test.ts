@@ -148,8 +148,10 @@ describe("a policy that chooses after a verifier probe", () => {
     expect(easy.estimator).toBe("probe");
     expect(easy.bin).toBeLessThan(hard.bin);
     expect(hard.budget).toBe(4950);
-    // With a cap the probe has nearly used up, only the cheapest arm is left.
-    expect(choosePolicyArm(policy, "Same words for every problem?", 160, { features: [0.2, 0.2, 1], spent: 100 }).arm.evidence.highCost).toBeLessThanOrEqual(100);
+    // With a cap the probe has nearly used up, nothing fits what is left: the bin's cheapest arm, within 60 tokens' cap.
+    const squeezed = choosePolicyArm(policy, "Same words for every problem?", 160, { features: [0.2, 0.2, 1], spent: 100 });
+    expect(squeezed.budget).toBe(60);
+    expect(squeezed.arm.budget).toBe(Math.min(...policy.arms.filter((a) => a.bin === squeezed.bin).map((a) => a.budget)));
   });
 
   it("counts the probe's cost on every problem in its curve", () => {

@@ -77,8 +77,11 @@ export const AutoDecisionSchema = z.object({
   strategy: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.undefined()])),
   /** The token cap the choice was made within, and where it came from. */
   capTokens: z.number(),
-  capFrom: z.enum(["request", "policy default"]),
-  /** What calibration measured for this choice on problems of this bin: accuracy (95% interval), count, tokens. */
+  capFrom: z.enum(["request", "policy default", "key default"]),
+  /**
+   * The calibration data's figures for this choice on problems of this bin: accuracy (95% interval), count,
+   * tokens. In-sample: the choice was made on the same problems, so accuracy is optimistic.
+   */
   evidence: z.object({ accuracy: z.number(), lo: z.number(), hi: z.number(), count: z.number().int(), meanTokens: z.number(), highTokens: z.number() }),
 });
 

@@ -7,7 +7,8 @@ import type { Principal } from "../auth/keyStore";
 import type { SolveSession, RpcResult } from "../durable/SolveSession";
 import type { StartInput } from "../durable/storage";
 import { refuseBudget } from "../engine/executor";
-import type { StrategySpec } from "../engine/strategies";
+import { generationCost, type StrategySpec } from "../engine/strategies";
+import type { CostModel } from "../engine/budget";
 import { decideAuto, type AutoDecision } from "../policy/auto";
 import { servicePolicy } from "../policy/shipped";
 import { providersFromEnv } from "../providers/fromEnv";
@@ -42,27 +43,52 @@ export function unwrap(r: RpcResult<SolveView>): SolveView {
 }
 
 /**
- * The strategy a request runs: its own, or for `auto` the service policy's choice for this prompt within the
- * request's token cap (after the key's defaults) and generation cap, with the record of why.
+ * The tokens a money or FLOPs cap can buy at the least (every token at the dearest price, on the largest
+ * model), so an `auto` choice made within it fits the other caps too.
  */
-export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest): { spec: StrategySpec; policy?: AutoDecision } {
+function tokensWithin(budget: ApiBudget, costs: CostModel): number {
+  const cards = Object.values(costs.cards);
+  const dearest = Math.max(...cards.map((c) => Math.max(c.inputPricePerMillion, c.outputPricePerMillion))) / 1e6;
+  const largest = Math.max(...cards.map((c) => c.parameters));
+  let tokens = Infinity;
+  if (budget.money !== undefined && dearest > 0) tokens = Math.min(tokens, budget.money / dearest);
+  if (budget.flops !== undefined && largest > 0) tokens = Math.min(tokens, budget.flops / (2 * largest));
+  return tokens;
+}
+
+/**
+ * The strategy a request runs: its own, or for `auto` the service policy's choice for this prompt within the
+ * request's caps, with the record of why. Without a token cap in the request the choice is made at the
+ * policy's default (where more compute stops paying), or the key's per-solve default if lower; a money or
+ * FLOPs cap bounds it too. `explore` is false for a dry run, which shows the policy's own choice.
+ */
+export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest, costs: CostModel, explore = true): { spec: StrategySpec; policy?: AutoDecision } {
   if (req.strategy.strategy !== "auto") return { spec: req.strategy };
   const budget = withKeyDefaults(req.budget, principal.limits);
   const share = Number(env.AUTO_EXPLORATION);
-  const explore = { share: Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0, draw: crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32 };
+  const draw = { share: explore && Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0, draw: crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32 };
   const shipped = servicePolicy();
-  // Without a token cap in the request, the choice is made at the policy's default (where more compute stops
-  // paying for itself), not at the key's per-solve ceiling, which stays the hard cap.
-  const cap = req.budget.tokens ?? Math.min(shipped.defaultBudget, budget.tokens);
-  const decided = decideAuto(shipped, req.prompt, cap, budget.generations, explore);
-  const policy: AutoDecision = req.budget.tokens === undefined ? { ...decided, capFrom: "policy default" } : decided;
-  return { spec: policy.strategy, policy };
+  const candidates: [number, AutoDecision["capFrom"]][] = [
+    [req.budget.tokens ?? Infinity, "request"],
+    [req.budget.tokens === undefined ? shipped.defaultBudget : Infinity, "policy default"],
+    [req.budget.tokens === undefined ? budget.tokens : Infinity, "key default"],
+    [tokensWithin(req.budget, costs), "request"],
+  ];
+  const [cap, from] = candidates.reduce((a, b) => (b[0] < a[0] ? b : a));
+  const maxGenerations = req.budget.generations;
+  const decided = decideAuto(shipped, req.prompt, cap, maxGenerations, draw);
+  if (maxGenerations !== undefined && generationCost(decided.strategy) > maxGenerations) {
+    throw new ApiError(400, "invalid_request", `budget.generations: the policy has no configuration for this prompt within ${maxGenerations} generations`);
+  }
+  return { spec: decided.strategy, policy: { ...decided, capFrom: from } };
 }
 
-/** The start input for a request: validated and priced, but nothing stored yet. */
-export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, now = Date.now()): StartInput {
+/** The start input for a request: validated and priced, but nothing stored yet. `explore` is false for a dry run. */
+export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, now = Date.now(), explore = true): StartInput {
   const budget = withKeyDefaults(req.budget, principal.limits);
-  const { spec, policy } = resolveStrategy(env, principal, req);
+  const wired = providersFromEnv(env.PROVIDERS, env as unknown as Record<string, unknown>);
+  if (!wired.ok) throw new Error(`PROVIDERS: ${wired.error}`);
+  const { spec, policy } = resolveStrategy(env, principal, req, wired.wired.costs, explore);
   if (budget.tokens > principal.limits.tokensPerDay) {
     throw new ApiError(400, "invalid_request", `budget.tokens: ${budget.tokens} is more than this key may spend in a day (${principal.limits.tokensPerDay})`);
   }
@@ -70,8 +96,6 @@ export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, 
     throw new ApiError(400, "invalid_request", `budget.money: $${budget.money} is more than this key may spend in a day ($${principal.limits.moneyPerDay})`);
   }
   const engineBudget = toEngineBudget(budget, now);
-  const wired = providersFromEnv(env.PROVIDERS, env as unknown as Record<string, unknown>);
-  if (!wired.ok) throw new Error(`PROVIDERS: ${wired.error}`);
   // Refused here, before a Durable Object is made: a budget that cannot run this strategy at all.
   const refused = refuseBudget({ question: req.prompt }, spec, engineBudget, wired.wired.costs);
   if (refused) throw new ApiError(400, "invalid_request", `${apiBudgetField(refused.field)}: ${refused.message}`);

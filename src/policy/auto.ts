@@ -18,8 +18,8 @@ export interface AutoDecision {
   config: string;
   /** The token cap the choice was made within, and where it came from. */
   capTokens: number;
-  capFrom: "request" | "policy default";
-  /** What the calibration measured for this choice on problems of this bin. */
+  capFrom: "request" | "policy default" | "key default";
+  /** The calibration data's figures for this choice on problems of this bin (in-sample: the choice was made on them). */
   evidence: { accuracy: number; lo: number; hi: number; count: number; meanTokens: number; highTokens: number };
 }
 

@@ -60,6 +60,20 @@ describe("the solve API on workerd", () => {
     expect(policy.evidence.highTokens).toBeLessThanOrEqual(servicePolicy().defaultBudget);
   });
 
+  it("auto chooses within a money cap too (as tokens at the dearest price), and a dry run shows the policy's own choice", async () => {
+    const res = await post("/v1/solves", { prompt: PROBLEM, budget: { money: 0.002 }, dry_run: true });
+    expect(res.status).toBe(200);
+    const { policy } = (await res.json()) as { policy: NonNullable<SolveView["policy"]> };
+    // The dearest token among the service's models (generator, reviser, PRM) is an output token at $0.20 per million.
+    expect(policy.capTokens).toBeCloseTo(0.002 / 0.2e-6, 3);
+    expect(policy.capFrom).toBe("request");
+    expect(policy.exploration).toBe(false);
+    expect(policy.evidence.highTokens).toBeLessThanOrEqual(policy.capTokens);
+    // A dry run is refused for what a real start would refuse.
+    const tooBig = await post("/v1/solves", { prompt: PROBLEM, budget: { tokens: 1e12 }, dry_run: true });
+    expect(tooBig.status).toBe(400);
+  });
+
   it("auto respects a generation cap, and an explicit {strategy: auto} is the same as none", async () => {
     const res = await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "auto" }, budget: { generations: 2, tokens: 50_000 }, mode: "sync", seed: 3 });
     expect(res.status).toBe(200);
