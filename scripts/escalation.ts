@@ -4,10 +4,11 @@
  *
  * Test-time compute on the small model against the larger model at matched FLOPs (method.md §8), per
  * difficulty bin. With M = P_large / P_small and R = D_inference / D_pretrain, the larger model's extra
- * parameters buy the small model a generation budget of M + 3·(M−1)/R samples (arXiv v1); for R in
- * {0.16, 1, 22} the small model gets compute-optimal selection (two-fold cross-validated per bin, as in the
- * evaluation) at the largest swept budget within that, and the larger model one sample (its pass@1 from
- * --large-samples samples). The sweep is verify-world's, so with the same --cache it is read back.
+ * parameters buy the small model X = M + 3·(M−1)/R times the inference FLOPs of one of its samples (arXiv v1).
+ * For R in {0.16, 1, 22} the small model gets cost-matched compute-optimal selection in FLOPs (two-fold
+ * cross-validated per bin, as in the evaluation) at the largest FLOPs budget within X single samples' FLOPs,
+ * verifier and revision prompts included; the larger model one sample (its pass@1 from --large-samples
+ * samples). The sweep is verify-world's, so with the same --cache it is read back.
  */
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
@@ -60,11 +61,7 @@ async function main(): Promise<void> {
   const budgets = EVAL_DEFAULTS.budgets;
   const strategies = parseStrategies(EVAL_DEFAULTS.strategies + ",revisions-majority");
   const M = world.large.parameters / world.base.parameters;
-  const plan = R_VALUES.map((R) => {
-    const x = matchedMultiplier(M, R);
-    const n = Math.max(...budgets.filter((b) => b <= x));
-    return { R, x, n };
-  });
+  const plan = R_VALUES.map((R) => ({ R, x: matchedMultiplier(M, R) }));
 
   // per R, per bin (0 = all): small model accuracies and large model accuracies over seeds
   const small: number[][][] = plan.map(() => Array.from({ length: 6 }, () => []));
@@ -75,6 +72,10 @@ async function main(): Promise<void> {
     const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
     const ev = await runEvaluation(world, problems, { seed, budgets, strategies, oracleSamples, threads, dataset: "generated", ...(args.cache ? { cacheDir: args.cache } : {}) });
     const bins = ev.matrix.bins;
+    // One small-model sample's inference FLOPs (a single sample without the verifier), the unit X multiplies.
+    const single = ev.matrix.configs.findIndex((c) => c.config === "best-of-n(n=1,majority)");
+    if (single < 0) throw new Error("the sweep lacks best-of-n(n=1,majority)");
+    const oneSample = (ev.matrix.cost.flops[single] as Float64Array).reduce((a, b) => a + b, 0) / problems.length;
     // The larger model: one sample per problem, its accuracy the mean over `largeSamples` samples.
     const { providers, costs } = simProviders(world, { generatorModel: "large" });
     const pass: number[] = [];
@@ -92,10 +93,12 @@ async function main(): Promise<void> {
       (large[b] as number[]).push(members.reduce((s, i) => s + (pass[i] as number), 0) / members.length);
       (largeFlops[b] as number[]).push(members.reduce((s, i) => s + (flops[i] as number), 0) / members.length);
       plan.forEach((pl, r) => {
-        const row = ev.tables.computeOptimal.find((o) => o.budget === pl.n && o.bin === (b === 0 ? "all" : b));
+        const target = pl.x * oneSample;
+        const rows = ev.tables.costOptimal.filter((o) => o.unit === "flops" && o.bin === (b === 0 ? "all" : b) && o.budget <= target);
+        const row = rows.reduce<(typeof rows)[number] | undefined>((best, o) => (!best || o.budget > best.budget ? o : best), undefined);
         if (row) {
           (small[r]![b] as number[]).push(row.accuracy);
-          (smallFlops[r]![b] as number[]).push(row.meanFlops);
+          (smallFlops[r]![b] as number[]).push(row.spent);
         }
       });
     }
@@ -106,10 +109,10 @@ async function main(): Promise<void> {
   const lines = [
     `# Escalation: small model + test-time compute vs the ${M.toFixed(0)}× larger model, FLOPs-matched (world ${world.name}, seeds ${seeds.join(",")}, ${count} problems each)`,
     "",
-    `Budget the larger model's parameters buy the small one: M + 3(M−1)/R samples (method.md §8, arXiv v1) → ${plan.map((p) => `R=${p.R}: ${p.x.toFixed(1)} → N=${p.n}`).join("; ")}.`,
-    `Small model: compute-optimal (2-fold cross-validated per oracle bin) at N. Larger model: one sample (pass@1 over ${largeSamples} samples). Median over seeds (range).`,
+    `Inference FLOPs the larger model's parameters buy the small one, in units of one small-model sample: X = M + 3(M−1)/R (method.md §8, arXiv v1) → ${plan.map((p) => `R=${p.R}: X=${p.x.toFixed(1)}`).join("; ")}.`,
+    `Small model: cost-matched compute-optimal in FLOPs (2-fold cross-validated per oracle bin) at the largest FLOPs budget within X samples' FLOPs, verifier and revision prompts counted. Larger model: one sample (pass@1 over ${largeSamples} samples). Median over seeds (range).`,
     "",
-    `| bin | larger model, 1 sample | ${plan.map((p) => `small + TTC, R=${p.R} (N=${p.n})`).join(" | ")} | winner per R |`,
+    `| bin | larger model, 1 sample | ${plan.map((p) => `small + TTC, R=${p.R} (X=${p.x.toFixed(0)})`).join(" | ")} | winner per R |`,
     `|---|---|${plan.map(() => "---|").join("")}---|`,
   ];
   for (let b = 1; b <= 5; b++) {
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
     lines.push(`| ${b} | ${pct(large[b] as number[])} | ${plan.map((_, r) => pct(small[r]![b] as number[])).join(" | ")} | ${plan.map((p, r) => `R=${p.R}: ${winners[r]}`).join(", ")} |`);
   }
   lines.push(`| all | ${pct(large[0] as number[])} | ${plan.map((_, r) => pct(small[r]![0] as number[])).join(" | ")} | |`);
-  lines.push("", `Mean FLOPs per problem (all bins): larger model ${median(largeFlops[0] as number[]).toExponential(2)}; small + TTC ${plan.map((p, r) => `R=${p.R}: ${median(smallFlops[r]![0] as number[]).toExponential(2)}`).join(", ")} (inference only; the matching counts the larger model's extra pretraining).`, "");
+  lines.push("", `Mean FLOPs per problem (all bins): larger model ${median(largeFlops[0] as number[]).toExponential(2)}; small + TTC ${plan.map((p, r) => `R=${p.R}: ${median(smallFlops[r]![0] as number[]).toExponential(2)}`).join(", ")} (inference only, held out; the matching counts the larger model's extra pretraining).`, "");
   const report = lines.join("\n");
   if (args.out) writeFilesAtomically(dirname(args.out), { [basename(args.out)]: report });
   process.stdout.write(report);
