@@ -16,6 +16,10 @@ describe("stopping rule", () => {
     // Beta(5, 1): P(X > 1/2) = 1 - 0.5^5.
     expect(betaUpperHalf(5, 1)).toBeCloseTo(1 - 0.5 ** 5, 5);
     for (const [a, b] of [[3, 7], [2.5, 4.25], [10, 9]] as const) expect(betaUpperHalf(a, b) + betaUpperHalf(b, a)).toBeCloseTo(1, 5);
+    // Very peaked posteriors too (the larger tail is never integrated directly).
+    expect(betaUpperHalf(4000, 3)).toBeCloseTo(1, 9);
+    expect(betaUpperHalf(3, 4000)).toBeCloseTo(0, 9);
+    expect(betaUpperHalf(1, 5)).toBeCloseTo(0.5 ** 5, 5);
   });
 
   it("is confident when the votes agree and not when they split", () => {
@@ -97,5 +101,20 @@ describe("adaptive best-of-N", () => {
     if (plain.kind !== "generate" || withGiven.kind !== "generate") throw new Error("expected sampling");
     expect(withGiven.requests[0]!.n).toBe(7);
     expect(withGiven.requests[0]!.seed).not.toBe(plain.requests[0]!.seed);
+  });
+
+  it("a round of empty completions (nothing to score) does not end an adaptive run early", async () => {
+    let sampled = 0;
+    const empty: ProviderSet = {
+      async generate(_role, requests) {
+        return requests.map((r) => ((sampled += r.n), { completions: Array.from({ length: r.n }, () => ({ text: "", finishReason: "length" as const })), usage: { promptTokens: 1, completionTokens: 0 } }));
+      },
+      async score(requests) {
+        return requests.map((r) => ({ scores: r.steps.map(() => 0.5), usage: { promptTokens: 1, completionTokens: 0 } }));
+      },
+    };
+    const out = await run({ strategy: "best-of-n", n: 16, stopAt: 0.95, chunk: 4 }, empty);
+    expect(out.answer).toBeNull();
+    expect(sampled).toBe(16);
   });
 });

@@ -19,13 +19,17 @@ export function logGamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
-/** P(X > 1/2) for X ~ Beta(a, b), a, b > 0, by Simpson's rule on the density (smooth enough at these sizes). */
+/**
+ * P(X > 1/2) for X ~ Beta(a, b), a, b ≥ 1, by Simpson's rule on the density. The smaller tail is the one
+ * integrated (the density there is smooth and small even for very peaked posteriors), then complemented.
+ */
 export function betaUpperHalf(a: number, b: number): number {
+  if (a > b) return 1 - betaUpperHalf(b, a);
   const logNorm = logGamma(a + b) - logGamma(a) - logGamma(b);
+  const f = (x: number): number => (x <= 0 || x >= 1 ? (x >= 1 && b === 1 ? Math.exp(logNorm) : 0) : Math.exp(logNorm + (a - 1) * Math.log(x) + (b - 1) * Math.log(1 - x)));
   const steps = 400;
   const h = 0.5 / steps;
-  const f = (x: number): number => (x <= 0 || x >= 1 ? 0 : Math.exp(logNorm + (a - 1) * Math.log(x) + (b - 1) * Math.log(1 - x)));
-  let s = f(0.5) + f(1 - 1e-12);
+  let s = f(0.5) + f(1);
   for (let i = 1; i < steps; i++) s += (i % 2 === 1 ? 4 : 2) * f(0.5 + i * h);
   return Math.min(1, Math.max(0, (s * h) / 3));
 }

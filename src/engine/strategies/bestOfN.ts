@@ -84,8 +84,9 @@ function absorb(state: BestOfNState, results: WorkResults): BestOfNState {
   if (results.kind === "generate") {
     const fresh = results.responses.flatMap((r) => r.completions.map(candidateFromCompletion));
     const sampled = { ...state, candidates: [...state.candidates, ...fresh], rounds: (state.rounds ?? 0) + 1 };
-    // Majority needs no scores: an adaptive majority decides right after sampling.
-    if (state.spec.selection === "majority" && state.spec.stopAt !== undefined) return { ...sampled, phase: nextPhase(sampled, fresh.length) };
+    // Majority needs no scores, and a round of empty completions has nothing to score: an adaptive solve
+    // decides right after sampling.
+    if (state.spec.stopAt !== undefined && (state.spec.selection === "majority" || fresh.every((c) => c.steps.length === 0))) return { ...sampled, phase: nextPhase(sampled, fresh.length) };
     return { ...sampled, phase: "score" };
   }
   let next = 0;
