@@ -14,10 +14,9 @@
  */
 import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { parseArgs } from "node:util";
 import { describeSpec, type StrategySpec } from "../src/engine/strategies";
 import { configsAt, parseStrategies } from "../src/eval/grid";
-import { InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli } from "../src/eval/io";
+import { InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli, parseCliArgs } from "../src/eval/io";
 import { runSweep } from "../src/eval/pool";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { median } from "../src/eval/stats";
@@ -161,29 +160,20 @@ function ratioAgainst(bon: { accuracy: number; meanTokens: number }, curve: read
 }
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        world: { type: "string" },
-        seeds: { type: "string" },
-        problems: { type: "string" },
-        "oracle-samples": { type: "string" },
-        strategies: { type: "string" },
-        "extra-strategies": { type: "string" },
-        budgets: { type: "string" },
-        threads: { type: "string" },
-        out: { type: "string" },
-        report: { type: "string" },
-        cache: { type: "string" },
-        probe: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new InputError((err as Error).message.split("\n")[0] ?? "bad arguments");
-  }
+  const args = parseCliArgs({
+    world: { type: "string" },
+    seeds: { type: "string" },
+    problems: { type: "string" },
+    "oracle-samples": { type: "string" },
+    strategies: { type: "string" },
+    "extra-strategies": { type: "string" },
+    budgets: { type: "string" },
+    threads: { type: "string" },
+    out: { type: "string" },
+    report: { type: "string" },
+    cache: { type: "string" },
+    probe: { type: "string" },
+  });
   const worldFile = args.world ?? "worlds/default.json";
   const world = loadWorld(worldFile);
   const seeds = args.seeds === undefined ? [1] : seedsArg("--seeds", args.seeds);

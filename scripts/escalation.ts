@@ -11,11 +11,10 @@
  * samples). The sweep is verify-world's, so with the same --cache it is read back.
  */
 import { availableParallelism } from "node:os";
-import { parseArgs } from "node:util";
 import { candidateFromCompletion } from "../src/engine/strategies/candidates";
 import { mixSeeds } from "../src/engine/random";
 import { parseStrategies } from "../src/eval/grid";
-import { InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli } from "../src/eval/io";
+import { loadWorld, seedsArg, writeFilesAtomically, intArg, runCli, parseCliArgs } from "../src/eval/io";
 import { EVAL_DEFAULTS, runEvaluation } from "../src/eval/run";
 import { isCorrect } from "../src/eval/sweep";
 import { median } from "../src/eval/stats";
@@ -32,25 +31,16 @@ export function matchedMultiplier(M: number, R: number): number {
 
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        world: { type: "string" },
-        seeds: { type: "string" },
-        problems: { type: "string" },
-        "oracle-samples": { type: "string" },
-        "large-samples": { type: "string" },
-        threads: { type: "string" },
-        cache: { type: "string" },
-        out: { type: "string" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new InputError((err as Error).message.split("\n")[0] ?? "bad arguments");
-  }
+  const args = parseCliArgs({
+    world: { type: "string" },
+    seeds: { type: "string" },
+    problems: { type: "string" },
+    "oracle-samples": { type: "string" },
+    "large-samples": { type: "string" },
+    threads: { type: "string" },
+    cache: { type: "string" },
+    out: { type: "string" },
+  });
   const worldFile = args.world ?? "worlds/default.json";
   const world = loadWorld(worldFile);
   const seeds = args.seeds === undefined ? [1] : seedsArg("--seeds", args.seeds);

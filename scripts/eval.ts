@@ -6,11 +6,10 @@
  * SVG figures. Same world + seeds + arguments => byte-identical results.json.
  */
 import { availableParallelism } from "node:os";
-import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
 import { runEvaluations, EVAL_DEFAULTS, type MultiEvaluation } from "../src/eval/run";
-import { checkSimulatedDataset, InputError, loadDatasetRows, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli } from "../src/eval/io";
+import { checkSimulatedDataset, InputError, loadDatasetRows, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli, parseCliArgs } from "../src/eval/io";
 import { configsAt, parseStrategies } from "../src/eval/grid";
 import { UNIT_NAMES } from "../src/eval/report";
 
@@ -28,30 +27,21 @@ function budgetsArg(value: string | undefined): number[] {
 }
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        world: { type: "string" },
-        seed: { type: "string" },
-        seeds: { type: "string" },
-        resamples: { type: "string" },
-        cache: { type: "string" },
-        problems: { type: "string" },
-        strategies: { type: "string" },
-        budgets: { type: "string" },
-        out: { type: "string" },
-        dataset: { type: "string" },
-        "oracle-samples": { type: "string" },
-        threads: { type: "string" },
-        quiet: { type: "boolean" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new InputError((err as Error).message.split("\n")[0] ?? "bad arguments");
-  }
+  const args = parseCliArgs({
+    world: { type: "string" },
+    seed: { type: "string" },
+    seeds: { type: "string" },
+    resamples: { type: "string" },
+    cache: { type: "string" },
+    problems: { type: "string" },
+    strategies: { type: "string" },
+    budgets: { type: "string" },
+    out: { type: "string" },
+    dataset: { type: "string" },
+    "oracle-samples": { type: "string" },
+    threads: { type: "string" },
+    quiet: { type: "boolean" },
+  });
   const world = loadWorld(args.world);
   if (args.seed !== undefined && args.seeds !== undefined) throw new InputError("--seed and --seeds: give one of them");
   const seeds = args.seeds !== undefined ? seedsArg("--seeds", args.seeds) : [intArg("seed", args.seed, EVAL_DEFAULTS.seed, 0)];

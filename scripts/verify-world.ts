@@ -16,12 +16,11 @@
 import { readdirSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
 import type { World } from "../src/sim/world";
 import { runEvaluations, EVAL_DEFAULTS, type MultiEvaluation, type AcrossSeeds } from "../src/eval/run";
-import { DEFAULT_WORLD_FILE, InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli } from "../src/eval/io";
+import { DEFAULT_WORLD_FILE, InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli, parseCliArgs } from "../src/eval/io";
 import { configsAt, parseStrategies } from "../src/eval/grid";
 import { UNIT_NAMES, UNITS } from "../src/eval/report";
 import type { EvalProblem } from "../src/eval/sweep";
@@ -98,27 +97,19 @@ function worldSection(file: string, name: string, ev: MultiEvaluation, diag: str
 }
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        world: { type: "string", multiple: true },
-        seed: { type: "string" },
-        seeds: { type: "string" },
-        out: { type: "string" },
-        threads: { type: "string" },
-        problems: { type: "string" },
-        "oracle-samples": { type: "string" },
-        budgets: { type: "string" },
-        strategies: { type: "string" },
-        resamples: { type: "string" },
-        cache: { type: "string" },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    throw new InputError((err as Error).message.split("\n")[0] ?? "bad arguments");
-  }
+  const args = parseCliArgs({
+    world: { type: "string", multiple: true },
+    seed: { type: "string" },
+    seeds: { type: "string" },
+    out: { type: "string" },
+    threads: { type: "string" },
+    problems: { type: "string" },
+    "oracle-samples": { type: "string" },
+    budgets: { type: "string" },
+    strategies: { type: "string" },
+    resamples: { type: "string" },
+    cache: { type: "string" },
+  });
   const files = worldFiles(args.world);
   // Each world's files go under its file name; two files of one name from different directories get a suffix.
   const worlds = files.map((f, i) => {

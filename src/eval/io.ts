@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { z } from "zod";
 import { answersEquivalent, extractAnswer, normalizeAnswer } from "../engine/answers";
 import { parseProblem } from "../sim/problems";
@@ -10,6 +11,18 @@ import type { EvalProblem } from "./sweep";
 
 /** A command-line input problem: reported as one line and exit code 2. */
 export class InputError extends Error {}
+
+/**
+ * Parse a command's options (no positionals; an unknown or malformed option is bad input, reported by its
+ * first line).
+ */
+export function parseCliArgs<const O extends ParseArgsOptionsConfig>(options: O): ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>["values"] {
+  try {
+    return parseArgs({ options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new InputError((err as Error).message.split("\n")[0] ?? "bad arguments");
+  }
+}
 
 /** An integer option: the fallback when it is absent, else a whole number of at least `min`. */
 export function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
