@@ -1,70 +1,22 @@
 /**
- * The Worker's entry: HTTP routes (Hono) and the Durable Object classes. Each route module is thin:
- * validate, authenticate, decide, delegate to `src/`. Errors are thrown as `ApiError` and rendered by one
- * handler (`src/api/errors.ts`).
+ * The Worker's entry: the HTTP routes (`app.ts`), the cron trigger, and the Durable Object classes.
  */
-import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { ApiError, renderError } from "../src/api/errors";
-import { docsPage } from "../src/api/docsPage";
-import type { AppEnv } from "../src/api/http";
-import { openApiDocument } from "../src/api/openapi";
-import { MAX_BODY_BYTES } from "../src/api/schemas";
-import { authenticate } from "../src/auth/authenticate";
 import { SolveSession } from "../src/durable/SolveSession";
+import { scheduledRetune } from "../src/policyVersions/retuneJob";
 import { KeyQuota } from "../src/quota/KeyQuota";
-import { keyQuota } from "../src/quota/stub";
-import { admin } from "./admin";
-import { openai } from "./openai";
-import { solves } from "./solves";
-import { webhooks } from "./webhooks";
+import { app } from "./app";
 
 export { KeyQuota, SolveSession };
 
-const app = new Hono<AppEnv>();
-
-app.use("*", async (c, next) => {
-  const requestId = crypto.randomUUID();
-  c.set("requestId", requestId);
-  await next();
-  c.header("x-request-id", requestId);
-});
-
-app.get("/healthz", (c) => c.json({ ok: true }));
-let documented: { json: Record<string, unknown>; html: string } | undefined;
-/** Built once per isolate: the document does not change while it runs. */
-function documentation() {
-  if (!documented) {
-    const json = openApiDocument();
-    documented = { json, html: docsPage(json as Parameters<typeof docsPage>[0]) };
-  }
-  return documented;
-}
-app.get("/openapi.json", (c) => c.json(documentation().json));
-app.get("/docs", (c) => c.html(documentation().html));
-
-const limitBody = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw new ApiError(413, "payload_too_large", `the request body is larger than ${MAX_BODY_BYTES} bytes`);
+export default {
+  fetch: app.fetch,
+  /** The cron trigger (wrangler.toml): re-tune the policy when enough new labelled outcomes have arrived. */
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(
+      scheduledRetune(env).then(
+        (r) => console.log(JSON.stringify({ event: "policy.retune", ...r })),
+        (err: unknown) => console.error(`policy re-tune failed: ${err instanceof Error ? err.stack : String(err)}`),
+      ),
+    );
   },
-});
-app.use("/v1/*", limitBody);
-app.use("/admin/*", limitBody);
-app.use("/v1/*", authenticate);
-
-app.route("/v1/solves", solves);
-app.route("/v1", openai);
-app.route("/v1/webhooks", webhooks);
-app.route("/admin", admin);
-
-/** The calling key's limits and today's spend against them. */
-app.get("/v1/usage", async (c) => {
-  const { keyId, tenantId, limits } = c.get("principal");
-  return c.json({ keyId, tenantId, ratePerMinute: limits.ratePerMinute, defaultSolveBudget: { tokens: limits.defaultSolveTokens, money: limits.defaultSolveMoney }, ...(await keyQuota(c.env, keyId).usage(limits)) });
-});
-
-app.notFound((c) => renderError(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c));
-app.onError(renderError);
-
-export default app;
+} satisfies ExportedHandler<Env>;

@@ -22,7 +22,7 @@ solves.post("/", async (c) => {
   if (req.dry_run) {
     if (req.strategy.strategy !== "auto") throw new ApiError(400, "invalid_request", `dry_run: only an auto solve has a decision to show; this request names ${req.strategy.strategy}`);
     // The same checks as a real start, and the policy's own choice (no exploration draw); nothing is stored.
-    const { policy } = prepareSolve(c.env, principal, req, Date.now(), false);
+    const { policy } = await prepareSolve(c.env, principal, req, Date.now(), false);
     return c.json({ dryRun: true, policy });
   }
   if (req.webhook) await checkDestination(c.env, principal.tenantId, req.webhook.url);

@@ -15,6 +15,7 @@ export type ErrorType =
   | "payload_too_large"
   | "not_found"
   | "conflict"
+  | "unprocessable"
   | "timeout"
   | "unauthorized"
   | "forbidden"

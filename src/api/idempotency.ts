@@ -46,8 +46,8 @@ export interface Idempotent {
 }
 
 /** Start the solve `prepare` describes, or with an Idempotency-Key the one that key already started. */
-export async function startOnce(env: Env, principal: Principal, idem: Idempotent | undefined, prepare: () => StartInput): Promise<SolveView> {
-  if (!idem) return launchSolve(env, principal, prepare());
+export async function startOnce(env: Env, principal: Principal, idem: Idempotent | undefined, prepare: () => Promise<StartInput>): Promise<SolveView> {
+  if (!idem) return launchSolve(env, principal, await prepare());
   const d = drizzle(env.DB);
   const where = and(eq(idempotencyKeys.tenantId, principal.tenantId), eq(idempotencyKeys.scope, idem.scope), eq(idempotencyKeys.key, idem.key));
   await d.delete(idempotencyKeys).where(and(where, lt(idempotencyKeys.createdAt, Date.now() - TTL_MS)));
@@ -63,7 +63,7 @@ export async function startOnce(env: Env, principal: Principal, idem: Idempotent
       if (found.ok) return found.value;
       return launchSolve(env, principal, JSON.parse(existing.startInput) as StartInput);
     }
-    const input = prepare();
+    const input = await prepare();
     const inserted = await d
       .insert(idempotencyKeys)
       .values({ tenantId: principal.tenantId, scope: idem.scope, key: idem.key, fingerprint: idem.fingerprint, solveId: input.id, startInput: JSON.stringify(input), createdAt: Date.now() })

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelSchema } from "../openai/schemas";
 import { EFFORT_GENERATIONS, MODELS } from "../openai/models";
 import { DeliveryDetailSchema, DeliverySchema, EnableEndpointSchema, WebhookSecretSchema } from "../webhooks/schemas";
+import { ActivePolicyViewSchema, PolicyVersionListSchema, RetuneViewSchema, RollbackSchema, RollbackViewSchema } from "./policySchemas";
 import { CreatedKeySchema, CreateKeySchema, CreateTenantSchema, KeyListingSchema, TenantSchema } from "./adminSchemas";
 import { CreateSolveSchema, DryRunViewSchema, ErrorBodySchema, FeedbackSchema, FeedbackViewSchema, MAX_BODY_BYTES, SolveViewSchema, UsageViewSchema } from "./schemas";
 
@@ -58,6 +59,26 @@ export const OPERATIONS: Operation[] = [
     responses: { 201: { description: "the report as recorded", schema: FeedbackViewSchema }, ...errors([...COMMON, 404, 409]) },
   },
   { method: "post", path: "/v1/solves/:id/cancel", tag: "solves", auth: "key", summary: "Cancel a solve", description: "Takes effect after the step in flight, whose spend is counted; answers with the solve as it ended.", responses: { 200: { description: "the solve", schema: SolveViewSchema }, ...errors([401, 404, 429]) } },
+  {
+    method: "get", path: "/v1/policy", tag: "policy", auth: "key", summary: "The policy auto solves use",
+    description: "The active version's document: its difficulty estimator and thresholds, and per difficulty bin the configuration for each cost budget with the evidence it was chosen on.",
+    responses: { 200: { description: "the active policy", schema: ActivePolicyViewSchema }, ...errors([401, 429]) },
+  },
+  {
+    method: "get", path: "/v1/policy/versions", tag: "policy", auth: "key", summary: "Every policy version and the history of the active one",
+    description: "The shipped calibration and every re-tune, newest first, with what each re-tune's cross-validated comparison decided and why; `history` lists promotions and rollbacks.",
+    responses: { 200: { description: "versions and history", schema: PolicyVersionListSchema }, ...errors([401, 429]) },
+  },
+  {
+    method: "post", path: "/v1/policy/retune", tag: "policy", auth: "admin", summary: "Re-tune the policy from feedback now",
+    description: "Refits the policy from the labelled outcomes of auto solves (POST /v1/solves/{id}/feedback), compares it with the active version by two-fold replay, stores it either way, and makes it active only if its accuracy per token is not lower and its accuracy not lower by more than one standard error. The cron trigger does the same hourly when enough new outcomes arrived. Too few outcomes: 422 and no new version.",
+    responses: { 201: { description: "the new version and what was decided", schema: RetuneViewSchema }, ...errors([401, 403]), 422: { description: "too few labelled outcomes: the message says how many there are and how many are needed", schema: ErrorBodySchema } },
+  },
+  {
+    method: "post", path: "/v1/policy/rollback", tag: "policy", auth: "admin", request: RollbackSchema, summary: "Make an earlier version active again",
+    description: "To the shipped calibration or a version that was active before; logged in the history.",
+    responses: { 200: { description: "the version now active", schema: RollbackViewSchema }, ...errors([400, 401, 403, 404, 409, 413, 415]) },
+  },
   { method: "get", path: "/v1/usage", tag: "account", auth: "key", summary: "This key's limits and today's spend", responses: { 200: { description: "limits and spend (UTC day)", schema: UsageViewSchema }, ...errors([401, 429]) } },
   {
     method: "post", path: "/v1/chat/completions", tag: "openai", auth: "key", idempotent: true, request: ChatCompletionRequestSchema,

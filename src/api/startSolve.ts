@@ -10,7 +10,8 @@ import { refuseBudget } from "../engine/executor";
 import { generationCost, type StrategySpec } from "../engine/strategies";
 import type { CostModel } from "../engine/budget";
 import { decideAuto, type AutoDecision } from "../policy/auto";
-import { servicePolicy } from "../policy/shipped";
+import type { PolicyDocument } from "../policy/document";
+import { activePolicy } from "../policyVersions/active";
 import { providersFromEnv } from "../providers/fromEnv";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
@@ -62,12 +63,11 @@ function tokensWithin(budget: ApiBudget, costs: CostModel): number {
  * policy's default (where more compute stops paying), or the key's per-solve default if lower; a money or
  * FLOPs cap bounds it too. `explore` is false for a dry run, which shows the policy's own choice.
  */
-export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest, costs: CostModel, explore = true): { spec: StrategySpec; policy?: AutoDecision } {
+export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest, costs: CostModel, shipped: PolicyDocument, explore = true): { spec: StrategySpec; policy?: AutoDecision } {
   if (req.strategy.strategy !== "auto") return { spec: req.strategy };
   const budget = withKeyDefaults(req.budget, principal.limits);
   const share = Number(env.AUTO_EXPLORATION);
   const draw = { share: explore && Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0, draw: crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32 };
-  const shipped = servicePolicy();
   const candidates: [number, AutoDecision["capFrom"]][] = [
     [req.budget.tokens ?? Infinity, "request"],
     [req.budget.tokens === undefined ? shipped.defaultBudget : Infinity, "policy default"],
@@ -83,12 +83,16 @@ export function resolveStrategy(env: Env, principal: Principal, req: SolveReques
   return { spec: decided.strategy, policy: { ...decided, capFrom: from } };
 }
 
-/** The start input for a request: validated and priced, but nothing stored yet. `explore` is false for a dry run. */
-export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, now = Date.now(), explore = true): StartInput {
+/**
+ * The start input for a request: validated and priced, but nothing stored yet. `explore` is false for a dry
+ * run. An auto request is decided with the active policy version (D1's pointer, else the shipped one).
+ */
+export async function prepareSolve(env: Env, principal: Principal, req: SolveRequest, now = Date.now(), explore = true): Promise<StartInput> {
   const budget = withKeyDefaults(req.budget, principal.limits);
   const wired = providersFromEnv(env.PROVIDERS, env as unknown as Record<string, unknown>);
   if (!wired.ok) throw new Error(`PROVIDERS: ${wired.error}`);
-  const { spec, policy } = resolveStrategy(env, principal, req, wired.wired.costs, explore);
+  const active = req.strategy.strategy === "auto" ? (await activePolicy(env.DB)).policy : undefined;
+  const { spec, policy } = active ? resolveStrategy(env, principal, req, wired.wired.costs, active, explore) : { spec: req.strategy as StrategySpec, policy: undefined };
   if (budget.tokens > principal.limits.tokensPerDay) {
     throw new ApiError(400, "invalid_request", `budget.tokens: ${budget.tokens} is more than this key may spend in a day (${principal.limits.tokensPerDay})`);
   }

@@ -51,7 +51,7 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
         createdAt: meta.createdAt,
         finishedAt,
         ...(input.policy
-          ? { policyVersion: input.policy.policyVersion, predictedBin: input.policy.bin, estimator: input.policy.estimator, exploration: input.policy.exploration ? 1 : 0, features: JSON.stringify(promptFeatures(input.prompt)) }
+          ? { policyVersion: input.policy.policyVersion, predictedBin: input.policy.bin, estimator: input.policy.estimator, exploration: input.policy.exploration ? 1 : 0, features: JSON.stringify(promptFeatures(input.prompt)), capTokens: Number.isFinite(input.policy.capTokens) ? input.policy.capTokens : null }
           : {}),
       })
       .onConflictDoNothing(),

@@ -37,6 +37,8 @@ export const solves = sqliteTable(
     exploration: integer("exploration"),
     /** The estimator's inputs (its feature vector) as JSON, so a re-tune can refit it. */
     features: text("features"),
+    /** The token cap the auto choice was made within (a re-tune replays choices at it). */
+    capTokens: real("cap_tokens"),
   },
   (t) => [index("solves_created_at").on(t.createdAt), index("solves_tenant").on(t.tenantId, t.createdAt), index("solves_policy").on(t.policyVersion, t.finishedAt)],
 );
@@ -187,4 +189,51 @@ export const disabledEndpoints = sqliteTable(
     deliveryId: text("delivery_id").notNull(),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.url] })],
+);
+
+/**
+ * Every policy version the service has had or considered: the shipped calibration is implicit (it is in the
+ * bundle); re-tunes add rows. A row is written whole, validated, before it can become active.
+ */
+export const policyVersions = sqliteTable(
+  "policy_versions",
+  {
+    version: text("version").primaryKey(),
+    /** The policy document (ttc-policy/1) as JSON. */
+    document: text("document").notNull(),
+    kind: text("kind").notNull(),
+    /** The version that was active when this one was fitted (its prior and its rival). */
+    parent: text("parent"),
+    /** Labelled outcomes it was fitted on. */
+    outcomes: integer("outcomes").notNull(),
+    /** The cross-validated comparison with the parent (JSON), and what was decided: promoted or rejected. */
+    evaluation: text("evaluation").notNull(),
+    decision: text("decision").notNull(),
+    reason: text("reason").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("policy_versions_created").on(t.createdAt)],
+);
+
+/** Which version auto solves use: one row (id 1), absent until the first promotion or rollback. */
+export const policyActive = sqliteTable("policy_active", {
+  id: integer("id").primaryKey(),
+  version: text("version").notNull(),
+  since: integer("since").notNull(),
+});
+
+/** The history of the active version: every promotion and rollback, and who made it. */
+export const policyEvents = sqliteTable(
+  "policy_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    /** promote (a re-tune won), rollback (an admin chose an earlier version). */
+    action: text("action").notNull(),
+    fromVersion: text("from_version").notNull(),
+    toVersion: text("to_version").notNull(),
+    /** cron, or admin. */
+    actor: text("actor").notNull(),
+  },
+  (t) => [index("policy_events_at").on(t.at)],
 );

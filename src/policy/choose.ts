@@ -33,10 +33,16 @@ function ridgeOf(policy: PolicyDocument): RidgeModel {
  */
 export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number, probe?: { features: number[]; spent: number }, maxGenerations?: number): PolicyDecision {
   if (policy.probe && !probe) throw new Error(`policy ${policy.version} chooses after a verifier probe of ${policy.probe.samples} samples: run the probe first`);
-  const z = predictFeatures(ridgeOf(policy), [...promptFeatures(prompt), ...(policy.probe && probe ? probe.features : [])]);
+  const features = [...promptFeatures(prompt), ...(policy.probe && probe ? probe.features : [])];
+  return chooseArmFor(policy, features, cap, probe?.spent ?? 0, maxGenerations);
+}
+
+/** The same choice from the estimator's inputs (what D1 logs for an auto solve), so a re-tune can replay it. */
+export function chooseArmFor(policy: PolicyDocument, features: readonly number[], cap: number | undefined, spent: number, maxGenerations?: number): PolicyDecision {
+  const z = predictFeatures(ridgeOf(policy), features);
   const bin = binOf(z, policy.estimator.thresholds);
   // What the probe spent is spent: the arm gets the rest of the cap.
-  const limit = (cap ?? policy.defaultBudget) - (probe?.spent ?? 0);
+  const limit = (cap ?? policy.defaultBudget) - spent;
   // A generation cap is a hard cap too: arms that would plan more generations are out.
   const inBin = policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.budget - b.budget);
   const affordable = maxGenerations === undefined ? inBin : inBin.filter((a) => generationCost(a.spec) <= maxGenerations);

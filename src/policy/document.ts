@@ -13,7 +13,9 @@ const EvidenceSchema = z.strictObject({
   accuracy: z.number().min(0).max(1),
   lo: z.number().min(0).max(1),
   hi: z.number().min(0).max(1),
-  count: z.number().int().min(1),
+  count: z.number().int().min(0),
+  /** For a re-tuned policy: how many of `count` are pseudo-outcomes carried over from the policy it refitted. */
+  prior: z.number().min(0).optional(),
   /** Mean and 90th-percentile cost per problem, in the policy's cost unit. */
   meanCost: z.number().min(0),
   highCost: z.number().min(0),
@@ -50,7 +52,11 @@ export const PolicySchema = z
     /** The verifier probe run before choosing (its features join the estimator's), or none: text alone. */
     probe: z.strictObject({ samples: z.number().int().min(1).max(64), temperature: z.number().min(0).max(2) }).nullable(),
     estimator: z.strictObject({
-      kind: z.literal("ridge-text"),
+      /**
+       * ridge-text: ridge regression to the logit of the base model's pass@1 (calibration); logistic-outcome:
+       * logistic regression of logged outcomes with one offset per configuration (a re-tune from feedback).
+       */
+      kind: z.enum(["ridge-text", "logistic-outcome"]),
       features: z.array(z.string()),
       means: z.array(z.number()),
       scales: z.array(z.number().positive()),
@@ -59,7 +65,7 @@ export const PolicySchema = z
       lambda: z.number().positive(),
       /** Ascending predicted-logit thresholds between bins 5|4|3|2|1. */
       thresholds: z.array(z.number()).length(4),
-      /** Cross-validated mean squared error of the predicted logit of pass@1. */
+      /** Cross-validated error: for ridge-text the mean squared error of the logit of pass@1, for logistic-outcome the mean log loss. */
       cvError: z.number().min(0),
     }),
     /** The cost cap used when a request gives none (where the policy's accuracy stops paying for its cost). */

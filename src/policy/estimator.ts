@@ -111,3 +111,120 @@ export function binOf(z: number, thresholds: readonly number[]): number {
   for (const t of thresholds) if (z > t) above++;
   return thresholds.length + 1 - above;
 }
+
+/**
+ * A difficulty estimator fitted from logged outcomes instead of pass@1 labels: penalised logistic regression
+ * of "the solve was right" on the prompt's features, with one offset per configuration that ran (so a hard
+ * prompt is not confused with a cheap arm). The difficulty score is the feature part plus the mean offset:
+ * the logit of being right with a typical configuration; higher is easier, like the ridge model's logit.
+ */
+export interface OutcomeFit {
+  model: RidgeModel;
+  /** Cross-validated mean log loss per outcome at the chosen penalty. */
+  cvLogLoss: number;
+}
+
+const LOGISTIC_LAMBDAS = [1, 10, 100];
+
+function sigmoid(t: number): number {
+  return t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
+}
+
+interface LogisticParams {
+  means: number[];
+  scales: number[];
+  /** Feature weights, then one offset per group, then the intercept. */
+  theta: number[];
+}
+
+function fitLogisticWithLambda(X: readonly number[][], groups: readonly number[], groupCount: number, y: readonly number[], lambda: number): LogisticParams {
+  const n = X.length;
+  const d = (X[0] ?? []).length;
+  const means = new Array<number>(d).fill(0);
+  const scales = new Array<number>(d).fill(0);
+  for (const x of X) for (let j = 0; j < d; j++) means[j] = (means[j] as number) + (x[j] as number) / n;
+  for (const x of X) for (let j = 0; j < d; j++) scales[j] = (scales[j] as number) + ((x[j] as number) - (means[j] as number)) ** 2 / n;
+  for (let j = 0; j < d; j++) scales[j] = Math.sqrt(scales[j] as number) || 1;
+  const p = d + groupCount + 1;
+  // Design rows: standardised features, a one-hot group, and 1 for the intercept (not penalised).
+  const rows = X.map((x, r) => {
+    const z = new Array<number>(p).fill(0);
+    for (let j = 0; j < d; j++) z[j] = ((x[j] as number) - (means[j] as number)) / (scales[j] as number);
+    z[d + (groups[r] as number)] = 1;
+    z[p - 1] = 1;
+    return z;
+  });
+  let theta = new Array<number>(p).fill(0);
+  // Newton's method (IRLS): the penalised log likelihood is concave, so a few steps converge.
+  for (let iter = 0; iter < 25; iter++) {
+    const H = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => (i === j && i < p - 1 ? lambda : 0)));
+    const g = theta.map((t, i) => (i < p - 1 ? lambda * t : 0));
+    (H[p - 1] as number[])[p - 1] = 1e-9;
+    rows.forEach((z, r) => {
+      let t = 0;
+      for (let j = 0; j < p; j++) t += (theta[j] as number) * (z[j] as number);
+      const mu = sigmoid(t);
+      const w = Math.max(mu * (1 - mu), 1e-9);
+      const e = mu - (y[r] as number);
+      for (let i = 0; i < p; i++) {
+        const zi = z[i] as number;
+        if (zi === 0) continue;
+        g[i] = (g[i] as number) + e * zi;
+        const Hi = H[i] as number[];
+        for (let j = 0; j < p; j++) if (z[j] !== 0) Hi[j] = (Hi[j] as number) + w * zi * (z[j] as number);
+      }
+    });
+    const step = solve(H, g);
+    theta = theta.map((t, i) => t - (step[i] as number));
+    if (Math.max(...step.map(Math.abs)) < 1e-6) break;
+  }
+  return { means, scales, theta };
+}
+
+function logisticLogit(m: LogisticParams, x: readonly number[], group: number): number {
+  const d = m.means.length;
+  let t = m.theta[m.theta.length - 1] as number;
+  for (let j = 0; j < d; j++) t += (m.theta[j] as number) * (((x[j] as number) - (m.means[j] as number)) / (m.scales[j] as number));
+  return t + ((m.theta[d + group] as number | undefined) ?? 0);
+}
+
+/**
+ * Fit the outcome model, its penalty chosen by two-fold cross-validation (log loss on held-out outcomes,
+ * folds drawn from `seed`), then refit on everything. `groups[i]` is the configuration outcome i ran.
+ */
+export function fitOutcomeEstimator(X: readonly number[][], groups: readonly number[], y: readonly number[], seed: number): OutcomeFit {
+  if (X.length < 4) throw new Error(`the estimator needs at least 4 labelled outcomes, got ${X.length}`);
+  const groupCount = Math.max(...groups) + 1;
+  const rng = new Rng(mixSeeds(seed, 0x10915));
+  const order = X.map((_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const fold = new Array<number>(X.length);
+  order.forEach((r, i) => (fold[r] = i % 2));
+  let best = { lambda: LOGISTIC_LAMBDAS[0] as number, loss: Infinity };
+  for (const lambda of LOGISTIC_LAMBDAS) {
+    let loss = 0;
+    for (let f = 0; f < 2; f++) {
+      const tr = order.filter((i) => fold[i] !== f);
+      const te = order.filter((i) => fold[i] === f);
+      const m = fitLogisticWithLambda(tr.map((i) => X[i] as number[]), tr.map((i) => groups[i] as number), groupCount, tr.map((i) => y[i] as number), lambda);
+      for (const i of te) {
+        const q = Math.min(1 - 1e-6, Math.max(1e-6, sigmoid(logisticLogit(m, X[i] as number[], groups[i] as number))));
+        loss -= (y[i] as number) * Math.log(q) + (1 - (y[i] as number)) * Math.log(1 - q);
+      }
+    }
+    if (loss < best.loss) best = { lambda, loss };
+  }
+  const m = fitLogisticWithLambda(X, groups, groupCount, y, best.lambda);
+  const d = m.means.length;
+  // The intercept plus the offsets' mean weighted by how often each configuration ran: a typical configuration.
+  const counts = new Array<number>(groupCount).fill(0);
+  for (const g of groups) counts[g] = (counts[g] as number) + 1;
+  const meanOffset = counts.reduce((a, c, g) => a + c * (m.theta[d + g] as number), 0) / X.length;
+  return {
+    model: { means: m.means, scales: m.scales, weights: m.theta.slice(0, d), bias: (m.theta[m.theta.length - 1] as number) + meanOffset, lambda: best.lambda },
+    cvLogLoss: best.loss / X.length,
+  };
+}

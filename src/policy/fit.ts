@@ -37,7 +37,7 @@ export interface OutcomeData {
 export const BINS = 5;
 const STEPS_PER_DOUBLING = 4;
 
-function wilson(k: number, n: number): { lo: number; hi: number } {
+export function wilson(k: number, n: number): { lo: number; hi: number } {
   const z = 1.959963984540054;
   if (n === 0) return { lo: 0, hi: 1 };
   const p = k / n;
@@ -47,7 +47,7 @@ function wilson(k: number, n: number): { lo: number; hi: number } {
   return { lo: Math.max(0, c - h), hi: Math.min(1, c + h) };
 }
 
-function quantile(sorted: readonly number[], q: number): number {
+export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[i] as number;
@@ -61,16 +61,72 @@ export function costBudgets(lo: number, hi: number): number[] {
   return out;
 }
 
+/** What is known of one configuration on one bin's problems: the input to choosing the bin's arms. */
+export interface ArmStats {
+  config: string;
+  spec: StrategySpec;
+  /** Accuracy and the (possibly effective, prior-weighted) number of outcomes it rests on. */
+  accuracy: number;
+  count: number;
+  /** Pseudo-outcomes of prior evidence included in `count` (a re-tune's carry-over from the policy it refits). */
+  prior?: number;
+  meanCost: number;
+  highCost: number;
+  meanGenerations: number;
+}
+
 /**
- * Per bin and cost budget C: among configurations whose mean cost on the bin's problems is at most C, the
- * most accurate (the cheaper on a tie). Consecutive budgets that keep the same choice give one arm.
+ * Per cost budget C on a 2^(1/4) grid: among configurations whose mean cost is at most C, the most accurate,
+ * then by the one-standard-error rule the cheapest within one standard error of it. Consecutive budgets that
+ * keep the same choice give one arm. `stats` is in a fixed order (ties go to the earlier, then the cheaper).
  */
+export function chooseBinArms(bin: number, stats: readonly ArmStats[]): PolicyArm[] {
+  if (stats.length === 0) return [];
+  const arms: PolicyArm[] = [];
+  const indexed = stats.map((s, c) => ({ ...s, c }));
+  const byCost = [...indexed].sort((a, b) => a.meanCost - b.meanCost || a.c - b.c);
+  const budgets = costBudgets((byCost[0] as (typeof indexed)[number]).meanCost, (byCost[byCost.length - 1] as (typeof indexed)[number]).meanCost);
+  let last = -1;
+  let p = 0;
+  let top: (typeof indexed)[number] | undefined;
+  for (const budget of budgets) {
+    while (p < byCost.length && (byCost[p] as (typeof indexed)[number]).meanCost <= budget * (1 + 1e-9)) {
+      const s = byCost[p] as (typeof indexed)[number];
+      if (!top || s.accuracy > top.accuracy) top = s;
+      p++;
+    }
+    if (!top) continue;
+    // One-standard-error rule: the cheapest affordable configuration whose accuracy is within one standard
+    // error of the best's. With ~100 problems a bin, the best of ~150 configurations is partly luck, and a
+    // dearer configuration should win only by more than noise.
+    const acc = top.accuracy;
+    const n = Math.max(1, top.count);
+    const se = Math.sqrt(Math.max(acc * (1 - acc), 1 / n) / n);
+    const best = byCost.slice(0, p).find((x) => x.accuracy >= acc - se) ?? top;
+    if (best.c === last) continue;
+    last = best.c;
+    const { lo, hi } = wilson(best.accuracy * best.count, best.count);
+    arms.push({
+      bin,
+      budget,
+      config: best.config,
+      spec: best.spec,
+      evidence: {
+        accuracy: best.accuracy, lo, hi, count: Math.round(best.count), ...(best.prior ? { prior: best.prior } : {}),
+        meanCost: best.meanCost, highCost: best.highCost, meanGenerations: best.meanGenerations,
+      },
+    });
+  }
+  return arms;
+}
+
+/** Per bin, every configuration's outcomes on the bin's problems, and the arms chosen from them. */
 export function fitArms(data: OutcomeData, bins: readonly number[]): PolicyArm[] {
   const arms: PolicyArm[] = [];
   for (let bin = 1; bin <= BINS; bin++) {
     const members = bins.map((b, i) => (b === bin ? i : -1)).filter((i) => i >= 0);
     if (members.length === 0) continue;
-    const stats = data.configs.map((cfg, c) => {
+    const stats = data.configs.map((cfg, c): ArmStats => {
       const correct = data.correct[c] as Uint8Array;
       const tokens = data.tokens[c] as Float64Array;
       const gens = data.generations[c] as Float64Array;
@@ -85,43 +141,16 @@ export function fitArms(data: OutcomeData, bins: readonly number[]): PolicyArm[]
         costs.push(tokens[i] as number);
       }
       costs.sort((a, b) => a - b);
-      return { c, cfg, k, n: members.length, meanCost: cost / members.length, highCost: quantile(costs, 0.9), meanGenerations: g / members.length };
+      const n = members.length;
+      return { config: cfg.config, spec: cfg.spec, accuracy: k / n, count: n, meanCost: cost / n, highCost: quantile(costs, 0.9), meanGenerations: g / n };
     });
-    const byCost = [...stats].sort((a, b) => a.meanCost - b.meanCost || a.c - b.c);
-    const budgets = costBudgets((byCost[0] as (typeof stats)[number]).meanCost, (byCost[byCost.length - 1] as (typeof stats)[number]).meanCost);
-    let last = -1;
-    let p = 0;
-    let top: (typeof stats)[number] | undefined;
-    for (const budget of budgets) {
-      while (p < byCost.length && (byCost[p] as (typeof stats)[number]).meanCost <= budget * (1 + 1e-9)) {
-        const s = byCost[p] as (typeof stats)[number];
-        if (!top || s.k > top.k) top = s;
-        p++;
-      }
-      if (!top) continue;
-      // One-standard-error rule: the cheapest affordable configuration whose accuracy is within one standard
-      // error of the best's. With ~100 problems a bin, the best of ~150 configurations is partly luck, and a
-      // dearer configuration should win only by more than noise.
-      const acc = top.k / top.n;
-      const se = Math.sqrt(Math.max(acc * (1 - acc), 1 / top.n) / top.n);
-      const best = byCost.slice(0, p).find((x) => x.k / x.n >= acc - se) ?? top;
-      if (best.c === last) continue;
-      last = best.c;
-      const { lo, hi } = wilson(best.k, best.n);
-      arms.push({
-        bin,
-        budget,
-        config: best.cfg.config,
-        spec: best.cfg.spec,
-        evidence: { accuracy: best.k / best.n, lo, hi, count: best.n, meanCost: best.meanCost, highCost: best.highCost, meanGenerations: best.meanGenerations },
-      });
-    }
+    arms.push(...chooseBinArms(bin, stats));
   }
   return arms;
 }
 
 /** Equal-count bins of predicted logits: the 20/40/60/80% quantiles, ascending. */
-function thresholdsOf(z: readonly number[]): number[] {
+export function thresholdsOf(z: readonly number[]): number[] {
   const sorted = [...z].sort((a, b) => a - b);
   return [0.2, 0.4, 0.6, 0.8].map((q) => quantile(sorted, q));
 }

@@ -1,7 +1,7 @@
 /** /openapi.json documents exactly the routes the app serves, from the validating schemas; /docs is offline. */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import app from "../../functions/index";
+import { app } from "../../functions/app";
 import { jsonSchema, openApiPath, OPERATIONS } from "../../src/api/openapi";
 import { newTenantKey } from "./auth";
 import { CreateSolveSchema } from "../../src/api/schemas";

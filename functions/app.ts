@@ -1,0 +1,67 @@
+/**
+ * The HTTP routes (Hono). Each route module is thin: validate, authenticate, decide, delegate to `src/`.
+ * Errors are thrown as `ApiError` and rendered by one handler (`src/api/errors.ts`).
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError, renderError } from "../src/api/errors";
+import { docsPage } from "../src/api/docsPage";
+import type { AppEnv } from "../src/api/http";
+import { openApiDocument } from "../src/api/openapi";
+import { MAX_BODY_BYTES } from "../src/api/schemas";
+import { authenticate } from "../src/auth/authenticate";
+import { keyQuota } from "../src/quota/stub";
+import { admin } from "./admin";
+import { openai } from "./openai";
+import { policy, policyAdmin } from "./policy";
+import { solves } from "./solves";
+import { webhooks } from "./webhooks";
+
+export const app = new Hono<AppEnv>();
+
+app.use("*", async (c, next) => {
+  const requestId = crypto.randomUUID();
+  c.set("requestId", requestId);
+  await next();
+  c.header("x-request-id", requestId);
+});
+
+app.get("/healthz", (c) => c.json({ ok: true }));
+let documented: { json: Record<string, unknown>; html: string } | undefined;
+/** Built once per isolate: the document does not change while it runs. */
+function documentation() {
+  if (!documented) {
+    const json = openApiDocument();
+    documented = { json, html: docsPage(json as Parameters<typeof docsPage>[0]) };
+  }
+  return documented;
+}
+app.get("/openapi.json", (c) => c.json(documentation().json));
+app.get("/docs", (c) => c.html(documentation().html));
+
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: () => {
+    throw new ApiError(413, "payload_too_large", `the request body is larger than ${MAX_BODY_BYTES} bytes`);
+  },
+});
+app.use("/v1/*", limitBody);
+app.use("/admin/*", limitBody);
+// Re-tuning and rollback are the operator's: their credential is the ADMIN_SECRET, not an API key.
+app.route("/v1/policy", policyAdmin);
+app.use("/v1/*", authenticate);
+
+app.route("/v1/solves", solves);
+app.route("/v1", openai);
+app.route("/v1/webhooks", webhooks);
+app.route("/v1/policy", policy);
+app.route("/admin", admin);
+
+/** The calling key's limits and today's spend against them. */
+app.get("/v1/usage", async (c) => {
+  const { keyId, tenantId, limits } = c.get("principal");
+  return c.json({ keyId, tenantId, ratePerMinute: limits.ratePerMinute, defaultSolveBudget: { tokens: limits.defaultSolveTokens, money: limits.defaultSolveMoney }, ...(await keyQuota(c.env, keyId).usage(limits)) });
+});
+
+app.notFound((c) => renderError(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c));
+app.onError(renderError);

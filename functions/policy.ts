@@ -1,0 +1,64 @@
+/**
+ * `/v1/policy`: the policy auto solves use, its versions and history (any key), and re-tuning and rollback
+ * (the operator's ADMIN_SECRET). Thin: the work is in src/policyVersions and src/db/policies.
+ */
+import { Hono } from "hono";
+import { ApiError } from "../src/api/errors";
+import { jsonBody, type AppEnv } from "../src/api/http";
+import { RollbackSchema } from "../src/api/policySchemas";
+import { describeIssue } from "../src/api/schemas";
+import { requireAdmin } from "../src/auth/admin";
+import { listEvents, listVersions, readVersion, storeAndMove, wasActive } from "../src/db/policies";
+import { servicePolicy } from "../src/policy/shipped";
+import { activePolicy, storedPolicy } from "../src/policyVersions/active";
+import { runRetune } from "../src/policyVersions/retuneJob";
+
+/** Read routes, behind the API key middleware. */
+export const policy = new Hono<AppEnv>();
+
+policy.get("/", async (c) => {
+  const { policy: doc, since } = await activePolicy(c.env.DB);
+  return c.json({ version: doc.version, since, kind: doc.source.kind, document: doc });
+});
+
+policy.get("/versions", async (c) => {
+  const shipped = servicePolicy();
+  const { policy: active } = await activePolicy(c.env.DB);
+  const stored = await listVersions(c.env.DB);
+  const data = [
+    ...stored.map((v) => ({ version: v.version, kind: v.kind as "retune", parent: v.parent, outcomes: v.outcomes, decision: v.decision, reason: v.reason, evaluation: JSON.parse(v.evaluation) as unknown, active: v.version === active.version, createdAt: v.createdAt })),
+    { version: shipped.version, kind: "calibration" as const, parent: null, outcomes: shipped.source.problems, decision: "shipped" as const, reason: `calibrated: ${shipped.source.command}`, evaluation: null, active: shipped.version === active.version, createdAt: Date.parse(shipped.createdAt) || 0 },
+  ];
+  return c.json({ active: active.version, data, history: await listEvents(c.env.DB) });
+});
+
+/**
+ * Admin routes: mounted before the API key middleware, so the operator's secret is the credential (per route:
+ * a `use("*")` here would also guard the read routes under the same prefix).
+ */
+export const policyAdmin = new Hono<AppEnv>();
+policyAdmin.post("/retune", requireAdmin, async (c) => {
+  const report = await runRetune(c.env, "admin");
+  if (!report.retuned) throw new ApiError(422, "unprocessable", report.reason);
+  const { policy: active } = await activePolicy(c.env.DB);
+  const { retuned: _r, ...shown } = report;
+  return c.json({ ...shown, active: active.version }, 201);
+});
+
+policyAdmin.post("/rollback", requireAdmin, async (c) => {
+  const parsed = RollbackSchema.safeParse(await jsonBody(c));
+  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  const { version } = parsed.data;
+  const shipped = servicePolicy();
+  const { policy: active } = await activePolicy(c.env.DB);
+  if (version !== shipped.version) {
+    if (!(await readVersion(c.env.DB, version))) throw new ApiError(404, "not_found", `version: no policy version "${version}"`);
+    if (!(await wasActive(c.env.DB, version))) throw new ApiError(409, "conflict", `version: "${version}" was never active (its re-tune was not promoted); a rollback returns to a version that was`);
+    if (!(await storedPolicy(c.env.DB, version))) throw new ApiError(409, "conflict", `version: "${version}" does not validate with this build's features; it cannot be made active`);
+  }
+  if (version === active.version) throw new ApiError(409, "conflict", `version: "${version}" is already the active policy`);
+  const at = Date.now();
+  const { moved } = await storeAndMove(c.env.DB, null, { from: active.version, to: version, action: "rollback", actor: "admin", shipped: shipped.version }, at);
+  if (!moved) throw new ApiError(409, "conflict", "the active policy changed while rolling back; read GET /v1/policy and retry");
+  return c.json({ active: version, previous: active.version, at });
+});

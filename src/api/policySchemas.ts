@@ -1,0 +1,56 @@
+/** Bodies of the policy routes: the active version, the version history, re-tunes and rollbacks. */
+import { z } from "zod";
+import { PolicySchema } from "../policy/document";
+
+const ReplayScoreSchema = z.object({
+  /** Held-out outcomes whose logged configuration this policy would have chosen at the logged cap. */
+  replayed: z.number().int(),
+  accuracy: z.number(),
+  meanTokens: z.number(),
+  accuracyPerKTokens: z.number(),
+});
+
+/** How a re-tuned version compared with the policy active when it was fitted (two-fold replay on logged outcomes). */
+export const PolicyEvaluationSchema = z.object({ method: z.literal("two-fold replay"), outcomes: z.number().int(), active: ReplayScoreSchema, candidate: ReplayScoreSchema });
+
+export const ActivePolicyViewSchema = z.object({
+  version: z.string(),
+  /** When it became active (ms since the epoch); null for the shipped calibration before any change. */
+  since: z.number().nullable(),
+  kind: z.enum(["calibration", "retune"]),
+  document: PolicySchema,
+});
+
+export const PolicyVersionViewSchema = z.object({
+  version: z.string(),
+  kind: z.enum(["calibration", "retune"]),
+  /** The version active when this one was fitted (null for the shipped calibration). */
+  parent: z.string().nullable(),
+  /** Labelled outcomes it was fitted on (the calibration's problems for the shipped version). */
+  outcomes: z.number().int(),
+  /** shipped: the bundled calibration; promoted or rejected: what its re-tune decided, and why. */
+  decision: z.enum(["shipped", "promoted", "rejected"]),
+  reason: z.string(),
+  evaluation: PolicyEvaluationSchema.nullable(),
+  active: z.boolean(),
+  createdAt: z.number(),
+});
+
+export const PolicyEventViewSchema = z.object({ at: z.number(), action: z.enum(["promote", "rollback"]), fromVersion: z.string(), toVersion: z.string(), actor: z.string() });
+
+export const PolicyVersionListSchema = z.object({ active: z.string(), data: z.array(PolicyVersionViewSchema), history: z.array(PolicyEventViewSchema) });
+
+export const RetuneViewSchema = z.object({
+  version: z.string(),
+  parent: z.string(),
+  outcomes: z.number().int(),
+  promoted: z.boolean(),
+  reason: z.string(),
+  evaluation: PolicyEvaluationSchema,
+  /** The version auto solves use now. */
+  active: z.string(),
+});
+
+export const RollbackSchema = z.strictObject({ version: z.string().min(1).max(100) });
+
+export const RollbackViewSchema = z.object({ active: z.string(), previous: z.string(), at: z.number() });

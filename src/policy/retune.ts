@@ -1,0 +1,246 @@
+/**
+ * Re-tuning a policy from logged outcomes (auto solves with feedback), and deciding whether the re-tuned
+ * version may replace the active one. Pure: outcomes and the active policy in, a candidate document and the
+ * cross-validated comparison out. The D1 job (`src/policyVersions/retuneJob.ts`) stores and promotes.
+ *
+ * - The estimator is refitted as a logistic model of "the solve was right" on the logged features, with one
+ *   offset per configuration (the logs are not pass@1 labels: each prompt ran one configuration).
+ * - Bins are its equal-count quantiles; per bin and configuration the observed accuracy and cost are pooled
+ *   with the active policy's evidence for that bin as a prior of at most `priorWeight` pseudo-outcomes, so a
+ *   little data moves the policy a little and much data decides.
+ * - Arms are chosen per bin exactly as a calibration chooses them (`chooseBinArms`).
+ * - Promotion: two-fold cross-validation by replay (Li et al., 2011): a policy fitted on one half is scored on
+ *   the other half's outcomes whose logged configuration it would have chosen at the logged cap, and the active
+ *   policy is scored the same way on the same halves. The candidate wins if its accuracy per token is not lower
+ *   and its accuracy is not lower by more than one standard error.
+ */
+import { describeSpec, type StrategySpec } from "../engine/strategies";
+import { hashString } from "../engine/random";
+import { chooseArmFor } from "./choose";
+import { parsePolicy, type PolicyArm, type PolicyDocument } from "./document";
+import { binOf, fitOutcomeEstimator, predictFeatures } from "./estimator";
+import { BINS, chooseBinArms, quantile, thresholdsOf, type ArmStats } from "./fit";
+
+/** One auto solve with a reported outcome, as D1 logs it. */
+export interface LoggedOutcome {
+  solveId: string;
+  /** The estimator inputs logged with the solve. */
+  features: number[];
+  spec: StrategySpec;
+  /** What it spent, in the policy's unit (tokens), and in generations. */
+  tokens: number;
+  generations: number;
+  correct: boolean;
+  /** The token cap the choice was made within; null for rows logged before it was recorded. */
+  capTokens: number | null;
+  maxGenerations: number | null;
+  exploration: boolean;
+}
+
+export interface RetuneOptions {
+  version: string;
+  createdAt: string;
+  seed: number;
+  /** Fewer labelled outcomes than this: no refit (a clear refusal, no new version). */
+  minOutcomes: number;
+  /** Most pseudo-outcomes the active policy's evidence for an arm counts as (default 8). */
+  priorWeight?: number;
+  /** Fewest replayed outcomes each side needs for a comparison (default 30). */
+  minReplayed?: number;
+}
+
+export interface ReplayScore {
+  /** Held-out outcomes whose logged configuration this policy would have chosen. */
+  replayed: number;
+  accuracy: number;
+  meanTokens: number;
+  /** Accuracy per 1,000 tokens. */
+  accuracyPerKTokens: number;
+}
+
+export interface PolicyEvaluation {
+  method: "two-fold replay";
+  outcomes: number;
+  active: ReplayScore;
+  candidate: ReplayScore;
+}
+
+export type RetuneResult =
+  | { ok: false; outcomes: number; reason: string }
+  | { ok: true; outcomes: number; candidate: PolicyDocument; evaluation: PolicyEvaluation; promote: boolean; reason: string };
+
+/** A strategy spec's identity, independent of key order. */
+export function specKey(spec: StrategySpec): string {
+  const sorted = (v: unknown): unknown =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)])) : v;
+  return JSON.stringify(sorted(spec));
+}
+
+/** Refit the estimator and every bin's arms from outcomes, with `active` as the prior. Needs ≥ 4 outcomes. */
+export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOutcome[], options: Pick<RetuneOptions, "version" | "createdAt" | "seed" | "priorWeight">): PolicyDocument {
+  const priorWeight = options.priorWeight ?? 8;
+  const keys = new Map<string, { index: number; spec: StrategySpec }>();
+  const groups = rows.map((r) => {
+    const key = specKey(r.spec);
+    let g = keys.get(key);
+    if (!g) keys.set(key, (g = { index: keys.size, spec: r.spec }));
+    return g.index;
+  });
+  const fitted = fitOutcomeEstimator(rows.map((r) => r.features), groups, rows.map((r) => (r.correct ? 1 : 0)), options.seed);
+  const z = rows.map((r) => predictFeatures(fitted.model, r.features));
+  const thresholds = thresholdsOf(z);
+  const bins = z.map((v) => binOf(v, thresholds));
+
+  // A configuration's accuracy over every bin: the weak prior for one the active policy has no evidence on.
+  const pooled = new Map<string, { k: number; n: number }>();
+  rows.forEach((r) => {
+    const p = pooled.get(specKey(r.spec)) ?? { k: 0, n: 0 };
+    pooled.set(specKey(r.spec), { k: p.k + (r.correct ? 1 : 0), n: p.n + 1 });
+  });
+
+  const arms: PolicyArm[] = [];
+  for (let bin = 1; bin <= BINS; bin++) {
+    const seen = new Map<string, { spec: StrategySpec; k: number; tokens: number[]; gens: number }>();
+    rows.forEach((r, i) => {
+      if (bins[i] !== bin) return;
+      const key = specKey(r.spec);
+      const s = seen.get(key) ?? { spec: r.spec, k: 0, tokens: [], gens: 0 };
+      s.k += r.correct ? 1 : 0;
+      s.tokens.push(r.tokens);
+      s.gens += r.generations;
+      seen.set(key, s);
+    });
+    const prior = new Map(active.arms.filter((a) => a.bin === bin).map((a) => [specKey(a.spec), a]));
+    const stats: ArmStats[] = [];
+    for (const key of new Set([...prior.keys(), ...seen.keys()])) {
+      const s = seen.get(key);
+      const a = prior.get(key);
+      const n = s?.tokens.length ?? 0;
+      const spec = (s?.spec ?? a?.spec) as StrategySpec;
+      const p = pooled.get(key);
+      const w = a ? Math.min(a.evidence.count, priorWeight) : 2;
+      const priorAccuracy = a ? a.evidence.accuracy : p ? (p.k + 1) / (p.n + 2) : 0.5;
+      const costs = [...(s?.tokens ?? [])].sort((x, y) => x - y);
+      const seenMean = n ? costs.reduce((x, y) => x + y, 0) / n : 0;
+      // Cost has a prior only where the active policy measured it; a configuration seen nowhere has no cost to choose by.
+      const wc = a ? w : 0;
+      const meanCost = n + wc > 0 ? (n * seenMean + wc * (a?.evidence.meanCost ?? 0)) / (n + wc) : NaN;
+      if (!Number.isFinite(meanCost)) continue;
+      const seenHigh = n ? quantile(costs, 0.9) : 0;
+      const highCost = n >= 10 || !a ? seenHigh : Math.max(seenHigh, a.evidence.highCost);
+      const meanGenerations = n + wc > 0 ? ((s?.gens ?? 0) + wc * (a?.evidence.meanGenerations ?? 0)) / (n + wc) : 0;
+      stats.push({ config: describeSpec(spec), spec, accuracy: ((s?.k ?? 0) + w * priorAccuracy) / (n + w), count: n + w, prior: w, meanCost, highCost, meanGenerations });
+    }
+    stats.sort((x, y) => x.config.localeCompare(y.config));
+    const chosen = chooseBinArms(bin, stats);
+    arms.push(...(chosen.length ? chosen : active.arms.filter((a) => a.bin === bin)));
+  }
+
+  const doc: PolicyDocument = {
+    format: "ttc-policy/1",
+    version: options.version,
+    createdAt: options.createdAt,
+    source: { kind: "retune", dataset: `${rows.length} labelled auto solves (D1)`, seed: options.seed, problems: rows.length, oracleSamples: 1, command: `retune of ${active.version}` },
+    costUnit: "tokens",
+    probe: active.probe,
+    estimator: {
+      kind: "logistic-outcome",
+      features: active.estimator.features,
+      means: fitted.model.means,
+      scales: fitted.model.scales,
+      weights: fitted.model.weights,
+      bias: fitted.model.bias,
+      lambda: fitted.model.lambda,
+      thresholds,
+      cvError: fitted.cvLogLoss,
+    },
+    defaultBudget: active.defaultBudget,
+    arms,
+  };
+  const checked = parsePolicy(doc);
+  if (!checked.ok) throw new Error(`re-tuned policy does not validate: ${checked.error}`);
+  return checked.policy;
+}
+
+/** Score a policy on outcomes by replay: those whose logged configuration it would have chosen at the logged cap. */
+export function replay(policy: PolicyDocument, rows: readonly LoggedOutcome[]): ReplayScore {
+  let replayed = 0;
+  let k = 0;
+  let tokens = 0;
+  for (const r of rows) {
+    const { arm } = chooseArmFor(policy, r.features, r.capTokens ?? undefined, 0, r.maxGenerations ?? undefined);
+    if (specKey(arm.spec) !== specKey(r.spec)) continue;
+    replayed++;
+    k += r.correct ? 1 : 0;
+    tokens += r.tokens;
+  }
+  const accuracy = replayed ? k / replayed : 0;
+  const meanTokens = replayed ? tokens / replayed : 0;
+  return { replayed, accuracy, meanTokens, accuracyPerKTokens: meanTokens > 0 ? (1000 * accuracy) / meanTokens : 0 };
+}
+
+/** Outcomes usable with `active`: features of its estimator's length (a row logged under another feature set is left out). */
+export function usableOutcomes(active: PolicyDocument, rows: readonly LoggedOutcome[]): LoggedOutcome[] {
+  const d = active.estimator.features.length;
+  return rows.filter((r) => r.features.length === d && r.features.every(Number.isFinite) && Number.isFinite(r.tokens));
+}
+
+/** Refit from outcomes, compare with the active policy by two-fold replay, and say whether to promote. */
+export function retunePolicy(active: PolicyDocument, logged: readonly LoggedOutcome[], options: RetuneOptions): RetuneResult {
+  const rows = usableOutcomes(active, logged);
+  if (rows.length < options.minOutcomes) {
+    const left = logged.length - rows.length;
+    return { ok: false, outcomes: rows.length, reason: `a re-tune needs at least ${options.minOutcomes} labelled outcomes of auto solves; there are ${rows.length}${left ? ` (${left} more logged with other features)` : ""}` };
+  }
+  const minReplayed = options.minReplayed ?? 30;
+  // Folds by solve id alone: the split does not depend on the order D1 returns rows in, and the same outcomes
+  // are compared the same way by every re-tune.
+  const fold = rows.map((r) => hashString(r.solveId) % 2);
+  const sum = { active: { replayed: 0, k: 0, tokens: 0 }, candidate: { replayed: 0, k: 0, tokens: 0 } };
+  for (let f = 0; f < 2; f++) {
+    const train = rows.filter((_, i) => fold[i] !== f);
+    const test = rows.filter((_, i) => fold[i] === f);
+    if (train.length < 4 || test.length === 0) continue;
+    const candidate = fitFromOutcomes(active, train, { ...options, seed: options.seed + f + 1 });
+    for (const [side, policy] of [["active", active], ["candidate", candidate]] as const) {
+      const s = replay(policy, test);
+      sum[side].replayed += s.replayed;
+      sum[side].k += s.accuracy * s.replayed;
+      sum[side].tokens += s.meanTokens * s.replayed;
+    }
+  }
+  const score = (s: { replayed: number; k: number; tokens: number }): ReplayScore => {
+    const accuracy = s.replayed ? s.k / s.replayed : 0;
+    const meanTokens = s.replayed ? s.tokens / s.replayed : 0;
+    return { replayed: s.replayed, accuracy, meanTokens, accuracyPerKTokens: meanTokens > 0 ? (1000 * accuracy) / meanTokens : 0 };
+  };
+  const evaluation: PolicyEvaluation = { method: "two-fold replay", outcomes: rows.length, active: score(sum.active), candidate: score(sum.candidate) };
+  const candidate = fitFromOutcomes(active, rows, options);
+  const a = evaluation.active;
+  const c = evaluation.candidate;
+  const fmt = (s: ReplayScore) => `${(100 * s.accuracy).toFixed(1)}% at ${Math.round(s.meanTokens)} tokens (${s.replayed} replayed)`;
+  let promote = false;
+  let reason: string;
+  if (a.replayed < minReplayed || c.replayed < minReplayed) {
+    reason = `too little overlap to compare: the held-out outcomes replay ${a.replayed} choices of the active policy and ${c.replayed} of the candidate; each needs ${minReplayed}`;
+  } else {
+    const decided = compareReplays(a, c);
+    promote = decided.promote;
+    reason = `${decided.reason}: candidate ${fmt(c)} against active ${fmt(a)}`;
+  }
+  return { ok: true, outcomes: rows.length, candidate, evaluation, promote, reason };
+}
+
+/**
+ * The promotion rule on two replay scores (each with enough replayed outcomes): the candidate must not have a
+ * lower accuracy per token, and its accuracy must not be lower than the active policy's by a significant
+ * margin (one-sided 95%, the standard error of the difference of two proportions). A cheaper policy that is
+ * as accurate as the data can tell is promoted; one that buys its cheapness with accuracy is not.
+ */
+export function compareReplays(a: ReplayScore, c: ReplayScore): { promote: boolean; reason: string } {
+  if (c.accuracyPerKTokens < a.accuracyPerKTokens) return { promote: false, reason: "lower accuracy per token" };
+  const v = (s: ReplayScore) => Math.max(s.accuracy * (1 - s.accuracy), 1 / s.replayed) / s.replayed;
+  const margin = 1.645 * Math.sqrt(v(a) + v(c));
+  if (a.accuracy - c.accuracy > margin) return { promote: false, reason: `cheaper but significantly less accurate (by more than ${(100 * margin).toFixed(1)} pts)` };
+  return { promote: true, reason: `accuracy per token not lower, accuracy not significantly lower (margin ${(100 * margin).toFixed(1)} pts)` };
+}

@@ -1,0 +1,41 @@
+/**
+ * The policy auto solves use: the version D1's pointer names, or the shipped calibration while there is none.
+ * Each call reads the pointer (one indexed row), so a promotion or rollback takes effect on the next request
+ * in every isolate; documents are parsed once per version per isolate. A stored document that no longer
+ * validates (a build whose features changed) is not used: the shipped policy is, and the error is logged.
+ */
+import { readActivePointer, readVersion } from "../db/policies";
+import { parsePolicy, type PolicyDocument } from "../policy/document";
+import { servicePolicy } from "../policy/shipped";
+
+const parsed = new Map<string, PolicyDocument | null>();
+
+export interface ActivePolicy {
+  policy: PolicyDocument;
+  /** When it became active (ms since the epoch); null for the shipped policy before any promotion. */
+  since: number | null;
+}
+
+/** A stored version's document, validated (null when it is not stored or does not validate). */
+export async function storedPolicy(db: D1Database, version: string): Promise<PolicyDocument | null> {
+  if (parsed.has(version)) return parsed.get(version) ?? null;
+  const row = await readVersion(db, version);
+  if (!row) return null;
+  let r: ReturnType<typeof parsePolicy>;
+  try {
+    r = parsePolicy(JSON.parse(row.document));
+  } catch (err) {
+    r = { ok: false, error: `not JSON: ${String(err)}` };
+  }
+  if (!r.ok) console.error(`policy version ${version} in D1 does not validate: ${r.error}`);
+  parsed.set(version, r.ok ? r.policy : null);
+  return r.ok ? r.policy : null;
+}
+
+export async function activePolicy(db: D1Database): Promise<ActivePolicy> {
+  const shipped = servicePolicy();
+  const pointer = await readActivePointer(db);
+  if (!pointer || pointer.version === shipped.version) return { policy: shipped, since: pointer?.since ?? null };
+  const stored = await storedPolicy(db, pointer.version);
+  return stored ? { policy: stored, since: pointer.since } : { policy: shipped, since: null };
+}

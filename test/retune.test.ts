@@ -1,0 +1,143 @@
+/**
+ * Re-tuning from logged outcomes, the pure parts: the outcome estimator, the refit with the active policy as a
+ * prior, the replay comparison and the promotion rule.
+ */
+import { describe, expect, it } from "vitest";
+import { Rng } from "../src/engine/random";
+import { chooseArmFor } from "../src/policy/choose";
+import { parsePolicy } from "../src/policy/document";
+import { fitOutcomeEstimator, predictFeatures } from "../src/policy/estimator";
+import { promptFeatures } from "../src/policy/features";
+import { compareReplays, fitFromOutcomes, replay, retunePolicy, specKey, usableOutcomes, type LoggedOutcome } from "../src/policy/retune";
+import { servicePolicy } from "../src/policy/shipped";
+
+describe("the outcome estimator", () => {
+  it("finds which feature makes outcomes worse, apart from which configuration ran", () => {
+    const rng = new Rng(3);
+    const X: number[][] = [];
+    const groups: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 800; i++) {
+      const hard = rng.next() * 4;
+      const noise = rng.next();
+      const g = i % 3;
+      // Configuration 2 is much better; feature 0 (hardness) lowers the odds; feature 1 is noise.
+      const logit = 2 - 1.5 * hard + (g === 2 ? 2 : 0);
+      X.push([hard, noise]);
+      groups.push(g);
+      y.push(rng.next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0);
+    }
+    const { model, cvLogLoss } = fitOutcomeEstimator(X, groups, y, 1);
+    expect(model.weights[0]!).toBeLessThan(-0.5);
+    expect(Math.abs(model.weights[1]!)).toBeLessThan(0.25);
+    expect(cvLogLoss).toBeLessThan(Math.log(2));
+    // Higher is easier, like the ridge model's logit of pass@1.
+    expect(predictFeatures(model, [0.2, 0.5])).toBeGreaterThan(predictFeatures(model, [3.5, 0.5]));
+  });
+
+  it("refuses too few outcomes", () => {
+    expect(() => fitOutcomeEstimator([[1], [2], [3]], [0, 0, 0], [1, 0, 1], 1)).toThrow(/at least 4/);
+  });
+});
+
+/** Logged outcomes of the shipped policy on generic prompts, with an outcome model given per row. */
+function logs(count: number, seed: number, exploreShare: number, rightChance: (arm: { meanCost: number; bin: number }, prompt: string) => number): LoggedOutcome[] {
+  const policy = servicePolicy();
+  const rng = new Rng(seed);
+  const out: LoggedOutcome[] = [];
+  for (let i = 0; i < count; i++) {
+    const steps = 2 + Math.floor(rng.next() * 8);
+    const prompt = `Start with ${Math.floor(rng.next() * 90)}.${" Multiply by 7. Add 123.".repeat(steps)} What is the final number?`;
+    const features = promptFeatures(prompt);
+    const chosen = chooseArmFor(policy, features, 20_000, 0);
+    const inBin = policy.arms.filter((a) => a.bin === chosen.bin);
+    const explore = rng.next() < exploreShare;
+    const arm = explore ? inBin[Math.floor(rng.next() * inBin.length)]! : chosen.arm;
+    out.push({
+      solveId: `s${seed}-${i}`,
+      features,
+      spec: arm.spec,
+      tokens: arm.evidence.meanCost,
+      generations: arm.evidence.meanGenerations,
+      correct: rng.next() < rightChance({ meanCost: arm.evidence.meanCost, bin: chosen.bin }, prompt),
+      capTokens: 20_000,
+      maxGenerations: null,
+      exploration: explore,
+    });
+  }
+  return out;
+}
+
+describe("re-tuning a policy from logged outcomes", () => {
+  const active = servicePolicy();
+  const options = { version: "retune-test", createdAt: "2026-12-02T00:00:00Z", seed: 7, minOutcomes: 200 };
+
+  it("refuses too few outcomes, naming how many there are and how many it needs", () => {
+    const r = retunePolicy(active, logs(50, 1, 0.3, () => 0.8), options);
+    expect(r).toMatchObject({ ok: false, outcomes: 50 });
+    expect(!r.ok && r.reason).toMatch(/at least 200 .* there are 50/);
+  });
+
+  it("leaves out outcomes logged with another feature set", () => {
+    const rows = logs(10, 2, 0.3, () => 0.8);
+    rows[0] = { ...rows[0]!, features: rows[0]!.features.slice(1) };
+    rows[1] = { ...rows[1]!, features: rows[1]!.features.map(() => NaN) };
+    expect(usableOutcomes(active, rows)).toHaveLength(8);
+  });
+
+  it("writes a valid document whose estimator ranks prompts the way the outcomes do", () => {
+    // Longer prompts fail more often here, whatever ran.
+    const rows = logs(600, 3, 0.3, (_arm, prompt) => (prompt.length < 120 ? 0.95 : prompt.length < 200 ? 0.6 : 0.2));
+    const doc = fitFromOutcomes(active, rows, options);
+    expect(parsePolicy(doc).ok).toBe(true);
+    expect(doc.estimator.kind).toBe("logistic-outcome");
+    expect(doc.source.kind).toBe("retune");
+    const short = chooseArmFor(doc, promptFeatures("Start with 4. Multiply by 7. Add 123. Multiply by 7. What is the final number?"), 20_000, 0);
+    const long = chooseArmFor(doc, promptFeatures(`Start with 4.${" Multiply by 7. Add 123.".repeat(9)} What is the final number?`), 20_000, 0);
+    expect(short.bin).toBeLessThan(long.bin);
+  });
+
+  it("moves to cheaper arms when the outcomes say they are as good, and the comparison promotes it", () => {
+    const rows = logs(1200, 4, 0.4, () => 0.8);
+    const r = retunePolicy(active, rows, options);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.evaluation.candidate.meanTokens).toBeLessThan(0.85 * r.evaluation.active.meanTokens);
+    expect(r.promote).toBe(true);
+    expect(replay(r.candidate, rows).meanTokens).toBeLessThan(replay(active, rows).meanTokens);
+  });
+
+  it("keeps the dear arms when only they are right, and a cheaper candidate would be rejected", () => {
+    // Only the arm the active policy chose is right: the cheaper explored alternatives are wrong.
+    const policy = servicePolicy();
+    const rows = logs(1200, 5, 0.4, () => 1).map((r) => {
+      const chosen = chooseArmFor(policy, r.features, 20_000, 0);
+      return { ...r, correct: specKey(r.spec) === specKey(chosen.arm.spec) };
+    });
+    const r = retunePolicy(active, rows, options);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    // The refit keeps the right arms: its replayed accuracy stays at the active policy's.
+    expect(r.evaluation.candidate.accuracy).toBeGreaterThan(0.95);
+    // And a policy that took the cheapest arm everywhere scores worse, so the rule turns it down.
+    const cheapest = { ...policy, arms: [1, 2, 3, 4, 5].map((bin) => policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.evidence.meanCost - b.evidence.meanCost)[0]!) };
+    const decided = compareReplays(replay(policy, rows), replay(cheapest, rows));
+    expect(decided.promote).toBe(false);
+  });
+});
+
+describe("the promotion rule", () => {
+  const score = (accuracy: number, meanTokens: number, replayed = 200) => ({ replayed, accuracy, meanTokens, accuracyPerKTokens: (1000 * accuracy) / meanTokens });
+
+  it("promotes a cheaper policy as accurate as the data can tell, and one that is better", () => {
+    expect(compareReplays(score(0.8, 10_000), score(0.78, 2_000)).promote).toBe(true);
+    expect(compareReplays(score(0.8, 10_000), score(0.85, 10_000)).promote).toBe(true);
+  });
+
+  it("rejects lower accuracy per token, and cheapness bought with significant accuracy", () => {
+    expect(compareReplays(score(0.8, 10_000), score(0.8, 12_000))).toMatchObject({ promote: false, reason: "lower accuracy per token" });
+    const r = compareReplays(score(0.8, 10_000, 400), score(0.6, 2_000, 400));
+    expect(r.promote).toBe(false);
+    expect(r.reason).toMatch(/significantly less accurate/);
+  });
+});

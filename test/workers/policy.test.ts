@@ -1,0 +1,169 @@
+import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../../functions/index";
+import type { SolveView } from "../../src/api/schemas";
+import { chooseArmFor } from "../../src/policy/choose";
+import { promptFeatures } from "../../src/policy/features";
+import { servicePolicy } from "../../src/policy/shipped";
+import { Rng } from "../../src/engine/random";
+import { generateProblems } from "../../src/sim/problems";
+import { parseWorld } from "../../src/sim/world";
+import defaultWorld from "../../worlds/default.json";
+import { authedFetch, testKey } from "./auth";
+
+const ADMIN = { authorization: "Bearer test-admin-secret", "content-type": "application/json" };
+const BASE = "https://ttc.test";
+
+function problems(count: number, seed: number): string[] {
+  const w = parseWorld(defaultWorld);
+  if (!w.ok) throw new Error(w.error);
+  return generateProblems(w.world, seed, count).map((r) => r.problem);
+}
+
+interface VersionList {
+  active: string;
+  data: { version: string; kind: string; decision: string; reason: string; active: boolean; outcomes: number; evaluation: { active: { accuracy: number; meanTokens: number; replayed: number }; candidate: { accuracy: number; meanTokens: number; replayed: number } } | null }[];
+  history: { action: string; fromVersion: string; toVersion: string; actor: string }[];
+}
+
+async function versions(): Promise<VersionList> {
+  const res = await authedFetch(`${BASE}/v1/policy/versions`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as VersionList;
+}
+
+async function retune(headers: Record<string, string> = ADMIN): Promise<Response> {
+  return SELF.fetch(`${BASE}/v1/policy/retune`, { method: "POST", headers });
+}
+
+async function rollback(body: unknown, headers: Record<string, string> = ADMIN): Promise<Response> {
+  return SELF.fetch(`${BASE}/v1/policy/rollback`, { method: "POST", headers, body: JSON.stringify(body) });
+}
+
+/**
+ * Labelled auto solves written to D1 as the service logs them: the features of real simulated prompts, the
+ * arm the shipped policy (or, for a share of them, the bin's cheapest arm) chose at a 20,000-token cap, and an
+ * outcome that does not depend on the arm: so the cheaper arms are as good, and a re-tune should find it.
+ */
+async function logOutcomes(count: number, seed: number, exploreShare = 0.5): Promise<void> {
+  const policy = servicePolicy();
+  const { tenantId, keyId } = await testKey();
+  const rng = new Rng(seed);
+  const prompts = problems(count, seed);
+  const now = Date.now();
+  const statements: D1PreparedStatement[] = [];
+  prompts.forEach((prompt, i) => {
+    const features = promptFeatures(prompt);
+    const chosen = chooseArmFor(policy, features, 20_000, 0);
+    const cheapest = policy.arms.filter((a) => a.bin === chosen.bin).sort((a, b) => a.evidence.meanCost - b.evidence.meanCost)[0]!;
+    const explore = rng.next() < exploreShare;
+    const arm = explore ? cheapest : chosen.arm;
+    // Ids from the seed, so the re-tune's folds (by solve id) and so the test are the same on every run.
+    const hex = Array.from({ length: 32 }, () => Math.floor(rng.next() * 16).toString(16)).join("");
+    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+    const correct = rng.next() < 0.8 ? 1 : 0;
+    statements.push(
+      env.DB.prepare(
+        `INSERT INTO solves (id, tenant_id, key_id, prompt_hash, status, strategy, spec, budget, seed, generations, samples, generator_tokens, verifier_tokens, flops, money, steps, created_at, finished_at, policy_version, predicted_bin, estimator, exploration, features, cap_tokens)
+         VALUES (?, ?, ?, 'h', 'done', ?, ?, '{"tokens":20000}', 1, ?, 1, ?, 0, 0, 0, 1, ?, ?, ?, ?, 'free', ?, ?, 20000)`,
+      ).bind(id, tenantId, keyId, arm.config, JSON.stringify(arm.spec), arm.evidence.meanGenerations, Math.round(arm.evidence.meanCost), now - count + i, now - count + i, policy.version, chosen.bin, explore ? 1 : 0, JSON.stringify(features)),
+      env.DB.prepare("INSERT INTO solve_feedback (solve_id, tenant_id, correct, answer, created_at) VALUES (?, ?, ?, NULL, ?)").bind(id, tenantId, correct, now - count + i),
+    );
+  });
+  for (let i = 0; i < statements.length; i += 200) await env.DB.batch(statements.slice(i, i + 200));
+}
+
+describe("policy versions on workerd: re-tune from feedback, promotion, history and rollback", () => {
+  it("serves the shipped policy until a re-tune wins; the admin routes need the operator's secret", async () => {
+    const res = await authedFetch(`${BASE}/v1/policy`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { version: string; since: number | null; kind: string; document: { arms: unknown[] } };
+    expect(body).toMatchObject({ version: servicePolicy().version, since: null, kind: "calibration" });
+    expect(body.document.arms.length).toBe(servicePolicy().arms.length);
+
+    const { headers } = await testKey();
+    expect((await retune(headers)).status).toBe(401);
+    expect((await rollback({ version: servicePolicy().version }, headers)).status).toBe(401);
+    expect((await SELF.fetch(`${BASE}/v1/policy`)).status).toBe(401);
+  });
+
+  it("a re-tune with too few labelled outcomes is refused with the counts, and stores nothing", async () => {
+    await logOutcomes(20, 11);
+    const res = await retune();
+    expect(res.status).toBe(422);
+    const err = (await res.json()) as { error: { message: string } };
+    expect(err.error.message).toMatch(/at least 200 labelled outcomes .* there are 20/);
+    expect((await versions()).data.filter((v) => v.kind === "retune")).toEqual([]);
+  });
+
+  it("rollback refuses a malformed body, an unknown version and the active one", async () => {
+    expect((await rollback({ versions: "x" })).status).toBe(400);
+    const unknown = await rollback({ version: "no-such-version" });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain("no-such-version");
+    expect((await rollback({ version: servicePolicy().version })).status).toBe(409);
+  });
+
+  it("the cron re-tunes when enough outcomes arrived, promotes a cheaper policy the feedback supports, and auto solves use it; an admin rolls back and forward", async () => {
+    const shipped = servicePolicy().version;
+    // Fewer new outcomes than the cron waits for: nothing happens.
+    await logOutcomes(60, 21);
+    let ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect((await versions()).data.filter((v) => v.kind === "retune")).toEqual([]);
+
+    await logOutcomes(500, 22);
+    ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    const after = await versions();
+    const retuned = after.data.filter((v) => v.kind === "retune");
+    expect(retuned).toHaveLength(1);
+    const v = retuned[0]!;
+    // Every arm is right 80% of the time here, so the re-tune moves to cheaper arms at no loss of accuracy.
+    expect(`${v.decision}: ${v.reason}`).toMatch(/^promoted/);
+    expect(v.evaluation!.candidate.meanTokens).toBeLessThan(v.evaluation!.active.meanTokens);
+    expect(v.evaluation!.candidate.replayed).toBeGreaterThanOrEqual(30);
+    expect(after.active).toBe(v.version);
+    expect(after.history[0]).toMatchObject({ action: "promote", fromVersion: shipped, toVersion: v.version, actor: "cron" });
+
+    const doc = (await (await authedFetch(`${BASE}/v1/policy`)).json()) as { version: string; kind: string; document: { estimator: { kind: string }; source: { kind: string } } };
+    expect(doc).toMatchObject({ version: v.version, kind: "retune", document: { estimator: { kind: "logistic-outcome" }, source: { kind: "retune" } } });
+
+    // A new auto solve is decided by the new version, and logged with the cap it was decided within.
+    const solved = await authedFetch(`${BASE}/v1/solves`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: problems(1, 99)[0], budget: { tokens: 20_000 }, mode: "sync", seed: 3 }) });
+    expect(solved.status).toBe(200);
+    const view = (await solved.json()) as SolveView;
+    expect(view.policy?.policyVersion).toBe(v.version);
+    const row = await env.DB.prepare("SELECT policy_version, cap_tokens, features FROM solves WHERE id = ?").bind(view.id).first<{ policy_version: string; cap_tokens: number; features: string }>();
+    expect(row).toMatchObject({ policy_version: v.version, cap_tokens: 20_000 });
+    expect((JSON.parse(row!.features) as number[]).length).toBe(servicePolicy().estimator.features.length);
+
+    // Back to the shipped calibration, then forward again: both were active, both moves are in the history.
+    const back = await rollback({ version: shipped });
+    expect(back.status).toBe(200);
+    expect(await back.json()).toMatchObject({ active: shipped, previous: v.version });
+    expect((await versions()).active).toBe(shipped);
+    expect(((await (await authedFetch(`${BASE}/v1/policy`)).json()) as { version: string }).version).toBe(shipped);
+    const forward = await rollback({ version: v.version });
+    expect(forward.status).toBe(200);
+    const final = await versions();
+    expect(final.active).toBe(v.version);
+    expect(final.history.map((e) => `${e.action}:${e.toVersion}:${e.actor}`)).toEqual([`rollback:${v.version}:admin`, `rollback:${shipped}:admin`, `promote:${v.version}:cron`]);
+
+    // An admin re-tune right away runs on the same outcomes; whatever it decides, it is stored with its reason.
+    const again = await retune();
+    expect(again.status).toBe(201);
+    const report = (await again.json()) as { version: string; promoted: boolean; reason: string; active: string; parent: string };
+    expect(report.parent).toBe(v.version);
+    expect(report.active).toBe(report.promoted ? report.version : v.version);
+    const listed = (await versions()).data.find((x) => x.version === report.version);
+    expect(listed).toMatchObject({ decision: report.promoted ? "promoted" : "rejected", reason: report.reason });
+    if (!report.promoted) {
+      // A version that was never active cannot be rolled back to.
+      const never = await rollback({ version: report.version });
+      expect(never.status).toBe(409);
+    }
+  });
+});
