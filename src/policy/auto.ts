@@ -4,14 +4,14 @@
  */
 import { generationCost, type StrategySpec } from "../engine/strategies";
 import { choosePolicyArm } from "./choose";
-import type { PolicyDocument } from "./document";
+import type { PolicyArm, PolicyDocument } from "./document";
 
 export interface AutoDecision {
   policyVersion: string;
   /** Predicted difficulty bin, 1 (easiest) … 5, and what predicted it. */
   bin: number;
   estimator: "free" | "probe";
-  /** True when this solve explores a close alternative to the policy's choice (logged, so estimates keep improving). */
+  /** True when this solve explores an alternative to the policy's choice (logged, so estimates keep improving). */
   exploration: boolean;
   /** The configuration chosen, as a strategy spec and its label. */
   strategy: StrategySpec;
@@ -24,20 +24,27 @@ export interface AutoDecision {
 }
 
 /**
- * The policy's choice, or with probability `exploreShare` (drawn from `draw` in [0, 1)) a close alternative:
- * the bin's next cheaper arm, else its next richer one, that also fits the caps. Never beyond the caller's budget.
+ * The policy's choice, or with probability `share` (decided by `draw`, uniform in [0, 1)) an alternative in
+ * the same bin: another of its arms or one of its listed alternatives, drawn uniformly among those whose
+ * 90th-percentile cost fits the cap and whose generations fit the generation cap. Never beyond the caller's
+ * budget; when nothing else fits, the policy's choice.
  */
 export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: number, maxGenerations?: number, explore?: { share: number; draw: number }): AutoDecision {
   const d = choosePolicyArm(policy, prompt, capTokens, undefined, maxGenerations);
-  let arm = d.arm;
+  let arm: { config: string; spec: StrategySpec; evidence: PolicyArm["evidence"] } = d.arm;
   let exploration = false;
-  if (explore && explore.draw < explore.share) {
-    const fits = policy.arms
-      .filter((a) => a.bin === d.bin && a.config !== d.arm.config && a.evidence.highCost <= d.budget && (maxGenerations === undefined || generationCost(a.spec) <= maxGenerations))
-      .sort((a, b) => a.budget - b.budget);
-    const alternative = [...fits].reverse().find((a) => a.budget < d.arm.budget) ?? fits.find((a) => a.budget > d.arm.budget);
-    if (alternative) {
-      arm = alternative;
+  if (explore && explore.share > 0 && explore.draw < explore.share) {
+    const fits = (c: { config: string; spec: StrategySpec; highCost: number }) => c.config !== d.arm.config && c.highCost <= d.budget && (maxGenerations === undefined || generationCost(c.spec) <= maxGenerations);
+    const others = [
+      ...policy.arms.filter((a) => a.bin === d.bin).map((a) => ({ config: a.config, spec: a.spec, highCost: a.evidence.highCost, evidence: a.evidence })),
+      ...policy.alternatives
+        .filter((a) => a.bin === d.bin)
+        .map((a) => ({ config: a.config, spec: a.spec, highCost: a.highCost, evidence: { accuracy: 0, lo: 0, hi: 1, count: a.count, meanCost: a.meanCost, highCost: a.highCost, meanGenerations: a.meanGenerations } })),
+    ].filter(fits);
+    // The same draw, rescaled, picks which: no second random number needed.
+    const pick = others[Math.min(others.length - 1, Math.floor((explore.draw / explore.share) * others.length))];
+    if (pick) {
+      arm = pick;
       exploration = true;
     }
   }

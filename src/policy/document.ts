@@ -34,6 +34,23 @@ const ArmSchema = z.strictObject({
 
 export type PolicyArm = z.output<typeof ArmSchema>;
 
+/**
+ * A configuration worth trying in a bin though not (yet) chosen: exploration tries it, so that a re-tune
+ * learns whether it should be. Its cost is known; its accuracy there is not (well enough).
+ */
+const AlternativeSchema = z.strictObject({
+  bin: z.number().int().min(1).max(5),
+  config: z.string().min(1),
+  spec: StrategySpecSchema,
+  /** Outcomes seen for it in this bin so far. */
+  count: z.number().int().min(0),
+  meanCost: z.number().min(0),
+  highCost: z.number().min(0),
+  meanGenerations: z.number().min(0),
+});
+
+export type PolicyAlternative = z.output<typeof AlternativeSchema>;
+
 export const PolicySchema = z
   .strictObject({
     format: z.literal("ttc-policy/1"),
@@ -71,6 +88,8 @@ export const PolicySchema = z
     /** The cost cap used when a request gives none (where the policy's accuracy stops paying for its cost). */
     defaultBudget: z.number().positive(),
     arms: z.array(ArmSchema).min(1),
+    /** Configurations exploration may try besides the arms (none in a calibrated policy: every configuration was measured). */
+    alternatives: z.array(AlternativeSchema).default([]),
   })
   .superRefine((p, ctx) => {
     const names = [...featureNames(), ...(p.probe ? PROBE_FEATURES : [])];

@@ -50,6 +50,36 @@ function solve(A: number[][], b: number[]): number[] {
   return M.map((row, i) => (row[n] as number) / (row[i] as number));
 }
 
+/** Solve A x = b for a symmetric positive definite A by its Cholesky factor (a sixth of elimination's work). */
+function solveCholesky(A: number[][], b: number[]): number[] {
+  const n = b.length;
+  const L = Array.from({ length: n }, () => new Float64Array(n));
+  for (let i = 0; i < n; i++) {
+    const Li = L[i] as Float64Array;
+    const Ai = A[i] as number[];
+    for (let j = 0; j <= i; j++) {
+      const Lj = L[j] as Float64Array;
+      let sum = Ai[j] as number;
+      for (let k = 0; k < j; k++) sum -= (Li[k] as number) * (Lj[k] as number);
+      Li[j] = i === j ? Math.sqrt(Math.max(sum, 1e-12)) : sum / (Lj[j] as number);
+    }
+  }
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const Li = L[i] as Float64Array;
+    let sum = b[i] as number;
+    for (let k = 0; k < i; k++) sum -= (Li[k] as number) * (y[k] as number);
+    y[i] = sum / (Li[i] as number);
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let i = n - 1; i >= 0; i--) {
+    let sum = y[i] as number;
+    for (let k = i + 1; k < n; k++) sum -= ((L[k] as Float64Array)[i] as number) * (x[k] as number);
+    x[i] = sum / ((L[i] as Float64Array)[i] as number);
+  }
+  return x;
+}
+
 function fitWithLambda(X: readonly number[][], y: readonly number[], lambda: number): RidgeModel {
   const n = X.length;
   const d = (X[0] ?? []).length;
@@ -146,13 +176,11 @@ function fitLogisticWithLambda(X: readonly number[][], groups: readonly number[]
   for (const x of X) for (let j = 0; j < d; j++) scales[j] = (scales[j] as number) + ((x[j] as number) - (means[j] as number)) ** 2 / n;
   for (let j = 0; j < d; j++) scales[j] = Math.sqrt(scales[j] as number) || 1;
   const p = d + groupCount + 1;
-  // Design rows: standardised features, a one-hot group, and 1 for the intercept (not penalised).
+  // Design rows, sparse: standardised features, a one-hot group, and 1 for the intercept (not penalised).
   const rows = X.map((x, r) => {
-    const z = new Array<number>(p).fill(0);
-    for (let j = 0; j < d; j++) z[j] = ((x[j] as number) - (means[j] as number)) / (scales[j] as number);
-    z[d + (groups[r] as number)] = 1;
-    z[p - 1] = 1;
-    return z;
+    const idx = [...Array.from({ length: d }, (_, j) => j), d + (groups[r] as number), p - 1];
+    const val = [...Array.from({ length: d }, (_, j) => ((x[j] as number) - (means[j] as number)) / (scales[j] as number)), 1, 1];
+    return { idx, val };
   });
   let theta = new Array<number>(p).fill(0);
   // Newton's method (IRLS): the penalised log likelihood is concave, so a few steps converge.
@@ -160,21 +188,23 @@ function fitLogisticWithLambda(X: readonly number[][], groups: readonly number[]
     const H = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => (i === j && i < p - 1 ? lambda : 0)));
     const g = theta.map((t, i) => (i < p - 1 ? lambda * t : 0));
     (H[p - 1] as number[])[p - 1] = 1e-9;
-    rows.forEach((z, r) => {
+    for (let r = 0; r < n; r++) {
+      const { idx, val } = rows[r] as { idx: number[]; val: number[] };
       let t = 0;
-      for (let j = 0; j < p; j++) t += (theta[j] as number) * (z[j] as number);
+      for (let a = 0; a < idx.length; a++) t += (theta[idx[a] as number] as number) * (val[a] as number);
       const mu = sigmoid(t);
       const w = Math.max(mu * (1 - mu), 1e-9);
       const e = mu - (y[r] as number);
-      for (let i = 0; i < p; i++) {
-        const zi = z[i] as number;
-        if (zi === 0) continue;
+      for (let a = 0; a < idx.length; a++) {
+        const i = idx[a] as number;
+        const zi = val[a] as number;
         g[i] = (g[i] as number) + e * zi;
         const Hi = H[i] as number[];
-        for (let j = 0; j < p; j++) if (z[j] !== 0) Hi[j] = (Hi[j] as number) + w * zi * (z[j] as number);
+        const wz = w * zi;
+        for (let b = 0; b < idx.length; b++) Hi[idx[b] as number] = (Hi[idx[b] as number] as number) + wz * (val[b] as number);
       }
-    });
-    const step = solve(H, g);
+    }
+    const step = solveCholesky(H, g);
     theta = theta.map((t, i) => t - (step[i] as number));
     if (Math.max(...step.map(Math.abs)) < 1e-6) break;
   }

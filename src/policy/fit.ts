@@ -185,6 +185,8 @@ export function fitPolicy(data: OutcomeData, options: FitOptions): PolicyDocumen
     estimator: { kind: "ridge-text", features: [...featureNames(), ...(data.probe ? PROBE_FEATURES : [])], means: model.means, scales: model.scales, weights: model.weights, bias: model.bias, lambda: model.lambda, thresholds, cvError },
     defaultBudget: 1,
     arms,
+    // Every candidate was measured on every problem: nothing is left to explore.
+    alternatives: [],
   };
   policy.defaultBudget = defaultBudgetOf(policy, data);
   return policy;

@@ -8,7 +8,8 @@
  * - Bins are its equal-count quantiles; per bin and configuration the observed accuracy and cost are pooled
  *   with the active policy's evidence for that bin as a prior of at most `priorWeight` pseudo-outcomes, so a
  *   little data moves the policy a little and much data decides.
- * - Arms are chosen per bin exactly as a calibration chooses them (`chooseBinArms`).
+ * - Arms are chosen per bin exactly as a calibration chooses them (`chooseBinArms`). Configurations not chosen
+ *   and not yet measured `exploreUntil` times in the bin stay listed as alternatives, for exploration to try.
  * - Promotion: two-fold cross-validation by replay (Li et al., 2011): a policy fitted on one half is scored on
  *   the other half's outcomes whose logged configuration it would have chosen at the logged cap, and the active
  *   policy is scored the same way on the same halves. The candidate wins if its accuracy per token is not lower
@@ -17,7 +18,7 @@
 import { describeSpec, type StrategySpec } from "../engine/strategies";
 import { hashString } from "../engine/random";
 import { chooseArmFor } from "./choose";
-import { parsePolicy, type PolicyArm, type PolicyDocument } from "./document";
+import { parsePolicy, type PolicyAlternative, type PolicyArm, type PolicyDocument } from "./document";
 import { binOf, fitOutcomeEstimator, predictFeatures } from "./estimator";
 import { BINS, chooseBinArms, quantile, thresholdsOf, type ArmStats } from "./fit";
 
@@ -45,6 +46,8 @@ export interface RetuneOptions {
   minOutcomes: number;
   /** Most pseudo-outcomes the active policy's evidence for an arm counts as (default 8). */
   priorWeight?: number;
+  /** Outcomes in a bin after which a configuration not chosen there is no longer offered to exploration (default 30). */
+  exploreUntil?: number;
   /** Fewest replayed outcomes each side needs for a comparison (default 30). */
   minReplayed?: number;
 }
@@ -77,8 +80,9 @@ export function specKey(spec: StrategySpec): string {
 }
 
 /** Refit the estimator and every bin's arms from outcomes, with `active` as the prior. Needs ≥ 4 outcomes. */
-export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOutcome[], options: Pick<RetuneOptions, "version" | "createdAt" | "seed" | "priorWeight">): PolicyDocument {
+export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOutcome[], options: Pick<RetuneOptions, "version" | "createdAt" | "seed" | "priorWeight" | "exploreUntil">): PolicyDocument {
   const priorWeight = options.priorWeight ?? 8;
+  const exploreUntil = options.exploreUntil ?? 30;
   const keys = new Map<string, { index: number; spec: StrategySpec }>();
   const groups = rows.map((r) => {
     const key = specKey(r.spec);
@@ -99,6 +103,7 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
   });
 
   const arms: PolicyArm[] = [];
+  const alternatives: PolicyAlternative[] = [];
   for (let bin = 1; bin <= BINS; bin++) {
     const seen = new Map<string, { spec: StrategySpec; k: number; tokens: number[]; gens: number }>();
     rows.forEach((r, i) => {
@@ -111,29 +116,45 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
       seen.set(key, s);
     });
     const prior = new Map(active.arms.filter((a) => a.bin === bin).map((a) => [specKey(a.spec), a]));
-    const stats: ArmStats[] = [];
-    for (const key of new Set([...prior.keys(), ...seen.keys()])) {
+    // Alternatives carry a measured cost but no accuracy: a cost prior only.
+    const untried = new Map(active.alternatives.filter((a) => a.bin === bin).map((a) => [specKey(a.spec), a]));
+    const stats: (ArmStats & { seen: number })[] = [];
+    for (const key of new Set([...prior.keys(), ...untried.keys(), ...seen.keys()])) {
       const s = seen.get(key);
       const a = prior.get(key);
+      const u = untried.get(key);
       const n = s?.tokens.length ?? 0;
-      const spec = (s?.spec ?? a?.spec) as StrategySpec;
+      const spec = (s?.spec ?? a?.spec ?? u?.spec) as StrategySpec;
       const p = pooled.get(key);
-      const w = a ? Math.min(a.evidence.count, priorWeight) : 2;
-      const priorAccuracy = a ? a.evidence.accuracy : p ? (p.k + 1) / (p.n + 2) : 0.5;
+      // The active policy's evidence counts as at most `priorWeight` outcomes; with none, a weak prior of 2
+      // at the configuration's accuracy over all bins (or a coin), so an unmeasured configuration is not ranked as certain.
+      let w = a ? Math.min(a.evidence.count, priorWeight) : 0;
+      let priorAccuracy = a ? a.evidence.accuracy : 0.5;
+      if (w === 0) {
+        w = 2;
+        priorAccuracy = p ? (p.k + 1) / (p.n + 2) : 0.5;
+      }
       const costs = [...(s?.tokens ?? [])].sort((x, y) => x - y);
       const seenMean = n ? costs.reduce((x, y) => x + y, 0) / n : 0;
-      // Cost has a prior only where the active policy measured it; a configuration seen nowhere has no cost to choose by.
-      const wc = a ? w : 0;
-      const meanCost = n + wc > 0 ? (n * seenMean + wc * (a?.evidence.meanCost ?? 0)) / (n + wc) : NaN;
-      if (!Number.isFinite(meanCost)) continue;
+      const priorCost = a ? { mean: a.evidence.meanCost, high: a.evidence.highCost, gens: a.evidence.meanGenerations } : u ? { mean: u.meanCost, high: u.highCost, gens: u.meanGenerations } : null;
+      // Cost has a prior only where it was measured before; a configuration with no measured cost cannot be placed.
+      const wc = priorCost ? Math.min(w, priorWeight) : 0;
+      if (n + wc === 0) continue;
+      const meanCost = (n * seenMean + wc * (priorCost?.mean ?? 0)) / (n + wc);
       const seenHigh = n ? quantile(costs, 0.9) : 0;
-      const highCost = n >= 10 || !a ? seenHigh : Math.max(seenHigh, a.evidence.highCost);
-      const meanGenerations = n + wc > 0 ? ((s?.gens ?? 0) + wc * (a?.evidence.meanGenerations ?? 0)) / (n + wc) : 0;
-      stats.push({ config: describeSpec(spec), spec, accuracy: ((s?.k ?? 0) + w * priorAccuracy) / (n + w), count: n + w, prior: w, meanCost, highCost, meanGenerations });
+      const highCost = n >= 10 || !priorCost ? seenHigh : Math.max(seenHigh, priorCost.high);
+      const meanGenerations = ((s?.gens ?? 0) + wc * (priorCost?.gens ?? 0)) / (n + wc);
+      stats.push({ config: describeSpec(spec), spec, accuracy: ((s?.k ?? 0) + w * priorAccuracy) / (n + w), count: n + w, prior: w, meanCost, highCost, meanGenerations, seen: n });
     }
     stats.sort((x, y) => x.config.localeCompare(y.config));
     const chosen = chooseBinArms(bin, stats);
     arms.push(...(chosen.length ? chosen : active.arms.filter((a) => a.bin === bin)));
+    // What was not chosen and is not yet well measured in this bin stays to be explored; the rest is known to lose.
+    const picked = new Set(chosen.map((a) => specKey(a.spec)));
+    for (const st of stats) {
+      if (picked.has(specKey(st.spec)) || st.seen >= exploreUntil) continue;
+      alternatives.push({ bin, config: st.config, spec: st.spec, count: st.seen, meanCost: st.meanCost, highCost: st.highCost, meanGenerations: st.meanGenerations });
+    }
   }
 
   const doc: PolicyDocument = {
@@ -156,6 +177,7 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
     },
     defaultBudget: active.defaultBudget,
     arms,
+    alternatives,
   };
   const checked = parsePolicy(doc);
   if (!checked.ok) throw new Error(`re-tuned policy does not validate: ${checked.error}`);
