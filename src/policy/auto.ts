@@ -2,8 +2,8 @@
  * `auto`: the strategy a policy chooses for one prompt within the caller's token cap, and the record of why
  * (what the API shows with the solve, and returns alone for a dry run).
  */
-import { generationCost, type StrategySpec } from "../engine/strategies";
-import { choosePolicyArm } from "./choose";
+import type { StrategySpec } from "../engine/strategies";
+import { choosePolicyArm, generationsWithProbe, probeSamplesSpent, type ProbeInput } from "./choose";
 import type { PolicyDocument } from "./document";
 
 export interface AutoDecision {
@@ -21,19 +21,24 @@ export interface AutoDecision {
   capFrom: "request" | "policy default" | "key default";
   /** The calibration data's figures for this choice on problems of this bin (in-sample: the choice was made on them). */
   evidence: { accuracy: number; lo: number; hi: number; count: number; meanTokens: number; highTokens: number };
+  /** With estimator `probe`: the probe that ran first (its features by name, and what it spent). */
+  probe?: { samples: number; temperature: number; features: Record<string, number>; spend: { tokens: number; generations: number; money: number } };
+  /** With estimator `free` under a policy that probes: why the probe did not run. */
+  probeSkipped?: string;
 }
 
 /**
  * The policy's choice, or with probability `exploreShare` (drawn from `draw` in [0, 1)) a close alternative:
  * the bin's next cheaper arm, else its next richer one, that also fits the caps. Never beyond the caller's budget.
  */
-export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: number, maxGenerations?: number, explore?: { share: number; draw: number }): AutoDecision {
-  const d = choosePolicyArm(policy, prompt, capTokens, undefined, maxGenerations);
+export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: number, maxGenerations?: number, explore?: { share: number; draw: number }, probe?: ProbeInput): AutoDecision {
+  const d = choosePolicyArm(policy, prompt, capTokens, probe, maxGenerations);
+  const probed = probeSamplesSpent(policy, probe);
   let arm = d.arm;
   let exploration = false;
   if (explore && explore.draw < explore.share) {
     const fits = policy.arms
-      .filter((a) => a.bin === d.bin && a.config !== d.arm.config && a.evidence.highCost <= d.budget && (maxGenerations === undefined || generationCost(a.spec) <= maxGenerations))
+      .filter((a) => a.bin === d.bin && a.config !== d.arm.config && a.evidence.highCost <= d.budget && (maxGenerations === undefined || generationsWithProbe(a.spec, probed) <= maxGenerations))
       .sort((a, b) => a.budget - b.budget);
     const alternative = [...fits].reverse().find((a) => a.budget < d.arm.budget) ?? fits.find((a) => a.budget > d.arm.budget);
     if (alternative) {
