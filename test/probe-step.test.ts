@@ -96,8 +96,22 @@ describe("the verifier probe step", () => {
     expect(Number.isFinite(z)).toBe(true);
   });
 
+  it("a best-of-N arm smaller than the probe keeps every probe sample: they are paid for", async () => {
+    const policy = withEveryArm({ strategy: "best-of-n", n: 4, selection: "majority" });
+    const { exec, calls } = await runProbed(policy, 200_000);
+    expect(calls.map((c) => c.purpose)).toEqual(["probe-generate", "probe-score"]);
+    expect(exec.ledger.generations).toBe(8);
+    expect(exec.outcome!.candidates).toEqual(await probeOnly(policy));
+  });
+
   it("re-aggregates the probe's scores as the arm aggregates them", async () => {
-    const { exec } = await runProbed(withEveryArm({ strategy: "best-of-n", n: 12, selection: "weighted", aggregation: "min" }), 200_000);
+    const policy = withEveryArm({ strategy: "best-of-n", n: 12, selection: "weighted", aggregation: "min" });
+    const probe = await probeOnly(policy);
+    const { exec } = await runProbed(policy, 200_000);
+    const given = exec.outcome!.candidates.slice(0, 8);
+    expect(given.map((c) => c.steps)).toEqual(probe.map((c) => c.steps));
+    // The probe scored with the last step's score; the arm weighs them by their weakest step.
+    expect(given.some((c, i) => c.score !== probe[i]!.score)).toBe(true);
     for (const c of exec.outcome!.candidates) if (c.stepScores?.length) expect(c.score).toBe(aggregateScores(c.stepScores, "min"));
   });
 
@@ -119,8 +133,11 @@ describe("the verifier probe step", () => {
     const policy = withEveryArm({ strategy: "best-of-n", n: 64, selection: "weighted" });
     const worst = probeWorstTokens(policy, PROMPT, costs);
     for (const cap of [worst + 100, worst + 2_000, worst * 2]) {
-      const { exec } = await runProbed(policy, cap);
-      expect(exec.ledger.tokens).toBeLessThanOrEqual(cap);
+      const { exec, calls } = await runProbed(policy, cap);
+      // What the providers billed (the call records), not only what the ledger says.
+      const billed = calls.reduce((t, c) => t + c.promptTokens + c.completionTokens, 0);
+      expect(billed).toBeLessThanOrEqual(cap);
+      expect(exec.ledger.tokens).toBe(billed);
       expect(exec.probe?.phase).toBe("decided");
     }
   });
