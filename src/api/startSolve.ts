@@ -10,7 +10,9 @@ import { refuseBudget } from "../engine/executor";
 import { generationCost, type StrategySpec } from "../engine/strategies";
 import type { CostModel } from "../engine/budget";
 import { decideAuto, type AutoDecision } from "../policy/auto";
-import { servicePolicy } from "../policy/shipped";
+import { configuredPolicy } from "../policy/configured";
+import type { PolicyDocument } from "../policy/document";
+import { expectedProbeTokens, imputedProbeFeatures, probeAffordable, probeSpec, probeWorstTokens, type ProbePlan } from "../policy/probeStep";
 import { providersFromEnv } from "../providers/fromEnv";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
@@ -60,14 +62,15 @@ function tokensWithin(budget: ApiBudget, costs: CostModel): number {
  * The strategy a request runs: its own, or for `auto` the service policy's choice for this prompt within the
  * request's caps, with the record of why. Without a token cap in the request the choice is made at the
  * policy's default (where more compute stops paying), or the key's per-solve default if lower; a money or
- * FLOPs cap bounds it too. `explore` is false for a dry run, which shows the policy's own choice.
+ * FLOPs cap bounds it too. `explore` is false for a dry run, which shows the policy's own choice. A policy
+ * that probes first is not decided here: the solve runs the probe, then chooses (`probe`), unless the cap
+ * cannot afford the probe and an arm after it, when the text alone decides (estimator `free`).
  */
-export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest, costs: CostModel, explore = true): { spec: StrategySpec; policy?: AutoDecision } {
+export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest, costs: CostModel, explore = true, shipped: PolicyDocument = configuredPolicy(env)): { spec: StrategySpec; policy?: AutoDecision; probe?: ProbePlan } {
   if (req.strategy.strategy !== "auto") return { spec: req.strategy };
   const budget = withKeyDefaults(req.budget, principal.limits);
   const share = Number(env.AUTO_EXPLORATION);
   const draw = { share: explore && Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0, draw: crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32 };
-  const shipped = servicePolicy();
   const candidates: [number, AutoDecision["capFrom"]][] = [
     [req.budget.tokens ?? Infinity, "request"],
     [req.budget.tokens === undefined ? shipped.defaultBudget : Infinity, "policy default"],
@@ -76,7 +79,20 @@ export function resolveStrategy(env: Env, principal: Principal, req: SolveReques
   ];
   const [cap, from] = candidates.reduce((a, b) => (b[0] < a[0] ? b : a));
   const maxGenerations = req.budget.generations;
-  const decided = decideAuto(shipped, req.prompt, cap, maxGenerations, draw);
+  let probeSkipped: string | undefined;
+  if (shipped.probe) {
+    // A policy that probes first decides inside the solve, after the probe: the solve starts with the probe.
+    const worstTokens = probeWorstTokens(shipped, req.prompt, costs);
+    const affordable = probeAffordable(shipped, cap, maxGenerations, worstTokens);
+    if (affordable.ok) {
+      const plan: ProbePlan = { policy: shipped, capTokens: cap, capFrom: from, ...(maxGenerations !== undefined ? { maxGenerations } : {}), explore: draw, worstTokens, expectedTokens: expectedProbeTokens(shipped) };
+      return { spec: probeSpec(shipped), probe: plan };
+    }
+    probeSkipped = affordable.reason;
+  }
+  // Text alone (a probing policy's probe features at their calibration means, when the cap cannot afford it).
+  const imputed = shipped.probe ? { features: imputedProbeFeatures(shipped), spent: 0, imputed: true } : undefined;
+  const decided = { ...decideAuto(shipped, req.prompt, cap, maxGenerations, draw, imputed), ...(probeSkipped ? { probeSkipped } : {}) };
   if (maxGenerations !== undefined && generationCost(decided.strategy) > maxGenerations) {
     throw new ApiError(400, "invalid_request", `budget.generations: the policy has no configuration for this prompt within ${maxGenerations} generations`);
   }
@@ -88,7 +104,7 @@ export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, 
   const budget = withKeyDefaults(req.budget, principal.limits);
   const wired = providersFromEnv(env.PROVIDERS, env as unknown as Record<string, unknown>);
   if (!wired.ok) throw new Error(`PROVIDERS: ${wired.error}`);
-  const { spec, policy } = resolveStrategy(env, principal, req, wired.wired.costs, explore);
+  const { spec, policy, probe } = resolveStrategy(env, principal, req, wired.wired.costs, explore);
   if (budget.tokens > principal.limits.tokensPerDay) {
     throw new ApiError(400, "invalid_request", `budget.tokens: ${budget.tokens} is more than this key may spend in a day (${principal.limits.tokensPerDay})`);
   }
@@ -106,6 +122,7 @@ export function prepareSolve(env: Env, principal: Principal, req: SolveRequest, 
     prompt: req.prompt,
     spec,
     ...(policy ? { policy } : {}),
+    ...(probe ? { probe } : {}),
     budget: engineBudget,
     seed: req.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
     ...(req.webhook ? { webhook: { url: req.webhook.url } } : {}),

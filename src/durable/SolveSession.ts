@@ -13,6 +13,7 @@ import type { Budget } from "../engine/budget";
 import { startExecution, stopExecution, type Execution } from "../engine/executor";
 import { abandonStep, executeStep, type StepIntent, type StepReport, type StepResults } from "../engine/step";
 import { describeSpec } from "../engine/strategies";
+import { probeLabel, startProbe } from "../policy/probeStep";
 import { providersFromEnv } from "../providers/fromEnv";
 import { topChoices, type Choice } from "../openai/choices";
 import type { SpendDetail } from "../openai/completion";
@@ -78,10 +79,12 @@ export class SolveSession extends DurableObject<Env> {
     const started = startExecution({ question: input.prompt }, input.spec, input.budget, input.seed, wired.wired.costs);
     if (!started.ok) return { ok: false, code: "invalid", error: started.error, field: started.field };
     const meta: SolveMeta = { input, createdAt: Date.now() };
-    await this.store.create(meta, started.execution);
-    this.events.append("started", { strategy: describeSpec(input.spec) });
+    // A policy that probes first: the execution runs the probe, and chooses its arm once the probe is scored.
+    const execution = input.probe ? startProbe(started.execution, input.probe) : started.execution;
+    await this.store.create(meta, execution);
+    this.events.append("started", { strategy: input.probe ? probeLabel(input.probe.policy.probe?.samples ?? 0) : describeSpec(input.spec) });
     await this.arm();
-    return { ok: true, value: this.view(meta, started.execution) };
+    return { ok: true, value: this.view(meta, execution) };
   }
 
   /** `tenantId`: the caller; another tenant's solve answers as if it did not exist. */
