@@ -41,10 +41,10 @@ function planFor(policy: PolicyDocument, cap: number, extra: Partial<ProbePlan> 
 }
 
 /** Run a probing solve to its end, step by step, keeping every step's calls and the state after each. */
-async function runProbed(policy: PolicyDocument, cap: number, seed = 7): Promise<{ exec: Execution; calls: CallRecord[]; states: Execution[] }> {
+async function runProbed(policy: PolicyDocument, cap: number, seed = 7, extra: Partial<ProbePlan> = {}): Promise<{ exec: Execution; calls: CallRecord[]; states: Execution[] }> {
   const started = startExecution({ question: PROMPT }, probeSpec(policy), { tokens: cap }, seed, costs);
   if (!started.ok) throw new Error(started.error);
-  let exec = startProbe(started.execution, planFor(policy, cap));
+  let exec = startProbe(started.execution, planFor(policy, cap, extra));
   const calls: CallRecord[] = [];
   const states: Execution[] = [];
   while (exec.status === "running") {
@@ -127,6 +127,18 @@ describe("the verifier probe step", () => {
     const beamProbe = await probeOnly(beam);
     const beamRun = await runProbed(beam, 200_000);
     for (const p of beamProbe) expect(beamRun.exec.outcome!.candidates.some((c) => JSON.stringify(c.steps) === JSON.stringify(p.steps) && c.score === p.score)).toBe(true);
+  });
+
+  it("explores after the probe as decideAuto does: a close alternative in the probe's bin, within the rest of the cap", async () => {
+    const policy = shippedProbing();
+    const decisionOf = (e: Execution) => (e.probe?.phase === "decided" ? e.probe.decision : undefined);
+    const own = decisionOf((await runProbed(policy, 50_000, 7)).exec)!;
+    const explored = decisionOf((await runProbed(policy, 50_000, 7, { explore: { share: 1, draw: 0 } })).exec)!;
+    expect(own.exploration).toBe(false);
+    expect(explored.exploration).toBe(true);
+    expect(explored.bin).toBe(own.bin);
+    expect(explored.config).not.toBe(own.config);
+    expect(explored.evidence.highTokens).toBeLessThanOrEqual(50_000 - explored.probe!.spend.tokens);
   });
 
   it("never spends beyond the cap, the probe included", async () => {

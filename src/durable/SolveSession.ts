@@ -183,6 +183,8 @@ export class SolveSession extends DurableObject<Env> {
       left -= report.subrequests;
       // A step split across invocations: its progress is in the journal; the next invocation goes on.
       if (report.yielded) break;
+      // The step that finished an auto solve's probe chose its arm: its event says which.
+      const decided = exec.probe?.phase === "probing" && report.exec.probe?.phase === "decided" ? { policy: { state: "decided", ...report.exec.probe.decision } } : {};
       exec = report.exec;
       // Scheduling delay only for the invocation's first step: the others follow without an alarm.
       const scheduled = steps === 0 && this.armedAt !== undefined ? { scheduledMs: began - this.armedAt } : {};
@@ -194,6 +196,7 @@ export class SolveSession extends DurableObject<Env> {
         timing,
         invocation: began,
         subrequests: perInvocation - left,
+        ...decided,
         ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
       });
       this.store.commit(exec);

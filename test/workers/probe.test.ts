@@ -31,10 +31,10 @@ const CHEAPEST = Math.max(...[1, 2, 3, 4, 5].map((bin) => Math.min(...POLICY.arm
 type Decided = Extract<NonNullable<SolveView["policy"]>, { state: "decided" }>;
 
 /** The service with POLICY = "default" (the var an operator sets), called as the Worker is. */
-async function post(body: unknown): Promise<Response> {
+async function post(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   const ctx = createExecutionContext();
   const res = await app.fetch(
-    new Request("https://ttc.test/v1/solves", { method: "POST", headers: { authorization: `Bearer ${(await testKey()).key}`, "content-type": "application/json" }, body: JSON.stringify(body) }),
+    new Request("https://ttc.test/v1/solves", { method: "POST", headers: { authorization: `Bearer ${(await testKey()).key}`, "content-type": "application/json", ...headers }, body: JSON.stringify(body) }),
     { ...env, POLICY: "default" },
     ctx,
   );
@@ -83,6 +83,21 @@ describe("auto with a policy that probes first", () => {
     const expected = decideAuto(POLICY, PROMPT, cap, undefined, { share: 0, draw: 1 }, { features, spent: policy.probe!.spend.tokens });
     expect({ bin: policy.bin, config: policy.config }).toEqual({ bin: expected.bin, config: expected.config });
     expect(policy.evidence.highTokens).toBeLessThanOrEqual(cap - policy.probe!.spend.tokens);
+  });
+
+  it("says in its event stream which arm the probe chose, and an Idempotency-Key retry is the same probing solve", async () => {
+    const body = { prompt: PROMPT, budget: { tokens: 50_000 }, seed: 12 };
+    const first = (await (await post(body, { "idempotency-key": "probe-once" })).json()) as SolveView;
+    const again = (await (await post(body, { "idempotency-key": "probe-once" })).json()) as SolveView;
+    expect(again.id).toBe(first.id);
+    expect(again.policy?.state).toBe("probing");
+    const done = await driveToEnd(first.id);
+    const events = await env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(first.id)).eventsAfter(0);
+    const withPolicy = events.filter((e) => (JSON.parse(e.data) as { policy?: unknown }).policy !== undefined);
+    expect(withPolicy).toHaveLength(1);
+    expect((JSON.parse(withPolicy[0]!.data) as { policy: unknown; steps: number }).policy).toEqual(done.policy);
+    expect((JSON.parse(withPolicy[0]!.data) as { steps: number }).steps).toBe(2);
+    expect((await post(body, { "idempotency-key": "probe-once" })).status).toBe(202);
   });
 
   it("records the probe's features in D1 with the estimator and bin, for a re-tune", async () => {
