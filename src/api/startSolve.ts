@@ -12,7 +12,7 @@ import type { CostModel } from "../engine/budget";
 import { decideAuto, type AutoDecision } from "../policy/auto";
 import { configuredPolicy } from "../policy/configured";
 import type { PolicyDocument } from "../policy/document";
-import { expectedProbeTokens, imputedProbeFeatures, probeAffordable, probeSpec, probeWorstTokens, type ProbePlan } from "../policy/probeStep";
+import { imputedProbe, planProbe, probeSpec, type ProbePlan } from "../policy/probeStep";
 import { providersFromEnv } from "../providers/fromEnv";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
@@ -79,20 +79,10 @@ export function resolveStrategy(env: Env, principal: Principal, req: SolveReques
   ];
   const [cap, from] = candidates.reduce((a, b) => (b[0] < a[0] ? b : a));
   const maxGenerations = req.budget.generations;
-  let probeSkipped: string | undefined;
-  if (shipped.probe) {
-    // A policy that probes first decides inside the solve, after the probe: the solve starts with the probe.
-    const worstTokens = probeWorstTokens(shipped, req.prompt, costs);
-    const affordable = probeAffordable(shipped, cap, maxGenerations, worstTokens);
-    if (affordable.ok) {
-      const plan: ProbePlan = { policy: shipped, capTokens: cap, capFrom: from, ...(maxGenerations !== undefined ? { maxGenerations } : {}), explore: draw, worstTokens, expectedTokens: expectedProbeTokens(shipped) };
-      return { spec: probeSpec(shipped), probe: plan };
-    }
-    probeSkipped = affordable.reason;
-  }
-  // Text alone (a probing policy's probe features at their calibration means, when the cap cannot afford it).
-  const imputed = shipped.probe ? { features: imputedProbeFeatures(shipped), spent: 0, imputed: true } : undefined;
-  const decided = { ...decideAuto(shipped, req.prompt, cap, maxGenerations, draw, imputed), ...(probeSkipped ? { probeSkipped } : {}) };
+  // A policy that probes first decides inside the solve, after its probe; a cap too small for it: the text alone.
+  const probe = shipped.probe ? planProbe(shipped, req.prompt, cap, from, maxGenerations, draw, costs) : undefined;
+  if (probe?.ok) return { spec: probeSpec(shipped), probe: probe.plan };
+  const decided = { ...decideAuto(shipped, req.prompt, cap, maxGenerations, draw, probe && imputedProbe(shipped)), ...(probe ? { probeSkipped: probe.reason } : {}) };
   if (maxGenerations !== undefined && generationCost(decided.strategy) > maxGenerations) {
     throw new ApiError(400, "invalid_request", `budget.generations: the policy has no configuration for this prompt within ${maxGenerations} generations`);
   }

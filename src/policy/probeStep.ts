@@ -11,7 +11,7 @@ import { aggregateScores } from "../engine/steps";
 import { initStrategy, planStrategy, StrategySpecSchema, type BestOfNSpec, type BestOfNState, type StrategySpec } from "../engine/strategies";
 import type { Candidate } from "../engine/types";
 import { decideAuto, type AutoDecision } from "./auto";
-import { choosePolicyArm, generationsWithProbe } from "./choose";
+import { choosePolicyArm, generationsWithProbe, type ProbeInput } from "./choose";
 import type { PolicyArm, PolicyDocument } from "./document";
 import { PROBE_FEATURES, probeFeatures } from "./probe";
 
@@ -110,6 +110,30 @@ export function probeAffordable(policy: PolicyDocument, cap: number, maxGenerati
   const needed = worstTokens + cheapest;
   if (cap < needed) return { ok: false, reason: `the cap of ${Math.floor(cap)} tokens cannot afford the probe (at most ${Math.ceil(worstTokens)} tokens) and then the cheapest arm (${Math.ceil(cheapest)} tokens): ${Math.ceil(needed)} needed` };
   return { ok: true };
+}
+
+/**
+ * The probe an auto solve runs first under this policy within the caller's caps, or why the caps cannot
+ * afford it (then the text decides alone: `imputedProbe`).
+ */
+export function planProbe(
+  policy: PolicyDocument,
+  prompt: string,
+  capTokens: number,
+  capFrom: AutoDecision["capFrom"],
+  maxGenerations: number | undefined,
+  explore: ProbePlan["explore"],
+  costs: CostModel,
+): { ok: true; plan: ProbePlan } | { ok: false; reason: string } {
+  const worstTokens = probeWorstTokens(policy, prompt, costs);
+  const affordable = probeAffordable(policy, capTokens, maxGenerations, worstTokens);
+  if (!affordable.ok) return affordable;
+  return { ok: true, plan: { policy, capTokens, capFrom, ...(maxGenerations !== undefined ? { maxGenerations } : {}), explore, worstTokens, expectedTokens: expectedProbeTokens(policy) } };
+}
+
+/** The estimator's probe input when the probe did not run: its features imputed, nothing spent. */
+export function imputedProbe(policy: PolicyDocument): ProbeInput {
+  return { features: imputedProbeFeatures(policy), spent: 0, imputed: true };
 }
 
 /** Start state of a probing execution: the execution runs the probe spec; the plan decides after it. */
