@@ -7,6 +7,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import app from "../../functions/index";
+import { OPERATIONS } from "../../src/api/openapi";
 import type { DryRunView, SolveView } from "../../src/api/schemas";
 import type { StartInput } from "../../src/durable/storage";
 import { decideAuto } from "../../src/policy/auto";
@@ -49,6 +50,12 @@ async function solve(body: Record<string, unknown>): Promise<{ started: SolveVie
   return { started, done: await driveToEnd(started.id) };
 }
 
+/** Parsing strips fields a schema does not name: equal output means every field of the answer is documented. */
+function documented(status: 200 | 202, body: unknown): void {
+  const schema = OPERATIONS.find((o) => o.method === "post" && o.path === "/v1/solves")!.responses[status]!.schema!;
+  expect(schema.parse(body)).toEqual(body);
+}
+
 function decided(view: SolveView): Decided {
   if (view.policy?.state !== "decided") throw new Error(`not decided: ${JSON.stringify(view.policy)}`);
   return view.policy;
@@ -66,6 +73,8 @@ describe("auto with a policy that probes first", () => {
     // Before the probe has run: probing, nothing chosen yet.
     expect(started.policy).toMatchObject({ state: "probing", policyVersion: POLICY.version, estimator: "probe", capTokens: cap, capFrom: "request", probe: { samples: 8, temperature: POLICY.probe!.temperature } });
     expect(started.strategy).toBe("probe(n=8)");
+    documented(202, started);
+    documented(200, done);
     expect(done.status).toBe("done");
     const policy = decided(done);
     expect(policy).toMatchObject({ estimator: "probe", policyVersion: POLICY.version, capTokens: cap, exploration: false });
@@ -178,6 +187,7 @@ describe("auto with a policy that probes first", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as DryRunView;
     expect(body).not.toHaveProperty("id");
+    documented(200, body);
     expect(body.policy).toMatchObject({ state: "probing", policyVersion: POLICY.version, estimator: "probe", capTokens: 60_000, probe: { samples: 8, worstTokens: WORST, expectedTokens: expectedProbeTokens(POLICY) } });
     expect(body.forecast!.arms.map((a) => a.bin)).toEqual([1, 2, 3, 4, 5]);
     expect(body.forecast!.textOnly.bin).toBeGreaterThanOrEqual(1);
@@ -187,6 +197,7 @@ describe("auto with a policy that probes first", () => {
     const small = (await (await post({ prompt: PROMPT, budget: { tokens: 2_000 }, dry_run: true })).json()) as DryRunView;
     expect(small.policy).toMatchObject({ state: "decided", estimator: "free", probeSkipped: expect.any(String) });
     expect(small.forecast).toBeUndefined();
+    documented(200, small);
     expect(await usage()).toEqual(before);
     expect(await env.DB.prepare("SELECT COUNT(*) AS n FROM solves").first<{ n: number }>()).toEqual(solvesBefore);
   });
