@@ -112,7 +112,7 @@ export const AutoDecisionSchema = z.object({
 const ProbeInfoSchema = z.object({
   samples: z.number().int(),
   temperature: z.number(),
-  /** Its worst case (every sample at max_tokens, each scored): the cap covers this plus an arm, or the probe is skipped. */
+  /** Its worst case, estimated before it runs (every sample at max_tokens, each scored): the cap covers this plus an arm, or the probe is skipped. */
   worstTokens: z.number(),
   /** Its expected cost from the policy's evidence (best-of-N weighted arms' cost per sample), when it has any. */
   expectedTokens: z.number().nullable(),

@@ -51,9 +51,12 @@ export function probeLabel(samples: number): string {
 }
 
 /**
- * Worst case of the probe in tokens: its sampling step as the executor bounds it (the prompt, every sample at
- * max_tokens), and scoring every sample at that length (the PRM reads the question and the sample). The
- * executor checks the real scoring bound before it scores, and scores only what fits: caps hold regardless.
+ * Worst case of the probe in tokens, before it runs: its sampling step exactly as the executor bounds it (the
+ * prompt, every sample at max_tokens), and scoring every sample at that length, estimated as the PRM's bound
+ * for the question plus max_tokens per sample (the samples' text is not known yet). The executor checks the
+ * real scoring bound before it scores and scores only what fits, so the caps hold regardless; a probe scored
+ * in part (samples far longer than usual, or a PRM that bounds by bytes) still chooses, its unscored samples
+ * counting as scored 0.
  */
 export function probeWorstTokens(policy: PolicyDocument, prompt: string, costs: CostModel): number {
   const spec = probeSpec(policy);
