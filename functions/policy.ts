@@ -9,7 +9,7 @@ import { RollbackSchema } from "../src/api/policySchemas";
 import { describeIssue } from "../src/api/schemas";
 import { requireAdmin } from "../src/auth/admin";
 import { listEvents, listVersions, readVersion, storeAndMove, wasActive } from "../src/db/policies";
-import { servicePolicy } from "../src/policy/shipped";
+import { configuredPolicy } from "../src/policy/configured";
 import { activePolicy, storedPolicy } from "../src/policyVersions/active";
 import { runRetune } from "../src/policyVersions/retuneJob";
 
@@ -17,13 +17,13 @@ import { runRetune } from "../src/policyVersions/retuneJob";
 export const policy = new Hono<AppEnv>();
 
 policy.get("/", async (c) => {
-  const { policy: doc, since } = await activePolicy(c.env.DB);
+  const { policy: doc, since } = await activePolicy(c.env);
   return c.json({ version: doc.version, since, kind: doc.source.kind, document: doc });
 });
 
 policy.get("/versions", async (c) => {
-  const shipped = servicePolicy();
-  const { policy: active } = await activePolicy(c.env.DB);
+  const shipped = configuredPolicy(c.env);
+  const { policy: active } = await activePolicy(c.env);
   const stored = await listVersions(c.env.DB);
   const data = [
     ...stored.map((v) => ({ version: v.version, kind: v.kind as "retune", parent: v.parent, outcomes: v.outcomes, decision: v.decision, reason: v.reason, evaluation: JSON.parse(v.evaluation) as unknown, active: v.version === active.version, createdAt: v.createdAt })),
@@ -40,7 +40,7 @@ export const policyAdmin = new Hono<AppEnv>();
 policyAdmin.post("/retune", requireAdmin, async (c) => {
   const report = await runRetune(c.env, "admin");
   if (!report.retuned) throw new ApiError(422, "unprocessable", report.reason);
-  const { policy: active } = await activePolicy(c.env.DB);
+  const { policy: active } = await activePolicy(c.env);
   const { retuned: _r, ...shown } = report;
   return c.json({ ...shown, active: active.version }, 201);
 });
@@ -49,8 +49,8 @@ policyAdmin.post("/rollback", requireAdmin, async (c) => {
   const parsed = RollbackSchema.safeParse(await jsonBody(c));
   if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
   const { version } = parsed.data;
-  const shipped = servicePolicy();
-  const { policy: active } = await activePolicy(c.env.DB);
+  const shipped = configuredPolicy(c.env);
+  const { policy: active } = await activePolicy(c.env);
   if (version !== shipped.version) {
     if (!(await readVersion(c.env.DB, version))) throw new ApiError(404, "not_found", `version: no policy version "${version}"`);
     if (!(await wasActive(c.env.DB, version))) throw new ApiError(409, "conflict", `version: "${version}" was never active (its re-tune was not promoted); a rollback returns to a version that was`);

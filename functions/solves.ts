@@ -3,7 +3,9 @@ import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { ApiError } from "../src/api/errors";
 import { jsonBody, type AppEnv } from "../src/api/http";
-import { CreateSolveSchema, describeIssue, FeedbackSchema } from "../src/api/schemas";
+import { CreateSolveSchema, describeIssue, FeedbackSchema, type DryRunView } from "../src/api/schemas";
+import { policyView, probingView } from "../src/api/view";
+import { forecastProbe } from "../src/policy/probeStep";
 import { recordFeedback } from "../src/db/feedback";
 import { answersEquivalent } from "../src/engine/answers";
 import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency";
@@ -22,8 +24,12 @@ solves.post("/", async (c) => {
   if (req.dry_run) {
     if (req.strategy.strategy !== "auto") throw new ApiError(400, "invalid_request", `dry_run: only an auto solve has a decision to show; this request names ${req.strategy.strategy}`);
     // The same checks as a real start, and the policy's own choice (no exploration draw); nothing is stored.
-    const { policy } = await prepareSolve(c.env, principal, req, Date.now(), false);
-    return c.json({ dryRun: true, policy });
+    // A policy that probes first cannot choose without the probe: what would run first, and a forecast.
+    const input = await prepareSolve(c.env, principal, req, Date.now(), false);
+    const view: DryRunView = input.probe
+      ? { dryRun: true, policy: probingView(input.probe), forecast: forecastProbe(input.probe, req.prompt) }
+      : { dryRun: true, policy: policyView(input.policy, undefined)! };
+    return c.json(view);
   }
   if (req.webhook) await checkDestination(c.env, principal.tenantId, req.webhook.url);
   const idem = key === undefined ? undefined : { key, scope: "solves", fingerprint: await fingerprint(body) };

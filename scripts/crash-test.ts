@@ -1,5 +1,5 @@
 /**
- * npm run crash-test -- [--kills N] [--solves N] [--no-replay]
+ * npm run crash-test -- [--kills N] [--solves N] [--no-replay] [--policy NAME]
  *
  * Kills the service with `kill -9` at random moments while solves run, restarts it, and checks that every
  * solve finishes and that what the solves report spending is what the providers billed.
@@ -13,6 +13,10 @@
  * - With --no-replay it does not: a lost call is charged at its worst case, so reported spend must be AT
  *   LEAST the billed tokens (never less: the caps see everything billed).
  *
+ * - With --policy NAME (a shipped policy, e.g. `default`, which probes first) the service runs with POLICY =
+ *   NAME and every other solve is `auto`: under a probing policy the kills also land in the probe and between
+ *   the probe and the arm it chooses.
+ *
  * Exit 0 when every check holds, 1 otherwise. Bounded: at most --kills kills and a few minutes of waiting.
  */
 import { parseArgs } from "node:util";
@@ -20,7 +24,8 @@ import { loadWorld } from "../src/eval/io";
 import { generateProblems } from "../src/sim/problems";
 import { freePort, freshState, queryLocalD1, seedKey, signalWorker, startSim, startWorker } from "./localService";
 
-const { values } = parseArgs({ options: { kills: { type: "string" }, solves: { type: "string" }, "no-replay": { type: "boolean" } }, strict: true });
+const { values } = parseArgs({ options: { kills: { type: "string" }, solves: { type: "string" }, "no-replay": { type: "boolean" }, policy: { type: "string" } }, strict: true });
+const POLICY = values.policy;
 const KILLS = Number(values.kills ?? 20);
 const CONCURRENT = Number(values.solves ?? 4);
 const REPLAY = !values["no-replay"];
@@ -44,6 +49,7 @@ interface View {
   status: string;
   stopReason?: string;
   spend: { tokens: number; money: number };
+  policy?: { state: string; estimator: string };
 }
 
 async function main(): Promise<void> {
@@ -58,7 +64,8 @@ async function main(): Promise<void> {
   const auth = { authorization: `Bearer ${await seedKey(persist)}` };
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  let worker = await startWorker(port, persist, providers);
+  const vars: Record<string, string> = POLICY === undefined ? {} : { POLICY };
+  let worker = await startWorker(port, persist, providers, vars);
   const ids: string[] = [];
   let next = 0;
   const startSolve = async (): Promise<void> => {
@@ -66,7 +73,8 @@ async function main(): Promise<void> {
     const res = await fetch(`${base}/v1/solves`, {
       method: "POST",
       headers: { "content-type": "application/json", ...auth },
-      body: JSON.stringify({ prompt: problems[i % problems.length], strategy: STRATEGIES[i % STRATEGIES.length], seed: i }),
+      // With --policy, every other solve is auto (a cap that affords a probe of 8 and an arm after it).
+      body: JSON.stringify(POLICY !== undefined && i % 2 === 1 ? { prompt: problems[i % problems.length], strategy: { strategy: "auto" }, budget: { tokens: 60_000 }, seed: i } : { prompt: problems[i % problems.length], strategy: STRATEGIES[i % STRATEGIES.length], seed: i }),
     });
     if (res.status !== 202) throw new Error(`starting a solve: HTTP ${res.status} ${await res.text()}`);
     ids.push(((await res.json()) as View).id);
@@ -88,7 +96,7 @@ async function main(): Promise<void> {
       signalWorker(worker, "SIGKILL");
       process.stdout.write(`kill ${k + 1}/${KILLS} (${ids.length} solves started)\n`);
       await sleep(200);
-      worker = await startWorker(port, persist, providers);
+      worker = await startWorker(port, persist, providers, vars);
     }
     // Every solve must finish by itself after the last restart.
     const until = Date.now() + 180_000;
@@ -116,6 +124,7 @@ async function main(): Promise<void> {
       [
         `provider ${REPLAY ? "replays repeated request ids" : "does not replay request ids"}; ${KILLS} kills; ${ids.length} solves; stop reasons ${JSON.stringify(Object.fromEntries(reasons))}`,
         `unfinished solves: ${unfinished}`,
+        ...(POLICY !== undefined ? [`auto solves (POLICY ${POLICY}): ${views.filter((v) => v?.policy).length}, of which ${views.filter((v) => v?.policy?.state === "decided" && v.policy.estimator === "probe").length} chose after their probe`] : []),
         `tokens reported by the solves: ${reported}; billed by the provider: ${stats.billedTokens} (${stats.served} requests served, ${stats.replayed} replayed)`,
         `provider_calls in D1: ${row?.tokens} tokens over ${row?.solves} solves`,
         `charged to the key's daily quota: ${usage.tokens.spent} tokens, ${usage.tokens.reserved} still reserved`,

@@ -61,8 +61,9 @@ export function freshState(): string {
 }
 
 /** Start `wrangler dev` on `port` with PROVIDERS set (undefined: the default, the simulated world in process), and wait until it answers. */
-export async function startWorker(port: number, persist: string, providers: unknown): Promise<ChildProcess> {
-  const vars = providers === undefined ? [] : ["--var", `PROVIDERS:${JSON.stringify(providers)}`];
+/** `vars`: more Worker vars for this run (e.g. `POLICY`). */
+export async function startWorker(port: number, persist: string, providers: unknown, more: Record<string, string> = {}): Promise<ChildProcess> {
+  const vars = [...(providers === undefined ? [] : ["--var", `PROVIDERS:${JSON.stringify(providers)}`]), ...Object.entries(more).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
   const child = spawn("npx", ["wrangler", "dev", "--port", String(port), "--persist-to", persist, ...vars, "--log-level", "error"], {
     env: ENV,
     stdio: ["ignore", "ignore", "inherit"],

@@ -64,10 +64,17 @@ export const CreateSolveSchema = z
 export type CreateSolve = z.output<typeof CreateSolveSchema>;
 export type ApiBudget = z.output<typeof BudgetSchema>;
 
-/** The policy's decision for an `auto` solve (src/policy/auto.ts). */
+const EvidenceViewSchema = z.object({ accuracy: z.number(), lo: z.number(), hi: z.number(), count: z.number().int(), meanTokens: z.number(), highTokens: z.number() });
+const CapFromSchema = z.enum(["request", "policy default", "key default"]);
+
+/** The policy's decision for an `auto` solve (src/policy/auto.ts), made at the edge or after the solve's probe. */
 export const AutoDecisionSchema = z.object({
+  state: z.literal("decided"),
   policyVersion: z.string(),
-  /** Predicted difficulty bin, 1 (easiest) to 5, and what predicted it: `free` is the prompt's text alone. */
+  /**
+   * Predicted difficulty bin, 1 (easiest) to 5, and what predicted it: `free` is the prompt's text alone,
+   * `probe` the text and a verifier probe run as the solve's first step (see `probe`).
+   */
   bin: z.number().int(),
   estimator: z.enum(["free", "probe"]),
   /** True when this solve explores a close alternative to the policy's choice (a configured share of auto solves). */
@@ -75,15 +82,55 @@ export const AutoDecisionSchema = z.object({
   config: z.string(),
   /** The chosen strategy spec, as it would be given explicitly. */
   strategy: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.undefined()])),
-  /** The token cap the choice was made within, and where it came from. */
+  /** The token cap the whole solve (the probe included) was chosen within, and where it came from. */
   capTokens: z.number(),
-  capFrom: z.enum(["request", "policy default", "key default"]),
+  capFrom: CapFromSchema,
   /**
    * The calibration data's figures for this choice on problems of this bin: accuracy (95% interval), count,
    * tokens. In-sample: the choice was made on the same problems, so accuracy is optimistic.
    */
-  evidence: z.object({ accuracy: z.number(), lo: z.number(), hi: z.number(), count: z.number().int(), meanTokens: z.number(), highTokens: z.number() }),
+  evidence: EvidenceViewSchema,
+  /**
+   * With estimator `probe`: the probe that ran first — k samples at the policy's temperature scored by the
+   * PRM — its features by name, and what it spent (part of the solve's spend; the arm got the rest of the
+   * cap). Its samples are the arm's candidates: best-of-N counts them toward N, other strategies add them to
+   * their final selection.
+   */
+  probe: z
+    .object({
+      samples: z.number().int(),
+      temperature: z.number(),
+      features: z.record(z.string(), z.number()),
+      spend: z.object({ tokens: z.number(), generations: z.number(), money: z.number() }),
+    })
+    .optional(),
+  /** With estimator `free` under a policy that probes: why the probe did not run (the cap could not afford it). */
+  probeSkipped: z.string().optional(),
 });
+
+/** The probe a policy runs first, before any arm is chosen. */
+const ProbeInfoSchema = z.object({
+  samples: z.number().int(),
+  temperature: z.number(),
+  /** Its worst case, estimated before it runs (every sample at max_tokens, each scored): the cap covers this plus an arm, or the probe is skipped. */
+  worstTokens: z.number(),
+  /** Its expected cost from the policy's evidence (best-of-N weighted arms' cost per sample), when it has any. */
+  expectedTokens: z.number().nullable(),
+});
+
+/** An `auto` solve whose policy probes first, before the probe has finished: no arm is chosen yet. */
+export const ProbingSchema = z.object({
+  state: z.literal("probing"),
+  policyVersion: z.string(),
+  estimator: z.literal("probe"),
+  capTokens: z.number(),
+  capFrom: CapFromSchema,
+  probe: ProbeInfoSchema,
+});
+
+/** What a solve's `policy` shows: `decided`, or `probing` (if the solve is done in this state, it stopped during the probe). */
+export const PolicyViewSchema = z.discriminatedUnion("state", [AutoDecisionSchema, ProbingSchema]);
+export type PolicyView = z.output<typeof PolicyViewSchema>;
 
 const SpendSchema = z.object({
   generations: z.number(),
@@ -101,8 +148,8 @@ export const SolveViewSchema = z.object({
   /** Why the solve failed, or which cap stopped it. */
   detail: z.string().optional(),
   strategy: z.string(),
-  /** For `auto` solves: what the policy chose and why. */
-  policy: AutoDecisionSchema.optional(),
+  /** For `auto` solves: what the policy chose and why, or that it is probing first. */
+  policy: PolicyViewSchema.optional(),
   answer: z.string().nullable(),
   /** Share of the selection weight behind the answer. */
   confidence: z.number().nullable(),
@@ -124,8 +171,27 @@ export const FeedbackSchema = z
 
 export const FeedbackViewSchema = z.object({ solveId: z.uuid(), correct: z.boolean(), answer: z.string().nullable(), recordedAt: z.number().int() });
 
-/** The answer to a dry run: the policy's decision for the prompt, nothing started. */
-export const DryRunViewSchema = z.object({ dryRun: z.literal(true), policy: AutoDecisionSchema });
+/**
+ * What a dry run of a policy that probes first can know without running anything: the text's own prediction,
+ * the arm each difficulty bin would get after the probe (within the cap less the probe's expected cost), and
+ * the range of their evidence. Which of them runs is for the probe to find.
+ */
+export const ProbeForecastSchema = z.object({
+  /** The bin the prompt's text alone predicts (the probe's features at their calibration means). */
+  textOnly: z.object({ bin: z.number().int(), config: z.string() }),
+  arms: z.array(z.object({ bin: z.number().int(), config: z.string(), evidence: EvidenceViewSchema })),
+  /** Over those arms (in-sample): accuracy, and expected tokens (the probe's expected cost plus the arm's mean, its samples not credited). */
+  accuracy: z.object({ low: z.number(), high: z.number() }),
+  tokens: z.object({ low: z.number(), high: z.number() }),
+});
+
+/**
+ * The answer to a dry run, nothing started: the policy's decision for the prompt (`state: "decided"`), or,
+ * for a policy that probes first and a cap that affords the probe, `state: "probing"` with the probe that
+ * would run first and a `forecast`.
+ */
+export const DryRunViewSchema = z.object({ dryRun: z.literal(true), policy: PolicyViewSchema, forecast: ProbeForecastSchema.optional() });
+export type DryRunView = z.output<typeof DryRunViewSchema>;
 
 export const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
 

@@ -11,6 +11,7 @@ import { generationCost, type StrategySpec } from "../engine/strategies";
 import type { CostModel } from "../engine/budget";
 import { decideAuto, type AutoDecision } from "../policy/auto";
 import type { PolicyDocument } from "../policy/document";
+import { imputedProbe, planProbe, probeSpec, type ProbePlan } from "../policy/probeStep";
 import { activePolicy } from "../policyVersions/active";
 import { providersFromEnv } from "../providers/fromEnv";
 import { quotaRefused } from "../quota/refusal";
@@ -61,9 +62,11 @@ function tokensWithin(budget: ApiBudget, costs: CostModel): number {
  * The strategy a request runs: its own, or for `auto` the service policy's choice for this prompt within the
  * request's caps, with the record of why. Without a token cap in the request the choice is made at the
  * policy's default (where more compute stops paying), or the key's per-solve default if lower; a money or
- * FLOPs cap bounds it too. `explore` is false for a dry run, which shows the policy's own choice.
+ * FLOPs cap bounds it too. `explore` is false for a dry run, which shows the policy's own choice. A policy
+ * that probes first is not decided here: the solve runs the probe, then chooses (`probe`), unless the cap
+ * cannot afford the probe and an arm after it, when the text alone decides (estimator `free`).
  */
-export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest, costs: CostModel, shipped: PolicyDocument, explore = true): { spec: StrategySpec; policy?: AutoDecision } {
+export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest, costs: CostModel, explore: boolean, shipped: PolicyDocument): { spec: StrategySpec; policy?: AutoDecision; probe?: ProbePlan } {
   if (req.strategy.strategy !== "auto") return { spec: req.strategy };
   const budget = withKeyDefaults(req.budget, principal.limits);
   const share = Number(env.AUTO_EXPLORATION);
@@ -76,7 +79,10 @@ export function resolveStrategy(env: Env, principal: Principal, req: SolveReques
   ];
   const [cap, from] = candidates.reduce((a, b) => (b[0] < a[0] ? b : a));
   const maxGenerations = req.budget.generations;
-  const decided = decideAuto(shipped, req.prompt, cap, maxGenerations, draw);
+  // A policy that probes first decides inside the solve, after its probe; a cap too small for it: the text alone.
+  const probe = shipped.probe ? planProbe(shipped, req.prompt, cap, from, maxGenerations, draw, costs) : undefined;
+  if (probe?.ok) return { spec: probeSpec(shipped), probe: probe.plan };
+  const decided = { ...decideAuto(shipped, req.prompt, cap, maxGenerations, draw, probe && imputedProbe(shipped)), ...(probe ? { probeSkipped: probe.reason } : {}) };
   if (maxGenerations !== undefined && generationCost(decided.strategy) > maxGenerations) {
     throw new ApiError(400, "invalid_request", `budget.generations: the policy has no configuration for this prompt within ${maxGenerations} generations`);
   }
@@ -91,8 +97,9 @@ export async function prepareSolve(env: Env, principal: Principal, req: SolveReq
   const budget = withKeyDefaults(req.budget, principal.limits);
   const wired = providersFromEnv(env.PROVIDERS, env as unknown as Record<string, unknown>);
   if (!wired.ok) throw new Error(`PROVIDERS: ${wired.error}`);
-  const active = req.strategy.strategy === "auto" ? (await activePolicy(env.DB)).policy : undefined;
-  const { spec, policy } = active ? resolveStrategy(env, principal, req, wired.wired.costs, active, explore) : { spec: req.strategy as StrategySpec, policy: undefined };
+  // An auto request is decided with the active policy version (D1's pointer, else the configured shipped one).
+  const active = req.strategy.strategy === "auto" ? (await activePolicy(env)).policy : undefined;
+  const { spec, policy, probe } = active ? resolveStrategy(env, principal, req, wired.wired.costs, explore, active) : { spec: req.strategy as StrategySpec, policy: undefined, probe: undefined };
   if (budget.tokens > principal.limits.tokensPerDay) {
     throw new ApiError(400, "invalid_request", `budget.tokens: ${budget.tokens} is more than this key may spend in a day (${principal.limits.tokensPerDay})`);
   }
@@ -110,6 +117,7 @@ export async function prepareSolve(env: Env, principal: Principal, req: SolveReq
     prompt: req.prompt,
     spec,
     ...(policy ? { policy } : {}),
+    ...(probe ? { probe } : {}),
     budget: engineBudget,
     seed: req.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
     ...(req.webhook ? { webhook: { url: req.webhook.url } } : {}),

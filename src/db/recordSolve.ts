@@ -1,5 +1,8 @@
 /** Writing a finished solve to D1: its summary row and its provider calls, in one batch. */
+import type { AutoDecision } from "../policy/auto";
 import { promptFeatures } from "../policy/features";
+import { PROBE_FEATURES } from "../policy/probe";
+import { probeLabel, type ProbePhase } from "../policy/probeStep";
 import { drizzle } from "drizzle-orm/d1";
 import { getTableColumns } from "drizzle-orm";
 import type { CallRecord } from "../engine/budget";
@@ -24,6 +27,10 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
   const d = drizzle(db);
   const l = exec.ledger;
   const { input } = meta;
+  // An auto solve that probed first: the arm chosen after the probe (or, stopped during it, the probe).
+  const decision = exec.probe?.phase === "decided" ? exec.probe.decision : input.policy;
+  const spec = exec.probe?.phase === "decided" ? exec.probe.decision.strategy : input.spec;
+  const strategy = exec.probe?.phase === "probing" ? probeLabel(exec.probe.plan.policy.probe?.samples ?? 0) : describeSpec(spec);
   const statements = [
     d
       .insert(solves)
@@ -35,8 +42,8 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
         status: exec.status,
         stopReason: exec.stopReason ?? null,
         detail: exec.detail ?? null,
-        strategy: describeSpec(input.spec),
-        spec: JSON.stringify(input.spec),
+        strategy,
+        spec: JSON.stringify(spec),
         budget: JSON.stringify(input.budget),
         seed: input.seed,
         answer: exec.outcome?.answer ?? null,
@@ -50,9 +57,7 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
         steps: exec.steps,
         createdAt: meta.createdAt,
         finishedAt,
-        ...(input.policy
-          ? { policyVersion: input.policy.policyVersion, predictedBin: input.policy.bin, estimator: input.policy.estimator, exploration: input.policy.exploration ? 1 : 0, features: JSON.stringify(promptFeatures(input.prompt)), capTokens: Number.isFinite(input.policy.capTokens) ? input.policy.capTokens : null }
-          : {}),
+        ...autoColumns(input.prompt, decision, exec.probe),
       })
       .onConflictDoNothing(),
   ];
@@ -78,4 +83,23 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
     );
   }
   await d.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+}
+
+/**
+ * What an auto solve's row records for a re-tune: the policy version, the predicted bin, the estimator, and
+ * the estimator's inputs — the text features, then (estimator `probe`) the probe's features in the policy's
+ * order. A solve stopped during its probe records the version and estimator and no bin: it never chose.
+ */
+function autoColumns(prompt: string, decision: AutoDecision | undefined, probe: ProbePhase | undefined) {
+  if (probe?.phase === "probing") return { policyVersion: probe.plan.policy.version, predictedBin: null, estimator: "probe", exploration: 0, features: JSON.stringify(promptFeatures(prompt)) };
+  if (!decision) return {};
+  const probed = decision.probe ? PROBE_FEATURES.map((name) => decision.probe?.features[name] ?? 0) : [];
+  return {
+    policyVersion: decision.policyVersion,
+    predictedBin: decision.bin,
+    estimator: decision.estimator,
+    exploration: decision.exploration ? 1 : 0,
+    features: JSON.stringify([...promptFeatures(prompt), ...probed]),
+    capTokens: Number.isFinite(decision.capTokens) ? decision.capTokens : null,
+  };
 }

@@ -13,6 +13,7 @@ import type { Budget } from "../engine/budget";
 import { startExecution, stopExecution, type Execution } from "../engine/executor";
 import { abandonStep, executeStep, type StepIntent, type StepReport, type StepResults } from "../engine/step";
 import { describeSpec } from "../engine/strategies";
+import { probeLabel, startProbe } from "../policy/probeStep";
 import { providersFromEnv } from "../providers/fromEnv";
 import { topChoices, type Choice } from "../openai/choices";
 import type { SpendDetail } from "../openai/completion";
@@ -78,10 +79,12 @@ export class SolveSession extends DurableObject<Env> {
     const started = startExecution({ question: input.prompt }, input.spec, input.budget, input.seed, wired.wired.costs);
     if (!started.ok) return { ok: false, code: "invalid", error: started.error, field: started.field };
     const meta: SolveMeta = { input, createdAt: Date.now() };
-    await this.store.create(meta, started.execution);
-    this.events.append("started", { strategy: describeSpec(input.spec) });
+    // A policy that probes first: the execution runs the probe, and chooses its arm once the probe is scored.
+    const execution = input.probe ? startProbe(started.execution, input.probe) : started.execution;
+    await this.store.create(meta, execution);
+    this.events.append("started", { strategy: input.probe ? probeLabel(input.probe.policy.probe?.samples ?? 0) : describeSpec(input.spec) });
     await this.arm();
-    return { ok: true, value: this.view(meta, started.execution) };
+    return { ok: true, value: this.view(meta, execution) };
   }
 
   /** `tenantId`: the caller; another tenant's solve answers as if it did not exist. */
@@ -180,6 +183,8 @@ export class SolveSession extends DurableObject<Env> {
       left -= report.subrequests;
       // A step split across invocations: its progress is in the journal; the next invocation goes on.
       if (report.yielded) break;
+      // The step that finished an auto solve's probe chose its arm: its event says which.
+      const decided = exec.probe?.phase === "probing" && report.exec.probe?.phase === "decided" ? { policy: { state: "decided", ...report.exec.probe.decision } } : {};
       exec = report.exec;
       // Scheduling delay only for the invocation's first step: the others follow without an alarm.
       const scheduled = steps === 0 && this.armedAt !== undefined ? { scheduledMs: began - this.armedAt } : {};
@@ -191,6 +196,7 @@ export class SolveSession extends DurableObject<Env> {
         timing,
         invocation: began,
         subrequests: perInvocation - left,
+        ...decided,
         ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
       });
       this.store.commit(exec);

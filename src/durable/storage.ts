@@ -5,6 +5,7 @@
  * below the platform's 2 MB limit on a value.
  */
 import type { AutoDecision } from "../policy/auto";
+import type { ProbePlan } from "../policy/probeStep";
 import type { Budget } from "../engine/budget";
 import type { Execution } from "../engine/executor";
 import type { StepIntent, StepJournal, StepResults } from "../engine/step";
@@ -23,8 +24,10 @@ export interface StartInput {
   seed: number;
   /** Where to POST the solve's completion (Standard Webhooks), checked by the SSRF guard. */
   webhook?: { url: string };
-  /** For `auto` solves: what the policy chose and why. */
+  /** For `auto` solves decided at the edge: what the policy chose and why. */
   policy?: AutoDecision;
+  /** For `auto` solves whose policy probes first: `spec` is the probe, and this decides after it. */
+  probe?: ProbePlan;
 }
 
 export interface SolveMeta {

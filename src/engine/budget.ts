@@ -192,7 +192,8 @@ export interface CallRecord {
   role: GeneratorRole | "verifier";
   /** The model card's name. */
   provider: string;
-  purpose: "generate" | "score";
+  /** `probe-*`: the verifier probe an `auto` solve runs before choosing its arm (src/policy/probeStep.ts). */
+  purpose: "generate" | "score" | "probe-generate" | "probe-score";
   requests: number;
   samples: number;
   promptTokens: number;

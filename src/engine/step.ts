@@ -6,6 +6,7 @@
  */
 import { chargeCalls, exceededCap, priceUsage, workBound, type CallRecord, type CallWork, type CostModel, type Ledger, type Spend } from "./budget";
 import { applyStep, finishExecution, planStep, priceCalls, roleOf, stopExecution, type AppliedPlan, type Execution } from "./executor";
+import { markProbeCalls, settleProbe } from "../policy/probeStep";
 import type { BilledAttempt, CallContext, GenerateRequest, GenerateResponse, GeneratorRole, ScoreRequest, ScoreResponse, StopReason, Usage, WorkResults } from "./types";
 
 /** The providers a solve calls; one call per role per executor step. */
@@ -202,6 +203,11 @@ function chunkSize(work: CallWork, offset: number, ports: StepPorts): number {
  *   cancel that arrives while the providers work takes effect once the step is counted.
  */
 export async function executeStep(exec: Execution, ports: StepPorts): Promise<StepReport> {
+  const report = await runStep(exec, ports);
+  return exec.probe?.phase === "probing" ? { ...report, calls: markProbeCalls(exec, report.calls) } : report;
+}
+
+async function runStep(exec: Execution, ports: StepPorts): Promise<StepReport> {
   if (exec.status === "done") return { exec, calls: [], providerMs: 0, subrequests: 0 };
   const kept = await ports.journal?.recall(exec.steps);
   if (kept && hasResults(kept)) return finishStep(exec, kept, ports, 0);
@@ -357,7 +363,8 @@ export function abandonStep(exec: Execution, entry: StepIntent | undefined, cost
   if (!entry || entry.step !== exec.steps) return { exec: stopExecution(exec, "failed", detail), calls: [], providerMs: 0, subrequests: 0 };
   const lost = entry.inFlight && !hasResults(entry) ? sliceWork(entry.work, entry.inFlight.offset, entry.inFlight.count) : undefined;
   const charged = lost ? [...boundUsage(lost, costs)].map(([role, usage]) => extraRecord(exec.steps, lost, role, usage, costs, "interrupted", true)) : [];
-  return abandon(exec, { ...entry, prior: [...entry.prior, ...charged] }, costs, "failed", detail);
+  const report = abandon(exec, { ...entry, prior: [...entry.prior, ...charged] }, costs, "failed", detail);
+  return { ...report, calls: markProbeCalls(exec, report.calls) };
 }
 
 function receivedRecords(step: number, intent: StepIntent, costs: CostModel, status: CallRecord["status"]): CallRecord[] {
@@ -379,7 +386,8 @@ function charge(exec: Execution, calls: readonly CallRecord[]): Execution {
 async function finishStep(exec: Execution, entry: StepResults, ports: StepPorts, providerMs: number, subrequests = 0): Promise<StepReport> {
   const applied = applyStep(charge(exec, entry.prior), entry, entry.results, ports.costs, entry.providerMs);
   let out: StepReport = {
-    exec: charge(applied.exec, entry.discarded),
+    // An auto solve's probe, once scored, chooses its arm here: the step that finished it commits the choice.
+    exec: settleProbe(charge(applied.exec, entry.discarded)),
     calls: [...entry.prior, ...entry.discarded, ...applied.calls],
     providerMs,
     subrequests,

@@ -2,8 +2,8 @@
  * `auto`: the strategy a policy chooses for one prompt within the caller's token cap, and the record of why
  * (what the API shows with the solve, and returns alone for a dry run).
  */
-import { generationCost, type StrategySpec } from "../engine/strategies";
-import { choosePolicyArm } from "./choose";
+import type { StrategySpec } from "../engine/strategies";
+import { choosePolicyArm, generationsWithProbe, probeSamplesSpent, type ProbeInput } from "./choose";
 import type { PolicyArm, PolicyDocument } from "./document";
 
 export interface AutoDecision {
@@ -21,6 +21,10 @@ export interface AutoDecision {
   capFrom: "request" | "policy default" | "key default";
   /** The calibration data's figures for this choice on problems of this bin (in-sample: the choice was made on them). */
   evidence: { accuracy: number; lo: number; hi: number; count: number; meanTokens: number; highTokens: number };
+  /** With estimator `probe`: the probe that ran first (its features by name, and what it spent). */
+  probe?: { samples: number; temperature: number; features: Record<string, number>; spend: { tokens: number; generations: number; money: number } };
+  /** With estimator `free` under a policy that probes: why the probe did not run. */
+  probeSkipped?: string;
 }
 
 /**
@@ -29,17 +33,19 @@ export interface AutoDecision {
  * 90th-percentile cost fits the cap and whose generations fit the generation cap. Never beyond the caller's
  * budget; when nothing else fits, the policy's choice.
  */
-export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: number, maxGenerations?: number, explore?: { share: number; draw: number }): AutoDecision {
-  const d = choosePolicyArm(policy, prompt, capTokens, undefined, maxGenerations);
+export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: number, maxGenerations?: number, explore?: { share: number; draw: number }, probe?: ProbeInput): AutoDecision {
+  const d = choosePolicyArm(policy, prompt, capTokens, probe, maxGenerations);
+  const probed = probeSamplesSpent(policy, probe);
   let arm: { config: string; spec: StrategySpec; evidence: PolicyArm["evidence"] } = d.arm;
   let exploration = false;
   if (explore && explore.share > 0 && explore.draw < explore.share) {
-    const fits = (c: { config: string; spec: StrategySpec; highCost: number }) => c.config !== d.arm.config && c.highCost <= d.budget && (maxGenerations === undefined || generationCost(c.spec) <= maxGenerations);
+    const fits = (c: { config: string; spec: StrategySpec; highCost: number }) => c.config !== d.arm.config && c.highCost <= d.budget && (maxGenerations === undefined || generationsWithProbe(c.spec, probed) <= maxGenerations);
     const others = [
       ...policy.arms.filter((a) => a.bin === d.bin).map((a) => ({ config: a.config, spec: a.spec, highCost: a.evidence.highCost, evidence: a.evidence })),
       ...policy.alternatives
         .filter((a) => a.bin === d.bin)
-        .map((a) => ({ config: a.config, spec: a.spec, highCost: a.highCost, evidence: { accuracy: 0, lo: 0, hi: 1, count: a.count, meanCost: a.meanCost, highCost: a.highCost, meanGenerations: a.meanGenerations } })),
+        // An alternative's accuracy here is not known yet: the whole interval, and its midpoint.
+        .map((a) => ({ config: a.config, spec: a.spec, highCost: a.highCost, evidence: { accuracy: 0.5, lo: 0, hi: 1, count: a.count, meanCost: a.meanCost, highCost: a.highCost, meanGenerations: a.meanGenerations } })),
     ].filter(fits);
     // The same draw, rescaled, picks which: no second random number needed.
     const pick = others[Math.min(others.length - 1, Math.floor((explore.draw / explore.share) * others.length))];

@@ -2,7 +2,7 @@
  * Choosing compute for one prompt from a policy: estimate its difficulty from the text, then take the
  * bin's best arm that fits the caller's budget. Pure and cheap: no provider call.
  */
-import { generationCost } from "../engine/strategies";
+import { generationCost, type StrategySpec } from "../engine/strategies";
 import { binOf, predictFeatures, type RidgeModel } from "./estimator";
 import { promptFeatures } from "./features";
 import type { PolicyArm, PolicyDocument } from "./document";
@@ -20,6 +20,32 @@ export interface PolicyDecision {
   budgetFrom: "request" | "policy default";
 }
 
+/**
+ * What the verifier probe found: its features and what it spent (tokens). `imputed`: the probe did not run
+ * (the cap could not afford it) and `features` are the calibration means, which add nothing to the
+ * standardised ridge prediction: the choice is the text's alone, and the estimator is `free`.
+ */
+export interface ProbeInput {
+  features: number[];
+  spent: number;
+  imputed?: boolean;
+}
+
+/** Samples the probe drew (0 when it did not run): they count toward the solve's generations. */
+export function probeSamplesSpent(policy: PolicyDocument, probe: ProbeInput | undefined): number {
+  return policy.probe && probe && !probe.imputed ? policy.probe.samples : 0;
+}
+
+/**
+ * Generations an arm's solve spends in all after a probe of `probeSamples` samples: best-of-N takes the
+ * probe's samples as its first candidates (they count toward N), any other arm spends its own on top.
+ */
+export function generationsWithProbe(spec: StrategySpec, probeSamples: number): number {
+  if (probeSamples === 0) return generationCost(spec);
+  if (spec.strategy === "best-of-n") return Math.max(spec.n, probeSamples);
+  return probeSamples + generationCost(spec);
+}
+
 function ridgeOf(policy: PolicyDocument): RidgeModel {
   const e = policy.estimator;
   return { means: e.means, scales: e.scales, weights: e.weights, bias: e.bias, lambda: e.lambda };
@@ -31,23 +57,27 @@ function ridgeOf(policy: PolicyDocument): RidgeModel {
  * policy's default when it gives none. When nothing fits, the bin's cheapest arm (the executor still stops
  * at the cap).
  */
-export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number, probe?: { features: number[]; spent: number }, maxGenerations?: number): PolicyDecision {
+export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number, probe?: ProbeInput, maxGenerations?: number): PolicyDecision {
   if (policy.probe && !probe) throw new Error(`policy ${policy.version} chooses after a verifier probe of ${policy.probe.samples} samples: run the probe first`);
   const features = [...promptFeatures(prompt), ...(policy.probe && probe ? probe.features : [])];
-  return chooseArmFor(policy, features, cap, probe?.spent ?? 0, maxGenerations);
+  const probed = probeSamplesSpent(policy, probe);
+  return chooseArmFor(policy, features, cap, probed ? (probe?.spent ?? 0) : 0, maxGenerations, probed);
 }
 
-/** The same choice from the estimator's inputs (what D1 logs for an auto solve), so a re-tune can replay it. */
-export function chooseArmFor(policy: PolicyDocument, features: readonly number[], cap: number | undefined, spent: number, maxGenerations?: number): PolicyDecision {
+/**
+ * The same choice from the estimator's inputs (what D1 logs for an auto solve), so a re-tune can replay it.
+ * `spent` is what a probe already spent, `probed` how many samples it drew (0: none ran).
+ */
+export function chooseArmFor(policy: PolicyDocument, features: readonly number[], cap: number | undefined, spent: number, maxGenerations?: number, probed = 0): PolicyDecision {
   const z = predictFeatures(ridgeOf(policy), features);
   const bin = binOf(z, policy.estimator.thresholds);
   // What the probe spent is spent: the arm gets the rest of the cap.
   const limit = (cap ?? policy.defaultBudget) - spent;
-  // A generation cap is a hard cap too: arms that would plan more generations are out.
+  // A generation cap is a hard cap too: arms that would plan more generations (the probe's included) are out.
   const inBin = policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.budget - b.budget);
-  const affordable = maxGenerations === undefined ? inBin : inBin.filter((a) => generationCost(a.spec) <= maxGenerations);
+  const affordable = maxGenerations === undefined ? inBin : inBin.filter((a) => generationsWithProbe(a.spec, probed) <= maxGenerations);
   const arms = affordable.length ? affordable : inBin;
   const eligible = arms.filter((a) => a.evidence.highCost <= limit);
   const arm = eligible.length ? (eligible[eligible.length - 1] as PolicyArm) : (arms[0] as PolicyArm);
-  return { bin, estimator: policy.probe ? "probe" : "free", predictedLogit: z, policyVersion: policy.version, arm, budget: limit, budgetFrom: cap !== undefined ? "request" : "policy default" };
+  return { bin, estimator: probed ? "probe" : "free", predictedLogit: z, policyVersion: policy.version, arm, budget: limit, budgetFrom: cap !== undefined ? "request" : "policy default" };
 }

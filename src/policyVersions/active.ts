@@ -1,12 +1,13 @@
 /**
- * The policy auto solves use: the version D1's pointer names, or the shipped calibration while there is none.
+ * The policy auto solves use: the version D1's pointer names, or the shipped calibration (the POLICY var)
+ * while there is none.
  * Each call reads the pointer (one indexed row), so a promotion or rollback takes effect on the next request
  * in every isolate; documents are parsed once per version per isolate. A stored document that no longer
  * validates (a build whose features changed) is not used: the shipped policy is, and the error is logged.
  */
 import { readActivePointer, readVersion } from "../db/policies";
 import { parsePolicy, type PolicyDocument } from "../policy/document";
-import { servicePolicy } from "../policy/shipped";
+import { configuredPolicy } from "../policy/configured";
 
 const parsed = new Map<string, PolicyDocument | null>();
 
@@ -32,8 +33,10 @@ export async function storedPolicy(db: D1Database, version: string): Promise<Pol
   return r.ok ? r.policy : null;
 }
 
-export async function activePolicy(db: D1Database): Promise<ActivePolicy> {
-  const shipped = servicePolicy();
+/** The active policy: D1's pointer, else the shipped policy the POLICY var names. */
+export async function activePolicy(env: Env): Promise<ActivePolicy> {
+  const db = env.DB;
+  const shipped = configuredPolicy(env);
   const pointer = await readActivePointer(db);
   if (!pointer || pointer.version === shipped.version) return { policy: shipped, since: pointer?.since ?? null };
   const stored = await storedPolicy(db, pointer.version);

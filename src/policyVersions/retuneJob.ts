@@ -7,7 +7,7 @@ import { countOutcomesSince, lastRetuneAt, labelledOutcomes, storeAndMove } from
 import { hashString } from "../engine/random";
 import { activePolicy } from "./active";
 import { retunePolicy, type PolicyEvaluation } from "../policy/retune";
-import { servicePolicy } from "../policy/shipped";
+import { configuredPolicy } from "../policy/configured";
 
 /** The newest outcomes a re-tune reads at most: bounded so a refit stays within a Worker's CPU time. */
 export const MAX_RETUNE_OUTCOMES = 4000;
@@ -34,7 +34,7 @@ export type RetuneReport =
 
 export async function runRetune(env: Env, actor: "cron" | "admin", now = Date.now()): Promise<RetuneReport> {
   const settings = retuneSettings(env);
-  const { policy: active } = await activePolicy(env.DB);
+  const { policy: active } = await activePolicy(env);
   const rows = await labelledOutcomes(env.DB, MAX_RETUNE_OUTCOMES);
   const createdAt = new Date(now).toISOString();
   // Seeded by what it learns from, so a re-tune of the same outcomes is reproducible.
@@ -54,7 +54,7 @@ export async function runRetune(env: Env, actor: "cron" | "admin", now = Date.no
     reason: result.reason,
     createdAt: now,
   };
-  const move = result.promote ? { from: active.version, to: version, action: "promote" as const, actor, shipped: servicePolicy().version } : null;
+  const move = result.promote ? { from: active.version, to: version, action: "promote" as const, actor, shipped: configuredPolicy(env).version } : null;
   const { moved } = await storeAndMove(env.DB, stored, move, now);
   if (result.promote && !moved) {
     // Another re-tune or a rollback moved the pointer while this one ran: it was compared with a policy no longer active.

@@ -13,6 +13,14 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 
 const drive = driveToEnd;
 
+type DecidedPolicy = Extract<NonNullable<SolveView["policy"]>, { state: "decided" }>;
+
+/** An auto solve's decision (the text-only policy decides at the edge). */
+function decided(view: SolveView): DecidedPolicy {
+  if (view.policy?.state !== "decided") throw new Error(`solve ${view.id} has no decided policy: ${JSON.stringify(view.policy)}`);
+  return view.policy;
+}
+
 describe("the solve API on workerd", () => {
   it("answers /healthz", async () => {
     const res = await authedFetch("https://ttc.test/healthz");
@@ -42,9 +50,9 @@ describe("the solve API on workerd", () => {
     const view = (await res.json()) as SolveView;
     expect(view.status).toBe("done");
     expect(view.policy).toMatchObject({ policyVersion: servicePolicy().version, estimator: "free", capTokens: 20_000, capFrom: "request" });
-    expect(view.policy!.bin).toBeGreaterThanOrEqual(1);
-    expect(view.policy!.evidence.highTokens).toBeLessThanOrEqual(20_000);
-    expect(view.strategy).toBe(view.policy!.config);
+    expect(decided(view).bin).toBeGreaterThanOrEqual(1);
+    expect(decided(view).evidence.highTokens).toBeLessThanOrEqual(20_000);
+    expect(view.strategy).toBe(decided(view).config);
     expect(view.spend.tokens).toBeLessThanOrEqual(20_000);
     // GET shows the same decision.
     const again = (await (await authedFetch(`https://ttc.test/v1/solves/${view.id}`)).json()) as SolveView;
@@ -54,7 +62,7 @@ describe("the solve API on workerd", () => {
   it("auto without a token budget chooses at the policy's default cap, not the key's per-solve ceiling", async () => {
     const { servicePolicy } = await import("../../src/policy/shipped");
     const res = await post("/v1/solves", { prompt: PROBLEM, dry_run: true });
-    const { policy } = (await res.json()) as { policy: NonNullable<SolveView["policy"]> };
+    const { policy } = (await res.json()) as { policy: DecidedPolicy };
     expect(policy.capFrom).toBe("policy default");
     expect(policy.capTokens).toBe(servicePolicy().defaultBudget);
     expect(policy.evidence.highTokens).toBeLessThanOrEqual(servicePolicy().defaultBudget);
@@ -63,7 +71,7 @@ describe("the solve API on workerd", () => {
   it("auto chooses within a money cap too (as tokens at the dearest price), and a dry run shows the policy's own choice", async () => {
     const res = await post("/v1/solves", { prompt: PROBLEM, budget: { money: 0.002 }, dry_run: true });
     expect(res.status).toBe(200);
-    const { policy } = (await res.json()) as { policy: NonNullable<SolveView["policy"]> };
+    const { policy } = (await res.json()) as { policy: DecidedPolicy };
     // The dearest token among the service's models (generator, reviser, PRM) is an output token at $0.20 per million.
     expect(policy.capTokens).toBeCloseTo(0.002 / 0.2e-6, 3);
     expect(policy.capFrom).toBe("request");
@@ -87,7 +95,7 @@ describe("the solve API on workerd", () => {
     const before = await usage();
     const res = await post("/v1/solves", { prompt: PROBLEM, budget: { tokens: 30_000 }, dry_run: true });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { dryRun: boolean; policy: NonNullable<SolveView["policy"]> };
+    const body = (await res.json()) as { dryRun: boolean; policy: DecidedPolicy };
     expect(body.dryRun).toBe(true);
     expect(body.policy.capTokens).toBe(30_000);
     expect(body.policy.evidence.accuracy).toBeGreaterThanOrEqual(0);
@@ -102,7 +110,7 @@ describe("the solve API on workerd", () => {
   it("logs an auto solve's decision in D1 (version, bin, estimator, features) for re-tuning", async () => {
     const view = (await (await post("/v1/solves", { prompt: PROBLEM, budget: { tokens: 20_000 }, mode: "sync", seed: 6 })).json()) as SolveView;
     const row = await env.DB.prepare("SELECT policy_version, predicted_bin, estimator, exploration, features FROM solves WHERE id = ?").bind(view.id).first<{ policy_version: string; predicted_bin: number; estimator: string; exploration: number; features: string }>();
-    expect(row).toMatchObject({ policy_version: view.policy!.policyVersion, predicted_bin: view.policy!.bin, estimator: "free", exploration: 0 });
+    expect(row).toMatchObject({ policy_version: decided(view).policyVersion, predicted_bin: decided(view).bin, estimator: "free", exploration: 0 });
     expect((JSON.parse(row!.features) as number[]).length).toBeGreaterThan(10);
     // A named strategy logs no decision.
     const named = (await (await post("/v1/solves", { prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 2 }, mode: "sync", seed: 6 })).json()) as SolveView;

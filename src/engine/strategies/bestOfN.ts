@@ -40,9 +40,12 @@ export interface BestOfNState {
   given?: number;
 }
 
-/** `given` are candidates already paid for (e.g. a difficulty probe's samples); they count toward N. */
+/**
+ * `given` are candidates already paid for (e.g. a difficulty probe's samples); they count toward N. All of
+ * them are kept, even beyond N: what was paid for is never thrown away.
+ */
 function init(problem: Problem, spec: BestOfNSpec, seed: number, given: Candidate[] = []): BestOfNState {
-  const candidates = given.slice(0, spec.n);
+  const candidates = [...given];
   return { spec, question: problem.question, seed, phase: candidates.length < spec.n ? "sample" : "score", candidates, ...(candidates.length ? { given: candidates.length } : {}) };
 }
 

@@ -34,10 +34,16 @@ export interface RevisionsState {
   phase: "generate" | "score" | "done";
   /** Attempts per chain, oldest first. */
   chains: Candidate[][];
+  /**
+   * Candidates given at the start, already paid for (an auto solve's probe samples, scored by the PRM). Not
+   * revised (the chains' first attempts are the reviser's own, as the policy measured them), but they join
+   * the final selection as chains of one attempt, so a better one is never lost.
+   */
+  given?: Candidate[];
 }
 
-function init(problem: Problem, spec: RevisionsSpec, seed: number): RevisionsState {
-  return { spec, question: problem.question, seed, phase: "generate", chains: [] };
+function init(problem: Problem, spec: RevisionsSpec, seed: number, given: Candidate[] = []): RevisionsState {
+  return { spec, question: problem.question, seed, phase: "generate", chains: [], ...(given.length ? { given } : {}) };
 }
 
 function plan(state: RevisionsState): Work {
@@ -102,7 +108,8 @@ function absorb(state: RevisionsState, results: WorkResults): RevisionsState {
  * among the scored ones, or a pooled majority when none was scored.
  */
 function conclude(state: RevisionsState): SolveOutcome {
-  const all = state.chains.flat();
+  const given = (state.given ?? []).map((c, i) => ({ ...c, chain: state.spec.parallel + i, position: 0 }));
+  const all = [...state.chains.flat(), ...given];
   const scored = all.filter((c) => c.stepScores !== undefined);
   if (state.spec.selection === "majority" || scored.length === 0) return selectMajority(all);
   return { ...selectHierarchical(scored), candidates: all };

@@ -86,10 +86,15 @@ export interface StepwiseState<Spec extends StepwiseSpec = StepwiseSpec> {
   rolloutDepth: number;
   charged: boolean;
   groups: Group[];
+  /**
+   * Candidates given at the start, already paid for (an auto solve's probe samples, scored by the PRM): the
+   * search does not extend them, but they join the final selection, so a better one is never lost.
+   */
+  given?: Candidate[];
 }
 
 /** DVTS splits the N slots into N/M independent groups of M; beam search is one group of N. */
-export function initStepwise<Spec extends StepwiseSpec>(problem: Problem, spec: Spec, seed: number): StepwiseState<Spec> {
+export function initStepwise<Spec extends StepwiseSpec>(problem: Problem, spec: Spec, seed: number, given: Candidate[] = []): StepwiseState<Spec> {
   const groupCount = spec.strategy === "dvts" ? spec.n / spec.width : 1;
   const slots = spec.n / groupCount;
   const groups: Group[] = [];
@@ -102,7 +107,7 @@ export function initStepwise<Spec extends StepwiseSpec>(problem: Problem, spec: 
       done: false,
     });
   }
-  return { spec, question: problem.question, seed, round: 0, phase: "expand", rolloutDepth: 0, charged: false, groups };
+  return { spec, question: problem.question, seed, round: 0, phase: "expand", rolloutDepth: 0, charged: false, groups, ...(given.length ? { given } : {}) };
 }
 
 export function planStepwise(state: StepwiseState): Work {
@@ -275,10 +280,11 @@ function toCandidate(beam: Beam, spec: StepwiseSpec): Candidate {
   };
 }
 
-/** Best-of-N weighted over the finished beams; beams still unfinished are reported without an answer. */
+/** Best-of-N weighted over the finished beams and any given candidates; beams still unfinished are reported without an answer. */
 export function concludeStepwise(state: StepwiseState): SolveOutcome {
   const candidates: Candidate[] = [];
   for (const g of state.groups) candidates.push(...g.finished);
+  candidates.push(...(state.given ?? []));
   for (const g of state.groups) {
     for (const beam of g.fresh) {
       // Finished this round but never scored (the solve stopped first): a vote of zero weight.
