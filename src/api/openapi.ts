@@ -7,7 +7,7 @@ import { z } from "zod";
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema, ModelListSchema, ModelSchema } from "../openai/schemas";
 import { EFFORT_GENERATIONS, MODELS } from "../openai/models";
 import { DeliveryDetailSchema, DeliverySchema, EnableEndpointSchema, WebhookSecretSchema } from "../webhooks/schemas";
-import { ActivePolicyViewSchema, PolicyVersionListSchema, RetuneViewSchema, RollbackSchema, RollbackViewSchema } from "./policySchemas";
+import { ActivePolicyViewSchema, PolicyVersionListSchema, RetuneViewSchema, RollbackSchema, RollbackViewSchema, UploadedPolicyViewSchema, UploadPolicySchema } from "./policySchemas";
 import { CreatedKeySchema, CreateKeySchema, CreateTenantSchema, KeyListingSchema, TenantSchema } from "./adminSchemas";
 import { CreateSolveSchema, DryRunViewSchema, ErrorBodySchema, FeedbackSchema, FeedbackViewSchema, MAX_BODY_BYTES, SolveViewSchema, UsageViewSchema } from "./schemas";
 
@@ -75,8 +75,13 @@ export const OPERATIONS: Operation[] = [
     responses: { 201: { description: "the new version and what was decided", schema: RetuneViewSchema }, ...errors([401, 403]), 422: { description: "too few labelled outcomes: the message says how many there are and how many are needed", schema: ErrorBodySchema } },
   },
   {
+    method: "post", path: "/v1/policy/versions", tag: "policy", auth: "admin", request: UploadPolicySchema, summary: "Install a policy fitted elsewhere",
+    description: "For a policy calibrated against real providers (`npm run calibrate -- --dataset FILE --service URL --key KEY`). The document is validated in full (400 names the first offending field); with `activate: true` it becomes the active version at once, otherwise POST /v1/policy/rollback activates it later.",
+    responses: { 201: { description: "stored (and active, if asked)", schema: UploadedPolicyViewSchema }, ...errors([400, 401, 403, 409, 413, 415]) },
+  },
+  {
     method: "post", path: "/v1/policy/rollback", tag: "policy", auth: "admin", request: RollbackSchema, summary: "Make an earlier version active again",
-    description: "To the shipped calibration or a version that was active before; logged in the history.",
+    description: "To the shipped calibration, a version that was active before, or one the operator uploaded; logged in the history. A re-tune that was not promoted cannot be made active.",
     responses: { 200: { description: "the version now active", schema: RollbackViewSchema }, ...errors([400, 401, 403, 404, 409, 413, 415]) },
   },
   { method: "get", path: "/v1/usage", tag: "account", auth: "key", summary: "This key's limits and today's spend", responses: { 200: { description: "limits and spend (UTC day)", schema: UsageViewSchema }, ...errors([401, 429]) } },

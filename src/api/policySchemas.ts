@@ -28,15 +28,15 @@ export const PolicyVersionViewSchema = z.object({
   parent: z.string().nullable(),
   /** Labelled outcomes it was fitted on (the calibration's problems for the shipped version). */
   outcomes: z.number().int(),
-  /** shipped: the bundled calibration; promoted or rejected: what its re-tune decided, and why. */
-  decision: z.enum(["shipped", "promoted", "rejected"]),
+  /** shipped: the bundled calibration; uploaded: installed by the operator; promoted or rejected: what its re-tune decided, and why. */
+  decision: z.enum(["shipped", "uploaded", "promoted", "rejected"]),
   reason: z.string(),
   evaluation: PolicyEvaluationSchema.nullable(),
   active: z.boolean(),
   createdAt: z.number(),
 });
 
-export const PolicyEventViewSchema = z.object({ at: z.number(), action: z.enum(["promote", "rollback"]), fromVersion: z.string(), toVersion: z.string(), actor: z.string() });
+export const PolicyEventViewSchema = z.object({ at: z.number(), action: z.enum(["promote", "activate", "rollback"]), fromVersion: z.string(), toVersion: z.string(), actor: z.string() });
 
 export const PolicyVersionListSchema = z.object({ active: z.string(), data: z.array(PolicyVersionViewSchema), history: z.array(PolicyEventViewSchema) });
 
@@ -54,3 +54,13 @@ export const RetuneViewSchema = z.object({
 export const RollbackSchema = z.strictObject({ version: z.string().min(1).max(100) });
 
 export const RollbackViewSchema = z.object({ active: z.string(), previous: z.string(), at: z.number() });
+
+/** An operator installs a policy fitted elsewhere (e.g. `npm run calibrate -- --dataset … --service …` on real providers). */
+export const UploadPolicySchema = z.strictObject({
+  /** A ttc-policy/1 document; validated in full (its features must be this build's). */
+  document: z.unknown(),
+  /** Make it the active version at once (logged as `activate`). */
+  activate: z.boolean().default(false),
+});
+
+export const UploadedPolicyViewSchema = z.object({ version: z.string(), active: z.string() });

@@ -16,7 +16,7 @@ export interface StoredVersion {
   parent: string | null;
   outcomes: number;
   evaluation: string;
-  decision: "promoted" | "rejected";
+  decision: "promoted" | "rejected" | "uploaded";
   reason: string;
   createdAt: number;
 }
@@ -48,7 +48,7 @@ export async function listVersions(db: D1Database, limit = 100): Promise<Omit<St
 
 export interface PolicyEvent {
   at: number;
-  action: "promote" | "rollback";
+  action: "promote" | "activate" | "rollback";
   fromVersion: string;
   toVersion: string;
   actor: string;

@@ -1,5 +1,5 @@
 import { createExecutionContext, createScheduledController, env, SELF, waitOnExecutionContext } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../functions/index";
 import type { SolveView } from "../../src/api/schemas";
 import { chooseArmFor } from "../../src/policy/choose";
@@ -74,6 +74,40 @@ async function logOutcomes(count: number, seed: number, exploreShare = 0.5): Pro
 }
 
 describe("policy versions on workerd: re-tune from feedback, promotion, history and rollback", () => {
+  // D1 is shared by this file's tests: each starts from no versions and no outcomes.
+  beforeEach(async () => {
+    await env.DB.batch(["policy_active", "policy_events", "policy_versions", "solve_feedback", "solves"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
+  });
+
+  it("an operator installs a policy fitted elsewhere: validated in full, stored, activated when asked", async () => {
+    const upload = (body: unknown, headers: Record<string, string> = ADMIN) => SELF.fetch(`${BASE}/v1/policy/versions`, { method: "POST", headers, body: JSON.stringify(body) });
+    const shipped = servicePolicy();
+    const { headers } = await testKey();
+    expect((await upload({ document: { ...shipped, version: "mine-1" } }, headers)).status).toBe(401);
+    // Not a policy: the first offending field is named, and nothing is stored.
+    const bad = await upload({ document: { ...shipped, version: "mine-1", arms: shipped.arms.filter((a) => a.bin !== 3) } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/document: policy field arms: no arm for difficulty bin 3/);
+    const wrongFeatures = await upload({ document: { ...shipped, version: "mine-1", estimator: { ...shipped.estimator, features: shipped.estimator.features.slice(1) } } });
+    expect(wrongFeatures.status).toBe(400);
+    expect((await versions()).data.map((v) => v.version)).toEqual([shipped.version]);
+    expect((await upload({ document: shipped })).status).toBe(409);
+
+    // Stored without activation, then activated by a rollback to it; then one activated at upload.
+    const cheap = { ...shipped, version: "mine-1", arms: shipped.arms.map((a) => ({ ...a })) };
+    const first = await upload({ document: cheap });
+    expect(first.status).toBe(201);
+    expect(await first.json()).toEqual({ version: "mine-1", active: shipped.version });
+    expect((await rollback({ version: "mine-1" })).status).toBe(200);
+    expect(((await (await authedFetch(`${BASE}/v1/policy`)).json()) as { version: string }).version).toBe("mine-1");
+    const second = await upload({ document: { ...shipped, version: "mine-2" }, activate: true });
+    expect(await second.json()).toEqual({ version: "mine-2", active: "mine-2" });
+    const listed = await versions();
+    expect(listed.active).toBe("mine-2");
+    expect(listed.history.map((e) => `${e.action}:${e.fromVersion}->${e.toVersion}`)).toEqual(["activate:mine-1->mine-2", `rollback:${shipped.version}->mine-1`]);
+    expect(listed.data.find((v) => v.version === "mine-1")).toMatchObject({ decision: "uploaded", kind: "calibration" });
+  });
+
   it("serves the shipped policy until a re-tune wins; the admin routes need the operator's secret", async () => {
     const res = await authedFetch(`${BASE}/v1/policy`);
     expect(res.status).toBe(200);
