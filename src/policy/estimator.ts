@@ -80,15 +80,35 @@ function solveCholesky(A: number[][], b: number[]): number[] {
   return x;
 }
 
-function fitWithLambda(X: readonly number[][], y: readonly number[], lambda: number): RidgeModel {
+/** Per-feature mean and standard deviation; a feature that never varies gets scale 1 (and, with a penalty, weight 0). */
+function standardisation(X: readonly number[][]): { means: number[]; scales: number[] } {
   const n = X.length;
   const d = (X[0] ?? []).length;
   const means = new Array<number>(d).fill(0);
   const scales = new Array<number>(d).fill(0);
   for (const x of X) for (let j = 0; j < d; j++) means[j] = (means[j] as number) + (x[j] as number) / n;
   for (const x of X) for (let j = 0; j < d; j++) scales[j] = (scales[j] as number) + ((x[j] as number) - (means[j] as number)) ** 2 / n;
-  // A feature that never varies gets scale 1 and, with the ridge, weight 0.
   for (let j = 0; j < d; j++) scales[j] = Math.sqrt(scales[j] as number) || 1;
+  return { means, scales };
+}
+
+/** A seeded random order of n items and each item's fold (0 or 1) in two-fold cross-validation. */
+function twoFolds(n: number, seed: number): { order: number[]; fold: number[] } {
+  const rng = new Rng(seed);
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const fold = new Array<number>(n);
+  order.forEach((p, i) => (fold[p] = i % 2));
+  return { order, fold };
+}
+
+function fitWithLambda(X: readonly number[][], y: readonly number[], lambda: number): RidgeModel {
+  const n = X.length;
+  const d = (X[0] ?? []).length;
+  const { means, scales } = standardisation(X);
   const Z = X.map((x) => x.map((v, j) => (v - (means[j] as number)) / (scales[j] as number)));
   const bias = y.reduce((a, b) => a + b, 0) / n;
   const A = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => (i === j ? lambda : 0)));
@@ -112,14 +132,7 @@ export const LAMBDAS = [0.1, 1, 10, 100, 1000];
  */
 export function fitRidge(X: readonly number[][], y: readonly number[], seed: number): { model: RidgeModel; cvError: number } {
   if (X.length < 4) throw new Error(`the estimator needs at least 4 labelled problems, got ${X.length}`);
-  const rng = new Rng(mixSeeds(seed, 0xe57));
-  const order = X.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  const fold = new Array<number>(X.length);
-  order.forEach((p, i) => (fold[p] = i % 2));
+  const { order, fold } = twoFolds(X.length, mixSeeds(seed, 0xe57));
   let best = { lambda: LAMBDAS[0] as number, error: Infinity };
   for (const lambda of LAMBDAS) {
     let err = 0;
@@ -170,11 +183,7 @@ interface LogisticParams {
 function fitLogisticWithLambda(X: readonly number[][], groups: readonly number[], groupCount: number, y: readonly number[], lambda: number): LogisticParams {
   const n = X.length;
   const d = (X[0] ?? []).length;
-  const means = new Array<number>(d).fill(0);
-  const scales = new Array<number>(d).fill(0);
-  for (const x of X) for (let j = 0; j < d; j++) means[j] = (means[j] as number) + (x[j] as number) / n;
-  for (const x of X) for (let j = 0; j < d; j++) scales[j] = (scales[j] as number) + ((x[j] as number) - (means[j] as number)) ** 2 / n;
-  for (let j = 0; j < d; j++) scales[j] = Math.sqrt(scales[j] as number) || 1;
+  const { means, scales } = standardisation(X);
   const p = d + groupCount + 1;
   // Design rows, sparse: standardised features, a one-hot group, and 1 for the intercept (not penalised).
   const rows = X.map((x, r) => {
@@ -225,14 +234,7 @@ function logisticLogit(m: LogisticParams, x: readonly number[], group: number): 
 export function fitOutcomeEstimator(X: readonly number[][], groups: readonly number[], y: readonly number[], seed: number): OutcomeFit {
   if (X.length < 4) throw new Error(`the estimator needs at least 4 labelled outcomes, got ${X.length}`);
   const groupCount = Math.max(...groups) + 1;
-  const rng = new Rng(mixSeeds(seed, 0x10915));
-  const order = X.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  const fold = new Array<number>(X.length);
-  order.forEach((r, i) => (fold[r] = i % 2));
+  const { order, fold } = twoFolds(X.length, mixSeeds(seed, 0x10915));
   let best = { lambda: LOGISTIC_LAMBDAS[0] as number, loss: Infinity };
   for (const lambda of LOGISTIC_LAMBDAS) {
     let loss = 0;
