@@ -253,16 +253,25 @@ export function retunePolicy(active: PolicyDocument, logged: readonly LoggedOutc
   return { ok: true, outcomes: rows.length, candidate, evaluation, promote, reason };
 }
 
+/** Accuracy points a cheaper candidate may lose and still count as not worse (the non-inferiority margin). */
+export const NON_INFERIORITY_MARGIN = 0.03;
+
 /**
- * The promotion rule on two replay scores (each with enough replayed outcomes): the candidate must not have a
- * lower accuracy per token, and its accuracy must not be lower than the active policy's by a significant
- * margin (one-sided 95%, the standard error of the difference of two proportions). A cheaper policy that is
- * as accurate as the data can tell is promoted; one that buys its cheapness with accuracy is not.
+ * The promotion rule on two replay scores (each with enough replayed outcomes). Accuracy per token alone would
+ * always favour the cheapest arm, so "not worse per unit of cost" is read at matched cost:
+ * - a candidate that spends no more per solve must be non-inferior in accuracy: the one-sided 95% lower bound
+ *   of (candidate − active) at least −3 points (standard error of the difference of two proportions);
+ * - a candidate that spends more must be more accurate: that lower bound above 0.
+ * Too few outcomes to show either is a refusal, not a coin toss: the active policy stays.
  */
 export function compareReplays(a: ReplayScore, c: ReplayScore): { promote: boolean; reason: string } {
-  if (c.accuracyPerKTokens < a.accuracyPerKTokens) return { promote: false, reason: "lower accuracy per token" };
   const v = (s: ReplayScore) => Math.max(s.accuracy * (1 - s.accuracy), 1 / s.replayed) / s.replayed;
-  const margin = 1.645 * Math.sqrt(v(a) + v(c));
-  if (a.accuracy - c.accuracy > margin) return { promote: false, reason: `cheaper but significantly less accurate (by more than ${(100 * margin).toFixed(1)} pts)` };
-  return { promote: true, reason: `accuracy per token not lower, accuracy not significantly lower (margin ${(100 * margin).toFixed(1)} pts)` };
+  const lower = c.accuracy - a.accuracy - 1.645 * Math.sqrt(v(a) + v(c));
+  const pts = (x: number) => `${(100 * x).toFixed(1)} pts`;
+  if (c.meanTokens <= a.meanTokens) {
+    if (lower >= -NON_INFERIORITY_MARGIN) return { promote: true, reason: `no dearer and not less accurate (lower bound of the accuracy difference ${pts(lower)}, margin −${pts(NON_INFERIORITY_MARGIN)})` };
+    return { promote: false, reason: `cheaper, but not shown to be as accurate (lower bound of the accuracy difference ${pts(lower)}, needs −${pts(NON_INFERIORITY_MARGIN)} or better)` };
+  }
+  if (lower > 0) return { promote: true, reason: `dearer and more accurate (lower bound of the accuracy gain ${pts(lower)})` };
+  return { promote: false, reason: `dearer without a shown gain in accuracy (lower bound of the difference ${pts(lower)})` };
 }
