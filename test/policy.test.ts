@@ -199,7 +199,7 @@ describe("the service's shipped policy and auto", () => {
       expect(d.evidence.highTokens).toBeLessThanOrEqual(20_000);
       expect(d.capFrom).toBe("request");
     }
-    // Exploration: a close alternative in the same bin, still within the cap, and marked.
+    // Exploration: another configuration in the same bin, still within the cap, and marked.
     const explored = decideAuto(policy, hard, 20_000, undefined, { share: 0.1, draw: 0.05 });
     expect(explored.exploration).toBe(true);
     expect(explored.config).not.toBe(b.config);

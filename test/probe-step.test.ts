@@ -129,7 +129,7 @@ describe("the verifier probe step", () => {
     for (const p of beamProbe) expect(beamRun.exec.outcome!.candidates.some((c) => JSON.stringify(c.steps) === JSON.stringify(p.steps) && c.score === p.score)).toBe(true);
   });
 
-  it("explores after the probe as decideAuto does: a close alternative in the probe's bin, within the rest of the cap", async () => {
+  it("explores after the probe as decideAuto does: another configuration in the probe's bin, within the rest of the cap", async () => {
     const policy = shippedProbing();
     const decisionOf = (e: Execution) => (e.probe?.phase === "decided" ? e.probe.decision : undefined);
     const own = decisionOf((await runProbed(policy, 50_000, 7)).exec)!;

@@ -77,7 +77,7 @@ export const AutoDecisionSchema = z.object({
    */
   bin: z.number().int(),
   estimator: z.enum(["free", "probe"]),
-  /** True when this solve explores a close alternative to the policy's choice (a configured share of auto solves). */
+  /** True when this solve explores an alternative to the policy's choice (a configured share of auto solves). */
   exploration: z.boolean(),
   config: z.string(),
   /** The chosen strategy spec, as it would be given explicitly. */

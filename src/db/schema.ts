@@ -33,7 +33,7 @@ export const solves = sqliteTable(
     policyVersion: text("policy_version"),
     predictedBin: integer("predicted_bin"),
     estimator: text("estimator"),
-    /** 1 when the choice was an exploration of a close alternative rather than the policy's best. */
+    /** 1 when the choice was an exploration of an alternative rather than the policy's best. */
     exploration: integer("exploration"),
     /** The estimator's inputs (its feature vector) as JSON, so a re-tune can refit it. */
     features: text("features"),
