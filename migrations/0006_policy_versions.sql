@@ -27,4 +27,5 @@ CREATE TABLE `policy_versions` (
 );
 --> statement-breakpoint
 CREATE INDEX `policy_versions_created` ON `policy_versions` (`created_at`);--> statement-breakpoint
-ALTER TABLE `solves` ADD `cap_tokens` real;
+ALTER TABLE `solves` ADD `cap_tokens` real;--> statement-breakpoint
+ALTER TABLE `solves` ADD `propensity` real;

@@ -161,11 +161,15 @@ async function main(): Promise<void> {
         capTokens: cap,
         maxGenerations: null,
         exploration: d.exploration,
+        propensity: d.propensity,
       });
       if (log.length < MIN_OUTCOMES || log.length % every !== 0) continue;
       const r = retunePolicy(active, log, { version: `learned-${log.length}`, createdAt: new Date(0).toISOString(), seed: log.length, minOutcomes: MIN_OUTCOMES });
       const promoted = r.ok && r.promote;
-      if (r.ok && r.promote) active = r.candidate;
+      if (r.ok && r.promote) {
+        active = r.candidate;
+        process.stderr.write(`retune-curve: held out ${seeds[h]}: promoted at ${log.length}: ${r.reason}\n`);
+      }
       const m = at(active);
       const point = { outcomes: log.length, version: active.version, promoted, accuracy: m.accuracy, meanTokens: m.meanTokens, ...judge(m) };
       points.push(point);

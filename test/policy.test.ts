@@ -205,7 +205,12 @@ describe("the service's shipped policy and auto", () => {
     expect(explored.config).not.toBe(b.config);
     expect(explored.bin).toBe(b.bin);
     expect(explored.evidence.highTokens).toBeLessThanOrEqual(20_000);
-    expect(decideAuto(policy, hard, 20_000, undefined, { share: 0.1, draw: 0.5 })).toEqual(b);
+    // Not drawn to explore: the policy's choice, logged with the probability it had (0.9), an explored one with 0.1 / k.
+    const kept = decideAuto(policy, hard, 20_000, undefined, { share: 0.1, draw: 0.5 });
+    expect({ ...kept, propensity: 1 }).toEqual(b);
+    expect(kept.propensity).toBeCloseTo(0.9);
+    expect(explored.propensity).toBeGreaterThan(0);
+    expect(explored.propensity).toBeLessThanOrEqual(0.1);
     const dflt = decideAuto(policy, hard);
     expect(dflt.capFrom).toBe("policy default");
     expect(dflt.capTokens).toBe(policy.defaultBudget);

@@ -53,6 +53,8 @@ function logs(count: number, seed: number, exploreShare: number, rightChance: (a
     const inBin = policy.arms.filter((a) => a.bin === chosen.bin);
     const explore = rng.next() < exploreShare;
     const arm = explore ? inBin[Math.floor(rng.next() * inBin.length)]! : chosen.arm;
+    // Chosen with 1 − share, or drawn uniformly from the bin's arms (the chosen one among them) with share.
+    const propensity = (arm === chosen.arm ? 1 - exploreShare : 0) + exploreShare / inBin.length;
     out.push({
       solveId: `s${seed}-${i}`,
       features,
@@ -63,6 +65,7 @@ function logs(count: number, seed: number, exploreShare: number, rightChance: (a
       capTokens: 20_000,
       maxGenerations: null,
       exploration: explore,
+      propensity,
     });
   }
   return out;
@@ -128,7 +131,7 @@ describe("re-tuning a policy from logged outcomes", () => {
 });
 
 describe("the promotion rule", () => {
-  const score = (accuracy: number, meanTokens: number, replayed = 400) => ({ replayed, accuracy, meanTokens, accuracyPerKTokens: (1000 * accuracy) / meanTokens });
+  const score = (accuracy: number, meanTokens: number, replayed = 400) => ({ replayed, effective: replayed, accuracy, meanTokens, accuracyPerKTokens: (1000 * accuracy) / meanTokens });
 
   it("promotes a cheaper policy shown to be as accurate, and a dearer one shown to be more accurate", () => {
     expect(compareReplays(score(0.8, 10_000, 1200), score(0.8, 2_000, 1200)).promote).toBe(true);

@@ -79,6 +79,8 @@ export const AutoDecisionSchema = z.object({
   estimator: z.enum(["free", "probe"]),
   /** True when this solve explores an alternative to the policy's choice (a configured share of auto solves). */
   exploration: z.boolean(),
+  /** The probability this configuration had of being run for this prompt (what a re-tune weighs the outcome by). */
+  propensity: z.number().min(0).max(1).optional(),
   config: z.string(),
   /** The chosen strategy spec, as it would be given explicitly. */
   strategy: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.undefined()])),

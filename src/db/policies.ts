@@ -120,6 +120,7 @@ interface OutcomeRow {
   generations: number;
   cap_tokens: number | null;
   exploration: number | null;
+  propensity: number | null;
   correct: number;
 }
 
@@ -130,7 +131,7 @@ interface OutcomeRow {
 export async function labelledOutcomes(db: D1Database, limit: number): Promise<LoggedOutcome[]> {
   const { results } = await db
     .prepare(
-      `SELECT s.id, s.features, s.spec, s.budget, s.generator_tokens + s.verifier_tokens AS tokens, s.generations, s.cap_tokens, s.exploration,
+      `SELECT s.id, s.features, s.spec, s.budget, s.generator_tokens + s.verifier_tokens AS tokens, s.generations, s.cap_tokens, s.exploration, s.propensity,
               (SELECT f.correct FROM solve_feedback f WHERE f.solve_id = s.id ORDER BY f.created_at DESC, f.id DESC LIMIT 1) AS correct
          FROM solves s
         WHERE s.policy_version IS NOT NULL AND s.features IS NOT NULL AND EXISTS (SELECT 1 FROM solve_feedback f WHERE f.solve_id = s.id)
@@ -152,6 +153,7 @@ export async function labelledOutcomes(db: D1Database, limit: number): Promise<L
         capTokens: r.cap_tokens,
         maxGenerations: typeof budget.generations === "number" ? budget.generations : null,
         exploration: r.exploration === 1,
+        propensity: r.propensity,
       });
     } catch {
       // A row that does not parse is not an outcome anyone can learn from; it is skipped, not fatal.

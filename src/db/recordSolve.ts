@@ -101,5 +101,6 @@ function autoColumns(prompt: string, decision: AutoDecision | undefined, probe: 
     exploration: decision.exploration ? 1 : 0,
     features: JSON.stringify([...promptFeatures(prompt), ...probed]),
     capTokens: Number.isFinite(decision.capTokens) ? decision.capTokens : null,
+    propensity: decision.propensity,
   };
 }

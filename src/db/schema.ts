@@ -39,6 +39,8 @@ export const solves = sqliteTable(
     features: text("features"),
     /** The token cap the auto choice was made within (a re-tune replays choices at it). */
     capTokens: real("cap_tokens"),
+    /** The probability the configuration run had of being chosen (exploration included): a re-tune's importance weight. */
+    propensity: real("propensity"),
   },
   (t) => [index("solves_created_at").on(t.createdAt), index("solves_tenant").on(t.tenantId, t.createdAt), index("solves_policy").on(t.policyVersion, t.finishedAt)],
 );

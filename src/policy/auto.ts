@@ -13,6 +13,11 @@ export interface AutoDecision {
   estimator: "free" | "probe";
   /** True when this solve explores an alternative to the policy's choice (logged, so estimates keep improving). */
   exploration: boolean;
+  /**
+   * The probability this configuration had of being run for this prompt (1 − share for the policy's choice,
+   * share / k for one of k alternatives): logged, so a re-tune can weigh each outcome by how rarely it was tried.
+   */
+  propensity: number;
   /** The configuration chosen, as a strategy spec and its label. */
   strategy: StrategySpec;
   config: string;
@@ -38,7 +43,8 @@ export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: n
   const probed = probeSamplesSpent(policy, probe);
   let arm: { config: string; spec: StrategySpec; evidence: PolicyArm["evidence"] } = d.arm;
   let exploration = false;
-  if (explore && explore.share > 0 && explore.draw < explore.share) {
+  let propensity = 1;
+  if (explore && explore.share > 0) {
     const fits = (c: { config: string; spec: StrategySpec; highCost: number }) => c.config !== d.arm.config && c.highCost <= d.budget && (maxGenerations === undefined || generationsWithProbe(c.spec, probed) <= maxGenerations);
     const others = [
       ...policy.arms.filter((a) => a.bin === d.bin).map((a) => ({ config: a.config, spec: a.spec, highCost: a.evidence.highCost, evidence: a.evidence })),
@@ -47,11 +53,15 @@ export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: n
         // An alternative's accuracy here is not known yet: the whole interval, and its midpoint.
         .map((a) => ({ config: a.config, spec: a.spec, highCost: a.highCost, evidence: { accuracy: 0.5, lo: 0, hi: 1, count: a.count, meanCost: a.meanCost, highCost: a.highCost, meanGenerations: a.meanGenerations } })),
     ].filter(fits);
-    // The same draw, rescaled, picks which: no second random number needed.
-    const pick = others[Math.min(others.length - 1, Math.floor((explore.draw / explore.share) * others.length))];
-    if (pick) {
-      arm = pick;
-      exploration = true;
+    // Nothing else fits: the choice is certain. Else the same draw, rescaled, picks which: no second random number needed.
+    if (others.length > 0) {
+      const share = Math.min(1, explore.share);
+      propensity = 1 - share;
+      if (explore.draw < share) {
+        arm = others[Math.min(others.length - 1, Math.floor((explore.draw / share) * others.length))] as (typeof others)[number];
+        exploration = true;
+        propensity = share / others.length;
+      }
     }
   }
   const e = arm.evidence;
@@ -60,6 +70,7 @@ export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: n
     bin: d.bin,
     estimator: d.estimator,
     exploration,
+    propensity,
     strategy: arm.spec,
     config: arm.config,
     capTokens: d.budget,

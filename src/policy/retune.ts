@@ -36,6 +36,8 @@ export interface LoggedOutcome {
   capTokens: number | null;
   maxGenerations: number | null;
   exploration: boolean;
+  /** The probability the logged configuration had of being run (null for rows logged before it was: taken as 1). */
+  propensity: number | null;
 }
 
 export interface RetuneOptions {
@@ -55,6 +57,8 @@ export interface RetuneOptions {
 export interface ReplayScore {
   /** Held-out outcomes whose logged configuration this policy would have chosen. */
   replayed: number;
+  /** Their effective number once weighted by 1 / propensity ((Σw)² / Σw²): what the comparison's variance uses. */
+  effective: number;
   accuracy: number;
   meanTokens: number;
   /** Accuracy per 1,000 tokens. */
@@ -184,21 +188,45 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
   return checked.policy;
 }
 
-/** Score a policy on outcomes by replay: those whose logged configuration it would have chosen at the logged cap. */
-export function replay(policy: PolicyDocument, rows: readonly LoggedOutcome[]): ReplayScore {
-  let replayed = 0;
-  let k = 0;
-  let tokens = 0;
+interface ReplaySums {
+  replayed: number;
+  /** Sums of the weights, their squares, and the weighted outcomes and tokens. */
+  w: number;
+  w2: number;
+  k: number;
+  tokens: number;
+}
+
+function replaySums(policy: PolicyDocument, rows: readonly LoggedOutcome[]): ReplaySums {
+  const sums = { replayed: 0, w: 0, w2: 0, k: 0, tokens: 0 };
   for (const r of rows) {
     const { arm } = chooseArmFor(policy, r.features, r.capTokens ?? undefined, 0, r.maxGenerations ?? undefined);
     if (specKey(arm.spec) !== specKey(r.spec)) continue;
-    replayed++;
-    k += r.correct ? 1 : 0;
-    tokens += r.tokens;
+    const weight = 1 / Math.min(1, Math.max(1e-3, r.propensity ?? 1));
+    sums.replayed++;
+    sums.w += weight;
+    sums.w2 += weight * weight;
+    sums.k += weight * (r.correct ? 1 : 0);
+    sums.tokens += weight * r.tokens;
   }
-  const accuracy = replayed ? k / replayed : 0;
-  const meanTokens = replayed ? tokens / replayed : 0;
-  return { replayed, accuracy, meanTokens, accuracyPerKTokens: meanTokens > 0 ? (1000 * accuracy) / meanTokens : 0 };
+  return sums;
+}
+
+function scoreOf(parts: readonly ReplaySums[]): ReplayScore {
+  const s = parts.reduce((a, b) => ({ replayed: a.replayed + b.replayed, w: a.w + b.w, w2: a.w2 + b.w2, k: a.k + b.k, tokens: a.tokens + b.tokens }), { replayed: 0, w: 0, w2: 0, k: 0, tokens: 0 });
+  const accuracy = s.w ? s.k / s.w : 0;
+  const meanTokens = s.w ? s.tokens / s.w : 0;
+  return { replayed: s.replayed, effective: s.w2 ? (s.w * s.w) / s.w2 : 0, accuracy, meanTokens, accuracyPerKTokens: meanTokens > 0 ? (1000 * accuracy) / meanTokens : 0 };
+}
+
+/**
+ * Score a policy on outcomes by replay: those whose logged configuration it would have chosen at the logged
+ * cap, each weighed by 1 / its logged propensity (self-normalised inverse propensity). Unweighted, a policy
+ * would be scored mostly on the bins where it agrees with the one that logged, and an explored configuration's
+ * outcomes would count as if it had been chosen as often as the policy's own.
+ */
+export function replay(policy: PolicyDocument, rows: readonly LoggedOutcome[]): ReplayScore {
+  return scoreOf([replaySums(policy, rows)]);
 }
 
 /** Outcomes usable with `active`: features of its estimator's length (a row logged under another feature set is left out). */
@@ -218,33 +246,30 @@ export function retunePolicy(active: PolicyDocument, logged: readonly LoggedOutc
   // Folds by solve id alone: the split does not depend on the order D1 returns rows in, and the same outcomes
   // are compared the same way by every re-tune.
   const fold = rows.map((r) => hashString(r.solveId) % 2);
-  const sum = { active: { replayed: 0, k: 0, tokens: 0 }, candidate: { replayed: 0, k: 0, tokens: 0 } };
+  const held: LoggedOutcome[][] = [];
+  const fitted: PolicyDocument[] = [];
   for (let f = 0; f < 2; f++) {
     const train = rows.filter((_, i) => fold[i] !== f);
     const test = rows.filter((_, i) => fold[i] === f);
     if (train.length < 4 || test.length === 0) continue;
-    const candidate = fitFromOutcomes(active, train, { ...options, seed: options.seed + f + 1 });
-    for (const [side, policy] of [["active", active], ["candidate", candidate]] as const) {
-      const s = replay(policy, test);
-      sum[side].replayed += s.replayed;
-      sum[side].k += s.accuracy * s.replayed;
-      sum[side].tokens += s.meanTokens * s.replayed;
-    }
+    fitted.push(fitFromOutcomes(active, train, { ...options, seed: options.seed + f + 1 }));
+    held.push(test);
   }
-  const score = (s: { replayed: number; k: number; tokens: number }): ReplayScore => {
-    const accuracy = s.replayed ? s.k / s.replayed : 0;
-    const meanTokens = s.replayed ? s.tokens / s.replayed : 0;
-    return { replayed: s.replayed, accuracy, meanTokens, accuracyPerKTokens: meanTokens > 0 ? (1000 * accuracy) / meanTokens : 0 };
+  const evaluation: PolicyEvaluation = {
+    method: "two-fold replay",
+    outcomes: rows.length,
+    // Each fold's candidate on its own held-out half, the active policy on both halves, pooled as one replay.
+    active: scoreOf(held.map((test) => replaySums(active, test))),
+    candidate: scoreOf(held.map((test, f) => replaySums(fitted[f] as PolicyDocument, test))),
   };
-  const evaluation: PolicyEvaluation = { method: "two-fold replay", outcomes: rows.length, active: score(sum.active), candidate: score(sum.candidate) };
   const candidate = fitFromOutcomes(active, rows, options);
   const a = evaluation.active;
   const c = evaluation.candidate;
-  const fmt = (s: ReplayScore) => `${(100 * s.accuracy).toFixed(1)}% at ${Math.round(s.meanTokens)} tokens (${s.replayed} replayed)`;
+  const fmt = (s: ReplayScore) => `${(100 * s.accuracy).toFixed(1)}% at ${Math.round(s.meanTokens)} tokens (${s.replayed} replayed, ${Math.round(s.effective)} effective)`;
   let promote = false;
   let reason: string;
-  if (a.replayed < minReplayed || c.replayed < minReplayed) {
-    reason = `too little overlap to compare: the held-out outcomes replay ${a.replayed} choices of the active policy and ${c.replayed} of the candidate; each needs ${minReplayed}`;
+  if (a.effective < minReplayed || c.effective < minReplayed) {
+    reason = `too little overlap to compare: the held-out outcomes replay ${Math.round(a.effective)} effective choices of the active policy and ${Math.round(c.effective)} of the candidate; each needs ${minReplayed}`;
   } else {
     const decided = compareReplays(a, c);
     promote = decided.promote;
@@ -265,7 +290,8 @@ export const NON_INFERIORITY_MARGIN = 0.03;
  * Too few outcomes to show either is a refusal, not a coin toss: the active policy stays.
  */
 export function compareReplays(a: ReplayScore, c: ReplayScore): { promote: boolean; reason: string } {
-  const v = (s: ReplayScore) => Math.max(s.accuracy * (1 - s.accuracy), 1 / s.replayed) / s.replayed;
+  // Weighted outcomes count as their effective number.
+  const v = (s: ReplayScore) => Math.max(s.accuracy * (1 - s.accuracy), 1 / s.effective) / s.effective;
   const lower = c.accuracy - a.accuracy - 1.645 * Math.sqrt(v(a) + v(c));
   const pts = (x: number) => `${(100 * x).toFixed(1)} pts`;
   if (c.meanTokens <= a.meanTokens) {
@@ -275,3 +301,4 @@ export function compareReplays(a: ReplayScore, c: ReplayScore): { promote: boole
   if (lower > 0) return { promote: true, reason: `dearer and more accurate (lower bound of the accuracy gain ${pts(lower)})` };
   return { promote: false, reason: `dearer without a shown gain in accuracy (lower bound of the difference ${pts(lower)})` };
 }
+

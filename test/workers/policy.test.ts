@@ -58,15 +58,17 @@ async function logOutcomes(count: number, seed: number, exploreShare = 0.5): Pro
     const cheapest = policy.arms.filter((a) => a.bin === chosen.bin).sort((a, b) => a.evidence.meanCost - b.evidence.meanCost)[0]!;
     const explore = rng.next() < exploreShare;
     const arm = explore ? cheapest : chosen.arm;
+    const same = cheapest === chosen.arm;
+    const propensity = same ? 1 : explore ? exploreShare : 1 - exploreShare;
     // Ids from the seed, so the re-tune's folds (by solve id) and so the test are the same on every run.
     const hex = Array.from({ length: 32 }, () => Math.floor(rng.next() * 16).toString(16)).join("");
     const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
     const correct = rng.next() < (arm === cheapest ? 0.92 : 0.7) ? 1 : 0;
     statements.push(
       env.DB.prepare(
-        `INSERT INTO solves (id, tenant_id, key_id, prompt_hash, status, strategy, spec, budget, seed, generations, samples, generator_tokens, verifier_tokens, flops, money, steps, created_at, finished_at, policy_version, predicted_bin, estimator, exploration, features, cap_tokens)
-         VALUES (?, ?, ?, 'h', 'done', ?, ?, '{"tokens":20000}', 1, ?, 1, ?, 0, 0, 0, 1, ?, ?, ?, ?, 'free', ?, ?, 20000)`,
-      ).bind(id, tenantId, keyId, arm.config, JSON.stringify(arm.spec), arm.evidence.meanGenerations, Math.round(arm.evidence.meanCost), now - count + i, now - count + i, policy.version, chosen.bin, explore ? 1 : 0, JSON.stringify(features)),
+        `INSERT INTO solves (id, tenant_id, key_id, prompt_hash, status, strategy, spec, budget, seed, generations, samples, generator_tokens, verifier_tokens, flops, money, steps, created_at, finished_at, policy_version, predicted_bin, estimator, exploration, features, cap_tokens, propensity)
+         VALUES (?, ?, ?, 'h', 'done', ?, ?, '{"tokens":20000}', 1, ?, 1, ?, 0, 0, 0, 1, ?, ?, ?, ?, 'free', ?, ?, 20000, ?)`,
+      ).bind(id, tenantId, keyId, arm.config, JSON.stringify(arm.spec), arm.evidence.meanGenerations, Math.round(arm.evidence.meanCost), now - count + i, now - count + i, policy.version, chosen.bin, explore ? 1 : 0, JSON.stringify(features), propensity),
       env.DB.prepare("INSERT INTO solve_feedback (solve_id, tenant_id, correct, answer, created_at) VALUES (?, ?, ?, NULL, ?)").bind(id, tenantId, correct, now - count + i),
     );
   });
