@@ -1,0 +1,107 @@
+/**
+ * Outcome data for fitting and measuring policies (src/policy/fit.ts `OutcomeData`), built from an
+ * in-process sweep or from solves run through the service, and the small pieces both calibration and
+ * measurement use: the candidate set calibrate sweeps by default, subsets, and the cost-matched ratio.
+ */
+import { describeSpec, type StrategySpec } from "../engine/strategies";
+import type { CandidateConfig, OutcomeData } from "../policy/fit";
+import { configsAt, type StrategyEntry } from "./grid";
+import { EVAL_DEFAULTS } from "./run";
+import type { ProblemResult } from "./sweep";
+
+/** What `npm run calibrate` sweeps in process by default (verify-world's list, so the same cached sweeps). */
+export const CALIBRATE_STRATEGIES = `${EVAL_DEFAULTS.strategies},revisions-majority`;
+/** Swept separately and joined problem by problem (adaptive best-of-N). */
+export const CALIBRATE_EXTRA = "best-of-n-adaptive:c=95,best-of-n-adaptive:c=99";
+
+/** Every configuration of the entries at the budgets, by label (an entry/budget it cannot divide is an error). */
+export function specsOf(entries: readonly StrategyEntry[], budgets: readonly number[]): { ok: true; specs: Map<string, StrategySpec> } | { ok: false; error: string } {
+  const specs = new Map<string, StrategySpec>();
+  for (const entry of entries) {
+    for (const budget of budgets) {
+      const grid = configsAt(entry, budget);
+      if (!grid.ok) return grid;
+      for (const c of grid.configs) specs.set(describeSpec(c.spec), c.spec);
+    }
+  }
+  return { ok: true, specs };
+}
+
+/** Outcome data from a sweep's per-problem records (the records' order is the configurations' order). */
+export function outcomeData(results: readonly ProblemResult[], prompts: string[], oracleSamples: number, specs: Map<string, StrategySpec>): OutcomeData {
+  const first = results[0]?.records ?? [];
+  const configs: CandidateConfig[] = first.map((r) => {
+    const spec = specs.get(r.config);
+    if (!spec) throw new Error(`no spec for ${r.config}`);
+    return { config: r.config, spec };
+  });
+  const n = results.length;
+  const correct = configs.map(() => new Uint8Array(n));
+  const tokens = configs.map(() => new Float64Array(n));
+  const generations = configs.map(() => new Float64Array(n));
+  for (const r of results) {
+    r.records.forEach((rec, c) => {
+      (correct[c] as Uint8Array)[r.problem] = rec.correct ? 1 : 0;
+      (tokens[c] as Float64Array)[r.problem] = rec.tokens;
+      (generations[c] as Float64Array)[r.problem] = rec.generations;
+    });
+  }
+  return { prompts, passAt1: results.map((r) => r.passAt1), oracleSamples, configs, correct, tokens, generations };
+}
+
+/** The same outcomes on some of the problems (in the order given). */
+export function subsetOutcomes(d: OutcomeData, problems: readonly number[]): OutcomeData {
+  const pick = <T extends Uint8Array | Float64Array>(a: T): T => (a instanceof Uint8Array ? Uint8Array.from(problems, (i) => a[i] as number) : Float64Array.from(problems, (i) => a[i] as number)) as T;
+  const { probe, ...rest } = d;
+  return {
+    ...rest,
+    prompts: problems.map((i) => d.prompts[i] as string),
+    passAt1: problems.map((i) => d.passAt1[i] as number),
+    correct: d.correct.map(pick),
+    tokens: d.tokens.map(pick),
+    generations: d.generations.map(pick),
+    ...(probe
+      ? {
+          probe: {
+            ...probe,
+            features: problems.map((i) => probe.features[i] as number[]),
+            tokens: pick(probe.tokens),
+            ...(probe.reusable ? { reusable: { completion: pick(probe.reusable.completion), scoring: pick(probe.reusable.scoring) } } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Accuracy and mean tokens of one configuration over all problems of the data, or null when it is not there. */
+export function configFigures(d: OutcomeData, config: string): { accuracy: number; meanTokens: number; meanGenerations: number; correct: number; count: number } | null {
+  const c = d.configs.findIndex((x) => x.config === config);
+  if (c < 0) return null;
+  const n = d.prompts.length;
+  let k = 0;
+  let t = 0;
+  let g = 0;
+  for (let i = 0; i < n; i++) {
+    k += (d.correct[c] as Uint8Array)[i] as number;
+    t += (d.tokens[c] as Float64Array)[i] as number;
+    g += (d.generations[c] as Float64Array)[i] as number;
+  }
+  return { accuracy: k / n, meanTokens: t / n, meanGenerations: g / n, correct: k, count: n };
+}
+
+export interface Ratio {
+  ratio: number | null;
+  at: number | null;
+  accuracy: number | null;
+}
+
+/**
+ * Cost-matched ratio against a baseline (best-of-N weighted at N = 64): the baseline's mean tokens over the
+ * mean tokens of the cheapest curve point that reaches its accuracy. Not measurable at the floor or ceiling.
+ */
+export function ratioAgainst(baseline: { accuracy: number; meanTokens: number }, curve: readonly { accuracy: number; meanTokens: number }[]): Ratio {
+  if (baseline.accuracy <= 0.02 || baseline.accuracy >= 0.98) return { ratio: null, at: null, accuracy: null };
+  let best: { accuracy: number; meanTokens: number } | null = null;
+  for (const p of curve) if (p.accuracy >= baseline.accuracy - 1e-12 && (!best || p.meanTokens < best.meanTokens)) best = p;
+  return best ? { ratio: baseline.meanTokens / best.meanTokens, at: best.meanTokens, accuracy: best.accuracy } : { ratio: null, at: null, accuracy: null };
+}
