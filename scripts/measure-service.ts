@@ -84,9 +84,10 @@ async function inProcessOutcomes(world: ReturnType<typeof loadWorld>, problems: 
   if (!specs.ok) throw new Error(specs.error);
   // The same sweep options as `npm run calibrate` with its defaults, so its cached sweeps are read back.
   const pool = { threads, ...(cache ? { cacheDir: cache } : {}) };
-  const opts = { seed, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature };
-  const results: ProblemResult[] = await runSweep(world, problems, { ...opts, strategies }, pool);
-  const more = await runSweep(world, problems, { ...opts, strategies: extra }, pool);
+  // The cache key is the options' JSON, so their keys are in calibrate's order.
+  const options = (s: typeof strategies) => ({ seed, strategies: s, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature });
+  const results: ProblemResult[] = await runSweep(world, problems, options(strategies), pool);
+  const more = await runSweep(world, problems, options(extra), pool);
   more.forEach((r, i) => (results[i] as ProblemResult).records.push(...r.records));
   return outcomeData(results, problems.map((p) => p.question), oracleSamples, specs.specs);
 }

@@ -121,7 +121,7 @@ describe("service client", () => {
     const port = (dead.address() as AddressInfo).port;
     await new Promise<void>((r) => dead.close(() => r()));
     let slept = 0;
-    const client = createServiceClient({ base: `http://127.0.0.1:${port}`, key: "k", maxAttempts: 3, sleep: async () => void slept++ });
+    const client = createServiceClient({ base: `http://127.0.0.1:${port}`, key: "k", maxConnectAttempts: 3, sleep: async () => void slept++ });
     const err = await client.usage().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ServiceUnreachable);
     expect(describeServiceFailure(err, "x")).toMatch(new RegExp(`cannot reach the service at http://127.0.0.1:${port} \\(ECONNREFUSED\\)`));

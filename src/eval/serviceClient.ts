@@ -27,8 +27,10 @@ export interface ServiceClientOptions {
   base: string;
   key: string;
   fetch?: FetchLike;
-  /** Attempts for one request that keeps getting 429, 502/503 or no connection (default 10). */
+  /** Attempts for one request that keeps getting 429 or 502/503 (default 10). */
   maxAttempts?: number;
+  /** Attempts for one request that finds nothing listening (default 4: about 2 s, so a wrong URL fails fast). */
+  maxConnectAttempts?: number;
   /** Longest wait honoured from a Retry-After (default 120 s); a longer one ends the request with its error. */
   maxRetryAfterMs?: number;
   sleep?: (ms: number) => Promise<void>;
@@ -95,7 +97,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
         });
       } catch (err) {
         lastProblem = reasonOf(err);
-        if (attempt >= maxAttempts) throw new ServiceUnreachable(`cannot reach the service at ${base} (${lastProblem})`);
+        if (attempt >= (options.maxConnectAttempts ?? 4)) throw new ServiceUnreachable(`cannot reach the service at ${base} (${lastProblem})`);
         retried++;
         await sleep(Math.min(10_000, 250 * 2 ** (attempt - 1)));
         continue;
