@@ -28,7 +28,7 @@ import { runSweep } from "../src/eval/pool";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { serviceSeed } from "../src/eval/serviceCalibration";
 import { createServiceClient, describeServiceFailure, ServiceError, ServiceUnreachable } from "../src/eval/serviceClient";
-import { figuresOf, independentSeed, pairedDifference, runAutoThroughService, runFixedThroughService, type AutoRecord, type Figures } from "../src/eval/serviceMeasure";
+import { calibrationSeeds, figuresOf, independentSeed, pairedDifference, runAutoThroughService, runFixedThroughService, type AutoRecord, type Figures } from "../src/eval/serviceMeasure";
 import type { ProblemResult } from "../src/eval/sweep";
 import { choosePolicyArm } from "../src/policy/choose";
 import { parsePolicy, type PolicyDocument } from "../src/policy/document";
@@ -38,12 +38,6 @@ import { generateProblems } from "../src/sim/problems";
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const ci = (f: Figures): string => `${pct(f.accuracy)} [${pct(f.lo)}, ${pct(f.hi)}]`;
 const toks = (f: Figures): string => `${Math.round(f.meanTokens)} [${Math.round(f.tokensLo)}, ${Math.round(f.tokensHi)}]`;
-
-/** The seeds a policy was calibrated on, from its recorded command (else its source seed). */
-export function calibrationSeeds(policy: PolicyDocument): number[] {
-  const m = /--seeds\s+([\d,]+)/.exec(policy.source.command);
-  return m ? (m[1] as string).split(",").map(Number) : [policy.source.seed];
-}
 
 interface CapResult {
   cap: number;

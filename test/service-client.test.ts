@@ -16,7 +16,8 @@ import { parseStrategies } from "../src/eval/grid";
 import { specsOf } from "../src/eval/outcomes";
 import { calibrateThroughService, ORACLE_SPEC } from "../src/eval/serviceCalibration";
 import { createServiceClient, describeServiceFailure, retryAfterMs, ServiceError, ServiceUnreachable } from "../src/eval/serviceClient";
-import { figuresOf, pairedDifference } from "../src/eval/serviceMeasure";
+import { calibrationSeeds, figuresOf, pairedDifference } from "../src/eval/serviceMeasure";
+import shippedText from "../policies/default-text.json";
 import { evaluateProblem } from "../src/eval/sweep";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { generateProblems } from "../src/sim/problems";
@@ -193,6 +194,13 @@ describe("calibration through a service (stand-in over HTTP)", () => {
 });
 
 describe("measurement statistics", () => {
+  it("knows which seeds a policy was calibrated on, so held-out seeds can be checked", () => {
+    const source = (command: string, seed = 4) => ({ source: { kind: "calibration" as const, dataset: "generated", seed, problems: 1, oracleSamples: 1, command } });
+    expect(calibrationSeeds(source("npm run calibrate -- --world w.json --seeds 1,2,3,4,5 --problems 500"))).toEqual([1, 2, 3, 4, 5]);
+    expect(calibrationSeeds(source("npm run calibrate -- --dataset x.jsonl", 7))).toEqual([7]);
+    expect(calibrationSeeds(shippedText as never)).not.toContain(11);
+  });
+
   it("accuracy with its Wilson interval and mean tokens with a normal interval", () => {
     const f = figuresOf([
       { correct: true, tokens: 100, generations: 1 },

@@ -7,6 +7,7 @@
 import pLimit from "p-limit";
 import { mixSeeds } from "../engine/random";
 import type { StrategySpec } from "../engine/strategies";
+import type { PolicyDocument } from "../policy/document";
 import type { ServiceClient } from "./serviceClient";
 import { wilson } from "./stats";
 import { isCorrect, type EvalProblem } from "./sweep";
@@ -139,4 +140,10 @@ export function pairedDifference(a: readonly number[], b: readonly number[]): { 
   const sd = Math.sqrt(d.reduce((t, x) => t + (x - m) ** 2, 0) / Math.max(1, n - 1));
   const half = n > 1 ? (Z * sd) / Math.sqrt(n) : 0;
   return { mean: m, lo: m - half, hi: m + half, agree: m - half <= 0 && 0 <= m + half };
+}
+
+/** The seeds a policy was calibrated on, from its recorded command (else its source seed): not held out. */
+export function calibrationSeeds(policy: Pick<PolicyDocument, "source">): number[] {
+  const m = /--seeds\s+([\d,]+)/.exec(policy.source.command);
+  return m ? (m[1] as string).split(",").filter(Boolean).map(Number) : [policy.source.seed];
 }
