@@ -28,7 +28,7 @@ import { runSweep } from "../src/eval/pool";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { serviceSeed } from "../src/eval/serviceCalibration";
 import { createServiceClient, describeServiceFailure, ServiceError, ServiceUnreachable } from "../src/eval/serviceClient";
-import { calibrationSeeds, figuresOf, independentSeed, pairedDifference, runAutoThroughService, runFixedThroughService, type AutoRecord, type Figures } from "../src/eval/serviceMeasure";
+import { calibrationSeeds, figuresOf, independentSeed, pairedDifference, runAutoThroughService, runCappedInProcess, runFixedThroughService, type AutoRecord, type Figures } from "../src/eval/serviceMeasure";
 import type { ProblemResult } from "../src/eval/sweep";
 import { choosePolicyArm } from "../src/policy/choose";
 import { parsePolicy, type PolicyDocument } from "../src/policy/document";
@@ -49,6 +49,12 @@ interface CapResult {
   curve: { accuracy: number; meanTokens: number };
   accuracyDiff: ReturnType<typeof pairedDifference>;
   tokensDiff: ReturnType<typeof pairedDifference>;
+  /** In process with the cap enforced as the service enforces it (same choices, the sweep's seeds). */
+  capped: Figures;
+  cappedCut: number;
+  /** Service − capped in process, and capped − uncapped in process (the cap's own effect, same samples). */
+  cappedDiff: ReturnType<typeof pairedDifference>;
+  capEffect: ReturnType<typeof pairedDifference>;
   explorationShare: number;
   /** Of the solves that did not explore, how many ran the configuration the local policy file chooses. */
   sameChoice: number;
@@ -188,6 +194,7 @@ async function main(): Promise<void> {
         const local = inProcessAt(policy, data, cap);
         const own = records.filter((r) => !r.exploration).map((r) => r.problem);
         const curve = policyCurve(policy, data, [cap])[0]!;
+        const capped = await runCappedInProcess(world, problems, cap, (i) => choosePolicyArm(policy, problems[i]!.question, cap).arm.spec, (i, spec) => serviceSeed(seed, i, spec));
         const configs: Record<string, number> = {};
         for (const r of records) configs[r.config] = (configs[r.config] ?? 0) + 1;
         capResults.push({
@@ -199,6 +206,10 @@ async function main(): Promise<void> {
           curve: { accuracy: curve.accuracy, meanTokens: curve.meanTokens },
           accuracyDiff: pairedDifference(records.map((r) => (r.correct ? 1 : 0)), local.map((l) => l.correct)),
           tokensDiff: pairedDifference(records.map((r) => r.tokens), local.map((l) => l.tokens)),
+          capped: figuresOf(capped),
+          cappedCut: capped.filter((c) => c.cut).length,
+          cappedDiff: pairedDifference(records.map((r) => (r.correct ? 1 : 0)), capped.map((c) => (c.correct ? 1 : 0))),
+          capEffect: pairedDifference(capped.map((c) => (c.correct ? 1 : 0)), local.map((l) => l.correct)),
           explorationShare: records.filter((r) => r.exploration).length / records.length,
           sameChoice: own.filter((i) => records[i]!.config === local[i]!.config).length,
           ownChoiceCount: own.length,
@@ -251,14 +262,30 @@ function reportOf(policy: PolicyDocument, results: SeedResult[], command: string
     "",
     `Samples: ${matched ? "matched (each solve has the seed the in-process sweep used for the policy's choice)" : "independent (the service's solves have their own seeds)"}. Intervals are 95%: Wilson for accuracy, normal for mean tokens and for the paired per-problem difference service − in process. ${retries} requests were retried.`,
     "",
-    "| seed | cap | service accuracy | in process | difference (pts) | agree | service mean tokens | in process | service generations | exploration | own choice: service / in process | same choice | cut by cap | grading mismatches |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "Accuracy. *In process* is `policyCurve`: each problem's chosen configuration with its uncapped outcome from the sweep. *Capped* runs the same choices in process with the cap as a hard cap, as the executor in the service applies it (a step whose worst case, every completion at max_tokens, does not fit is shrunk), on the sweep's samples; *cap effect* is capped − uncapped on the same samples.",
+    "",
+    "| seed | cap | service | in process | service − in process (pts) | agree | in process, capped | service − capped (pts) | agree | cap effect (pts) | exploration | own choice only: service / in process (n) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
+  const pts = (d: ReturnType<typeof pairedDifference>): string => `${(100 * d.mean).toFixed(1)} [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}]`;
   for (const r of results) {
     for (const c of r.caps) {
-      const d = c.accuracyDiff;
       lines.push(
-        `| ${r.seed} | ${c.cap} | ${ci(c.service)} | ${ci(c.inProcess)} | ${(100 * d.mean).toFixed(1)} [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}] | ${d.agree ? "yes" : "**no**"} | ${toks(c.service)} | ${toks(c.inProcess)} | ${c.service.meanGenerations.toFixed(1)} | ${pct(c.explorationShare)} | ${pct(c.serviceOwnChoice.accuracy)} / ${pct(c.inProcessOwnChoice.accuracy)} (${c.ownChoiceCount}) | ${c.sameChoice}/${c.ownChoiceCount} | ${c.budgetStopped} | ${c.gradingMismatches} |`,
+        `| ${r.seed} | ${c.cap} | ${ci(c.service)} | ${ci(c.inProcess)} | ${pts(c.accuracyDiff)} | ${c.accuracyDiff.agree ? "yes" : "**no**"} | ${ci(c.capped)} | ${pts(c.cappedDiff)} | ${c.cappedDiff.agree ? "yes" : "**no**"} | ${pts(c.capEffect)} | ${pct(c.explorationShare)} | ${pct(c.serviceOwnChoice.accuracy)} / ${pct(c.inProcessOwnChoice.accuracy)} (${c.ownChoiceCount}) |`,
+      );
+    }
+  }
+  lines.push(
+    "",
+    "Cost per problem (mean tokens with a 95% interval; generations), and checks: solves cut short by the cap (stop reason `budget`), solves that did not explore and ran the configuration the local policy file chooses, and answers the service's feedback route graded differently from the client.",
+    "",
+    "| seed | cap | service tokens | in process | in process, capped | service generations | in process | cut by cap: service / capped | same choice | grading mismatches |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+  );
+  for (const r of results) {
+    for (const c of r.caps) {
+      lines.push(
+        `| ${r.seed} | ${c.cap} | ${toks(c.service)} | ${toks(c.inProcess)} | ${toks(c.capped)} | ${c.service.meanGenerations.toFixed(1)} | ${c.inProcess.meanGenerations.toFixed(1)} | ${c.budgetStopped} / ${c.cappedCut} | ${c.sameChoice}/${c.ownChoiceCount} | ${c.gradingMismatches} |`,
       );
     }
   }

@@ -6,7 +6,11 @@
  */
 import pLimit from "p-limit";
 import { mixSeeds } from "../engine/random";
-import type { StrategySpec } from "../engine/strategies";
+import { startExecution } from "../engine/executor";
+import { runToEnd } from "../engine/step";
+import { describeSpec, type StrategySpec } from "../engine/strategies";
+import { simProviders } from "../sim/provider";
+import type { World } from "../sim/world";
 import type { PolicyDocument } from "../policy/document";
 import type { ServiceClient } from "./serviceClient";
 import { wilson } from "./stats";
@@ -146,4 +150,29 @@ export function pairedDifference(a: readonly number[], b: readonly number[]): { 
 export function calibrationSeeds(policy: Pick<PolicyDocument, "source">): number[] {
   const m = /--seeds\s+([\d,]+)/.exec(policy.source.command);
   return m ? (m[1] as string).split(",").filter(Boolean).map(Number) : [policy.source.seed];
+}
+
+/**
+ * The policy's choices run in process as the service runs them: with the request's token cap as a hard cap
+ * (the executor shrinks a step whose worst case does not fit), which `policyCurve` does not model (it takes
+ * each configuration's uncapped outcome). Seeds are the caller's, typically the sweep's for the chosen
+ * configuration, so that the capped and uncapped outcomes are paired on the same samples.
+ */
+export async function runCappedInProcess(
+  world: World,
+  problems: readonly EvalProblem[],
+  cap: number,
+  choose: (problem: number) => StrategySpec,
+  seedOf: (problem: number, spec: StrategySpec) => number,
+): Promise<{ correct: boolean; tokens: number; generations: number; cut: boolean }[]> {
+  const { providers, costs } = simProviders(world);
+  const out: { correct: boolean; tokens: number; generations: number; cut: boolean }[] = [];
+  for (const [i, p] of problems.entries()) {
+    const spec = choose(i);
+    const started = startExecution({ question: p.question }, spec, { tokens: cap }, seedOf(i, spec), costs);
+    if (!started.ok) throw new Error(`${describeSpec(spec)} within ${cap} tokens: ${started.error}`);
+    const done = await runToEnd(started.execution, providers, costs);
+    out.push({ correct: isCorrect(done.outcome?.answer ?? null, p.answer), tokens: done.ledger.tokens, generations: done.ledger.generations, cut: done.stopReason === "budget" });
+  }
+  return out;
 }
