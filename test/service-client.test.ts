@@ -16,7 +16,9 @@ import { parseStrategies } from "../src/eval/grid";
 import { specsOf } from "../src/eval/outcomes";
 import { calibrateThroughService, ORACLE_SPEC } from "../src/eval/serviceCalibration";
 import { createServiceClient, describeServiceFailure, retryAfterMs, ServiceError, ServiceUnreachable } from "../src/eval/serviceClient";
-import { calibrationSeeds, figuresOf, pairedDifference } from "../src/eval/serviceMeasure";
+import { calibrationSeeds, figuresOf, pairedDifference, runCappedInProcess } from "../src/eval/serviceMeasure";
+import { StrategySpecSchema } from "../src/engine/strategies";
+import { serviceSeed } from "../src/eval/serviceCalibration";
 import shippedText from "../policies/default-text.json";
 import { evaluateProblem } from "../src/eval/sweep";
 import { EVAL_DEFAULTS } from "../src/eval/run";
@@ -190,6 +192,28 @@ describe("calibration through a service (stand-in over HTTP)", () => {
     }
     expect(result.tokens - result.oracleTokens).toBe(total);
     expect(result.budgetStopped.size).toBe(0);
+  });
+});
+
+describe("the policy's choices in process with the service's hard cap", () => {
+  it("a cap that fits changes nothing; one below a step's worst case cuts it short", async () => {
+    const world = loadWorld();
+    const problems = generateProblems(world, 5, 3).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+    const spec = StrategySpecSchema.parse({ strategy: "best-of-n", n: 16, selection: "majority" });
+    const entries = parseStrategies("majority");
+    const seedOf = (i: number) => serviceSeed(2, i, spec);
+    const roomy = await runCappedInProcess(world, problems, 1e6, () => spec, seedOf);
+    for (const [i, p] of problems.entries()) {
+      const rec = (await evaluateProblem(world, p, i, { seed: 2, strategies: entries, budgets: [16], oracleSamples: 8, oracleTemperature: 0.8 })).records[0]!;
+      expect(roomy[i]).toEqual({ correct: rec.correct, tokens: rec.tokens, generations: 16, cut: false });
+    }
+    // 16 samples of up to 1024 tokens do not fit in 4096: the step is shrunk to what does.
+    const tight = await runCappedInProcess(world, problems, 4096, () => spec, seedOf);
+    for (const t of tight) {
+      expect(t.cut).toBe(true);
+      expect(t.generations).toBeLessThan(16);
+      expect(t.tokens).toBeLessThanOrEqual(4096);
+    }
   });
 });
 
