@@ -66,7 +66,7 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], 8, 2);
   const seed = intArg("seed", args.seed, 1, 0);
   const concurrency = intArg("concurrency", args.concurrency, 4, 1);
-  const solveTokens = intArg("solve-tokens", args["solve-tokens"], 400_000, 1000);
+  const solveTokens = intArg("solve-tokens", args["solve-tokens"], 2_000_000, 1000);
   const skipInvalid = args["skip-invalid-rows"] === true;
   const out = args.out ?? `policies/${basename(args.dataset).replace(/\.jsonl?$/, "")}.json`;
   if (args.report && dirname(args.report) !== dirname(out)) throw new InputError("--report must be in the same directory as --out");
