@@ -8,7 +8,6 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { basename, dirname } from "node:path";
-import { describeSpec } from "../src/engine/strategies";
 import { describeLines, readCalibrationDataset } from "../src/eval/datasetRows";
 import { parseStrategies } from "../src/eval/grid";
 import { InputError, intArg, writeFilesAtomically } from "../src/eval/io";
@@ -195,6 +194,6 @@ function reportOf(r: {
       ...folds.map((f) => `- ${f.fold}: best-of-N@64 ${(100 * f.bon.accuracy).toFixed(1)}% at ${Math.round(f.bon.meanTokens)} tokens; policy ${f.ratio === null ? "does not reach it (or it is at the floor/ceiling)" : `reaches ${(100 * (f.accuracy as number)).toFixed(1)}% at ${Math.round(f.at as number)} tokens: ${f.ratio.toFixed(2)}×`}`),
     );
   }
-  lines.push("", `Arms: ${[...new Set(policy.arms.map((a) => a.config))].map((c) => describeSpec(policy.arms.find((a) => a.config === c)!.spec)).join(", ")}.`, "");
+  lines.push("", `Arms: ${[...new Set(policy.arms.map((a) => a.config))].join(", ")}.`, "");
   return lines.join("\n");
 }

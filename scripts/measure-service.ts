@@ -194,6 +194,9 @@ async function main(): Promise<void> {
         const local = inProcessAt(policy, data, cap);
         const own = records.filter((r) => !r.exploration).map((r) => r.problem);
         const curve = policyCurve(policy, data, [cap])[0]!;
+        // The per-problem outcomes (for paired differences) must be policyCurve's, problem by problem.
+        const summed = figuresOf(local);
+        if (Math.abs(summed.accuracy - curve.accuracy) > 1e-9 || Math.abs(summed.meanTokens - curve.meanTokens) > 1e-6) throw new Error(`in-process outcomes at cap ${cap} disagree with policyCurve`);
         const capped = await runCappedInProcess(world, problems, cap, (i) => choosePolicyArm(policy, problems[i]!.question, cap).arm.spec, (i, spec) => serviceSeed(seed, i, spec));
         const configs: Record<string, number> = {};
         for (const r of records) configs[r.config] = (configs[r.config] ?? 0) + 1;
