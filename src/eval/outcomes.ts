@@ -5,12 +5,11 @@
  */
 import { describeSpec, type StrategySpec } from "../engine/strategies";
 import type { CandidateConfig, OutcomeData } from "../policy/fit";
-import { configsAt, type StrategyEntry } from "./grid";
-import { EVAL_DEFAULTS } from "./run";
+import { configsAt, DEFAULT_STRATEGIES, type StrategyEntry } from "./grid";
 import type { ProblemResult } from "./sweep";
 
 /** What `npm run calibrate` sweeps in process by default (verify-world's list, so the same cached sweeps). */
-export const CALIBRATE_STRATEGIES = `${EVAL_DEFAULTS.strategies},revisions-majority`;
+export const CALIBRATE_STRATEGIES = `${DEFAULT_STRATEGIES},revisions-majority`;
 /** Swept separately and joined problem by problem (adaptive best-of-N). */
 export const CALIBRATE_EXTRA = "best-of-n-adaptive:c=95,best-of-n-adaptive:c=99";
 
