@@ -3,7 +3,12 @@
  *                      [--extra-strategies LIST] [--budgets LIST] [--threads N] [--out FILE] [--report FILE]
  *                      [--cache DIR] [--probe best|0|4|8]
  *
- * Runs labelled problems of the simulated world through every candidate configuration (in process), fits a
+ * npm run calibrate -- --dataset FILE.jsonl --service URL --key KEY [--strategies LIST] [--budgets LIST]
+ *                      [--oracle-samples K] [--seed N] [--problems N] [--concurrency N] [--solve-tokens N]
+ *                      [--skip-invalid-rows] [--out FILE] [--report FILE]
+ *
+ * With --dataset: calibration through a running service (scripts/calibrateService.ts). Without:
+ * runs labelled problems of the simulated world through every candidate configuration (in process), fits a
  * compute-optimal policy (free difficulty estimator + per-bin arms, method.md §6–§7) and writes it. With
  * several seeds it also measures the policy honestly: fitted on one seed's problems, measured on the next
  * seed's (disjoint problems, fresh samples), each pair in turn, reporting median and range. The shipped
@@ -21,6 +26,7 @@ import { runSweep } from "../src/eval/pool";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { median } from "../src/eval/stats";
 import type { ProblemResult } from "../src/eval/sweep";
+import { CALIBRATE_EXTRA, CALIBRATE_STRATEGIES, concatOutcomes, outcomeData, ratioAgainst, type Ratio } from "../src/eval/outcomes";
 import { parsePolicy } from "../src/policy/document";
 import { costBudgets, fitArms, fitPolicy, policyCurve, type CandidateConfig, type OutcomeData } from "../src/policy/fit";
 import { generateProblems } from "../src/sim/problems";
@@ -32,57 +38,12 @@ import type { World } from "../src/sim/world";
 import { configSeed, type EvalProblem } from "../src/eval/sweep";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import { dirname, basename } from "node:path";
+import { calibrateDataset, IN_PROCESS_ONLY } from "./calibrateService";
 
-const DEFAULT_STRATEGIES = `${EVAL_DEFAULTS.strategies},revisions-majority`;
-const DEFAULT_EXTRA = "best-of-n-adaptive:c=95,best-of-n-adaptive:c=99";
+const DEFAULT_STRATEGIES = CALIBRATE_STRATEGIES;
+const DEFAULT_EXTRA = CALIBRATE_EXTRA;
 
 
-function outcomeData(results: readonly ProblemResult[], prompts: string[], oracleSamples: number, specs: Map<string, StrategySpec>): OutcomeData {
-  const first = results[0]?.records ?? [];
-  const configs: CandidateConfig[] = first.map((r) => {
-    const spec = specs.get(r.config);
-    if (!spec) throw new Error(`no spec for ${r.config}`);
-    return { config: r.config, spec };
-  });
-  const n = results.length;
-  const correct = configs.map(() => new Uint8Array(n));
-  const tokens = configs.map(() => new Float64Array(n));
-  const generations = configs.map(() => new Float64Array(n));
-  for (const r of results) {
-    r.records.forEach((rec, c) => {
-      (correct[c] as Uint8Array)[r.problem] = rec.correct ? 1 : 0;
-      (tokens[c] as Float64Array)[r.problem] = rec.tokens;
-      (generations[c] as Float64Array)[r.problem] = rec.generations;
-    });
-  }
-  return { prompts, passAt1: results.map((r) => r.passAt1), oracleSamples, configs, correct, tokens, generations };
-}
-
-function concat(parts: readonly OutcomeData[]): OutcomeData {
-  const first = parts[0] as OutcomeData;
-  return {
-    prompts: parts.flatMap((p) => p.prompts),
-    passAt1: parts.flatMap((p) => p.passAt1),
-    oracleSamples: first.oracleSamples,
-    configs: first.configs,
-    correct: first.configs.map((_, c) => Uint8Array.from(parts.flatMap((p) => [...(p.correct[c] as Uint8Array)]))),
-    tokens: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.tokens[c] as Float64Array)]))),
-    generations: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.generations[c] as Float64Array)]))),
-    ...(first.probe
-      ? {
-          probe: {
-            ...first.probe,
-            features: parts.flatMap((p) => p.probe?.features ?? []),
-            tokens: Float64Array.from(parts.flatMap((p) => [...(p.probe?.tokens ?? [])])),
-            reusable: {
-              completion: Float64Array.from(parts.flatMap((p) => [...(p.probe?.reusable?.completion ?? [])])),
-              scoring: Float64Array.from(parts.flatMap((p) => [...(p.probe?.reusable?.scoring ?? [])])),
-            },
-          },
-        }
-      : {}),
-  };
-}
 
 /** Probe sample counts tried; 0 is the free estimator alone. */
 const PROBE_SIZES = [0, 4, 8];
@@ -125,12 +86,6 @@ function oracleBins(passAt1: readonly number[]): number[] {
   return bins;
 }
 
-interface Ratio {
-  ratio: number | null;
-  at: number | null;
-  accuracy: number | null;
-}
-
 interface PairResult {
   fit: number;
   heldOut: number;
@@ -150,15 +105,6 @@ function fixedOnly(d: OutcomeData): OutcomeData {
   return { ...d, configs: keep.map((i) => d.configs[i] as CandidateConfig), correct: keep.map((i) => d.correct[i] as Uint8Array), tokens: keep.map((i) => d.tokens[i] as Float64Array), generations: keep.map((i) => d.generations[i] as Float64Array) };
 }
 
-/** Cost-matched ratio against best-of-N weighted at N = 64 on the held-out data, for a curve of (accuracy, mean tokens). */
-function ratioAgainst(bon: { accuracy: number; meanTokens: number }, curve: readonly { accuracy: number; meanTokens: number }[]): Ratio {
-  if (bon.accuracy <= 0.02 || bon.accuracy >= 0.98) return { ratio: null, at: null, accuracy: null };
-  // The cheapest point (by what it actually spent) that reaches best-of-N's accuracy.
-  let best: { accuracy: number; meanTokens: number } | null = null;
-  for (const p of curve) if (p.accuracy >= bon.accuracy - 1e-12 && (!best || p.meanTokens < best.meanTokens)) best = p;
-  return best ? { ratio: bon.meanTokens / best.meanTokens, at: best.meanTokens, accuracy: best.accuracy } : { ratio: null, at: null, accuracy: null };
-}
-
 async function main(): Promise<void> {
   const args = parseCliArgs({
     world: { type: "string" },
@@ -173,7 +119,22 @@ async function main(): Promise<void> {
     report: { type: "string" },
     cache: { type: "string" },
     probe: { type: "string" },
+    // Calibration through a running service (scripts/calibrateService.ts).
+    dataset: { type: "string" },
+    service: { type: "string" },
+    key: { type: "string" },
+    seed: { type: "string" },
+    concurrency: { type: "string" },
+    "solve-tokens": { type: "string" },
+    "skip-invalid-rows": { type: "boolean" },
   });
+  if (args.dataset !== undefined) {
+    const stray = IN_PROCESS_ONLY.filter((o) => args[o] !== undefined);
+    if (stray.length) throw new InputError(`--${stray[0]} is for the in-process calibration on the simulated world; with --dataset the service's providers are calibrated`);
+    return calibrateDataset({ ...args, dataset: args.dataset });
+  }
+  const serviceOnly = (["service", "key", "seed", "concurrency", "solve-tokens", "skip-invalid-rows"] as const).filter((o) => args[o] !== undefined);
+  if (serviceOnly.length) throw new InputError(`--${serviceOnly[0]} is for calibration through a service: give --dataset FILE.jsonl --service URL --key KEY`);
   const worldFile = args.world ?? "worlds/default.json";
   const world = loadWorld(worldFile);
   const seeds = args.seeds === undefined ? [1] : seedsArg("--seeds", args.seeds);
@@ -292,7 +253,7 @@ async function main(): Promise<void> {
     for (const size of PROBE_SIZES) if (pairs.length && medianOf(pairs.map((p) => p.byProbe.get(size)?.adaptive.ratio ?? null)) > medianOf(pairs.map((p) => p.byProbe.get(shipK)?.adaptive.ratio ?? null)) + 1e-9) shipK = size;
   } else shipK = Number(probeArg);
 
-  const pooled = concat(data.map((d, i) => attach(d, i, shipK)));
+  const pooled = concatOutcomes(data.map((d, i) => attach(d, i, shipK)));
   const draft = fitPolicy(pooled, {
     seed: seeds[0] as number,
     version: "draft",

@@ -26,7 +26,8 @@
 import { availableParallelism } from "node:os";
 import { writeFileSync } from "node:fs";
 import { Rng } from "../src/engine/random";
-import { concatOutcomes, seedOutcomes } from "../src/eval/outcomes";
+import { concatOutcomes } from "../src/eval/outcomes";
+import { seedOutcomes } from "../src/eval/seedOutcomes";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { InputError, intArg, loadWorld, parseCliArgs, runCli, seedsArg } from "../src/eval/io";
 import { median } from "../src/eval/stats";

@@ -1,56 +1,33 @@
 /**
- * Labelled outcomes of every candidate configuration on a seed's simulated problems, in the shape policy
- * fitting reads (`OutcomeData`): the sweep (cached when a cache directory is given) turned into per-config
- * correctness, tokens and generations per problem.
+ * Outcome data for fitting and measuring policies (src/policy/fit.ts `OutcomeData`), built from an
+ * in-process sweep or from solves run through the service, and the small pieces both calibration and
+ * measurement use: the candidate set calibrate sweeps by default, subsets, joining seeds, and the cost-matched
+ * ratio. No Node API: the workerd tests use it too.
  */
 import { describeSpec, type StrategySpec } from "../engine/strategies";
 import type { CandidateConfig, OutcomeData } from "../policy/fit";
-import { generateProblems } from "../sim/problems";
-import type { World } from "../sim/world";
-import { configsAt, parseStrategies } from "./grid";
-import { runSweep } from "./pool";
-import { EVAL_DEFAULTS } from "./run";
+import { configsAt, DEFAULT_STRATEGIES, type StrategyEntry } from "./grid";
 import type { ProblemResult } from "./sweep";
 
-/** The candidate families calibration sweeps by default (verify-world's, plus majority-voted revisions), and adaptive best-of-N. */
-export const CALIBRATION_STRATEGIES = `${EVAL_DEFAULTS.strategies},revisions-majority`;
-export const CALIBRATION_EXTRA = "best-of-n-adaptive:c=95,best-of-n-adaptive:c=99";
+/** What `npm run calibrate` sweeps in process by default (verify-world's list, so the same cached sweeps). */
+export const CALIBRATE_STRATEGIES = `${DEFAULT_STRATEGIES},revisions-majority`;
+/** Swept separately and joined problem by problem (adaptive best-of-N). */
+export const CALIBRATE_EXTRA = "best-of-n-adaptive:c=95,best-of-n-adaptive:c=99";
 
-export interface OutcomeOptions {
-  problems: number;
-  oracleSamples: number;
-  budgets: number[];
-  strategies?: string;
-  extra?: string;
-  threads: number;
-  cacheDir?: string;
-}
-
-/** Sweep one seed's problems through every candidate and return their outcomes. */
-export async function seedOutcomes(world: World, seed: number, options: OutcomeOptions): Promise<OutcomeData> {
-  const strategies = parseStrategies(options.strategies ?? CALIBRATION_STRATEGIES);
-  const extra = parseStrategies(options.extra ?? CALIBRATION_EXTRA).filter((e) => !strategies.some((s) => s.name === e.name));
+/** Every configuration of the entries at the budgets, by label (an entry/budget it cannot divide is an error). */
+export function specsOf(entries: readonly StrategyEntry[], budgets: readonly number[]): { ok: true; specs: Map<string, StrategySpec> } | { ok: false; error: string } {
   const specs = new Map<string, StrategySpec>();
-  for (const entry of [...strategies, ...extra]) {
-    for (const budget of options.budgets) {
+  for (const entry of entries) {
+    for (const budget of budgets) {
       const grid = configsAt(entry, budget);
-      if (!grid.ok) throw new Error(grid.error);
+      if (!grid.ok) return grid;
       for (const c of grid.configs) specs.set(describeSpec(c.spec), c.spec);
     }
   }
-  const problems = generateProblems(world, seed, options.problems).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
-  const pool = { threads: options.threads, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) };
-  // Keys in this order: the sweep cache is keyed by the options as written, shared with calibrate and verify-world.
-  const sweep = (s: typeof strategies) => ({ seed, strategies: s, budgets: options.budgets, oracleSamples: options.oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature });
-  const results = await runSweep(world, problems, sweep(strategies), pool);
-  if (extra.length) {
-    // Same seed, same problems, same oracle samples: the extra configurations' records join each problem's.
-    const more = await runSweep(world, problems, sweep(extra), pool);
-    more.forEach((r, i) => (results[i] as ProblemResult).records.push(...r.records));
-  }
-  return outcomeData(results, problems.map((p) => p.question), options.oracleSamples, specs);
+  return { ok: true, specs };
 }
 
+/** Outcome data from a sweep's per-problem records (the records' order is the configurations' order). */
 export function outcomeData(results: readonly ProblemResult[], prompts: string[], oracleSamples: number, specs: Map<string, StrategySpec>): OutcomeData {
   const first = results[0]?.records ?? [];
   const configs: CandidateConfig[] = first.map((r) => {
@@ -72,7 +49,64 @@ export function outcomeData(results: readonly ProblemResult[], prompts: string[]
   return { prompts, passAt1: results.map((r) => r.passAt1), oracleSamples, configs, correct, tokens, generations };
 }
 
-/** Several seeds' outcomes as one set of problems (the same configurations in the same order). */
+/** The same outcomes on some of the problems (in the order given). */
+export function subsetOutcomes(d: OutcomeData, problems: readonly number[]): OutcomeData {
+  const pick = <T extends Uint8Array | Float64Array>(a: T): T => (a instanceof Uint8Array ? Uint8Array.from(problems, (i) => a[i] as number) : Float64Array.from(problems, (i) => a[i] as number)) as T;
+  const { probe, ...rest } = d;
+  return {
+    ...rest,
+    prompts: problems.map((i) => d.prompts[i] as string),
+    passAt1: problems.map((i) => d.passAt1[i] as number),
+    correct: d.correct.map(pick),
+    tokens: d.tokens.map(pick),
+    generations: d.generations.map(pick),
+    ...(probe
+      ? {
+          probe: {
+            ...probe,
+            features: problems.map((i) => probe.features[i] as number[]),
+            tokens: pick(probe.tokens),
+            ...(probe.reusable ? { reusable: { completion: pick(probe.reusable.completion), scoring: pick(probe.reusable.scoring) } } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** Accuracy and mean tokens of one configuration over all problems of the data, or null when it is not there. */
+export function configFigures(d: OutcomeData, config: string): { accuracy: number; meanTokens: number; meanGenerations: number; correct: number; count: number } | null {
+  const c = d.configs.findIndex((x) => x.config === config);
+  if (c < 0) return null;
+  const n = d.prompts.length;
+  let k = 0;
+  let t = 0;
+  let g = 0;
+  for (let i = 0; i < n; i++) {
+    k += (d.correct[c] as Uint8Array)[i] as number;
+    t += (d.tokens[c] as Float64Array)[i] as number;
+    g += (d.generations[c] as Float64Array)[i] as number;
+  }
+  return { accuracy: k / n, meanTokens: t / n, meanGenerations: g / n, correct: k, count: n };
+}
+
+export interface Ratio {
+  ratio: number | null;
+  at: number | null;
+  accuracy: number | null;
+}
+
+/**
+ * Cost-matched ratio against a baseline (best-of-N weighted at N = 64): the baseline's mean tokens over the
+ * mean tokens of the cheapest curve point that reaches its accuracy. Not measurable at the floor or ceiling.
+ */
+export function ratioAgainst(baseline: { accuracy: number; meanTokens: number }, curve: readonly { accuracy: number; meanTokens: number }[]): Ratio {
+  if (baseline.accuracy <= 0.02 || baseline.accuracy >= 0.98) return { ratio: null, at: null, accuracy: null };
+  let best: { accuracy: number; meanTokens: number } | null = null;
+  for (const p of curve) if (p.accuracy >= baseline.accuracy - 1e-12 && (!best || p.meanTokens < best.meanTokens)) best = p;
+  return best ? { ratio: baseline.meanTokens / best.meanTokens, at: best.meanTokens, accuracy: best.accuracy } : { ratio: null, at: null, accuracy: null };
+}
+
+/** Several seeds' outcomes as one set of problems (the same configurations in the same order; probes joined too). */
 export function concatOutcomes(parts: readonly OutcomeData[]): OutcomeData {
   const first = parts[0] as OutcomeData;
   return {
@@ -83,5 +117,18 @@ export function concatOutcomes(parts: readonly OutcomeData[]): OutcomeData {
     correct: first.configs.map((_, c) => Uint8Array.from(parts.flatMap((p) => [...(p.correct[c] as Uint8Array)]))),
     tokens: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.tokens[c] as Float64Array)]))),
     generations: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.generations[c] as Float64Array)]))),
+    ...(first.probe
+      ? {
+          probe: {
+            ...first.probe,
+            features: parts.flatMap((p) => p.probe?.features ?? []),
+            tokens: Float64Array.from(parts.flatMap((p) => [...(p.probe?.tokens ?? [])])),
+            reusable: {
+              completion: Float64Array.from(parts.flatMap((p) => [...(p.probe?.reusable?.completion ?? [])])),
+              scoring: Float64Array.from(parts.flatMap((p) => [...(p.probe?.reusable?.scoring ?? [])])),
+            },
+          },
+        }
+      : {}),
   };
 }
