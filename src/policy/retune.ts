@@ -50,6 +50,8 @@ export interface RetuneOptions {
   priorWeight?: number;
   /** Outcomes in a bin after which a configuration not chosen there is no longer offered to exploration (default 30). */
   exploreUntil?: number;
+  /** Outcomes in a bin a configuration without the active policy's evidence needs before it can be an arm (default 10). */
+  minArmEvidence?: number;
   /** Fewest replayed outcomes each side needs for a comparison (default 30). */
   minReplayed?: number;
 }
@@ -84,9 +86,10 @@ export function specKey(spec: StrategySpec): string {
 }
 
 /** Refit the estimator and every bin's arms from outcomes, with `active` as the prior. Needs ≥ 4 outcomes. */
-export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOutcome[], options: Pick<RetuneOptions, "version" | "createdAt" | "seed" | "priorWeight" | "exploreUntil">): PolicyDocument {
+export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOutcome[], options: Pick<RetuneOptions, "version" | "createdAt" | "seed" | "priorWeight" | "exploreUntil" | "minArmEvidence">): PolicyDocument {
   const priorWeight = options.priorWeight ?? 8;
   const exploreUntil = options.exploreUntil ?? 30;
+  const minArmEvidence = options.minArmEvidence ?? 10;
   const keys = new Map<string, { index: number; spec: StrategySpec }>();
   const groups = rows.map((r) => {
     const key = specKey(r.spec);
@@ -122,7 +125,7 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
     const prior = new Map(active.arms.filter((a) => a.bin === bin).map((a) => [specKey(a.spec), a]));
     // Alternatives carry a measured cost but no accuracy: a cost prior only.
     const untried = new Map(active.alternatives.filter((a) => a.bin === bin).map((a) => [specKey(a.spec), a]));
-    const stats: (ArmStats & { seen: number })[] = [];
+    const stats: (ArmStats & { seen: number; eligible: boolean })[] = [];
     for (const key of new Set([...prior.keys(), ...untried.keys(), ...seen.keys()])) {
       const s = seen.get(key);
       const a = prior.get(key);
@@ -132,7 +135,8 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
       const p = pooled.get(key);
       // The active policy's evidence counts as at most `priorWeight` outcomes; with none, a weak prior of 2
       // at the configuration's accuracy over all bins (or a coin), so an unmeasured configuration is not ranked as certain.
-      let w = a ? Math.min(a.evidence.count, priorWeight) : 0;
+      const measured = a !== undefined && a.evidence.count > 0;
+      let w = measured ? Math.min(a.evidence.count, priorWeight) : 0;
       let priorAccuracy = a ? a.evidence.accuracy : 0.5;
       if (w === 0) {
         w = 2;
@@ -148,10 +152,11 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
       const seenHigh = n ? quantile(costs, 0.9) : 0;
       const highCost = n >= 10 || !priorCost ? seenHigh : Math.max(seenHigh, priorCost.high);
       const meanGenerations = ((s?.gens ?? 0) + wc * (priorCost?.gens ?? 0)) / (n + wc);
-      stats.push({ config: describeSpec(spec), spec, accuracy: ((s?.k ?? 0) + w * priorAccuracy) / (n + w), count: n + w, prior: w, meanCost, highCost, meanGenerations, seen: n });
+      stats.push({ config: describeSpec(spec), spec, accuracy: ((s?.k ?? 0) + w * priorAccuracy) / (n + w), count: n + w, prior: w, meanCost, highCost, meanGenerations, seen: n, eligible: measured || n >= minArmEvidence });
     }
     stats.sort((x, y) => x.config.localeCompare(y.config));
-    const chosen = chooseBinArms(bin, stats);
+    // An arm needs evidence: the active policy's, or `minArmEvidence` outcomes here; the rest stay alternatives.
+    const chosen = chooseBinArms(bin, stats.filter((st) => st.eligible));
     arms.push(...(chosen.length ? chosen : active.arms.filter((a) => a.bin === bin)));
     // What was not chosen and is not yet well measured in this bin stays to be explored; the rest is known to lose.
     const picked = new Set(chosen.map((a) => specKey(a.spec)));
@@ -263,17 +268,23 @@ export function retunePolicy(active: PolicyDocument, logged: readonly LoggedOutc
     candidate: scoreOf(held.map((test, f) => replaySums(fitted[f] as PolicyDocument, test))),
   };
   const candidate = fitFromOutcomes(active, rows, options);
+  // The version promoted is fitted on all outcomes and can differ from the folds' fits when data are few: it must
+  // also pass the same comparison on all outcomes (in sample, so optimistic; the folds guard against that).
+  const whole = { active: replay(active, rows), candidate: replay(candidate, rows) };
   const a = evaluation.active;
   const c = evaluation.candidate;
   const fmt = (s: ReplayScore) => `${(100 * s.accuracy).toFixed(1)}% at ${Math.round(s.meanTokens)} tokens (${s.replayed} replayed, ${Math.round(s.effective)} effective)`;
   let promote = false;
   let reason: string;
-  if (a.effective < minReplayed || c.effective < minReplayed) {
-    reason = `too little overlap to compare: the held-out outcomes replay ${Math.round(a.effective)} effective choices of the active policy and ${Math.round(c.effective)} of the candidate; each needs ${minReplayed}`;
+  if (a.effective < minReplayed || c.effective < minReplayed || whole.candidate.effective < minReplayed) {
+    reason = `too little overlap to compare: the held-out outcomes replay ${Math.round(a.effective)} effective choices of the active policy and ${Math.round(c.effective)} of the candidate (all outcomes: ${Math.round(whole.candidate.effective)} of the version fitted on them); each needs ${minReplayed}`;
   } else {
     const decided = compareReplays(a, c);
-    promote = decided.promote;
-    reason = `${decided.reason}: candidate ${fmt(c)} against active ${fmt(a)}`;
+    const inSample = compareReplays(whole.active, whole.candidate);
+    promote = decided.promote && inSample.promote;
+    reason = decided.promote && !inSample.promote
+      ? `the folds' fits pass (${decided.reason}) but the version fitted on all outcomes does not: ${inSample.reason}: it ${fmt(whole.candidate)} against active ${fmt(whole.active)}`
+      : `${decided.reason}: candidate ${fmt(c)} against active ${fmt(a)}`;
   }
   return { ok: true, outcomes: rows.length, candidate, evaluation, promote, reason };
 }
