@@ -276,7 +276,10 @@ export function retunePolicy(active: PolicyDocument, logged: readonly LoggedOutc
   const fmt = (s: ReplayScore) => `${(100 * s.accuracy).toFixed(1)}% at ${Math.round(s.meanTokens)} tokens (${s.replayed} replayed, ${Math.round(s.effective)} effective)`;
   let promote = false;
   let reason: string;
-  if (a.effective < minReplayed || c.effective < minReplayed || whole.candidate.effective < minReplayed) {
+  const changed = rows.filter((r) => specKey(chooseArmFor(candidate, r.features, r.capTokens ?? undefined, 0, r.maxGenerations ?? undefined).arm.spec) !== specKey(chooseArmFor(active, r.features, r.capTokens ?? undefined, 0, r.maxGenerations ?? undefined).arm.spec)).length;
+  if (changed === 0) {
+    reason = `no change: the refit chooses as the active policy does on all ${rows.length} logged outcomes`;
+  } else if (a.effective < minReplayed || c.effective < minReplayed || whole.candidate.effective < minReplayed) {
     reason = `too little overlap to compare: the held-out outcomes replay ${Math.round(a.effective)} effective choices of the active policy and ${Math.round(c.effective)} of the candidate (all outcomes: ${Math.round(whole.candidate.effective)} of the version fitted on them); each needs ${minReplayed}`;
   } else {
     const decided = compareReplays(a, c);
