@@ -190,7 +190,7 @@ async function main(): Promise<void> {
     "",
     `Command: \`${command}\``,
     "",
-    `Cold start (costs only), exploration share ${explore}, a re-tune every ${every} outcomes from ${MIN_OUTCOMES} on; measured on the held-out seed's ${problems} problems at the calibrated policy's default cap, against the calibrated policy's best accuracy at no more mean cost.`,
+    `Cold start (costs only), exploration share ${explore}, a re-tune every ${every} outcomes from ${MIN_OUTCOMES} on; measured on the held-out seed's ${problems} problems at the calibrated policy's default cap. Efficiency: the mean tokens at which the calibrated policy's held-out curve first reaches the same accuracy, over the policy's own.`,
     "",
     "| held out | calibrated (full labels), at its default cap | cold start (accuracy, efficiency relative to calibrated) | outcomes until 90% of the calibrated accuracy and efficiency | there | after all outcomes |",
     "|---|---|---|---|---|---|",
