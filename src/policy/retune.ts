@@ -157,9 +157,10 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
     stats.sort((x, y) => x.config.localeCompare(y.config));
     // An arm needs evidence: the active policy's, or `minArmEvidence` outcomes here; the rest stay alternatives.
     const chosen = chooseBinArms(bin, stats.filter((st) => st.eligible));
-    arms.push(...(chosen.length ? chosen : active.arms.filter((a) => a.bin === bin)));
+    const binArms = chosen.length ? chosen : active.arms.filter((a) => a.bin === bin);
+    arms.push(...binArms);
     // What was not chosen and is not yet well measured in this bin stays to be explored; the rest is known to lose.
-    const picked = new Set(chosen.map((a) => specKey(a.spec)));
+    const picked = new Set(binArms.map((a) => specKey(a.spec)));
     for (const st of stats) {
       if (picked.has(specKey(st.spec)) || st.seen >= exploreUntil) continue;
       alternatives.push({ bin, config: st.config, spec: st.spec, count: st.seen, meanCost: st.meanCost, highCost: st.highCost, meanGenerations: st.meanGenerations });
