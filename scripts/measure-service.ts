@@ -21,18 +21,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeSpec, StrategySpecSchema, type StrategySpec } from "../src/engine/strategies";
-import { parseStrategies } from "../src/eval/grid";
 import { InputError, intArg, loadWorld, parseCliArgs, runCli, seedsArg, writeFilesAtomically } from "../src/eval/io";
-import { CALIBRATE_EXTRA, CALIBRATE_STRATEGIES, outcomeData, ratioAgainst, specsOf } from "../src/eval/outcomes";
-import { runSweep } from "../src/eval/pool";
+import { ratioAgainst } from "../src/eval/outcomes";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { serviceSeed } from "../src/eval/serviceCalibration";
 import { createServiceClient, describeServiceFailure, ServiceError, ServiceUnreachable } from "../src/eval/serviceClient";
 import { calibrationSeeds, figuresOf, independentSeed, pairedDifference, runAutoThroughService, runCappedInProcess, runFixedThroughService, type AutoRecord, type Figures } from "../src/eval/serviceMeasure";
-import type { ProblemResult } from "../src/eval/sweep";
 import { choosePolicyArm } from "../src/policy/choose";
 import { parsePolicy, type PolicyDocument } from "../src/policy/document";
 import { costBudgets, policyCurve, type OutcomeData } from "../src/policy/fit";
+import { seedOutcomes } from "../src/eval/seedOutcomes";
 import { generateProblems } from "../src/sim/problems";
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -76,21 +74,6 @@ interface SeedResult {
   seconds: number;
 }
 
-async function inProcessOutcomes(world: ReturnType<typeof loadWorld>, problems: { id: string; question: string; answer: string }[], seed: number, oracleSamples: number, cache: string | undefined, threads: number): Promise<OutcomeData> {
-  const strategies = parseStrategies(CALIBRATE_STRATEGIES);
-  const extra = parseStrategies(CALIBRATE_EXTRA);
-  const budgets = EVAL_DEFAULTS.budgets;
-  const specs = specsOf([...strategies, ...extra], budgets);
-  if (!specs.ok) throw new Error(specs.error);
-  // The same sweep options as `npm run calibrate` with its defaults, so its cached sweeps are read back.
-  const pool = { threads, ...(cache ? { cacheDir: cache } : {}) };
-  // The cache key is the options' JSON, so their keys are in calibrate's order.
-  const options = (s: typeof strategies) => ({ seed, strategies: s, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature });
-  const results: ProblemResult[] = await runSweep(world, problems, options(strategies), pool);
-  const more = await runSweep(world, problems, options(extra), pool);
-  more.forEach((r, i) => (results[i] as ProblemResult).records.push(...r.records));
-  return outcomeData(results, problems.map((p) => p.question), oracleSamples, specs.specs);
-}
 
 /** Per problem, the in-process outcome of the configuration the policy chooses at `cap`. */
 function inProcessAt(policy: PolicyDocument, data: OutcomeData, cap: number): { correct: number; tokens: number; generations: number; config: string }[] {
@@ -169,7 +152,7 @@ async function main(): Promise<void> {
       const started = Date.now();
       const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
       process.stderr.write(`measure: seed ${seed}: in-process sweep of ${problems.length} problems${args.cache ? ` (cache ${args.cache})` : ""}\n`);
-      const data = await inProcessOutcomes(world, problems, seed, oracleSamples, args.cache, threads);
+      const data = await seedOutcomes(world, seed, { problems: count, oracleSamples, budgets: EVAL_DEFAULTS.budgets, threads, ...(args.cache ? { cacheDir: args.cache } : {}) });
       const bonInProcess = figuresOf(problems.map((_, i) => {
         const c = data.configs.findIndex((x) => x.config === bonConfig);
         return { correct: (data.correct[c] as Uint8Array)[i] as number, tokens: (data.tokens[c] as Float64Array)[i] as number, generations: (data.generations[c] as Float64Array)[i] as number };
