@@ -108,7 +108,7 @@ describe("hard caps (property)", () => {
               // Refused only when the strategy costs more generations than allowed, or one sample does not fit.
               if (started.field === "generations") expect(generationCost(s)).toBeGreaterThan(budget.generations as number);
               else expect(started.error).toMatch(/too small to buy one sample/);
-              expect(budget[started.field]).toBeDefined();
+              expect(budget[started.field as keyof typeof budget]).toBeDefined();
               continue;
             }
             const end = await runToEnd(started.execution, providers, costs);

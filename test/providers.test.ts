@@ -5,8 +5,9 @@
 import { serve, type ServerType } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startExecution } from "../src/engine/executor";
-import { runToEnd } from "../src/engine/step";
+import type { CallRecord, CostModel } from "../src/engine/budget";
+import { startExecution, type Execution } from "../src/engine/executor";
+import { executeStep, runToEnd, type ProviderSet } from "../src/engine/step";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import type { GenerateRequest } from "../src/engine/types";
 import { loadWorld } from "../src/eval/io";
@@ -261,6 +262,59 @@ describe("a whole solve over HTTP", () => {
     expect(a.end.ledger.tokens).toBeLessThanOrEqual(200_000);
     expect(b.end.outcome).toEqual(a.end.outcome);
     expect(b.end.ledger).toEqual(a.end.ledger);
+  });
+});
+
+/** Run a solve to its end, keeping every provider call record. */
+async function runWithCalls(exec: Execution, providers: ProviderSet, costs: CostModel): Promise<{ end: Execution; calls: CallRecord[] }> {
+  let current = exec;
+  const calls: CallRecord[] = [];
+  while (current.status === "running") {
+    const r = await executeStep(current, { providers, costs, now: () => 0 });
+    calls.push(...r.calls);
+    current = r.exec;
+  }
+  return { end: current, calls };
+}
+
+describe("escalation to the larger model over HTTP", () => {
+  const largeCard = { parameters: 42e9, inputPricePerMillion: 0.9, outputPricePerMillion: 1.8 };
+  const large = () => generatorAdapter("large", ProviderConfigSchema.parse({ ...largeCard, ...fast, baseUrl: base, kind: "openai-completions", model: "sim-large" } as ProviderConfigInput), ctx);
+
+  it("a best-of-n spec with model large samples the large model, and is priced at its card", async () => {
+    const { providers, costs } = assembleProviders({ generator: completions(), verifier: prm(), large: large() });
+    const spec = StrategySpecSchema.parse({ strategy: "best-of-n", n: 4, model: "large" });
+    const q = problems[2]!.question;
+    const started = startExecution({ question: q }, spec, { generations: 4, tokens: 100_000 }, 3, costs);
+    if (!started.ok) throw new Error(started.error);
+    const { end, calls } = await runWithCalls(started.execution, providers, costs);
+    expect(end.stopReason, end.detail).toBe("complete");
+    const gen = calls.find((c) => c.role === "large");
+    expect(gen?.provider).toBe("large");
+    expect(calls.some((c) => c.role === "generator")).toBe(false);
+    // FLOPs: 2·P·D with the large model's P for its tokens, the PRM's for the scoring.
+    const g = gen!;
+    expect(g.flops).toBeCloseTo(2 * 42e9 * (g.promptTokens + g.completionTokens), -3);
+    expect(g.money).toBeCloseTo((g.promptTokens * 0.9 + g.completionTokens * 1.8) / 1e6, 12);
+    // The same spec on the base model writes different solutions for the same seed (the large model errs less).
+    const base = StrategySpecSchema.parse({ strategy: "best-of-n", n: 4 });
+    const startedBase = startExecution({ question: q }, base, { generations: 4, tokens: 100_000 }, 3, costs);
+    if (!startedBase.ok) throw new Error(startedBase.error);
+    const { end: endBase, calls: baseCalls } = await runWithCalls(startedBase.execution, providers, costs);
+    expect(baseCalls.find((c) => c.role === "generator")?.provider).toBe("gen");
+    expect(endBase.ledger.flops).toBeLessThan(end.ledger.flops);
+  });
+
+  it("without a configured larger model the spec is refused before any call, naming the gap", async () => {
+    const { costs } = assembleProviders({ generator: completions(), verifier: prm() });
+    const spec = StrategySpecSchema.parse({ strategy: "best-of-n", n: 2, model: "large" });
+    const before = await served();
+    const started = startExecution({ question: problems[0]!.question }, spec, { generations: 2 }, 1, costs);
+    expect(started.ok).toBe(false);
+    if (started.ok) return;
+    expect(started.field).toBe("model");
+    expect(started.error).toMatch(/no larger model is configured/);
+    expect(await served()).toBe(before);
   });
 });
 

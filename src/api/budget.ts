@@ -1,5 +1,6 @@
 /** The one mapping from the API's budget (relative deadline) to the engine's (absolute deadline). */
 import type { Budget } from "../engine/budget";
+import type { RefusedField } from "../engine/executor";
 import type { KeyLimits } from "../auth/apiKey";
 import type { ApiBudget } from "./schemas";
 
@@ -12,7 +13,8 @@ export function toEngineBudget(budget: ApiBudget, now: number): Budget {
 }
 
 /** The API's name for an engine budget field (the deadline is relative in the API). */
-export function apiBudgetField(field: keyof Budget): string {
+export function apiBudgetField(field: RefusedField): string {
+  if (field === "model") return "strategy.model";
   return field === "deadline" ? "budget.deadlineMs" : `budget.${field}`;
 }
 

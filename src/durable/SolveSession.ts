@@ -9,8 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import { toSolveView } from "../api/view";
 import type { SolveView } from "../api/schemas";
 import { recordSolve } from "../db/recordSolve";
-import type { Budget } from "../engine/budget";
-import { startExecution, stopExecution, type Execution } from "../engine/executor";
+import { startExecution, stopExecution, type Execution, type RefusedField } from "../engine/executor";
 import { abandonStep, executeStep, type StepIntent, type StepReport, type StepResults } from "../engine/step";
 import { describeSpec } from "../engine/strategies";
 import { probeLabel, startProbe } from "../policy/probeStep";
@@ -24,7 +23,7 @@ import { EventLog, type SolveEvent } from "./eventLog";
 import { SolveStorage, type SolveMeta, type StartInput } from "./storage";
 
 /** `field`: the budget field an `invalid` start refused. */
-export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: string; code: "not_found" | "conflict" | "invalid"; field?: keyof Budget };
+export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: string; code: "not_found" | "conflict" | "invalid"; field?: RefusedField };
 
 /** A solve stalled this long (its invocation died) is resumed by the watchdog alarm. */
 const WATCHDOG_MS = 120_000;

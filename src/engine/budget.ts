@@ -78,10 +78,20 @@ export interface ModelCard {
  * UTF-8 bytes plus template overhead bound any byte-level BPE).
  */
 export interface CostModel {
-  cards: Record<GeneratorRole | "verifier", ModelCard>;
+  /** The larger model's card is absent when none is configured: a step asking for it is refused. */
+  cards: Record<Exclude<GeneratorRole, "large"> | "verifier", ModelCard> & { large?: ModelCard };
   promptTokenBound(req: GenerateRequest): number;
   scoreTokenBound(req: ScoreRequest): number;
 }
+
+/** The card of the model serving `role`; an error naming the gap when the larger model is not configured. */
+export function cardOf(costs: CostModel, role: GeneratorRole | "verifier"): ModelCard {
+  const card = costs.cards[role];
+  if (!card) throw new Error(NO_LARGE_MODEL);
+  return card;
+}
+
+export const NO_LARGE_MODEL = "no larger model is configured (the providers have no \"large\" model)";
 
 /** What `usage` costs on `card`: dollars at its prices, FLOPs as 2·P·D. */
 export function priceUsage(card: ModelCard, usage: Usage): { money: number; flops: number } {
@@ -96,7 +106,7 @@ export function generationBound(requests: readonly GenerateRequest[], generation
   const s: Spend = { generations, tokens: 0, money: 0, flops: 0 };
   for (const req of requests) {
     const usage = { promptTokens: costs.promptTokenBound(req), completionTokens: req.n * req.maxTokens };
-    const p = priceUsage(costs.cards[req.role], usage);
+    const p = priceUsage(cardOf(costs, req.role), usage);
     s.tokens += usage.promptTokens + usage.completionTokens;
     s.money += p.money;
     s.flops += p.flops;

@@ -4,7 +4,9 @@
  * absorbing them. `step.ts` runs a step around them with providers and a journal.
  */
 import {
+  cardOf,
   chargeCalls,
+  NO_LARGE_MODEL,
   emptyLedger,
   exceededCap,
   fitWork,
@@ -49,13 +51,16 @@ export type StepPlan =
   | { kind: "call"; work: CallWork; bound: Spend; /** The cap that made the strategy's step smaller, if one did. */ limitedBy?: keyof Spend }
   | { kind: "finish"; reason: StopReason; outcome: SolveOutcome; detail?: string };
 
-/** Which budget field refuses a solve, and why. */
+/** What refuses a solve: a budget field, or the strategy's `model` when that model is not configured. */
+export type RefusedField = keyof Budget | "model";
+
+/** Which field refuses a solve, and why. */
 export interface BudgetRefusal {
-  field: keyof Budget;
+  field: RefusedField;
   message: string;
 }
 
-export type StartResult = { ok: true; execution: Execution } | { ok: false; error: string; field: keyof Budget };
+export type StartResult = { ok: true; execution: Execution } | { ok: false; error: string; field: RefusedField };
 
 function describeAmount(cap: keyof Spend, amount: number): string {
   switch (cap) {
@@ -74,6 +79,7 @@ function describeAmount(cap: keyof Spend, amount: number): string {
  * MIN_COMPLETION_TOKENS completion tokens). Anything larger is shrunk to fit as the solve goes.
  */
 export function refuseBudget(problem: Problem, spec: StrategySpec, budget: Budget, costs: CostModel, seed = 0): BudgetRefusal | null {
+  if (spec.strategy === "best-of-n" && spec.model === "large" && !costs.cards.large) return { field: "model", message: NO_LARGE_MODEL };
   const cost = generationCost(spec);
   if (budget.generations !== undefined && cost > budget.generations) {
     return { field: "generations", message: `strategy costs ${cost} generations but the budget allows ${budget.generations}` };
@@ -183,7 +189,7 @@ export function priceCalls(step: number, work: CallWork, results: WorkResults | 
   const responses: unknown[] = Array.isArray((results as { responses?: unknown } | undefined)?.responses) ? (results as { responses: unknown[] }).responses : [];
   work.requests.forEach((_, i) => {
     const role = roleOf(work, i);
-    const card = costs.cards[role];
+    const card = cardOf(costs, role);
     let rec = byRole.get(role);
     if (!rec) {
       rec = { step, role, provider: card.name, purpose: work.kind, requests: 0, samples: 0, promptTokens: 0, completionTokens: 0, money: 0, flops: 0, latencyMs, status };

@@ -4,7 +4,7 @@
  * retried after a crash never pays twice, and whatever a lost call may have cost is charged); the in-process
  * runner (`runToEnd`) passes none.
  */
-import { chargeCalls, exceededCap, priceUsage, workBound, type CallRecord, type CallWork, type CostModel, type Ledger, type Spend } from "./budget";
+import { cardOf, chargeCalls, exceededCap, priceUsage, workBound, type CallRecord, type CallWork, type CostModel, type Ledger, type Spend } from "./budget";
 import { applyStep, finishExecution, planStep, priceCalls, roleOf, stopExecution, type AppliedPlan, type Execution } from "./executor";
 import { markProbeCalls, settleProbe } from "../policy/probeStep";
 import type { BilledAttempt, CallContext, GenerateRequest, GenerateResponse, GeneratorRole, ScoreRequest, ScoreResponse, StopReason, Usage, WorkResults } from "./types";
@@ -85,7 +85,7 @@ export function boundUsage(work: CallWork, costs: CostModel): Map<GeneratorRole 
 
 /** One call record for usage that was billed outside the step's answer (discarded attempts, interrupted calls). */
 function extraRecord(step: number, work: CallWork, role: GeneratorRole | "verifier", usage: Usage, costs: CostModel, status: CallRecord["status"], estimated: boolean): CallRecord {
-  const card = costs.cards[role];
+  const card = cardOf(costs, role);
   const { money, flops } = priceUsage(card, usage);
   return { step, role, provider: card.name, purpose: work.kind, requests: 0, samples: 0, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, money, flops, latencyMs: 0, status, ...(estimated ? { estimated } : {}) };
 }
@@ -239,7 +239,7 @@ function recover(exec: Execution, kept: StepIntent, costs: CostModel): { intent:
   if (!kept.inFlight) return { intent: kept, replan: false };
   const crashes = (kept.crashes ?? 0) + 1;
   const lost = sliceWork(kept.work, kept.inFlight.offset, kept.inFlight.count);
-  const replays = roles(lost).every((role) => costs.cards[role].replaysRequests === true);
+  const replays = roles(lost).every((role) => cardOf(costs, role).replaysRequests === true);
   if (replays && crashes <= MAX_CRASHES) return { intent: { ...kept, crashes }, replan: false };
   // Not replayed (the provider does not, or the step keeps crashing): charged at its worst case.
   const charged = [...boundUsage(lost, costs)].map(([role, usage]) => extraRecord(exec.steps, lost, role, usage, costs, "interrupted", true));

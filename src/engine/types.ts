@@ -9,8 +9,11 @@ export interface Problem {
   question: string;
 }
 
-/** Which configured model a generation request is for. */
-export type GeneratorRole = "generator" | "reviser";
+/**
+ * Which configured model a generation request is for: the base generator, the revision model, or the larger
+ * model a policy may escalate hard prompts to (method.md §8).
+ */
+export type GeneratorRole = "generator" | "reviser" | "large";
 
 /**
  * One generation request, semantic rather than rendered: provider adapters render it into their own wire

@@ -51,7 +51,8 @@ export type ProviderConfigInput = z.input<typeof ProviderConfigSchema>;
 
 /**
  * The service's provider set, from the PROVIDERS variable: "sim" (the simulated world in process, the
- * default), or JSON naming a generator, a verifier and optionally a revision model.
+ * default), or JSON naming a generator, a verifier and optionally a revision model and a larger model that
+ * the policy may escalate hard prompts to.
  */
 export const ProvidersConfigSchema = z.union([
   z.literal("sim"),
@@ -60,6 +61,7 @@ export const ProvidersConfigSchema = z.union([
       generator: ProviderConfigSchema,
       verifier: ProviderConfigSchema,
       reviser: ProviderConfigSchema.optional(),
+      large: ProviderConfigSchema.optional(),
     })
     .strict(),
 ]);

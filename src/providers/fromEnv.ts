@@ -40,11 +40,12 @@ function wire(raw: string | undefined, secrets: Record<string, unknown>): WiredR
       return { ok: true, wired: { providers, costs } };
     }
     const context = { secrets: secrets as Record<string, string | undefined> };
-    const { generator, verifier, reviser } = parsed.config;
+    const { generator, verifier, reviser, large } = parsed.config;
     const wired = assembleProviders({
       generator: generatorAdapter("generator", generator, context),
       verifier: verifierAdapter("verifier", verifier, context),
       ...(reviser ? { reviser: generatorAdapter("reviser", reviser, context) } : {}),
+      ...(large ? { large: generatorAdapter("large", large, context) } : {}),
     });
     return { ok: true, wired };
   } catch (err) {

@@ -2,7 +2,7 @@
  * From provider configurations to the executor's ProviderSet and CostModel: a generator, a verifier and
  * optionally a revision model, each a remote adapter (`fromEnv.ts` adds the simulated world in process).
  */
-import type { CostModel } from "../engine/budget";
+import { NO_LARGE_MODEL, type CostModel } from "../engine/budget";
 import type { ProviderSet } from "../engine/step";
 import type { GenerateRequest, GeneratorRole, ScoreRequest } from "../engine/types";
 import { chatGenerator } from "./chat";
@@ -37,9 +37,18 @@ export function verifierAdapter(name: string, config: ProviderConfig, context: A
   }
 }
 
-/** Assemble the executor's view of a set of adapters (the reviser falls back to the generator). */
-export function assembleProviders(adapters: { generator: GeneratorAdapter; verifier: VerifierAdapter; reviser?: GeneratorAdapter }): { providers: ProviderSet; costs: CostModel } {
-  const gen = (role: GeneratorRole): GeneratorAdapter => (role === "reviser" ? adapters.reviser ?? adapters.generator : adapters.generator);
+/**
+ * Assemble the executor's view of a set of adapters. The reviser falls back to the generator; the larger model
+ * does not (a request for it without one is refused before it starts, see `refuseBudget`).
+ */
+export function assembleProviders(adapters: { generator: GeneratorAdapter; verifier: VerifierAdapter; reviser?: GeneratorAdapter; large?: GeneratorAdapter }): { providers: ProviderSet; costs: CostModel } {
+  const gen = (role: GeneratorRole): GeneratorAdapter => {
+    if (role === "large") {
+      if (!adapters.large) throw new Error(NO_LARGE_MODEL);
+      return adapters.large;
+    }
+    return role === "reviser" ? adapters.reviser ?? adapters.generator : adapters.generator;
+  };
   return {
     providers: {
       generate: (role, requests, ctx) => gen(role).generate(requests, ctx),
@@ -48,7 +57,7 @@ export function assembleProviders(adapters: { generator: GeneratorAdapter; verif
         role === "verifier" ? adapters.verifier.subrequests(requests as ScoreRequest[]) : gen(role).subrequests(requests as GenerateRequest[]),
     },
     costs: {
-      cards: { generator: adapters.generator.card, reviser: gen("reviser").card, verifier: adapters.verifier.card },
+      cards: { generator: adapters.generator.card, reviser: gen("reviser").card, verifier: adapters.verifier.card, ...(adapters.large ? { large: adapters.large.card } : {}) },
       promptTokenBound: (req: GenerateRequest) => gen(req.role).promptTokenBound(req),
       scoreTokenBound: (req: ScoreRequest) => adapters.verifier.scoreTokenBound(req),
     },

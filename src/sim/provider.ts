@@ -35,6 +35,7 @@ export function simModelCards(world: World, generatorModel: SimModelName = "base
     generator: card(`sim-${generatorModel}`, world[generatorModel]),
     reviser: card("sim-reviser", world.reviser),
     verifier: card("sim-prm", world.verifier),
+    large: card("sim-large", world.large),
   };
 }
 
@@ -50,7 +51,7 @@ export function simCostModel(world: World, generatorModel: SimModelName = "base"
 export function simProviders(world: World, options: SimProviderOptions = {}): { providers: ProviderSet; costs: CostModel; models: SimModels } {
   const models = new SimModels(world);
   const generatorModel = options.generatorModel ?? "base";
-  const modelFor = (role: GeneratorRole): SimModelName => (role === "reviser" ? "reviser" : generatorModel);
+  const modelFor = (role: GeneratorRole): SimModelName => (role === "reviser" ? "reviser" : role === "large" ? "large" : generatorModel);
   const providers: ProviderSet = {
     async generate(role: GeneratorRole, requests: GenerateRequest[]): Promise<GenerateResponse[]> {
       return requests.map((req) => models.complete(modelFor(role), renderPrompt(req), req));

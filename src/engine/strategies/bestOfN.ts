@@ -23,6 +23,8 @@ export const BestOfNSpecSchema = z.object({
   stopAt: z.number().min(0.5).max(0.9999).optional(),
   /** First round's samples when adaptive; each later round doubles what has been sampled. */
   chunk: z.number().int().min(1).max(4096).default(4),
+  /** Sample the configured larger model instead of the base generator (escalation, method.md §8). */
+  model: z.literal("large").optional(),
   ...commonFields,
 });
 
@@ -60,7 +62,7 @@ function plan(state: BestOfNState): Work {
       generations: n,
       requests: [
         {
-          role: "generator",
+          role: spec.model === "large" ? "large" : "generator",
           question: state.question,
           prefix: [],
           n,
@@ -127,7 +129,7 @@ export const bestOfN = defineStrategy({
   schema: BestOfNSpecSchema,
   costFormula: "N",
   cost: (spec) => spec.n,
-  label: (spec) => `best-of-n(n=${spec.n},${spec.selection}${spec.stopAt === undefined ? "" : `,stop=${spec.stopAt},chunk=${spec.chunk}`})`,
+  label: (spec) => `best-of-n(n=${spec.n},${spec.selection}${spec.stopAt === undefined ? "" : `,stop=${spec.stopAt},chunk=${spec.chunk}`}${spec.model ? `,model=${spec.model}` : ""})`,
   init,
   plan,
   absorb,
@@ -154,6 +156,20 @@ export const bestOfN = defineStrategy({
       params: {},
       label: () => "Majority",
       configs: (_, budget) => ({ ok: true, configs: [{ series: "Majority", spec: { strategy: "best-of-n", n: budget, selection: "majority" } }] }),
+    },
+    {
+      // Escalation candidates (method.md §8): the larger model, greedy or with a few samples. Budgets above `max`
+      // give none: where many large-model samples would be needed, test-time compute on the small one is the question.
+      name: "large",
+      params: { max: { default: 16, min: 1, max: 4096 } },
+      label: () => "Larger model, best-of-N weighted",
+      configs: (v, budget) => ({ ok: true, configs: budget > Number(v.max) ? [] : [{ series: "Larger model, best-of-N weighted", spec: { strategy: "best-of-n", n: budget, selection: "weighted", model: "large" } }] }),
+    },
+    {
+      name: "large-majority",
+      params: { max: { default: 16, min: 1, max: 4096 } },
+      label: () => "Larger model, majority",
+      configs: (v, budget) => ({ ok: true, configs: budget > Number(v.max) ? [] : [{ series: "Larger model, majority", spec: { strategy: "best-of-n", n: budget, selection: "majority", model: "large" } }] }),
     },
   ],
 });
