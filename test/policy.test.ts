@@ -90,7 +90,8 @@ function synthetic(n: number): OutcomeData {
     generations[1]![i] = 4;
     generations[2]![i] = 16;
   }
-  return { prompts, passAt1, oracleSamples: 256, configs, correct, tokens, generations };
+  // Dollars and FLOPs in proportion to tokens (one model): the unit does not change the choice.
+  return { prompts, passAt1, oracleSamples: 256, configs, correct, tokens, money: tokens.map((t) => t.map((x) => x * 2e-7)), flops: tokens.map((t) => t.map((x) => x * 6e9)), generations };
 }
 
 describe("fitting arms and policies", () => {

@@ -60,9 +60,12 @@ function logs(count: number, seed: number, exploreShare: number, rightChance: (a
       features,
       spec: arm.spec,
       tokens: arm.evidence.meanCost,
+      money: arm.evidence.meanCost * 2e-7,
+      flops: arm.evidence.meanCost * 6e9,
       generations: arm.evidence.meanGenerations,
       correct: rng.next() < rightChance({ meanCost: arm.evidence.meanCost, bin: chosen.bin }, prompt),
       capTokens: 20_000,
+      capCost: null,
       maxGenerations: null,
       exploration: explore,
       propensity,
@@ -131,7 +134,7 @@ describe("re-tuning a policy from logged outcomes", () => {
 });
 
 describe("the promotion rule", () => {
-  const score = (accuracy: number, meanTokens: number, replayed = 400) => ({ replayed, effective: replayed, accuracy, meanTokens, accuracyPerKTokens: (1000 * accuracy) / meanTokens });
+  const score = (accuracy: number, meanTokens: number, replayed = 400) => ({ replayed, effective: replayed, accuracy, meanTokens, meanCost: meanTokens, accuracyPerKTokens: (1000 * accuracy) / meanTokens });
 
   it("promotes a cheaper policy shown to be as accurate, and a dearer one shown to be more accurate", () => {
     expect(compareReplays(score(0.8, 10_000, 1200), score(0.8, 2_000, 1200)).promote).toBe(true);

@@ -64,7 +64,17 @@ export const CreateSolveSchema = z
 export type CreateSolve = z.output<typeof CreateSolveSchema>;
 export type ApiBudget = z.output<typeof BudgetSchema>;
 
-const EvidenceViewSchema = z.object({ accuracy: z.number(), lo: z.number(), hi: z.number(), count: z.number().int(), meanTokens: z.number(), highTokens: z.number() });
+const EvidenceViewSchema = z.object({
+  accuracy: z.number(),
+  lo: z.number(),
+  hi: z.number(),
+  count: z.number().int(),
+  meanTokens: z.number(),
+  highTokens: z.number(),
+  /** Mean and 90th-percentile cost in the policy's unit (`costUnit`; equal to the token figures for a policy in tokens). */
+  meanCost: z.number().optional(),
+  highCost: z.number().optional(),
+});
 const CapFromSchema = z.enum(["request", "policy default", "key default"]);
 
 /** The policy's decision for an `auto` solve (src/policy/auto.ts), made at the edge or after the solve's probe. */
@@ -84,6 +94,12 @@ export const AutoDecisionSchema = z.object({
   config: z.string(),
   /** The chosen strategy spec, as it would be given explicitly. */
   strategy: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.undefined()])),
+  /**
+   * What the policy's arms are fitted and capped on: `tokens`, or `money` (dollars) or `flops` for a policy
+   * whose arms include the larger model (escalation), and the cap in that unit the choice was made within.
+   */
+  costUnit: z.enum(["tokens", "money", "flops"]).optional(),
+  capCost: z.number().optional(),
   /** The token cap the whole solve (the probe included) was chosen within, and where it came from. */
   capTokens: z.number(),
   capFrom: CapFromSchema,

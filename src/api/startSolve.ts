@@ -9,8 +9,8 @@ import type { StartInput } from "../durable/storage";
 import { refuseBudget } from "../engine/executor";
 import { generationCost, type StrategySpec } from "../engine/strategies";
 import type { CostModel } from "../engine/budget";
-import { decideAuto, type AutoDecision } from "../policy/auto";
-import type { PolicyDocument } from "../policy/document";
+import { decideAuto, servablePolicy, type AutoDecision } from "../policy/auto";
+import type { CostUnit, PolicyDocument } from "../policy/document";
 import { imputedProbe, planProbe, probeSpec, type ProbePlan } from "../policy/probeStep";
 import { activePolicy } from "../policyVersions/active";
 import { providersFromEnv } from "../providers/fromEnv";
@@ -46,43 +46,68 @@ export function unwrap(r: RpcResult<SolveView>): SolveView {
 
 /**
  * The tokens a money or FLOPs cap can buy at the least (every token at the dearest price, on the largest
- * model), so an `auto` choice made within it fits the other caps too.
+ * model), so an `auto` choice made within it fits the other caps too. `except` is the policy's own unit,
+ * which bounds the choice directly.
  */
-function tokensWithin(budget: ApiBudget, costs: CostModel): number {
-  const cards = Object.values(costs.cards);
+function tokensWithin(budget: ApiBudget, costs: CostModel, except?: CostUnit): number {
+  const cards = Object.values(costs.cards).filter((c) => c !== undefined);
   const dearest = Math.max(...cards.map((c) => Math.max(c.inputPricePerMillion, c.outputPricePerMillion))) / 1e6;
   const largest = Math.max(...cards.map((c) => c.parameters));
   let tokens = Infinity;
-  if (budget.money !== undefined && dearest > 0) tokens = Math.min(tokens, budget.money / dearest);
-  if (budget.flops !== undefined && largest > 0) tokens = Math.min(tokens, budget.flops / (2 * largest));
+  if (budget.money !== undefined && dearest > 0 && except !== "money") tokens = Math.min(tokens, budget.money / dearest);
+  if (budget.flops !== undefined && largest > 0 && except !== "flops") tokens = Math.min(tokens, budget.flops / (2 * largest));
   return tokens;
+}
+
+type Cap = [number, AutoDecision["capFrom"]];
+const lowest = (caps: Cap[]): Cap => caps.reduce((a, b) => (b[0] < a[0] ? b : a));
+
+/**
+ * The caps an auto choice is made within: `cap` in the policy's unit and where it came from, and for a policy
+ * in dollars or FLOPs the token cap besides. Without a cap in the policy's unit the choice is made at the
+ * policy's default (where more compute stops paying), or the key's per-solve default if lower; the other caps
+ * bound it too.
+ */
+function autoCaps(req: SolveRequest, budget: ApiBudget & { tokens: number; money: number }, costs: CostModel, policy: PolicyDocument): { cap: Cap; tokenCap?: number } {
+  if (policy.costUnit === "tokens") {
+    return {
+      cap: lowest([
+        [req.budget.tokens ?? Infinity, "request"],
+        [req.budget.tokens === undefined ? policy.defaultBudget : Infinity, "policy default"],
+        [req.budget.tokens === undefined ? budget.tokens : Infinity, "key default"],
+        [tokensWithin(req.budget, costs), "request"],
+      ]),
+    };
+  }
+  const asked = policy.costUnit === "money" ? req.budget.money : req.budget.flops;
+  const cap = lowest([
+    [asked ?? Infinity, "request"],
+    [asked === undefined ? policy.defaultBudget : Infinity, "policy default"],
+    [policy.costUnit === "money" && asked === undefined ? budget.money : Infinity, "key default"],
+  ]);
+  return { cap, tokenCap: Math.min(budget.tokens, tokensWithin(req.budget, costs, policy.costUnit)) };
 }
 
 /**
  * The strategy a request runs: its own, or for `auto` the service policy's choice for this prompt within the
- * request's caps, with the record of why. Without a token cap in the request the choice is made at the
- * policy's default (where more compute stops paying), or the key's per-solve default if lower; a money or
- * FLOPs cap bounds it too. `explore` is false for a dry run, which shows the policy's own choice. A policy
- * that probes first is not decided here: the solve runs the probe, then chooses (`probe`), unless the cap
- * cannot afford the probe and an arm after it, when the text alone decides (estimator `free`).
+ * request's caps (see `autoCaps`), with the record of why. `explore` is false for a dry run, which shows the
+ * policy's own choice. A policy that probes first is not decided here: the solve runs the probe, then chooses
+ * (`probe`), unless the cap cannot afford the probe and an arm after it, when the text alone decides
+ * (estimator `free`).
  */
-export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest, costs: CostModel, explore: boolean, shipped: PolicyDocument): { spec: StrategySpec; policy?: AutoDecision; probe?: ProbePlan } {
+export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest, costs: CostModel, explore: boolean, active: PolicyDocument): { spec: StrategySpec; policy?: AutoDecision; probe?: ProbePlan } {
   if (req.strategy.strategy !== "auto") return { spec: req.strategy };
+  // Providers without a larger model: the policy's escalation arms are not offered.
+  const shipped = servablePolicy(active, costs.cards.large !== undefined);
   const budget = withKeyDefaults(req.budget, principal.limits);
   const share = Number(env.AUTO_EXPLORATION);
   const draw = { share: explore && Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0, draw: crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32 };
-  const candidates: [number, AutoDecision["capFrom"]][] = [
-    [req.budget.tokens ?? Infinity, "request"],
-    [req.budget.tokens === undefined ? shipped.defaultBudget : Infinity, "policy default"],
-    [req.budget.tokens === undefined ? budget.tokens : Infinity, "key default"],
-    [tokensWithin(req.budget, costs), "request"],
-  ];
-  const [cap, from] = candidates.reduce((a, b) => (b[0] < a[0] ? b : a));
+  const { cap: [cap, from], tokenCap } = autoCaps(req, budget, costs, shipped);
   const maxGenerations = req.budget.generations;
   // A policy that probes first decides inside the solve, after its probe; a cap too small for it: the text alone.
   const probe = shipped.probe ? planProbe(shipped, req.prompt, cap, from, maxGenerations, draw, costs) : undefined;
   if (probe?.ok) return { spec: probeSpec(shipped), probe: probe.plan };
-  const decided = { ...decideAuto(shipped, req.prompt, cap, maxGenerations, draw, probe && imputedProbe(shipped)), ...(probe ? { probeSkipped: probe.reason } : {}) };
+  const decided = { ...decideAuto(shipped, req.prompt, cap, maxGenerations, draw, probe && imputedProbe(shipped), tokenCap), ...(probe ? { probeSkipped: probe.reason } : {}) };
   if (maxGenerations !== undefined && generationCost(decided.strategy) > maxGenerations) {
     throw new ApiError(400, "invalid_request", `budget.generations: the policy has no configuration for this prompt within ${maxGenerations} generations`);
   }

@@ -117,8 +117,11 @@ interface OutcomeRow {
   spec: string;
   budget: string;
   tokens: number;
+  money: number;
+  flops: number;
   generations: number;
   cap_tokens: number | null;
+  cap_cost: number | null;
   exploration: number | null;
   propensity: number | null;
   correct: number;
@@ -131,7 +134,7 @@ interface OutcomeRow {
 export async function labelledOutcomes(db: D1Database, limit: number): Promise<LoggedOutcome[]> {
   const { results } = await db
     .prepare(
-      `SELECT s.id, s.features, s.spec, s.budget, s.generator_tokens + s.verifier_tokens AS tokens, s.generations, s.cap_tokens, s.exploration, s.propensity,
+      `SELECT s.id, s.features, s.spec, s.budget, s.generator_tokens + s.verifier_tokens AS tokens, s.money, s.flops, s.generations, s.cap_tokens, s.cap_cost, s.exploration, s.propensity,
               (SELECT f.correct FROM solve_feedback f WHERE f.solve_id = s.id ORDER BY f.created_at DESC, f.id DESC LIMIT 1) AS correct
          FROM solves s
         WHERE s.policy_version IS NOT NULL AND s.features IS NOT NULL AND EXISTS (SELECT 1 FROM solve_feedback f WHERE f.solve_id = s.id)
@@ -148,9 +151,12 @@ export async function labelledOutcomes(db: D1Database, limit: number): Promise<L
         features: JSON.parse(r.features) as number[],
         spec: JSON.parse(r.spec) as StrategySpec,
         tokens: r.tokens,
+        money: r.money,
+        flops: r.flops,
         generations: r.generations,
         correct: r.correct === 1,
         capTokens: r.cap_tokens,
+        capCost: r.cap_cost,
         maxGenerations: typeof budget.generations === "number" ? budget.generations : null,
         exploration: r.exploration === 1,
         propensity: r.propensity,

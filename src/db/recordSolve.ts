@@ -101,6 +101,7 @@ function autoColumns(prompt: string, decision: AutoDecision | undefined, probe: 
     exploration: decision.exploration ? 1 : 0,
     features: JSON.stringify([...promptFeatures(prompt), ...probed]),
     capTokens: Number.isFinite(decision.capTokens) ? decision.capTokens : null,
+    capCost: decision.costUnit && decision.costUnit !== "tokens" && Number.isFinite(decision.capCost) ? decision.capCost : null,
     propensity: decision.propensity,
   };
 }

@@ -39,6 +39,8 @@ export const solves = sqliteTable(
     features: text("features"),
     /** The token cap the auto choice was made within (a re-tune replays choices at it). */
     capTokens: real("cap_tokens"),
+    /** For a policy in dollars or FLOPs, the cap in that unit the choice was made within (null for one in tokens). */
+    capCost: real("cap_cost"),
     /** The probability the configuration run had of being chosen (exploration included): a re-tune's importance weight. */
     propensity: real("propensity"),
   },

@@ -38,15 +38,19 @@ export function outcomeData(results: readonly ProblemResult[], prompts: string[]
   const n = results.length;
   const correct = configs.map(() => new Uint8Array(n));
   const tokens = configs.map(() => new Float64Array(n));
+  const money = configs.map(() => new Float64Array(n));
+  const flops = configs.map(() => new Float64Array(n));
   const generations = configs.map(() => new Float64Array(n));
   for (const r of results) {
     r.records.forEach((rec, c) => {
       (correct[c] as Uint8Array)[r.problem] = rec.correct ? 1 : 0;
       (tokens[c] as Float64Array)[r.problem] = rec.tokens;
+      (money[c] as Float64Array)[r.problem] = rec.money;
+      (flops[c] as Float64Array)[r.problem] = rec.flops;
       (generations[c] as Float64Array)[r.problem] = rec.generations;
     });
   }
-  return { prompts, passAt1: results.map((r) => r.passAt1), oracleSamples, configs, correct, tokens, generations };
+  return { prompts, passAt1: results.map((r) => r.passAt1), oracleSamples, configs, correct, tokens, money, flops, generations };
 }
 
 /** The same outcomes on some of the problems (in the order given). */
@@ -59,6 +63,8 @@ export function subsetOutcomes(d: OutcomeData, problems: readonly number[]): Out
     passAt1: problems.map((i) => d.passAt1[i] as number),
     correct: d.correct.map(pick),
     tokens: d.tokens.map(pick),
+    money: d.money.map(pick),
+    flops: d.flops.map(pick),
     generations: d.generations.map(pick),
     ...(probe
       ? {
@@ -116,6 +122,8 @@ export function concatOutcomes(parts: readonly OutcomeData[]): OutcomeData {
     configs: first.configs,
     correct: first.configs.map((_, c) => Uint8Array.from(parts.flatMap((p) => [...(p.correct[c] as Uint8Array)]))),
     tokens: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.tokens[c] as Float64Array)]))),
+    money: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.money[c] as Float64Array)]))),
+    flops: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.flops[c] as Float64Array)]))),
     generations: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.generations[c] as Float64Array)]))),
     ...(first.probe
       ? {

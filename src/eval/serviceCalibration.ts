@@ -61,6 +61,8 @@ export async function calibrateThroughService(client: ServiceClient, problems: r
   const { configs } = options;
   const correct = configs.map(() => new Uint8Array(n));
   const tokens = configs.map(() => new Float64Array(n));
+  const money = configs.map(() => new Float64Array(n));
+  const flops = configs.map(() => new Float64Array(n));
   const generations = configs.map(() => new Float64Array(n));
   const oracleRight = new Uint32Array(n);
   const budgetStopped = new Map<string, number>();
@@ -93,6 +95,8 @@ export async function calibrateThroughService(client: ServiceClient, problems: r
           if (view.strategy !== describeSpec(c.spec)) throw new Error(`the service ran ${view.strategy} for the candidate ${c.config}`);
           (correct[ci] as Uint8Array)[i] = isCorrect(view.answer, p.answer) ? 1 : 0;
           (tokens[ci] as Float64Array)[i] = view.spend.tokens;
+          (money[ci] as Float64Array)[i] = view.spend.money;
+          (flops[ci] as Float64Array)[i] = view.spend.flops;
           (generations[ci] as Float64Array)[i] = view.spend.generations;
           total += view.spend.tokens;
           if (view.stopReason === "budget") bump(budgetStopped, c.config);
@@ -131,6 +135,8 @@ export async function calibrateThroughService(client: ServiceClient, problems: r
     configs,
     correct,
     tokens,
+    money,
+    flops,
     generations,
   };
   return { data, solves: jobs, tokens: total, oracleTokens, budgetStopped, failed };

@@ -4,7 +4,7 @@
  */
 import type { StrategySpec } from "../engine/strategies";
 import { choosePolicyArm, generationsWithProbe, probeSamplesSpent, type ProbeInput } from "./choose";
-import type { PolicyArm, PolicyDocument } from "./document";
+import { armTokens, type CostUnit, type PolicyArm, type PolicyDocument } from "./document";
 
 export interface AutoDecision {
   policyVersion: string;
@@ -21,11 +21,19 @@ export interface AutoDecision {
   /** The configuration chosen, as a strategy spec and its label. */
   strategy: StrategySpec;
   config: string;
-  /** The token cap the choice was made within, and where it came from. */
+  /**
+   * The cap the choice was made within, in the policy's cost unit, and where it came from; for a policy in
+   * tokens `capTokens` is that cap, for one in dollars or FLOPs the token cap that bounded the choice too.
+   */
+  costUnit: CostUnit;
+  capCost: number;
   capTokens: number;
   capFrom: "request" | "policy default" | "key default";
-  /** The calibration data's figures for this choice on problems of this bin (in-sample: the choice was made on them). */
-  evidence: { accuracy: number; lo: number; hi: number; count: number; meanTokens: number; highTokens: number };
+  /**
+   * The calibration data's figures for this choice on problems of this bin (in-sample: the choice was made on
+   * them): accuracy, tokens, and cost in the policy's unit.
+   */
+  evidence: { accuracy: number; lo: number; hi: number; count: number; meanTokens: number; highTokens: number; meanCost: number; highCost: number };
   /** With estimator `probe`: the probe that ran first (its features by name, and what it spent). */
   probe?: { samples: number; temperature: number; features: Record<string, number>; spend: { tokens: number; generations: number; money: number } };
   /** With estimator `free` under a policy that probes: why the probe did not run. */
@@ -36,22 +44,28 @@ export interface AutoDecision {
  * The policy's choice, or with probability `share` (decided by `draw`, uniform in [0, 1)) an alternative in
  * the same bin: another of its arms or one of its listed alternatives, drawn uniformly among those whose
  * 90th-percentile cost fits the cap and whose generations fit the generation cap. Never beyond the caller's
- * budget; when nothing else fits, the policy's choice.
+ * budget; when nothing else fits, the policy's choice. `cap` is in the policy's unit; `tokenCap` bounds a policy
+ * in dollars or FLOPs too.
  */
-export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: number, maxGenerations?: number, explore?: { share: number; draw: number }, probe?: ProbeInput): AutoDecision {
-  const d = choosePolicyArm(policy, prompt, capTokens, probe, maxGenerations);
+export function decideAuto(policy: PolicyDocument, prompt: string, cap?: number, maxGenerations?: number, explore?: { share: number; draw: number }, probe?: ProbeInput, tokenCap?: number): AutoDecision {
+  const d = choosePolicyArm(policy, prompt, cap, probe, maxGenerations, tokenCap);
+  const tokens = d.tokenCap ?? Infinity;
   const probed = probeSamplesSpent(policy, probe);
   let arm: { config: string; spec: StrategySpec; evidence: PolicyArm["evidence"] } = d.arm;
   let exploration = false;
   let propensity = 1;
   if (explore && explore.share > 0) {
-    const fits = (c: { config: string; spec: StrategySpec; highCost: number }) => c.config !== d.arm.config && c.highCost <= d.budget && (maxGenerations === undefined || generationsWithProbe(c.spec, probed) <= maxGenerations);
+    const fits = (c: { config: string; spec: StrategySpec; evidence: PolicyArm["evidence"] }) =>
+      c.config !== d.arm.config && c.evidence.highCost <= d.budget && armTokens(c.evidence).high <= tokens && (maxGenerations === undefined || generationsWithProbe(c.spec, probed) <= maxGenerations);
     const others = [
-      ...policy.arms.filter((a) => a.bin === d.bin).map((a) => ({ config: a.config, spec: a.spec, highCost: a.evidence.highCost, evidence: a.evidence })),
+      ...policy.arms.filter((a) => a.bin === d.bin).map((a) => ({ config: a.config, spec: a.spec, evidence: a.evidence })),
       ...policy.alternatives
         .filter((a) => a.bin === d.bin)
         // An alternative's accuracy here is not known yet: the whole interval, and its midpoint.
-        .map((a) => ({ config: a.config, spec: a.spec, highCost: a.highCost, evidence: { accuracy: 0.5, lo: 0, hi: 1, count: a.count, meanCost: a.meanCost, highCost: a.highCost, meanGenerations: a.meanGenerations } })),
+        .map((a) => ({
+          config: a.config, spec: a.spec,
+          evidence: { accuracy: 0.5, lo: 0, hi: 1, count: a.count, meanCost: a.meanCost, highCost: a.highCost, meanGenerations: a.meanGenerations, ...(a.highTokens !== undefined ? { highTokens: a.highTokens } : {}), ...(a.meanTokens !== undefined ? { meanTokens: a.meanTokens } : {}) },
+        })),
     ].filter(fits);
     // Nothing else fits: the choice is certain. Else the same draw, rescaled, picks which: no second random number needed.
     if (others.length > 0) {
@@ -73,8 +87,22 @@ export function decideAuto(policy: PolicyDocument, prompt: string, capTokens?: n
     propensity,
     strategy: arm.spec,
     config: arm.config,
-    capTokens: d.budget,
+    costUnit: policy.costUnit,
+    capCost: d.budget,
+    capTokens: policy.costUnit === "tokens" ? d.budget : tokens,
     capFrom: d.budgetFrom,
-    evidence: { accuracy: e.accuracy, lo: e.lo, hi: e.hi, count: e.count, meanTokens: e.meanCost, highTokens: e.highCost },
+    evidence: { accuracy: e.accuracy, lo: e.lo, hi: e.hi, count: e.count, meanTokens: armTokens(e).mean, highTokens: armTokens(e).high, meanCost: e.meanCost, highCost: e.highCost },
   };
+}
+
+/**
+ * The policy as a service without a larger model can run it: arms and alternatives on the larger model left
+ * out, except in a bin that has nothing else (its solves are then refused, naming the missing model).
+ */
+export function servablePolicy(policy: PolicyDocument, hasLarge: boolean): PolicyDocument {
+  if (hasLarge) return policy;
+  const onLarge = (spec: StrategySpec) => spec.strategy === "best-of-n" && spec.model === "large";
+  if (!policy.arms.some((a) => onLarge(a.spec)) && !policy.alternatives.some((a) => onLarge(a.spec))) return policy;
+  const arms = policy.arms.filter((a) => !onLarge(a.spec) || policy.arms.every((b) => b.bin !== a.bin || onLarge(b.spec)));
+  return { ...policy, arms, alternatives: policy.alternatives.filter((a) => !onLarge(a.spec)) };
 }

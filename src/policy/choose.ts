@@ -5,7 +5,7 @@
 import { generationCost, type StrategySpec } from "../engine/strategies";
 import { binOf, predictFeatures, type RidgeModel } from "./estimator";
 import { promptFeatures } from "./features";
-import type { PolicyArm, PolicyDocument } from "./document";
+import { armTokens, type PolicyArm, type PolicyDocument } from "./document";
 
 export interface PolicyDecision {
   /** Predicted difficulty bin, 1 (easiest) … 5, and the estimator that predicted it. */
@@ -15,13 +15,15 @@ export interface PolicyDecision {
   predictedLogit: number;
   policyVersion: string;
   arm: PolicyArm;
-  /** The cost budget the arm was chosen for, and what bounded it. */
+  /** The cost budget the arm was chosen for (in the policy's unit), and what bounded it. */
   budget: number;
   budgetFrom: "request" | "policy default";
+  /** The token cap the arm was chosen within too, when the policy's unit is not tokens. */
+  tokenCap?: number;
 }
 
 /**
- * What the verifier probe found: its features and what it spent (tokens). `imputed`: the probe did not run
+ * What the verifier probe found: its features and what it spent (tokens; probing policies are in tokens). `imputed`: the probe did not run
  * (the cap could not afford it) and `features` are the calibration means, which add nothing to the
  * standardised ridge prediction: the choice is the text's alone, and the estimator is `free`.
  */
@@ -54,21 +56,21 @@ function ridgeOf(policy: PolicyDocument): RidgeModel {
 /**
  * The arm for a prompt: the bin's richest arm whose 90th-percentile cost on the calibration problems fits
  * under the cap (a cap is a hard limit, so the typical cost is not enough); the request's cap, or the
- * policy's default when it gives none. When nothing fits, the bin's cheapest arm (the executor still stops
- * at the cap).
+ * policy's default when it gives none. A policy in dollars or FLOPs is bounded by `tokenCap` too (its arms'
+ * 90th-percentile tokens). When nothing fits, the bin's cheapest arm (the executor still stops at the caps).
  */
-export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number, probe?: ProbeInput, maxGenerations?: number): PolicyDecision {
+export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number, probe?: ProbeInput, maxGenerations?: number, tokenCap?: number): PolicyDecision {
   if (policy.probe && !probe) throw new Error(`policy ${policy.version} chooses after a verifier probe of ${policy.probe.samples} samples: run the probe first`);
   const features = [...promptFeatures(prompt), ...(policy.probe && probe ? probe.features : [])];
   const probed = probeSamplesSpent(policy, probe);
-  return chooseArmFor(policy, features, cap, probed ? (probe?.spent ?? 0) : 0, maxGenerations, probed);
+  return chooseArmFor(policy, features, cap, probed ? (probe?.spent ?? 0) : 0, maxGenerations, probed, tokenCap);
 }
 
 /**
  * The same choice from the estimator's inputs (what D1 logs for an auto solve), so a re-tune can replay it.
  * `spent` is what a probe already spent, `probed` how many samples it drew (0: none ran).
  */
-export function chooseArmFor(policy: PolicyDocument, features: readonly number[], cap: number | undefined, spent: number, maxGenerations?: number, probed = 0): PolicyDecision {
+export function chooseArmFor(policy: PolicyDocument, features: readonly number[], cap: number | undefined, spent: number, maxGenerations?: number, probed = 0, tokenCap?: number): PolicyDecision {
   const z = predictFeatures(ridgeOf(policy), features);
   const bin = binOf(z, policy.estimator.thresholds);
   // What the probe spent is spent: the arm gets the rest of the cap.
@@ -77,7 +79,11 @@ export function chooseArmFor(policy: PolicyDocument, features: readonly number[]
   const inBin = policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.budget - b.budget);
   const affordable = maxGenerations === undefined ? inBin : inBin.filter((a) => generationsWithProbe(a.spec, probed) <= maxGenerations);
   const arms = affordable.length ? affordable : inBin;
-  const eligible = arms.filter((a) => a.evidence.highCost <= limit);
+  const tokens = policy.costUnit !== "tokens" && tokenCap !== undefined ? tokenCap : Infinity;
+  const eligible = arms.filter((a) => a.evidence.highCost <= limit && armTokens(a.evidence).high <= tokens);
   const arm = eligible.length ? (eligible[eligible.length - 1] as PolicyArm) : (arms[0] as PolicyArm);
-  return { bin, estimator: probed ? "probe" : "free", predictedLogit: z, policyVersion: policy.version, arm, budget: limit, budgetFrom: cap !== undefined ? "request" : "policy default" };
+  return {
+    bin, estimator: probed ? "probe" : "free", predictedLogit: z, policyVersion: policy.version, arm, budget: limit, budgetFrom: cap !== undefined ? "request" : "policy default",
+    ...(Number.isFinite(tokens) ? { tokenCap: tokens } : {}),
+  };
 }

@@ -20,6 +20,9 @@ const EvidenceSchema = z.strictObject({
   meanCost: z.number().min(0),
   highCost: z.number().min(0),
   meanGenerations: z.number().min(0),
+  /** Mean and 90th-percentile billed tokens, when the cost unit is not tokens (a token cap bounds the choice too). */
+  meanTokens: z.number().min(0).optional(),
+  highTokens: z.number().min(0).optional(),
 });
 
 const ArmSchema = z.strictObject({
@@ -47,6 +50,8 @@ const AlternativeSchema = z.strictObject({
   meanCost: z.number().min(0),
   highCost: z.number().min(0),
   meanGenerations: z.number().min(0),
+  meanTokens: z.number().min(0).optional(),
+  highTokens: z.number().min(0).optional(),
 });
 
 export type PolicyAlternative = z.output<typeof AlternativeSchema>;
@@ -65,7 +70,11 @@ export const PolicySchema = z
       oracleSamples: z.number().int().min(1),
       command: z.string(),
     }),
-    costUnit: z.literal("tokens"),
+    /**
+     * What arms are fitted and capped on: billed tokens, or dollars or FLOPs when models of different sizes and
+     * prices compete (a larger model's token is not a small model's token), as with escalation arms.
+     */
+    costUnit: z.enum(["tokens", "money", "flops"]),
     /** The verifier probe run before choosing (its features join the estimator's), or none: text alone. */
     probe: z.strictObject({ samples: z.number().int().min(1).max(64), temperature: z.number().min(0).max(2) }).nullable(),
     estimator: z.strictObject({
@@ -104,9 +113,24 @@ export const PolicySchema = z
     for (let bin = 1; bin <= 5; bin++) {
       if (!p.arms.some((a) => a.bin === bin)) ctx.addIssue({ code: "custom", path: ["arms"], message: `no arm for difficulty bin ${bin}` });
     }
+    if (p.costUnit !== "tokens") {
+      if (p.probe) ctx.addIssue({ code: "custom", path: ["probe"], message: `a policy fitted in ${p.costUnit} chooses from the text alone (probing policies are fitted in tokens)` });
+      p.arms.forEach((a, i) => {
+        if (a.evidence.highTokens === undefined || a.evidence.meanTokens === undefined) ctx.addIssue({ code: "custom", path: ["arms", i, "evidence"], message: `needs meanTokens and highTokens when the cost unit is ${p.costUnit}` });
+      });
+      p.alternatives.forEach((a, i) => {
+        if (a.highTokens === undefined || a.meanTokens === undefined) ctx.addIssue({ code: "custom", path: ["alternatives", i], message: `needs meanTokens and highTokens when the cost unit is ${p.costUnit}` });
+      });
+    }
   });
 
 export type PolicyDocument = z.output<typeof PolicySchema>;
+export type CostUnit = PolicyDocument["costUnit"];
+
+/** An arm's billed tokens, mean and 90th percentile: its cost when the policy is in tokens, else recorded beside it. */
+export function armTokens(e: PolicyArm["evidence"]): { mean: number; high: number } {
+  return { mean: e.meanTokens ?? e.meanCost, high: e.highTokens ?? e.highCost };
+}
 
 /** Validate a parsed policy document; the error names the first offending field. */
 export function parsePolicy(data: unknown): { ok: true; policy: PolicyDocument } | { ok: false; error: string } {

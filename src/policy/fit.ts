@@ -7,7 +7,7 @@ import type { StrategySpec } from "../engine/strategies";
 import { binOf, fitRidge, passLogit, predictFeatures } from "./estimator";
 import { featureNames, promptFeatures } from "./features";
 import { choosePolicyArm } from "./choose";
-import type { PolicyArm, PolicyDocument } from "./document";
+import type { CostUnit, PolicyArm, PolicyDocument } from "./document";
 import { PROBE_FEATURES } from "./probe";
 
 export interface CandidateConfig {
@@ -25,6 +25,9 @@ export interface OutcomeData {
   /** [config][problem] */
   correct: Uint8Array[];
   tokens: Float64Array[];
+  /** Dollars and inference FLOPs, at the providers' cards. */
+  money: Float64Array[];
+  flops: Float64Array[];
   generations: Float64Array[];
   /**
    * A verifier probe run on every problem: its features and what it cost (tokens) per problem. When its
@@ -35,6 +38,11 @@ export interface OutcomeData {
 }
 
 export const BINS = 5;
+
+/** Every configuration's cost per problem in a unit. */
+export function costsIn(data: OutcomeData, unit: CostUnit): Float64Array[] {
+  return unit === "tokens" ? data.tokens : unit === "money" ? data.money : data.flops;
+}
 const STEPS_PER_DOUBLING = 4;
 
 export function wilson(k: number, n: number): { lo: number; hi: number } {
@@ -73,6 +81,9 @@ export interface ArmStats {
   meanCost: number;
   highCost: number;
   meanGenerations: number;
+  /** Billed tokens, when the cost is in another unit. */
+  meanTokens?: number;
+  highTokens?: number;
 }
 
 /**
@@ -114,35 +125,42 @@ export function chooseBinArms(bin: number, stats: readonly ArmStats[]): PolicyAr
       evidence: {
         accuracy: best.accuracy, lo, hi, count: Math.round(best.count), ...(best.prior ? { prior: best.prior } : {}),
         meanCost: best.meanCost, highCost: best.highCost, meanGenerations: best.meanGenerations,
+        ...(best.meanTokens !== undefined && best.highTokens !== undefined ? { meanTokens: best.meanTokens, highTokens: best.highTokens } : {}),
       },
     });
   }
   return arms;
 }
 
-/** Per bin, every configuration's outcomes on the bin's problems, and the arms chosen from them. */
-export function fitArms(data: OutcomeData, bins: readonly number[]): PolicyArm[] {
+/** Per bin, every configuration's outcomes on the bin's problems, and the arms chosen from them (costs in `unit`). */
+export function fitArms(data: OutcomeData, bins: readonly number[], unit: CostUnit = "tokens"): PolicyArm[] {
+  const costArrays = costsIn(data, unit);
   const arms: PolicyArm[] = [];
   for (let bin = 1; bin <= BINS; bin++) {
     const members = bins.map((b, i) => (b === bin ? i : -1)).filter((i) => i >= 0);
     if (members.length === 0) continue;
     const stats = data.configs.map((cfg, c): ArmStats => {
       const correct = data.correct[c] as Uint8Array;
+      const spend = costArrays[c] as Float64Array;
       const tokens = data.tokens[c] as Float64Array;
       const gens = data.generations[c] as Float64Array;
       let k = 0;
-      let cost = 0;
       let g = 0;
       const costs: number[] = [];
+      const toks: number[] = [];
       for (const i of members) {
         k += correct[i] as number;
-        cost += tokens[i] as number;
         g += gens[i] as number;
-        costs.push(tokens[i] as number);
+        costs.push(spend[i] as number);
+        toks.push(tokens[i] as number);
       }
-      costs.sort((a, b) => a - b);
       const n = members.length;
-      return { config: cfg.config, spec: cfg.spec, accuracy: k / n, count: n, meanCost: cost / n, highCost: quantile(costs, 0.9), meanGenerations: g / n };
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / n;
+      const high = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.9);
+      return {
+        config: cfg.config, spec: cfg.spec, accuracy: k / n, count: n, meanCost: mean(costs), highCost: high(costs), meanGenerations: g / n,
+        ...(unit !== "tokens" ? { meanTokens: mean(toks), highTokens: high(toks) } : {}),
+      };
     });
     arms.push(...chooseBinArms(bin, stats));
   }
@@ -157,6 +175,8 @@ export function thresholdsOf(z: readonly number[]): number[] {
 
 export interface FitOptions {
   seed: number;
+  /** What arms are fitted and capped on (default tokens). */
+  costUnit?: CostUnit;
   version: string;
   createdAt: string;
   source: PolicyDocument["source"];
@@ -174,13 +194,15 @@ export function fitPolicy(data: OutcomeData, options: FitOptions): PolicyDocumen
   const z = X.map((x) => predictFeatures(model, x));
   const thresholds = thresholdsOf(z);
   const bins = z.map((v) => binOf(v, thresholds));
-  const arms = fitArms(data, bins);
+  const costUnit = options.costUnit ?? "tokens";
+  if (costUnit !== "tokens" && data.probe) throw new Error(`a policy in ${costUnit} chooses from the text alone: fit it without a probe`);
+  const arms = fitArms(data, bins, costUnit);
   const policy: PolicyDocument = {
     format: "ttc-policy/1",
     version: options.version,
     createdAt: options.createdAt,
     source: options.source,
-    costUnit: "tokens",
+    costUnit,
     probe: data.probe ? { samples: data.probe.samples, temperature: data.probe.temperature } : null,
     estimator: { kind: "ridge-text", features: [...featureNames(), ...(data.probe ? PROBE_FEATURES : [])], means: model.means, scales: model.scales, weights: model.weights, bias: model.bias, lambda: model.lambda, thresholds, cvError },
     defaultBudget: 1,
@@ -192,13 +214,17 @@ export function fitPolicy(data: OutcomeData, options: FitOptions): PolicyDocumen
   return policy;
 }
 
-/** One point of a policy's curve: with every request capped at `cap`, accuracy and mean spend per problem. */
+/** One point of a policy's curve: with every request capped at `cap` (in the policy's unit), accuracy and mean spend per problem. */
 export interface CurvePoint {
   cap: number;
   accuracy: number;
   lo: number;
   hi: number;
   meanTokens: number;
+  /** Mean cost in the policy's unit (the same as meanTokens for a policy in tokens). */
+  meanCost: number;
+  meanMoney: number;
+  meanFlops: number;
   meanGenerations: number;
 }
 
@@ -212,6 +238,8 @@ export function policyCurve(policy: PolicyDocument, data: OutcomeData, caps: rea
   return caps.map((cap) => {
     let k = 0;
     let tokens = 0;
+    let money = 0;
+    let flops = 0;
     let gens = 0;
     data.prompts.forEach((prompt, i) => {
       let probe: { features: number[]; spent: number } | undefined;
@@ -227,6 +255,8 @@ export function policyCurve(policy: PolicyDocument, data: OutcomeData, caps: rea
       if (c === undefined) throw new Error(`policy arm ${arm.config} is not among the measured configurations`);
       k += (data.correct[c] as Uint8Array)[i] as number;
       tokens += (data.tokens[c] as Float64Array)[i] as number;
+      money += (data.money[c] as Float64Array)[i] as number;
+      flops += (data.flops[c] as Float64Array)[i] as number;
       gens += (data.generations[c] as Float64Array)[i] as number;
       // A fixed best-of-N arm takes the probe's samples as candidates and samples and scores only the rest.
       // The probe's samples are the first of the pool the sweep measured this arm on, and the rest are fresh
@@ -239,7 +269,8 @@ export function policyCurve(policy: PolicyDocument, data: OutcomeData, caps: rea
     });
     const n = data.prompts.length;
     const { lo, hi } = wilson(k, n);
-    return { cap, accuracy: k / n, lo, hi, meanTokens: tokens / n, meanGenerations: gens / n };
+    const byUnit = { tokens, money, flops };
+    return { cap, accuracy: k / n, lo, hi, meanTokens: tokens / n, meanCost: byUnit[policy.costUnit] / n, meanMoney: money / n, meanFlops: flops / n, meanGenerations: gens / n };
   });
 }
 

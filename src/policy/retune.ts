@@ -18,7 +18,7 @@
 import { describeSpec, type StrategySpec } from "../engine/strategies";
 import { hashString } from "../engine/random";
 import { chooseArmFor } from "./choose";
-import { parsePolicy, type PolicyAlternative, type PolicyArm, type PolicyDocument } from "./document";
+import { armTokens, parsePolicy, type CostUnit, type PolicyAlternative, type PolicyArm, type PolicyDocument } from "./document";
 import { binOf, fitOutcomeEstimator, predictFeatures } from "./estimator";
 import { BINS, chooseBinArms, quantile, thresholdsOf, type ArmStats } from "./fit";
 
@@ -28,12 +28,16 @@ export interface LoggedOutcome {
   /** The estimator inputs logged with the solve. */
   features: number[];
   spec: StrategySpec;
-  /** What it spent, in the policy's unit (tokens), and in generations. */
+  /** What it spent: billed tokens, dollars, FLOPs, generations. */
   tokens: number;
+  money: number;
+  flops: number;
   generations: number;
   correct: boolean;
   /** The token cap the choice was made within; null for rows logged before it was recorded. */
   capTokens: number | null;
+  /** The cap in the policy's unit, for a policy in dollars or FLOPs (null for one in tokens: `capTokens`). */
+  capCost: number | null;
   maxGenerations: number | null;
   exploration: boolean;
   /** The probability the logged configuration had of being run (null for rows logged before it was: taken as 1). */
@@ -63,8 +67,21 @@ export interface ReplayScore {
   effective: number;
   accuracy: number;
   meanTokens: number;
+  /** Mean cost in the policy's unit (the same as meanTokens for a policy in tokens): what the promotion rule compares. */
+  meanCost: number;
   /** Accuracy per 1,000 tokens. */
   accuracyPerKTokens: number;
+}
+
+/** What a logged solve cost in a unit. */
+function costOf(r: LoggedOutcome, unit: CostUnit): number {
+  return unit === "tokens" ? r.tokens : unit === "money" ? r.money : r.flops;
+}
+
+/** The choice a policy would have made for a logged solve, at the caps it was logged with. */
+function replayChoice(policy: PolicyDocument, r: LoggedOutcome): StrategySpec {
+  const cap = policy.costUnit === "tokens" ? r.capTokens : r.capCost;
+  return chooseArmFor(policy, r.features, cap ?? undefined, 0, r.maxGenerations ?? undefined, 0, r.capTokens ?? undefined).arm.spec;
 }
 
 export interface PolicyEvaluation {
@@ -87,6 +104,7 @@ export function specKey(spec: StrategySpec): string {
 
 /** Refit the estimator and every bin's arms from outcomes, with `active` as the prior. Needs ≥ 4 outcomes. */
 export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOutcome[], options: Pick<RetuneOptions, "version" | "createdAt" | "seed" | "priorWeight" | "exploreUntil" | "minArmEvidence">): PolicyDocument {
+  const unit = active.costUnit;
   const priorWeight = options.priorWeight ?? 8;
   const exploreUntil = options.exploreUntil ?? 30;
   const minArmEvidence = options.minArmEvidence ?? 10;
@@ -112,12 +130,13 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
   const arms: PolicyArm[] = [];
   const alternatives: PolicyAlternative[] = [];
   for (let bin = 1; bin <= BINS; bin++) {
-    const seen = new Map<string, { spec: StrategySpec; k: number; tokens: number[]; gens: number }>();
+    const seen = new Map<string, { spec: StrategySpec; k: number; costs: number[]; tokens: number[]; gens: number }>();
     rows.forEach((r, i) => {
       if (bins[i] !== bin) return;
       const key = specKey(r.spec);
-      const s = seen.get(key) ?? { spec: r.spec, k: 0, tokens: [], gens: 0 };
+      const s = seen.get(key) ?? { spec: r.spec, k: 0, costs: [], tokens: [], gens: 0 };
       s.k += r.correct ? 1 : 0;
+      s.costs.push(costOf(r, unit));
       s.tokens.push(r.tokens);
       s.gens += r.generations;
       seen.set(key, s);
@@ -130,7 +149,7 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
       const s = seen.get(key);
       const a = prior.get(key);
       const u = untried.get(key);
-      const n = s?.tokens.length ?? 0;
+      const n = s?.costs.length ?? 0;
       const spec = (s?.spec ?? a?.spec ?? u?.spec) as StrategySpec;
       const p = pooled.get(key);
       // The active policy's evidence counts as at most `priorWeight` outcomes; with none, a weak prior of 2
@@ -142,17 +161,29 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
         w = 2;
         priorAccuracy = p ? (p.k + 1) / (p.n + 2) : 0.5;
       }
-      const costs = [...(s?.tokens ?? [])].sort((x, y) => x - y);
-      const seenMean = n ? costs.reduce((x, y) => x + y, 0) / n : 0;
-      const priorCost = a ? { mean: a.evidence.meanCost, high: a.evidence.highCost, gens: a.evidence.meanGenerations } : u ? { mean: u.meanCost, high: u.highCost, gens: u.meanGenerations } : null;
+      const priorCost = a
+        ? { mean: a.evidence.meanCost, high: a.evidence.highCost, gens: a.evidence.meanGenerations, meanTokens: armTokens(a.evidence).mean, highTokens: armTokens(a.evidence).high }
+        : u
+          ? { mean: u.meanCost, high: u.highCost, gens: u.meanGenerations, meanTokens: u.meanTokens ?? u.meanCost, highTokens: u.highTokens ?? u.highCost }
+          : null;
       // Cost has a prior only where it was measured before; a configuration with no measured cost cannot be placed.
       const wc = priorCost ? Math.min(w, priorWeight) : 0;
       if (n + wc === 0) continue;
-      const meanCost = (n * seenMean + wc * (priorCost?.mean ?? 0)) / (n + wc);
-      const seenHigh = n ? quantile(costs, 0.9) : 0;
-      const highCost = n >= 10 || !priorCost ? seenHigh : Math.max(seenHigh, priorCost.high);
+      // Mean with the prior's pseudo-outcomes; the 90th percentile observed, or the prior's while outcomes are few.
+      const pooledCost = (xs: readonly number[], prior: { mean: number; high: number } | null) => {
+        const sorted = [...xs].sort((x, y) => x - y);
+        const seenMean = n ? sorted.reduce((x, y) => x + y, 0) / n : 0;
+        const seenHigh = n ? quantile(sorted, 0.9) : 0;
+        return { mean: (n * seenMean + wc * (prior?.mean ?? 0)) / (n + wc), high: n >= 10 || !prior ? seenHigh : Math.max(seenHigh, prior.high) };
+      };
+      const cost = pooledCost(s?.costs ?? [], priorCost);
+      const tokens = pooledCost(s?.tokens ?? [], priorCost ? { mean: priorCost.meanTokens, high: priorCost.highTokens } : null);
       const meanGenerations = ((s?.gens ?? 0) + wc * (priorCost?.gens ?? 0)) / (n + wc);
-      stats.push({ config: describeSpec(spec), spec, accuracy: ((s?.k ?? 0) + w * priorAccuracy) / (n + w), count: n + w, prior: w, meanCost, highCost, meanGenerations, seen: n, eligible: measured || n >= minArmEvidence });
+      stats.push({
+        config: describeSpec(spec), spec, accuracy: ((s?.k ?? 0) + w * priorAccuracy) / (n + w), count: n + w, prior: w, meanCost: cost.mean, highCost: cost.high, meanGenerations,
+        ...(unit !== "tokens" ? { meanTokens: tokens.mean, highTokens: tokens.high } : {}),
+        seen: n, eligible: measured || n >= minArmEvidence,
+      });
     }
     stats.sort((x, y) => x.config.localeCompare(y.config));
     // An arm needs evidence: the active policy's, or `minArmEvidence` outcomes here; the rest stay alternatives.
@@ -163,7 +194,10 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
     const picked = new Set(binArms.map((a) => specKey(a.spec)));
     for (const st of stats) {
       if (picked.has(specKey(st.spec)) || st.seen >= exploreUntil) continue;
-      alternatives.push({ bin, config: st.config, spec: st.spec, count: st.seen, meanCost: st.meanCost, highCost: st.highCost, meanGenerations: st.meanGenerations });
+      alternatives.push({
+        bin, config: st.config, spec: st.spec, count: st.seen, meanCost: st.meanCost, highCost: st.highCost, meanGenerations: st.meanGenerations,
+        ...(st.meanTokens !== undefined && st.highTokens !== undefined ? { meanTokens: st.meanTokens, highTokens: st.highTokens } : {}),
+      });
     }
   }
 
@@ -172,7 +206,7 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
     version: options.version,
     createdAt: options.createdAt,
     source: { kind: "retune", dataset: `${rows.length} labelled auto solves (D1)`, seed: options.seed, problems: rows.length, oracleSamples: 1, command: `retune of ${active.version}` },
-    costUnit: "tokens",
+    costUnit: unit,
     probe: active.probe,
     estimator: {
       kind: "logistic-outcome",
@@ -196,33 +230,37 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
 
 interface ReplaySums {
   replayed: number;
-  /** Sums of the weights, their squares, and the weighted outcomes and tokens. */
+  /** Sums of the weights, their squares, and the weighted outcomes, tokens and cost (in the policy's unit). */
   w: number;
   w2: number;
   k: number;
   tokens: number;
+  cost: number;
 }
 
 function replaySums(policy: PolicyDocument, rows: readonly LoggedOutcome[]): ReplaySums {
-  const sums = { replayed: 0, w: 0, w2: 0, k: 0, tokens: 0 };
+  const sums = { replayed: 0, w: 0, w2: 0, k: 0, tokens: 0, cost: 0 };
   for (const r of rows) {
-    const { arm } = chooseArmFor(policy, r.features, r.capTokens ?? undefined, 0, r.maxGenerations ?? undefined);
-    if (specKey(arm.spec) !== specKey(r.spec)) continue;
+    if (specKey(replayChoice(policy, r)) !== specKey(r.spec)) continue;
     const weight = 1 / Math.min(1, Math.max(1e-3, r.propensity ?? 1));
     sums.replayed++;
     sums.w += weight;
     sums.w2 += weight * weight;
     sums.k += weight * (r.correct ? 1 : 0);
     sums.tokens += weight * r.tokens;
+    sums.cost += weight * costOf(r, policy.costUnit);
   }
   return sums;
 }
 
 function scoreOf(parts: readonly ReplaySums[]): ReplayScore {
-  const s = parts.reduce((a, b) => ({ replayed: a.replayed + b.replayed, w: a.w + b.w, w2: a.w2 + b.w2, k: a.k + b.k, tokens: a.tokens + b.tokens }), { replayed: 0, w: 0, w2: 0, k: 0, tokens: 0 });
+  const s = parts.reduce(
+    (a, b) => ({ replayed: a.replayed + b.replayed, w: a.w + b.w, w2: a.w2 + b.w2, k: a.k + b.k, tokens: a.tokens + b.tokens, cost: a.cost + b.cost }),
+    { replayed: 0, w: 0, w2: 0, k: 0, tokens: 0, cost: 0 },
+  );
   const accuracy = s.w ? s.k / s.w : 0;
   const meanTokens = s.w ? s.tokens / s.w : 0;
-  return { replayed: s.replayed, effective: s.w2 ? (s.w * s.w) / s.w2 : 0, accuracy, meanTokens, accuracyPerKTokens: meanTokens > 0 ? (1000 * accuracy) / meanTokens : 0 };
+  return { replayed: s.replayed, effective: s.w2 ? (s.w * s.w) / s.w2 : 0, accuracy, meanTokens, meanCost: s.w ? s.cost / s.w : 0, accuracyPerKTokens: meanTokens > 0 ? (1000 * accuracy) / meanTokens : 0 };
 }
 
 /**
@@ -238,7 +276,7 @@ export function replay(policy: PolicyDocument, rows: readonly LoggedOutcome[]): 
 /** Outcomes usable with `active`: features of its estimator's length (a row logged under another feature set is left out). */
 export function usableOutcomes(active: PolicyDocument, rows: readonly LoggedOutcome[]): LoggedOutcome[] {
   const d = active.estimator.features.length;
-  return rows.filter((r) => r.features.length === d && r.features.every(Number.isFinite) && Number.isFinite(r.tokens));
+  return rows.filter((r) => r.features.length === d && r.features.every(Number.isFinite) && Number.isFinite(costOf(r, active.costUnit)) && Number.isFinite(r.tokens));
 }
 
 /** Refit from outcomes, compare with the active policy by two-fold replay, and say whether to promote. */
@@ -274,10 +312,10 @@ export function retunePolicy(active: PolicyDocument, logged: readonly LoggedOutc
   const whole = { active: replay(active, rows), candidate: replay(candidate, rows) };
   const a = evaluation.active;
   const c = evaluation.candidate;
-  const fmt = (s: ReplayScore) => `${(100 * s.accuracy).toFixed(1)}% at ${Math.round(s.meanTokens)} tokens (${s.replayed} replayed, ${Math.round(s.effective)} effective)`;
+  const fmt = (s: ReplayScore) => `${(100 * s.accuracy).toFixed(1)}% at ${formatCost(s.meanCost, active.costUnit)} (${s.replayed} replayed, ${Math.round(s.effective)} effective)`;
   let promote = false;
   let reason: string;
-  const changed = rows.filter((r) => specKey(chooseArmFor(candidate, r.features, r.capTokens ?? undefined, 0, r.maxGenerations ?? undefined).arm.spec) !== specKey(chooseArmFor(active, r.features, r.capTokens ?? undefined, 0, r.maxGenerations ?? undefined).arm.spec)).length;
+  const changed = rows.filter((r) => specKey(replayChoice(candidate, r)) !== specKey(replayChoice(active, r))).length;
   if (changed === 0) {
     reason = `no change: the refit chooses as the active policy does on all ${rows.length} logged outcomes`;
   } else if (a.effective < minReplayed || c.effective < minReplayed || whole.candidate.effective < minReplayed) {
@@ -291,6 +329,10 @@ export function retunePolicy(active: PolicyDocument, logged: readonly LoggedOutc
       : `${decided.reason}: candidate ${fmt(c)} against active ${fmt(a)}`;
   }
   return { ok: true, outcomes: rows.length, candidate, evaluation, promote, reason };
+}
+
+function formatCost(x: number, unit: CostUnit): string {
+  return unit === "tokens" ? `${Math.round(x)} tokens` : unit === "money" ? `$${x.toPrecision(3)}` : `${x.toExponential(2)} FLOPs`;
 }
 
 /** Accuracy points a cheaper candidate may lose and still count as not worse (the non-inferiority margin). */
@@ -309,7 +351,7 @@ export function compareReplays(a: ReplayScore, c: ReplayScore): { promote: boole
   const v = (s: ReplayScore) => Math.max(s.accuracy * (1 - s.accuracy), 1 / s.effective) / s.effective;
   const lower = c.accuracy - a.accuracy - 1.645 * Math.sqrt(v(a) + v(c));
   const pts = (x: number) => `${(100 * x).toFixed(1)} pts`;
-  if (c.meanTokens <= a.meanTokens) {
+  if (c.meanCost <= a.meanCost) {
     if (lower >= -NON_INFERIORITY_MARGIN) return { promote: true, reason: `no dearer and not less accurate (lower bound of the accuracy difference ${pts(lower)}, margin −${pts(NON_INFERIORITY_MARGIN)})` };
     return { promote: false, reason: `cheaper, but not shown to be as accurate (lower bound of the accuracy difference ${pts(lower)}, needs −${pts(NON_INFERIORITY_MARGIN)} or better)` };
   }
