@@ -1,7 +1,7 @@
 /**
  * npm run calibrate -- [--world FILE] [--seeds LIST] [--problems N] [--oracle-samples N] [--strategies LIST]
  *                      [--extra-strategies LIST] [--budgets LIST] [--threads N] [--out FILE] [--report FILE]
- *                      [--cache DIR] [--probe best|0|4|8]
+ *                      [--cache DIR] [--probe best|0|4|8] [--cost-unit tokens|money|flops]
  *
  * npm run calibrate -- --dataset FILE.jsonl --service URL --key KEY [--strategies LIST] [--budgets LIST]
  *                      [--oracle-samples K] [--seed N] [--problems N] [--concurrency N] [--solve-tokens N]
@@ -16,6 +16,11 @@
  *
  * `--strategies` defaults to verify-world's list, so with the same `--cache` its sweeps are read back;
  * `--extra-strategies` (default: adaptive best-of-N) are swept separately and joined problem by problem.
+ *
+ * `--cost-unit money|flops` fits the policy in dollars or FLOPs instead of tokens, and adds the escalation
+ * candidates (the larger model, greedy-to-16 samples) to the extra strategies: a larger model's token is not a
+ * small model's, so only a priced unit can tell where it wins (method.md §8). Such a policy chooses from the
+ * text alone (no probe), and the report measures it against the same policy fitted without the larger model.
  */
 import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
@@ -26,9 +31,9 @@ import { runSweep } from "../src/eval/pool";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { median } from "../src/eval/stats";
 import type { ProblemResult } from "../src/eval/sweep";
-import { CALIBRATE_EXTRA, CALIBRATE_STRATEGIES, concatOutcomes, outcomeData, ratioAgainst, type Ratio } from "../src/eval/outcomes";
-import { parsePolicy } from "../src/policy/document";
-import { costBudgets, fitArms, fitPolicy, policyCurve, type CandidateConfig, type OutcomeData } from "../src/policy/fit";
+import { CALIBRATE_EXTRA, CALIBRATE_LARGE, CALIBRATE_STRATEGIES, concatOutcomes, costRatio, keepConfigs, onLargeModel, outcomeData, type Ratio } from "../src/eval/outcomes";
+import { parsePolicy, type CostUnit } from "../src/policy/document";
+import { costBudgets, costsIn, fitArms, fitPolicy, policyCurve, type OutcomeData } from "../src/policy/fit";
 import { generateProblems } from "../src/sim/problems";
 import { simProviders } from "../src/sim/provider";
 import { mixSeeds } from "../src/engine/random";
@@ -89,7 +94,8 @@ function oracleBins(passAt1: readonly number[]): number[] {
 interface PairResult {
   fit: number;
   heldOut: number;
-  bestOfN: { accuracy: number; meanTokens: number };
+  /** Best-of-N weighted at N = 64: accuracy and mean cost in the policy's unit. */
+  bestOfN: { accuracy: number; meanCost: number };
   /**
    * Per probe size (0: text alone): with adaptive arms, and with fixed-N arms only; and at the operating cap
    * chosen on the fit seed alone (where its own curve first reaches its own best-of-N@64 accuracy), the
@@ -97,13 +103,16 @@ interface PairResult {
    */
   byProbe: Map<number, { adaptive: Ratio; fixed: Ratio; operating: { deltaPts: number; ratio: number } | null }>;
   oracle: Ratio;
+  /** With escalation candidates: the same policy fitted without the larger model. */
+  smallOnly?: Ratio;
 }
 
 /** The same outcomes without the adaptive configurations (every candidate spends its whole N). */
 function fixedOnly(d: OutcomeData): OutcomeData {
-  const keep = d.configs.map((c, i) => (c.spec.strategy === "best-of-n" && c.spec.stopAt !== undefined ? -1 : i)).filter((i) => i >= 0);
-  return { ...d, configs: keep.map((i) => d.configs[i] as CandidateConfig), correct: keep.map((i) => d.correct[i] as Uint8Array), tokens: keep.map((i) => d.tokens[i] as Float64Array), generations: keep.map((i) => d.generations[i] as Float64Array) };
+  return keepConfigs(d, (c) => !(c.spec.strategy === "best-of-n" && c.spec.stopAt !== undefined));
 }
+
+const byCost = (p: { accuracy: number; meanCost: number }) => p.meanCost;
 
 async function main(): Promise<void> {
   const args = parseCliArgs({
@@ -119,6 +128,7 @@ async function main(): Promise<void> {
     report: { type: "string" },
     cache: { type: "string" },
     probe: { type: "string" },
+    "cost-unit": { type: "string" },
     // Calibration through a running service (scripts/calibrateService.ts).
     dataset: { type: "string" },
     service: { type: "string" },
@@ -143,6 +153,10 @@ async function main(): Promise<void> {
   const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
   const budgets = args.budgets === undefined ? EVAL_DEFAULTS.budgets : args.budgets.split(",").map((b) => intArg("budgets", b.trim(), 0, 1));
   if (!budgets.includes(64)) throw new InputError("--budgets must include 64 (the policy is measured against best-of-N weighted at N = 64)");
+  const unitArg = args["cost-unit"] ?? "tokens";
+  if (unitArg !== "tokens" && unitArg !== "money" && unitArg !== "flops") throw new InputError(`--cost-unit must be tokens, money or flops, got "${unitArg}"`);
+  const unit: CostUnit = unitArg;
+  const probeSizes = unit === "tokens" ? PROBE_SIZES : [0];
   let strategies;
   let extra;
   try {
@@ -155,9 +169,11 @@ async function main(): Promise<void> {
   } catch (err) {
     throw new InputError(`--extra-strategies: ${(err as Error).message}`);
   }
+  // Escalation candidates, swept on their own (so the other sweeps' cache is read back as it is).
+  const escalation = unit === "tokens" ? [] : parseStrategies(CALIBRATE_LARGE).filter((e) => ![...strategies, ...extra].some((s) => s.name === e.name));
   if (!strategies.some((s) => s.family === "best-of-n")) throw new InputError("--strategies must include best-of-n (the policy is measured against it)");
   const specs = new Map<string, StrategySpec>();
-  for (const entry of [...strategies, ...extra]) {
+  for (const entry of [...strategies, ...extra, ...escalation]) {
     for (const budget of budgets) {
       const grid = configsAt(entry, budget);
       if (!grid.ok) throw new InputError(`--strategies/--budgets: ${grid.error}`);
@@ -167,6 +183,8 @@ async function main(): Promise<void> {
   const out = args.out ?? `policies/${world.name}.json`;
   const probeArg = args.probe ?? "best";
   if (probeArg !== "best" && !PROBE_SIZES.includes(Number(probeArg))) throw new InputError(`--probe must be best or one of ${PROBE_SIZES.join(", ")}, got "${probeArg}"`);
+  if (unit !== "tokens" && probeArg !== "best" && probeArg !== "0") throw new InputError(`--probe: a policy in ${unit} chooses from the text alone (give --probe 0, or fit in tokens)`);
+  if (unit === "tokens" && [...strategies, ...extra].some((e) => e.name.startsWith("large"))) throw new InputError("the larger model's candidates need --cost-unit money or flops: its tokens are not the small model's");
 
   const data: OutcomeData[] = [];
   const probes: Map<number, NonNullable<OutcomeData["probe"]>>[] = [];
@@ -180,14 +198,18 @@ async function main(): Promise<void> {
       const more = await runSweep(world, problems, { seed, strategies: extra, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature }, pool);
       more.forEach((r, i) => (results[i] as ProblemResult).records.push(...r.records));
     }
+    if (escalation.length) {
+      const more = await runSweep(world, problems, { seed, strategies: escalation, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature }, pool);
+      more.forEach((r, i) => (results[i] as ProblemResult).records.push(...r.records));
+    }
     process.stderr.write(`calibrate: seed ${seed}: ${problems.length} problems through ${results[0]?.records.length ?? 0} configurations in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     data.push(outcomeData(results, problems.map((p) => p.question), oracleSamples, specs));
     const byK = new Map<number, NonNullable<OutcomeData["probe"]>>();
-    for (const k of PROBE_SIZES) if (k > 0) byK.set(k, await runProbe(world, problems, seed, k));
+    for (const k of probeSizes) if (k > 0) byK.set(k, await runProbe(world, problems, seed, k));
     probes.push(byK);
   }
 
-  const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}${args.probe ? ` --probe ${args.probe}` : ""}`;
+  const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}${args.probe ? ` --probe ${args.probe}` : ""}${unit !== "tokens" ? ` --cost-unit ${unit}` : ""}`;
   const attach = (d: OutcomeData, i: number, k: number): OutcomeData => withProbe(d, k > 0 ? (probes[i] as Map<number, NonNullable<OutcomeData["probe"]>>).get(k) : undefined);
 
   // Honest measurement: fit on seed i, measure on seed i+1 (cyclically), for each probe size.
@@ -198,34 +220,41 @@ async function main(): Promise<void> {
       const base = data[j1] as OutcomeData;
       const bonIndex = base.configs.findIndex((c) => c.spec.strategy === "best-of-n" && c.spec.n === 64 && c.spec.selection === "weighted");
       const n = base.prompts.length;
+      const baseCost = costsIn(base, unit);
       let k = 0;
       let t = 0;
       for (let j = 0; j < n; j++) {
         k += (base.correct[bonIndex] as Uint8Array)[j] as number;
-        t += (base.tokens[bonIndex] as Float64Array)[j] as number;
+        t += (baseCost[bonIndex] as Float64Array)[j] as number;
       }
-      const bon = { accuracy: k / n, meanTokens: t / n };
+      const bon = { accuracy: k / n, meanCost: t / n };
       const byProbe: PairResult["byProbe"] = new Map();
       let caps: number[] = [];
-      for (const size of PROBE_SIZES) {
+      let smallOnly: Ratio | undefined;
+      for (const size of probeSizes) {
         const train = attach(data[i] as OutcomeData, i, size);
         const test = attach(base, j1, size);
-        const p = fitPolicy(train, { seed: seeds[i] as number, version: "pair", createdAt: "", source: { kind: "calibration", dataset: "generated", seed: seeds[i] as number, problems: n, oracleSamples, command: "" } });
+        const p = fitPolicy(train, { seed: seeds[i] as number, costUnit: unit, version: "pair", createdAt: "", source: { kind: "calibration", dataset: "generated", seed: seeds[i] as number, problems: n, oracleSamples, command: "" } });
         const highs = p.arms.map((a) => a.evidence.highCost);
         caps = costBudgets(Math.min(...highs) / 2, Math.max(...highs) * 4);
-        const fixedPolicy = fitPolicy(fixedOnly(train), { seed: seeds[i] as number, version: "pair-fixed", createdAt: "", source: p.source });
+        const fixedPolicy = fitPolicy(fixedOnly(train), { seed: seeds[i] as number, costUnit: unit, version: "pair-fixed", createdAt: "", source: p.source });
+        if (unit !== "tokens" && size === 0) {
+          const small = (d: OutcomeData) => keepConfigs(d, (c) => !onLargeModel(c));
+          const smallPolicy = fitPolicy(small(train), { seed: seeds[i] as number, costUnit: unit, version: "pair-small", createdAt: "", source: p.source });
+          smallOnly = costRatio(bon, policyCurve(smallPolicy, small(test), caps), byCost);
+        }
         // The operating point chosen without the held-out data: the first cap where the fit seed's own curve
         // reaches the fit seed's best-of-N@64 accuracy.
         const trainBon = train.correct[bonIndex] as Uint8Array;
         const trainBonAcc = trainBon.reduce((a, b) => a + b, 0) / trainBon.length;
         const chosen = policyCurve(p, train, caps).find((pt) => pt.accuracy >= trainBonAcc);
-        const held = chosen ? (policyCurve(p, test, [chosen.cap])[0] as { accuracy: number; meanTokens: number }) : null;
-        const operating = held ? { deltaPts: 100 * (held.accuracy - bon.accuracy), ratio: bon.meanTokens / held.meanTokens } : null;
-        byProbe.set(size, { adaptive: ratioAgainst(bon, policyCurve(p, test, caps)), fixed: ratioAgainst(bon, policyCurve(fixedPolicy, fixedOnly(test), caps)), operating });
+        const held = chosen ? (policyCurve(p, test, [chosen.cap])[0] as { accuracy: number; meanCost: number }) : null;
+        const operating = held ? { deltaPts: 100 * (held.accuracy - bon.accuracy), ratio: bon.meanCost / held.meanCost } : null;
+        byProbe.set(size, { adaptive: costRatio(bon, policyCurve(p, test, caps), byCost), fixed: costRatio(bon, policyCurve(fixedPolicy, fixedOnly(test), caps), byCost), operating });
       }
       // The same arms fitted and applied with oracle bins: what a perfect (and free) difficulty estimate would give.
       const train = data[i] as OutcomeData;
-      const oracleArms = fitArms(train, oracleBins(train.passAt1));
+      const oracleArms = fitArms(train, oracleBins(train.passAt1), unit);
       const testBins = oracleBins(base.passAt1);
       const index = new Map(base.configs.map((c, j) => [c.config, j]));
       const oracleCurve = caps.map((cap) => {
@@ -237,11 +266,11 @@ async function main(): Promise<void> {
           const arm = fit.length ? fit[fit.length - 1] : arms[0];
           const c = index.get(arm?.config ?? "") as number;
           kk += (base.correct[c] as Uint8Array)[j] as number;
-          tt += (base.tokens[c] as Float64Array)[j] as number;
+          tt += (baseCost[c] as Float64Array)[j] as number;
         }
-        return { accuracy: kk / n, meanTokens: tt / n };
+        return { accuracy: kk / n, meanCost: tt / n };
       });
-      pairs.push({ fit: seeds[i] as number, heldOut: seeds[j1] as number, bestOfN: bon, byProbe, oracle: ratioAgainst(bon, oracleCurve) });
+      pairs.push({ fit: seeds[i] as number, heldOut: seeds[j1] as number, bestOfN: bon, byProbe, oracle: costRatio(bon, oracleCurve, byCost), ...(smallOnly ? { smallOnly } : {}) });
     }
   }
 
@@ -250,12 +279,13 @@ async function main(): Promise<void> {
   const medianOf = (xs: (number | null)[]): number => (xs.length ? median(xs.map((x) => x ?? 0)) : 0);
   let shipK = 0;
   if (probeArg === "best") {
-    for (const size of PROBE_SIZES) if (pairs.length && medianOf(pairs.map((p) => p.byProbe.get(size)?.adaptive.ratio ?? null)) > medianOf(pairs.map((p) => p.byProbe.get(shipK)?.adaptive.ratio ?? null)) + 1e-9) shipK = size;
+    for (const size of probeSizes) if (pairs.length && medianOf(pairs.map((p) => p.byProbe.get(size)?.adaptive.ratio ?? null)) > medianOf(pairs.map((p) => p.byProbe.get(shipK)?.adaptive.ratio ?? null)) + 1e-9) shipK = size;
   } else shipK = Number(probeArg);
 
   const pooled = concatOutcomes(data.map((d, i) => attach(d, i, shipK)));
   const draft = fitPolicy(pooled, {
     seed: seeds[0] as number,
+    costUnit: unit,
     version: "draft",
     createdAt: new Date().toISOString(),
     source: { kind: "calibration", world: world.name, dataset: "generated", seed: seeds[0] as number, problems: pooled.prompts.length, oracleSamples, command },
@@ -272,36 +302,52 @@ async function main(): Promise<void> {
     return `median ${median(got).toFixed(2)}× (range ${Math.min(...got).toFixed(2)}–${Math.max(...got).toFixed(2)}×${got.length < xs.length ? `; not reached on ${xs.length - got.length} of ${xs.length}` : ""})`;
   };
   const label = (size: number): string => (size === 0 ? "text only (free)" : `probe of ${size}`);
+  const unitName = unit === "tokens" ? "tokens" : unit === "money" ? "dollars" : "FLOPs";
+  const amount = (x: number): string => (unit === "tokens" ? `${Math.round(x)}` : unit === "money" ? `$${x.toPrecision(3)}` : x.toExponential(2));
+  const last = probeSizes[probeSizes.length - 1] as number;
   const lines = [
     `# Policy ${policy.version} for world ${world.name}`,
     "",
-    `Fitted on ${pooled.prompts.length} problems (seeds ${seeds.join(", ")}), ${policy.probe ? `choosing after a verifier probe of ${policy.probe.samples} samples` : "choosing from the text alone"}, ${policy.arms.length} arms over 5 predicted-difficulty bins; estimator cross-validated MSE of logit pass@1 ${policy.estimator.cvError.toFixed(3)}; default cap ${Math.round(policy.defaultBudget)} tokens.`,
+    `Fitted on ${pooled.prompts.length} problems (seeds ${seeds.join(", ")}), ${policy.probe ? `choosing after a verifier probe of ${policy.probe.samples} samples` : "choosing from the text alone"}, ${policy.arms.length} arms over 5 predicted-difficulty bins; estimator cross-validated MSE of logit pass@1 ${policy.estimator.cvError.toFixed(3)}; default cap ${amount(policy.defaultBudget)} ${unitName}.`,
     `Command: \`${command}\``,
     "",
   ];
   if (pairs.length) {
     lines.push(
-      "Cost-matched efficiency against best-of-N weighted at N = 64 (tokens per problem): the cost at which best-of-N reaches its N = 64 accuracy over the mean cost at which the policy first reaches it, fitted on one seed and measured on the next (disjoint problems, fresh samples). The probe's cost is counted on every problem; its samples are the first of the best-of-N pool, so a fixed best-of-N arm takes them as candidates and does not pay for them twice (other arms get no credit).",
+      `Cost-matched efficiency against best-of-N weighted at N = 64 (${unitName} per problem): the cost at which best-of-N reaches its N = 64 accuracy over the mean cost at which the policy first reaches it, fitted on one seed and measured on the next (disjoint problems, fresh samples). The probe's cost is counted on every problem; its samples are the first of the best-of-N pool, so a fixed best-of-N arm takes them as candidates and does not pay for them twice (other arms get no credit).${unit !== "tokens" ? ` "Small model only" is the same policy fitted without the larger model's candidates: what escalation adds.` : ""}`,
       "",
-      `| fit → held out | best-of-N@64 accuracy, mean tokens | ${PROBE_SIZES.map(label).join(" | ")} | ${label(PROBE_SIZES[PROBE_SIZES.length - 1] as number)}, fixed N only | same arms, oracle bins |`,
-      `|---|---|${PROBE_SIZES.map(() => "---|").join("")}---|---|`,
-      ...pairs.map((p) => `| ${p.fit} → ${p.heldOut} | ${(100 * p.bestOfN.accuracy).toFixed(1)}%, ${Math.round(p.bestOfN.meanTokens)} | ${PROBE_SIZES.map((k) => fmt(p.byProbe.get(k)?.adaptive.ratio ?? null)).join(" | ")} | ${fmt(p.byProbe.get(PROBE_SIZES[PROBE_SIZES.length - 1] as number)?.fixed.ratio ?? null)} | ${fmt(p.oracle.ratio)} |`),
+      `| fit → held out | best-of-N@64 accuracy, mean ${unitName} | ${probeSizes.map(label).join(" | ")} | ${label(last)}, fixed N only | same arms, oracle bins |${unit !== "tokens" ? " small model only |" : ""}`,
+      `|---|---|${probeSizes.map(() => "---|").join("")}---|---|${unit !== "tokens" ? "---|" : ""}`,
+      ...pairs.map((p) => `| ${p.fit} → ${p.heldOut} | ${(100 * p.bestOfN.accuracy).toFixed(1)}%, ${amount(p.bestOfN.meanCost)} | ${probeSizes.map((k) => fmt(p.byProbe.get(k)?.adaptive.ratio ?? null)).join(" | ")} | ${fmt(p.byProbe.get(last)?.fixed.ratio ?? null)} | ${fmt(p.oracle.ratio)} |${unit !== "tokens" ? ` ${fmt(p.smallOnly?.ratio ?? null)} |` : ""}`),
       "",
-      ...PROBE_SIZES.map((k) => `auto, ${label(k)}: ${summary(pairs.map((p) => p.byProbe.get(k)?.adaptive.ratio ?? null))}; without adaptive arms: ${summary(pairs.map((p) => p.byProbe.get(k)?.fixed.ratio ?? null))}`),
+      ...probeSizes.map((k) => `auto, ${label(k)}: ${summary(pairs.map((p) => p.byProbe.get(k)?.adaptive.ratio ?? null))}; without adaptive arms: ${summary(pairs.map((p) => p.byProbe.get(k)?.fixed.ratio ?? null))}`),
       `the same arms with oracle difficulty (no estimator, no probe): ${summary(pairs.map((p) => p.oracle.ratio))}`,
+      ...(unit !== "tokens" ? [`the same policy without the larger model: ${summary(pairs.map((p) => p.smallOnly?.ratio ?? null))}`] : []),
       "",
       "The ratio above takes the first cap at which the held-out curve reaches best-of-N's accuracy, so noise near the crossing moves it. At the cap chosen on the fit seed alone (where its own curve first reaches its own best-of-N@64 accuracy), held out:",
       "",
-      ...PROBE_SIZES.map((k) => {
+      ...probeSizes.map((k) => {
         const ops = pairs.map((p) => p.byProbe.get(k)?.operating ?? null);
         const got = ops.filter((o): o is { deltaPts: number; ratio: number } => o !== null);
         if (got.length === 0) return `${label(k)}: the fit seed's curve never reached its best-of-N accuracy`;
-        return `${label(k)}: tokens ratio median ${median(got.map((o) => o.ratio)).toFixed(2)}× (${Math.min(...got.map((o) => o.ratio)).toFixed(2)}–${Math.max(...got.map((o) => o.ratio)).toFixed(2)}), accuracy minus best-of-N's median ${median(got.map((o) => o.deltaPts)).toFixed(1)} pts (${Math.min(...got.map((o) => o.deltaPts)).toFixed(1)} to ${Math.max(...got.map((o) => o.deltaPts)).toFixed(1)})${got.length < ops.length ? `; no operating point on ${ops.length - got.length} of ${ops.length}` : ""}`;
+        return `${label(k)}: ${unitName} ratio median ${median(got.map((o) => o.ratio)).toFixed(2)}× (${Math.min(...got.map((o) => o.ratio)).toFixed(2)}–${Math.max(...got.map((o) => o.ratio)).toFixed(2)}), accuracy minus best-of-N's median ${median(got.map((o) => o.deltaPts)).toFixed(1)} pts (${Math.min(...got.map((o) => o.deltaPts)).toFixed(1)} to ${Math.max(...got.map((o) => o.deltaPts)).toFixed(1)})${got.length < ops.length ? `; no operating point on ${ops.length - got.length} of ${ops.length}` : ""}`;
       }),
       "",
       "The probe size shipped is chosen on these same held-out pairs, so its figure above is slightly optimistic.",
       "",
       `Shipped: ${label(shipK)}${probeArg === "best" ? " (the best median above)" : " (asked for with --probe)"}.`,
+      "",
+    );
+  }
+  // Where the shipped policy sends each predicted bin, cap by cap: the larger model only where the data chose it.
+  const large = policy.arms.filter((a) => a.spec.strategy === "best-of-n" && a.spec.model === "large");
+  if (unit !== "tokens") {
+    lines.push(
+      `Escalation: ${large.length} of ${policy.arms.length} arms run on the larger model${large.length ? ` (${[...new Set(large.map((a) => a.bin))].map((b) => `bin ${b}`).join(", ")})` : ""}. Per predicted bin, the arms from the cheapest cap up (cap in ${unitName}; accuracy on the calibration problems of the bin):`,
+      "",
+      "| bin | arms |",
+      "|---|---|",
+      ...[1, 2, 3, 4, 5].map((b) => `| ${b} | ${policy.arms.filter((a) => a.bin === b).map((a) => `${a.config} from ${amount(a.budget)} (${(100 * a.evidence.accuracy).toFixed(1)}%)`).join("; ")} |`),
       "",
     );
   }

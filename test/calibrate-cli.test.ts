@@ -34,6 +34,9 @@ describe("npm run calibrate", () => {
     ["an unknown strategy", ["--strategies", "best-of-n,magic"], /--strategies: unknown strategy "magic"/],
     ["a world that does not validate", ["--world", join(REPO, "package.json")], /--world .*package\.json/],
     ["an unknown option", ["--colour", "red"], /colour/],
+    ["an unknown cost unit", ["--cost-unit", "pounds"], /--cost-unit must be tokens, money or flops/],
+    ["the larger model's candidates priced in tokens", ["--strategies", "best-of-n,large"], /need --cost-unit money or flops/],
+    ["a probe with a policy in dollars", ["--cost-unit", "money", "--probe", "4"], /--probe: a policy in money chooses from the text alone/],
   ];
   for (const [what, args, message] of cases) {
     it(`refuses ${what}: exit 2, one line, nothing written`, () => {
@@ -66,5 +69,21 @@ describe("npm run calibrate", () => {
     const text = readFileSync(report, "utf8");
     expect(text).toContain("| 1 → 2 |");
     expect(text).toContain("| 2 → 1 |");
+  });
+
+  it("with --cost-unit money, adds the larger model's candidates, fits in dollars, and reports what escalation adds", () => {
+    const out = join(TMP, "escalation.json");
+    const report = join(TMP, "escalation.md");
+    const r = calibrate([...SMALL, "--seeds", "1,2", "--cost-unit", "money", "--out", out, "--report", report]);
+    expect(r.status, r.stderr).toBe(0);
+    const parsed = parsePolicy(JSON.parse(readFileSync(out, "utf8")));
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(parsed.policy.costUnit).toBe("money");
+    expect(parsed.policy.probe).toBeNull();
+    expect(parsed.policy.source.command).toContain("--cost-unit money");
+    for (const arm of parsed.policy.arms) expect(arm.evidence.highTokens).toBeGreaterThan(0);
+    const text = readFileSync(report, "utf8");
+    expect(text).toContain("small model only");
+    expect(text).toMatch(/Escalation: \d+ of \d+ arms run on the larger model/);
   });
 });

@@ -139,7 +139,7 @@ describe("a policy that chooses after a verifier probe", () => {
 
   it("records the probe, validates, and refuses to choose without the probe's features", () => {
     expect(policy.probe).toEqual({ samples: 4, temperature: 0.8 });
-    expect(parsePolicy(JSON.parse(JSON.stringify(policy))).ok).toBe(true);
+    expect(parsePolicy(JSON.parse(JSON.stringify(policy)))).toMatchObject({ ok: true });
     expect(() => choosePolicyArm(policy, "Same words for every problem?", 1000)).toThrow(/probe/);
   });
 
@@ -215,5 +215,67 @@ describe("the service's shipped policy and auto", () => {
     const dflt = decideAuto(policy, hard);
     expect(dflt.capFrom).toBe("policy default");
     expect(dflt.capTokens).toBe(policy.defaultBudget);
+  });
+});
+
+describe("escalation: a policy in dollars routes to the larger model only where the data says it wins", () => {
+  // Per bin (oracle bins here), three configurations: one small-model sample ($1, 100 tokens), sixteen ($16,
+  // 1,600 tokens), and one large-model sample ($9, 100 tokens). On bins 1–3 the larger model is no more accurate
+  // than one small sample; on bins 4–5 it is far more accurate than sixteen.
+  const configs = [
+    { config: "small-1", spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 1 }) },
+    { config: "small-16", spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 16 }) },
+    { config: "large-1", spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 1, model: "large" }) },
+  ];
+  const accuracy = (bin: number): number[] => (bin <= 3 ? [0.8, 0.9, 0.8] : [0.2, 0.3, 0.6]);
+  function data(n: number): { d: OutcomeData; bins: number[] } {
+    const rng = new Rng(17);
+    const bins = Array.from({ length: n }, (_, i) => (i % 5) + 1);
+    const correct = configs.map((_, c) => Uint8Array.from(bins, (b) => (rng.next() < accuracy(b)[c]! ? 1 : 0)));
+    const tokens = [100, 1600, 100].map((t) => new Float64Array(n).fill(t));
+    const money = [1, 16, 9].map((m) => new Float64Array(n).fill(m));
+    const flops = [100 * 6e9, 1600 * 6e9, 100 * 84e9].map((f) => new Float64Array(n).fill(f));
+    const generations = [1, 16, 1].map((g) => new Float64Array(n).fill(g));
+    const prompts = bins.map((b, i) => `Question ${i}: ${"7 ".repeat(b)}`);
+    return { d: { prompts, passAt1: bins.map((b) => 1 - b / 6), oracleSamples: 256, configs, correct, tokens, money, flops, generations }, bins };
+  }
+  const { d, bins } = data(2000);
+  const isLarge = (a: { spec: { strategy: string } }) => a.spec.strategy === "best-of-n" && (a.spec as { model?: string }).model === "large";
+
+  it("in dollars: never on bins 1–3, from the larger model's cost up on bins 4–5, with tokens recorded beside", () => {
+    const arms = fitArms(d, bins, "money");
+    for (const bin of [1, 2, 3]) expect(arms.filter((a) => a.bin === bin).some(isLarge)).toBe(false);
+    for (const bin of [4, 5]) {
+      const large = arms.filter((a) => a.bin === bin && isLarge(a));
+      expect(large).toHaveLength(1);
+      expect(large[0]!.budget).toBeGreaterThanOrEqual(9);
+      expect(large[0]!.evidence).toMatchObject({ meanCost: 9, meanTokens: 100, highTokens: 100 });
+      // Sixteen small samples cost more than the larger model and are less accurate: never chosen above it.
+      expect(arms.filter((a) => a.bin === bin && a.config === "small-16")).toHaveLength(0);
+    }
+  });
+
+  it("in tokens the larger model's sample looks as cheap as a small one: that is why its candidates need a priced unit", () => {
+    const arms = fitArms(d, bins, "tokens");
+    for (const bin of [4, 5]) expect(arms.filter((a) => a.bin === bin)[0]!.config).toBe("large-1");
+  });
+
+  it("a fitted policy in dollars validates, and its choice honours both the dollar cap and a token cap", () => {
+    const policy = fitPolicy(d, { seed: 1, costUnit: "money", version: "esc", createdAt: "2026-12-02T00:00:00Z", source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 2000, oracleSamples: 256, command: "" } });
+    expect(parsePolicy(JSON.parse(JSON.stringify(policy)))).toMatchObject({ ok: true });
+    expect(policy.costUnit).toBe("money");
+    for (const prompt of d.prompts.slice(0, 25)) {
+      const rich = choosePolicyArm(policy, prompt, 100);
+      expect(rich.arm.evidence.highCost).toBeLessThanOrEqual(100);
+      // A token cap below 1,600 rules out sixteen samples whatever the dollar cap.
+      const capped = choosePolicyArm(policy, prompt, 100, undefined, undefined, 1000);
+      expect(capped.arm.evidence.highTokens).toBeLessThanOrEqual(1000);
+      expect(capped.tokenCap).toBe(1000);
+    }
+    // The document's rule: a policy in dollars records tokens beside every arm.
+    const broken = JSON.parse(JSON.stringify(policy)) as PolicyDocument;
+    delete (broken.arms[0]!.evidence as { highTokens?: number }).highTokens;
+    expect(parsePolicy(broken)).toMatchObject({ ok: false, error: expect.stringMatching(/^policy field arms\.0\.evidence: needs meanTokens and highTokens/) });
+    expect(parsePolicy({ ...policy, probe: { samples: 4, temperature: 0.8 } })).toMatchObject({ ok: false });
   });
 });

@@ -10,6 +10,8 @@ import { fitOutcomeEstimator, predictFeatures } from "../src/policy/estimator";
 import { promptFeatures } from "../src/policy/features";
 import { compareReplays, fitFromOutcomes, replay, retunePolicy, specKey, usableOutcomes, type LoggedOutcome } from "../src/policy/retune";
 import { servicePolicy } from "../src/policy/shipped";
+import { configuredPolicy } from "../src/policy/configured";
+import { decideAuto } from "../src/policy/auto";
 
 describe("the outcome estimator", () => {
   it("finds which feature makes outcomes worse, apart from which configuration ran", () => {
@@ -149,5 +151,43 @@ describe("the promotion rule", () => {
     // The same accuracy on 40 outcomes cannot show non-inferiority within 3 points.
     expect(compareReplays(score(0.8, 10_000, 40), score(0.8, 2_000, 40)).promote).toBe(false);
     expect(compareReplays(score(0.8, 10_000), score(0.81, 12_000)).reason).toMatch(/dearer without a shown gain/);
+  });
+});
+
+describe("re-tuning a policy in dollars (escalation arms)", () => {
+  const active = configuredPolicy({ POLICY: "default-escalation" });
+  const CAP = 0.0005;
+  const TOKENS = 20_000;
+  // Auto solves logged under the escalation policy at a $0.0005 cap, each with what it cost in every unit.
+  function logged(count: number, seed: number): LoggedOutcome[] {
+    const rng = new Rng(seed);
+    return Array.from({ length: count }, (_, i) => {
+      const steps = 2 + Math.floor(rng.next() * 8);
+      const prompt = `Start with ${Math.floor(rng.next() * 90)}.${" Multiply by 7. Add 123.".repeat(steps)} What is the final number?`;
+      const d = decideAuto(active, prompt, CAP, undefined, undefined, undefined, TOKENS);
+      return {
+        solveId: `m${seed}-${i}`, features: promptFeatures(prompt), spec: d.strategy,
+        tokens: d.evidence.meanTokens, money: d.evidence.meanCost, flops: d.evidence.meanTokens * 6e9, generations: 1,
+        correct: rng.next() < d.evidence.accuracy, capTokens: TOKENS, capCost: CAP, maxGenerations: null, exploration: false, propensity: 1,
+      };
+    });
+  }
+
+  it("replays choices at the logged cap in dollars, not the policy's default", () => {
+    const rows = logged(200, 5);
+    expect(rows.some((r) => (r.spec as { model?: string }).model === "large")).toBe(true);
+    expect(replay(active, rows).replayed).toBe(rows.length);
+    // Without the dollar cap the replay decides at the policy's default, a richer arm: most rows no longer match.
+    expect(replay(active, rows.map((r) => ({ ...r, capCost: null }))).replayed).toBeLessThan(rows.length / 2);
+  });
+
+  it("keeps the unit: the refit is in dollars, its arms carry their tokens, and the comparison reads dollars", () => {
+    const r = retunePolicy(active, logged(400, 6), { version: "money-retune", createdAt: "2026-12-02T00:00:00Z", seed: 1, minOutcomes: 200 });
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.candidate.costUnit).toBe("money");
+    expect(parsePolicy(JSON.parse(JSON.stringify(r.candidate))).ok).toBe(true);
+    for (const a of r.candidate.arms) expect(a.evidence.highTokens).toBeGreaterThan(0);
+    expect(r.evaluation.active.meanCost).toBeLessThanOrEqual(CAP);
+    expect(r.evaluation.active.meanTokens).toBeGreaterThan(r.evaluation.active.meanCost);
   });
 });

@@ -13,6 +13,8 @@ import type { ProblemResult } from "./sweep";
 export const CALIBRATE_STRATEGIES = `${DEFAULT_STRATEGIES},revisions-majority`;
 /** Swept separately and joined problem by problem (adaptive best-of-N). */
 export const CALIBRATE_EXTRA = "best-of-n-adaptive:c=95,best-of-n-adaptive:c=99";
+/** The escalation candidates (the larger model, up to 16 samples), swept too when the policy is fitted in dollars or FLOPs. */
+export const CALIBRATE_LARGE = "large,large-majority";
 
 /** Every configuration of the entries at the budgets, by label (an entry/budget it cannot divide is an error). */
 export function specsOf(entries: readonly StrategyEntry[], budgets: readonly number[]): { ok: true; specs: Map<string, StrategySpec> } | { ok: false; error: string } {
@@ -106,10 +108,27 @@ export interface Ratio {
  * mean tokens of the cheapest curve point that reaches its accuracy. Not measurable at the floor or ceiling.
  */
 export function ratioAgainst(baseline: { accuracy: number; meanTokens: number }, curve: readonly { accuracy: number; meanTokens: number }[]): Ratio {
+  return costRatio(baseline, curve, (p) => p.meanTokens);
+}
+
+/** The same ratio in any cost unit: `cost` reads a point's mean cost (tokens, dollars, FLOPs). */
+export function costRatio<T extends { accuracy: number }>(baseline: T, curve: readonly T[], cost: (p: T) => number): Ratio {
   if (baseline.accuracy <= 0.02 || baseline.accuracy >= 0.98) return { ratio: null, at: null, accuracy: null };
-  let best: { accuracy: number; meanTokens: number } | null = null;
-  for (const p of curve) if (p.accuracy >= baseline.accuracy - 1e-12 && (!best || p.meanTokens < best.meanTokens)) best = p;
-  return best ? { ratio: baseline.meanTokens / best.meanTokens, at: best.meanTokens, accuracy: best.accuracy } : { ratio: null, at: null, accuracy: null };
+  let best: T | null = null;
+  for (const p of curve) if (p.accuracy >= baseline.accuracy - 1e-12 && (!best || cost(p) < cost(best))) best = p;
+  return best ? { ratio: cost(baseline) / cost(best), at: cost(best), accuracy: best.accuracy } : { ratio: null, at: null, accuracy: null };
+}
+
+/** The outcomes of the configurations `keep` accepts only (every per-configuration array alike). */
+export function keepConfigs(d: OutcomeData, keep: (c: CandidateConfig) => boolean): OutcomeData {
+  const idx = d.configs.map((c, i) => (keep(c) ? i : -1)).filter((i) => i >= 0);
+  const pick = <T>(xs: readonly T[]): T[] => idx.map((i) => xs[i] as T);
+  return { ...d, configs: pick(d.configs), correct: pick(d.correct), tokens: pick(d.tokens), money: pick(d.money), flops: pick(d.flops), generations: pick(d.generations) };
+}
+
+/** Whether a configuration runs on the larger model (an escalation arm). */
+export function onLargeModel(c: CandidateConfig): boolean {
+  return c.spec.strategy === "best-of-n" && c.spec.model === "large";
 }
 
 /** Several seeds' outcomes as one set of problems (the same configurations in the same order; probes joined too). */
