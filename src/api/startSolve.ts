@@ -9,7 +9,7 @@ import type { StartInput } from "../durable/storage";
 import { refuseBudget } from "../engine/executor";
 import { generationCost, type StrategySpec } from "../engine/strategies";
 import type { CostModel } from "../engine/budget";
-import { decideAuto, servablePolicy, type AutoDecision } from "../policy/auto";
+import { decideAuto, servablePolicy, usesLargeModel, type AutoDecision } from "../policy/auto";
 import type { CostUnit, PolicyDocument } from "../policy/document";
 import { imputedProbe, planProbe, probeSpec, type ProbePlan } from "../policy/probeStep";
 import { activePolicy } from "../policyVersions/active";
@@ -46,11 +46,12 @@ export function unwrap(r: RpcResult<SolveView>): SolveView {
 
 /**
  * The tokens a money or FLOPs cap can buy at the least (every token at the dearest price, on the largest
- * model), so an `auto` choice made within it fits the other caps too. `except` is the policy's own unit,
- * which bounds the choice directly.
+ * model the policy may call), so an `auto` choice made within it fits the other caps too. `except` is the
+ * policy's own unit, which bounds the choice directly.
  */
-function tokensWithin(budget: ApiBudget, costs: CostModel, except?: CostUnit): number {
-  const cards = Object.values(costs.cards).filter((c) => c !== undefined);
+function tokensWithin(budget: ApiBudget, costs: CostModel, policy: PolicyDocument, except?: CostUnit): number {
+  const { large, ...always } = costs.cards;
+  const cards = [...Object.values(always), ...(large && usesLargeModel(policy) ? [large] : [])];
   const dearest = Math.max(...cards.map((c) => Math.max(c.inputPricePerMillion, c.outputPricePerMillion))) / 1e6;
   const largest = Math.max(...cards.map((c) => c.parameters));
   let tokens = Infinity;
@@ -75,7 +76,7 @@ function autoCaps(req: SolveRequest, budget: ApiBudget & { tokens: number; money
         [req.budget.tokens ?? Infinity, "request"],
         [req.budget.tokens === undefined ? policy.defaultBudget : Infinity, "policy default"],
         [req.budget.tokens === undefined ? budget.tokens : Infinity, "key default"],
-        [tokensWithin(req.budget, costs), "request"],
+        [tokensWithin(req.budget, costs, policy), "request"],
       ]),
     };
   }
@@ -85,7 +86,7 @@ function autoCaps(req: SolveRequest, budget: ApiBudget & { tokens: number; money
     [asked === undefined ? policy.defaultBudget : Infinity, "policy default"],
     [policy.costUnit === "money" && asked === undefined ? budget.money : Infinity, "key default"],
   ]);
-  return { cap, tokenCap: Math.min(budget.tokens, tokensWithin(req.budget, costs, policy.costUnit)) };
+  return { cap, tokenCap: Math.min(budget.tokens, tokensWithin(req.budget, costs, policy, policy.costUnit)) };
 }
 
 /**

@@ -95,14 +95,19 @@ export function decideAuto(policy: PolicyDocument, prompt: string, cap?: number,
   };
 }
 
+const onLarge = (spec: StrategySpec): boolean => spec.strategy === "best-of-n" && spec.model === "large";
+
+/** Whether any arm or alternative of the policy runs on the larger model. */
+export function usesLargeModel(policy: PolicyDocument): boolean {
+  return policy.arms.some((a) => onLarge(a.spec)) || policy.alternatives.some((a) => onLarge(a.spec));
+}
+
 /**
  * The policy as a service without a larger model can run it: arms and alternatives on the larger model left
  * out, except in a bin that has nothing else (its solves are then refused, naming the missing model).
  */
 export function servablePolicy(policy: PolicyDocument, hasLarge: boolean): PolicyDocument {
-  if (hasLarge) return policy;
-  const onLarge = (spec: StrategySpec) => spec.strategy === "best-of-n" && spec.model === "large";
-  if (!policy.arms.some((a) => onLarge(a.spec)) && !policy.alternatives.some((a) => onLarge(a.spec))) return policy;
+  if (hasLarge || !usesLargeModel(policy)) return policy;
   const arms = policy.arms.filter((a) => !onLarge(a.spec) || policy.arms.every((b) => b.bin !== a.bin || onLarge(b.spec)));
   return { ...policy, arms, alternatives: policy.alternatives.filter((a) => !onLarge(a.spec)) };
 }
