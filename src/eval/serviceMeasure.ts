@@ -4,6 +4,7 @@
  * 95% interval, mean tokens and generations, the exploration share) set against the in-process figure of the
  * same policy on the same problems at the same cap.
  */
+import type { Budget } from "../engine/budget";
 import pLimit from "p-limit";
 import { mixSeeds } from "../engine/random";
 import { startExecution } from "../engine/executor";
@@ -163,18 +164,20 @@ export function calibrationSeeds(policy: Pick<PolicyDocument, "source">): number
 export async function runCappedInProcess(
   world: World,
   problems: readonly EvalProblem[],
-  cap: number,
+  cap: number | Budget,
   choose: (problem: number) => StrategySpec,
   seedOf: (problem: number, spec: StrategySpec) => number,
-): Promise<{ correct: boolean; tokens: number; generations: number; cut: boolean }[]> {
+): Promise<{ correct: boolean; tokens: number; money: number; generations: number; cut: boolean }[]> {
   const { providers, costs } = simProviders(world);
-  const out: { correct: boolean; tokens: number; generations: number; cut: boolean }[] = [];
+  // A number is a token cap; a budget may cap dollars or FLOPs instead (a policy in those units).
+  const budget: Budget = typeof cap === "number" ? { tokens: cap } : cap;
+  const out: { correct: boolean; tokens: number; money: number; generations: number; cut: boolean }[] = [];
   for (const [i, p] of problems.entries()) {
     const spec = choose(i);
-    const started = startExecution({ question: p.question }, spec, { tokens: cap }, seedOf(i, spec), costs);
-    if (!started.ok) throw new Error(`${describeSpec(spec)} within ${cap} tokens: ${started.error}`);
+    const started = startExecution({ question: p.question }, spec, budget, seedOf(i, spec), costs);
+    if (!started.ok) throw new Error(`${describeSpec(spec)} within ${JSON.stringify(budget)}: ${started.error}`);
     const done = await runToEnd(started.execution, providers, costs);
-    out.push({ correct: isCorrect(done.outcome?.answer ?? null, p.answer), tokens: done.ledger.tokens, generations: done.ledger.generations, cut: done.stopReason === "budget" });
+    out.push({ correct: isCorrect(done.outcome?.answer ?? null, p.answer), tokens: done.ledger.tokens, money: done.ledger.money, generations: done.ledger.generations, cut: done.stopReason === "budget" });
   }
   return out;
 }

@@ -5,6 +5,10 @@
  * Adaptive (`stopAt`): N is a cap, not a target. Samples come in rounds (`chunk`, then doubling) and
  * sampling stops as soon as the vote is decisive: the posterior probability that the leading answer is
  * ahead of the second reaches `stopAt` (see ../stopping.ts). What is not sampled is not spent.
+ *
+ * Fixed N under a tight cap: when the executor shrinks the round to the samples whose worst case (every
+ * completion at max_tokens) fits, they are scored and the rest are asked for in later rounds, as what they
+ * actually cost leaves room. Unshrunk, N samples are one round, as before.
  */
 import { z } from "zod";
 import { mixSeeds } from "../random";
@@ -89,9 +93,9 @@ function absorb(state: BestOfNState, results: WorkResults): BestOfNState {
   if (results.kind === "generate") {
     const fresh = results.responses.flatMap((r) => r.completions.map(candidateFromCompletion));
     const sampled = { ...state, candidates: [...state.candidates, ...fresh], rounds: (state.rounds ?? 0) + 1 };
-    // Majority needs no scores, and a round of empty completions has nothing to score: an adaptive solve
-    // decides right after sampling.
-    if (state.spec.stopAt !== undefined && (state.spec.selection === "majority" || fresh.every((c) => c.steps.length === 0))) return { ...sampled, phase: nextPhase(sampled, fresh.length) };
+    // Majority needs no scores, and a round of empty completions has nothing to score: decide right after
+    // sampling whether to sample on.
+    if (state.spec.selection === "majority" || fresh.every((c) => c.steps.length === 0)) return { ...sampled, phase: nextPhase(sampled, fresh.length) };
     return { ...sampled, phase: "score" };
   }
   let next = 0;
@@ -101,13 +105,17 @@ function absorb(state: BestOfNState, results: WorkResults): BestOfNState {
     return response ? withScores(c, response, state.spec.aggregation) : c;
   });
   const scored = { ...state, candidates };
-  return { ...scored, phase: state.spec.stopAt === undefined ? "done" : nextPhase(scored, Infinity) };
+  return { ...scored, phase: nextPhase(scored, Infinity) };
 }
 
-/** After an adaptive round: done at N, when the vote is decisive, or when a round came back empty; else sample on. */
+/**
+ * After a round: done at N or when a round came back empty; an adaptive solve also when the vote is
+ * decisive; else sample on (a fixed-N round falls short of N only when a cap shrank it).
+ */
 function nextPhase(state: BestOfNState, lastRoundSize: number): BestOfNState["phase"] {
   const { spec } = state;
   if (state.candidates.length >= spec.n || lastRoundSize === 0) return "done";
+  if (spec.stopAt === undefined) return "sample";
   const weighted = spec.selection !== "majority";
   const voters = weighted ? state.candidates.filter((c) => c.stepScores !== undefined) : state.candidates;
   return leaderConfidence(voters, weighted) >= (spec.stopAt as number) ? "done" : "sample";
