@@ -11,11 +11,11 @@ import { basename, dirname } from "node:path";
 import { describeLines, readCalibrationDataset } from "../src/eval/datasetRows";
 import { parseStrategies } from "../src/eval/grid";
 import { InputError, intArg, writeFilesAtomically } from "../src/eval/io";
-import { configFigures, ratioAgainst, specsOf, subsetOutcomes } from "../src/eval/outcomes";
+import { CALIBRATE_LARGE, configFigures, costRatio, specsOf, subsetOutcomes } from "../src/eval/outcomes";
 import { calibrateThroughService } from "../src/eval/serviceCalibration";
 import { createServiceClient, describeServiceFailure, ServiceError, ServiceUnreachable } from "../src/eval/serviceClient";
-import { parsePolicy } from "../src/policy/document";
-import { costBudgets, fitPolicy, policyCurve, type CandidateConfig, type OutcomeData } from "../src/policy/fit";
+import { parsePolicy, type CostUnit } from "../src/policy/document";
+import { costBudgets, costsIn, fitPolicy, policyCurve, type CandidateConfig, type OutcomeData } from "../src/policy/fit";
 
 /** Practical through a service: 30 configurations, about 880 generations per problem (revisions dominate). */
 export const DATASET_STRATEGIES = "best-of-n,majority,beam:M=4,dvts:M=4,revisions";
@@ -36,6 +36,7 @@ export interface DatasetArgs {
   "skip-invalid-rows"?: boolean | undefined;
   out?: string | undefined;
   report?: string | undefined;
+  "cost-unit"?: string | undefined;
 }
 
 /** Options of the in-process mode that mean nothing here: refused rather than silently ignored. */
@@ -43,6 +44,9 @@ export const IN_PROCESS_ONLY = ["world", "seeds", "extra-strategies", "threads",
 
 export async function calibrateDataset(args: DatasetArgs): Promise<void> {
   if (!args.service) throw new InputError("--dataset needs --service URL (the running service to calibrate through) and --key KEY");
+  const unitArg = args["cost-unit"] ?? "tokens";
+  if (unitArg !== "tokens" && unitArg !== "money" && unitArg !== "flops") throw new InputError(`--cost-unit must be tokens, money or flops, got "${unitArg}"`);
+  const unit: CostUnit = unitArg;
   const key = args.key ?? process.env.TTC_KEY;
   if (!key) throw new InputError("--dataset needs --key KEY (or TTC_KEY in the environment): an API key of the service");
   let base: URL;
@@ -54,7 +58,8 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
   }
   let entries;
   try {
-    entries = parseStrategies(args.strategies ?? DATASET_STRATEGIES);
+    // In dollars or FLOPs the larger model's candidates join (the service must have one configured).
+    entries = parseStrategies(args.strategies ?? (unit === "tokens" ? DATASET_STRATEGIES : `${DATASET_STRATEGIES},${CALIBRATE_LARGE}`));
   } catch (err) {
     throw new InputError(`--strategies: ${(err as Error).message}`);
   }
@@ -117,9 +122,10 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   const data = result.data;
 
-  const command = `npm run calibrate -- --dataset ${args.dataset} --service ${client.base}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args.budgets ? ` --budgets ${args.budgets}` : ""} --oracle-samples ${oracleSamples} --seed ${seed}${args.problems ? ` --problems ${args.problems}` : ""}${skipInvalid ? " --skip-invalid-rows" : ""}`;
+  const command = `npm run calibrate -- --dataset ${args.dataset} --service ${client.base}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args.budgets ? ` --budgets ${args.budgets}` : ""} --oracle-samples ${oracleSamples} --seed ${seed}${args.problems ? ` --problems ${args.problems}` : ""}${skipInvalid ? " --skip-invalid-rows" : ""}${unit !== "tokens" ? ` --cost-unit ${unit}` : ""}`;
   const draft = fitPolicy(data, {
     seed,
+    costUnit: unit,
     version: "draft",
     createdAt: new Date().toISOString(),
     source: { kind: "calibration", dataset: basename(args.dataset), seed, problems: problems.length, oracleSamples, command },
@@ -137,7 +143,7 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
 }
 
 /** Two-fold held-out measurement: fit on one half of the problems (alternate rows), measure on the other. */
-function heldOut(data: OutcomeData, seed: number): { fold: string; bon: { accuracy: number; meanTokens: number }; ratio: number | null; at: number | null; accuracy: number | null }[] {
+function heldOut(data: OutcomeData, seed: number, unit: CostUnit): { fold: string; bon: { accuracy: number; meanCost: number }; ratio: number | null; at: number | null; accuracy: number | null }[] {
   const n = data.prompts.length;
   if (n < 20 || !data.configs.some((c) => c.config === BASELINE)) return [];
   const even = [...Array(n).keys()].filter((i) => i % 2 === 0);
@@ -148,11 +154,13 @@ function heldOut(data: OutcomeData, seed: number): { fold: string; bon: { accura
   ].map(([fold, fit, test]) => {
     const train = subsetOutcomes(data, fit as number[]);
     const held = subsetOutcomes(data, test as number[]);
-    const p = fitPolicy(train, { seed, version: "fold", createdAt: "", source: { kind: "calibration", dataset: "fold", seed, problems: train.prompts.length, oracleSamples: data.oracleSamples, command: "" } });
+    const p = fitPolicy(train, { seed, costUnit: unit, version: "fold", createdAt: "", source: { kind: "calibration", dataset: "fold", seed, problems: train.prompts.length, oracleSamples: data.oracleSamples, command: "" } });
     const highs = p.arms.map((a) => a.evidence.highCost);
     const caps = costBudgets(Math.min(...highs) / 2, Math.max(...highs) * 4);
-    const bon = configFigures(held, BASELINE) as { accuracy: number; meanTokens: number };
-    return { fold: fold as string, bon, ...ratioAgainst(bon, policyCurve(p, held, caps)) };
+    const c = data.configs.findIndex((x) => x.config === BASELINE);
+    const spend = costsIn(held, unit)[c] as Float64Array;
+    const bon = { accuracy: (configFigures(held, BASELINE) as { accuracy: number }).accuracy, meanCost: spend.reduce((a, b) => a + b, 0) / spend.length };
+    return { fold: fold as string, bon, ...costRatio(bon, policyCurve(p, held, caps), (x) => x.meanCost) };
   });
 }
 
@@ -176,7 +184,7 @@ function reportOf(r: {
     `Command: \`${r.command}\``,
     "",
     `${n} problems${r.invalid.length ? ` (${r.invalid.length} invalid rows skipped: lines ${r.invalid.join(", ")})` : ""} through ${data.configs.length} configurations and ${data.oracleSamples} oracle samples each: ${result.solves} solves in ${r.seconds.toFixed(0)} s at concurrency ${r.concurrency} (${(result.solves / r.seconds).toFixed(1)} solves/s; ${r.retries} requests retried), ${Math.round(result.tokens).toLocaleString("en-US")} tokens billed (${Math.round(result.tokens / n).toLocaleString("en-US")} per problem, of which oracle ${Math.round(result.oracleTokens / n).toLocaleString("en-US")}), ${Math.round(gens / n)} candidate generations per problem.`,
-    `Base model pass@1 (mean over problems, from ${data.oracleSamples} samples each): ${(100 * meanPass).toFixed(1)}%. Estimator cross-validated MSE of logit pass@1: ${policy.estimator.cvError.toFixed(3)}. ${policy.arms.length} arms over 5 predicted-difficulty bins; default cap ${Math.round(policy.defaultBudget)} tokens.`,
+    `Base model pass@1 (mean over problems, from ${data.oracleSamples} samples each): ${(100 * meanPass).toFixed(1)}%. Estimator cross-validated MSE of logit pass@1: ${policy.estimator.cvError.toFixed(3)}. ${policy.arms.length} arms over 5 predicted-difficulty bins; default cap ${policy.costUnit === "tokens" ? `${Math.round(policy.defaultBudget)} tokens` : `${policy.defaultBudget.toPrecision(3)} (${policy.costUnit})`}.`,
   ];
   if (result.budgetStopped.size) lines.push(`Warning: solves stopped by their token budget (raise --solve-tokens): ${[...result.budgetStopped].map(([c, k]) => `${c} ×${k}`).join(", ")}.`);
   if (result.failed.size) lines.push(`Warning: failed solves (counted as wrong, their spend counted): ${[...result.failed].map(([c, k]) => `${c} ×${k}`).join(", ")}.`);
@@ -185,13 +193,14 @@ function reportOf(r: {
     const f = configFigures(data, c.config);
     if (f) lines.push(`| ${c.config} | ${(100 * f.accuracy).toFixed(1)}% | ${Math.round(f.meanTokens)} |`);
   }
-  const folds = heldOut(data, policy.source.seed);
+  const folds = heldOut(data, policy.source.seed, policy.costUnit);
+  const amount = (x: number): string => (policy.costUnit === "tokens" ? `${Math.round(x)} tokens` : `${x.toPrecision(3)} (${policy.costUnit})`);
   if (folds.length) {
     lines.push(
       "",
-      `Held out (fit on alternate rows, measured on the others), cost-matched against ${BASELINE}: its mean tokens over the policy's at the first cap where the policy reaches its accuracy.`,
+      `Held out (fit on alternate rows, measured on the others), cost-matched against ${BASELINE}: its mean cost (${policy.costUnit}) over the policy's at the first cap where the policy reaches its accuracy.`,
       "",
-      ...folds.map((f) => `- ${f.fold}: best-of-N@64 ${(100 * f.bon.accuracy).toFixed(1)}% at ${Math.round(f.bon.meanTokens)} tokens; policy ${f.ratio === null ? "does not reach it (or it is at the floor/ceiling)" : `reaches ${(100 * (f.accuracy as number)).toFixed(1)}% at ${Math.round(f.at as number)} tokens: ${f.ratio.toFixed(2)}×`}`),
+      ...folds.map((f) => `- ${f.fold}: best-of-N@64 ${(100 * f.bon.accuracy).toFixed(1)}% at ${amount(f.bon.meanCost)}; policy ${f.ratio === null ? "does not reach it (or it is at the floor/ceiling)" : `reaches ${(100 * (f.accuracy as number)).toFixed(1)}% at ${amount(f.at as number)}: ${f.ratio.toFixed(2)}×`}`),
     );
   }
   lines.push("", `Arms: ${[...new Set(policy.arms.map((a) => a.config))].join(", ")}.`, "");

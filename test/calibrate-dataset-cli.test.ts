@@ -68,6 +68,7 @@ describe("npm run calibrate --dataset", () => {
     ["a key the service refuses", () => ["--service", fake.base, "--key", "ttc_wrong"], /refused the key \(HTTP 401\): this API key is not valid/],
     ["no service", () => [], /--dataset needs --service URL/],
     ["an in-process option", () => ["--service", fake.base, "--key", KEY, "--world", "worlds/default.json"], /--world is for the in-process calibration/],
+    ["an unknown cost unit", () => ["--service", fake.base, "--key", KEY, "--cost-unit", "pounds"], /--cost-unit must be tokens, money or flops, got "pounds"/],
   ];
   let deadPort = 0;
   beforeAll(async () => {
@@ -107,5 +108,21 @@ describe("npm run calibrate --dataset", () => {
     expect(report).toMatch(/\| best-of-n\(n=4,weighted\) \| \d+\.\d% \| \d+ \|/);
     // Written through temporary names: nothing else is left in the directory.
     expect(readdirSync(dir).sort()).toEqual(["policy.json", "policy.md"]);
+  });
+
+  it("with --cost-unit money, calibrates the larger model's candidates through the service and fits in dollars", async () => {
+    const dir = join(TMP, "money");
+    const out = join(dir, "policy.json");
+    const r = await calibrate(["--dataset", dirty, "--service", fake.base, "--key", KEY, ...SMALL, "--strategies", "best-of-n,majority,large", "--skip-invalid-rows", "--cost-unit", "money", "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    const parsed = parsePolicy(JSON.parse(readFileSync(out, "utf8")));
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(parsed.policy.costUnit).toBe("money");
+    expect(parsed.policy.source.command).toContain("--cost-unit money");
+    for (const arm of parsed.policy.arms) {
+      expect(arm.config).toMatch(/^best-of-n\(n=(1|4),(weighted|majority)(,model=large)?\)$/);
+      expect(arm.evidence.highTokens).toBeGreaterThan(0);
+      expect(arm.evidence.meanCost).toBeLessThan(0.01);
+    }
   });
 });
