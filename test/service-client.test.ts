@@ -205,7 +205,7 @@ describe("the policy's choices in process with the service's hard cap", () => {
     const roomy = await runCappedInProcess(world, problems, 1e6, () => spec, seedOf);
     for (const [i, p] of problems.entries()) {
       const rec = (await evaluateProblem(world, p, i, { seed: 2, strategies: entries, budgets: [16], oracleSamples: 8, oracleTemperature: 0.8 })).records[0]!;
-      expect(roomy[i]).toEqual({ correct: rec.correct, tokens: rec.tokens, money: rec.money, generations: 16, cut: false });
+      expect(roomy[i]).toEqual({ correct: rec.correct, tokens: rec.tokens, money: rec.money, flops: rec.flops, generations: 16, cut: false });
     }
     // 16 samples of up to 1024 tokens do not fit in 4096: a round is shrunk to the (at most 3) whose worst case
     // fits, and later rounds ask for the rest as what the earlier ones actually cost leaves room.

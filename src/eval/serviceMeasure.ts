@@ -167,17 +167,17 @@ export async function runCappedInProcess(
   cap: number | Budget,
   choose: (problem: number) => StrategySpec,
   seedOf: (problem: number, spec: StrategySpec) => number,
-): Promise<{ correct: boolean; tokens: number; money: number; generations: number; cut: boolean }[]> {
+): Promise<{ correct: boolean; tokens: number; money: number; flops: number; generations: number; cut: boolean }[]> {
   const { providers, costs } = simProviders(world);
   // A number is a token cap; a budget may cap dollars or FLOPs instead (a policy in those units).
   const budget: Budget = typeof cap === "number" ? { tokens: cap } : cap;
-  const out: { correct: boolean; tokens: number; money: number; generations: number; cut: boolean }[] = [];
+  const out: { correct: boolean; tokens: number; money: number; flops: number; generations: number; cut: boolean }[] = [];
   for (const [i, p] of problems.entries()) {
     const spec = choose(i);
     const started = startExecution({ question: p.question }, spec, budget, seedOf(i, spec), costs);
     if (!started.ok) throw new Error(`${describeSpec(spec)} within ${JSON.stringify(budget)}: ${started.error}`);
     const done = await runToEnd(started.execution, providers, costs);
-    out.push({ correct: isCorrect(done.outcome?.answer ?? null, p.answer), tokens: done.ledger.tokens, money: done.ledger.money, generations: done.ledger.generations, cut: done.stopReason === "budget" });
+    out.push({ correct: isCorrect(done.outcome?.answer ?? null, p.answer), tokens: done.ledger.tokens, money: done.ledger.money, flops: done.ledger.flops, generations: done.ledger.generations, cut: done.stopReason === "budget" });
   }
   return out;
 }

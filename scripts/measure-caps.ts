@@ -1,0 +1,64 @@
+/**
+ * npm run measure:caps -- [--policy NAME] [--world FILE] [--seeds LIST] [--problems N] [--caps LIST]
+ *
+ * What the service's hard cap does to a shipped policy's choices: per cap (in the policy's unit), each problem
+ * runs the configuration the policy chooses at that cap twice in process on the simulated world, with the same
+ * seed — once with the cap enforced by the executor as the service enforces it (every step's worst case must
+ * fit what is left), once uncapped (what calibrate's `policyCurve` assumes) — and the paired difference in
+ * accuracy and mean cost is reported. Held-out seeds by default (11, 12: the shipped policies were calibrated
+ * on 1–5). The service was measured to agree with the capped figure (`npm run measure:service`), so this is the
+ * quick way to see what a cap costs a policy.
+ */
+import type { Budget } from "../src/engine/budget";
+import { InputError, intArg, loadWorld, parseCliArgs, runCli, seedsArg } from "../src/eval/io";
+import { serviceSeed } from "../src/eval/serviceCalibration";
+import { pairedDifference, runCappedInProcess } from "../src/eval/serviceMeasure";
+import { choosePolicyArm } from "../src/policy/choose";
+import { configuredPolicy, SHIPPED_POLICY_NAMES } from "../src/policy/configured";
+import { generateProblems } from "../src/sim/problems";
+
+async function main(): Promise<void> {
+  const args = parseCliArgs({ policy: { type: "string" }, world: { type: "string" }, seeds: { type: "string" }, problems: { type: "string" }, caps: { type: "string" } });
+  const name = args.policy ?? "default-text";
+  if (!(SHIPPED_POLICY_NAMES as readonly string[]).includes(name)) throw new InputError(`--policy must be one of ${SHIPPED_POLICY_NAMES.join(", ")}, got "${name}"`);
+  const policy = configuredPolicy({ POLICY: name });
+  if (policy.probe) throw new InputError(`--policy ${name} probes first: its arm is chosen inside the solve (measure it with npm run measure:service)`);
+  const world = loadWorld(args.world ?? "worlds/default.json");
+  const seeds = args.seeds === undefined ? [11, 12] : seedsArg("--seeds", args.seeds);
+  const count = intArg("problems", args.problems, 300, 10);
+  const caps = args.caps === undefined
+    ? (policy.costUnit === "tokens" ? [4096, 8192, 16384, 65536] : [policy.defaultBudget / 8, policy.defaultBudget / 4, policy.defaultBudget / 2, policy.defaultBudget])
+    : args.caps.split(",").map((c) => {
+        const x = Number(c.trim());
+        if (!(x > 0)) throw new InputError(`--caps: "${c}" is not a positive number`);
+        return x;
+      });
+  const unit = policy.costUnit;
+  const amount = (x: number): string => (unit === "tokens" ? `${Math.round(x)} tokens` : unit === "money" ? `$${x.toPrecision(3)}` : `${x.toExponential(2)} FLOPs`);
+  const spent = (r: { tokens: number; money: number; flops: number }): number => (unit === "tokens" ? r.tokens : unit === "money" ? r.money : r.flops);
+  const lines = [
+    `# What the hard cap does to ${name} (${policy.version}), world ${world.name}, ${count} problems per seed`,
+    "",
+    "| seed | cap | capped (as the service) | uncapped (as policyCurve) | accuracy, capped − uncapped (pts) | mean cost, capped / uncapped | solves cut by the cap |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const seed of seeds) {
+    const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+    for (const cap of caps) {
+      const choose = (i: number) => choosePolicyArm(policy, problems[i]!.question, cap).arm.spec;
+      const budget: Budget = { [unit]: cap };
+      const capped = await runCappedInProcess(world, problems, budget, choose, (i, spec) => serviceSeed(seed, i, spec));
+      const free = await runCappedInProcess(world, problems, {}, choose, (i, spec) => serviceSeed(seed, i, spec));
+      const acc = (r: typeof capped) => r.filter((x) => x.correct).length / r.length;
+      const mean = (r: typeof capped) => r.reduce((t, x) => t + spent(x), 0) / r.length;
+      const d = pairedDifference(capped.map((x) => (x.correct ? 1 : 0)), free.map((x) => (x.correct ? 1 : 0)));
+      lines.push(
+        `| ${seed} | ${amount(cap)} | ${(100 * acc(capped)).toFixed(1)}% | ${(100 * acc(free)).toFixed(1)}% | ${(100 * d.mean).toFixed(1)} [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}] | ${amount(mean(capped))} / ${amount(mean(free))} | ${capped.filter((x) => x.cut).length} |`,
+      );
+      process.stderr.write(`measure:caps: seed ${seed}, cap ${amount(cap)} done\n`);
+    }
+  }
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+runCli("measure:caps", main);
