@@ -119,6 +119,7 @@ async function main(): Promise<void> {
     throw new InputError(`--policy ${policyFile}: ${(err as Error).message.split("\n")[0]}`);
   }
   if (policy.probe) throw new InputError(`--policy ${policyFile}: chooses after a verifier probe, which the service's auto does not run`);
+  if (policy.costUnit !== "tokens") throw new InputError(`--policy ${policyFile}: is fitted in ${policy.costUnit}; this measurement caps in tokens (npm run measure:caps measures a policy in any unit in process)`);
   const seeds = seedsArg("--seeds", args.seeds ?? "11");
   const used = calibrationSeeds(policy).filter((s) => seeds.includes(s));
   if (used.length && policy.source.world === world.name) throw new InputError(`--seeds: seed ${used[0]} is one the policy was calibrated on (${calibrationSeeds(policy).join(", ")}); held-out problems need another`);

@@ -7,6 +7,8 @@ const ReplayScoreSchema = z.object({
   replayed: z.number().int(),
   accuracy: z.number(),
   meanTokens: z.number(),
+  /** Mean cost in the policy's unit (its `costUnit`; the same as meanTokens for a policy in tokens): what promotion compares. */
+  meanCost: z.number().optional(),
   accuracyPerKTokens: z.number(),
 });
 
