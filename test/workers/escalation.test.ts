@@ -9,6 +9,8 @@ import { describe, expect, it } from "vitest";
 import app from "../../functions/index";
 import type { DryRunView, SolveView } from "../../src/api/schemas";
 import { decideAuto, servablePolicy } from "../../src/policy/auto";
+import { promptFeatures } from "../../src/policy/features";
+import { Rng } from "../../src/engine/random";
 import { configuredPolicy } from "../../src/policy/configured";
 import { armTokens } from "../../src/policy/document";
 import { testKey } from "./auth";
@@ -118,5 +120,40 @@ describe("escalation to the larger model", () => {
     const explicit = await post({ prompt: PROMPT, strategy: { strategy: "best-of-n", n: 2, model: "large" } }, { PROVIDERS: NO_LARGE });
     expect(explicit.status).toBe(400);
     expect(((await explicit.json()) as { error: { message: string } }).error.message).toMatch(/^strategy\.model: no larger model is configured/);
+  });
+
+  it("a re-tune under it reads dollars and the dollar cap from D1, and keeps the unit", async () => {
+    const { tenantId, keyId } = await testKey();
+    const rng = new Rng(9);
+    const cap = 0.0005;
+    const now = Date.now();
+    const statements: D1PreparedStatement[] = [];
+    for (let i = 0; i < 240; i++) {
+      const steps = 2 + Math.floor(rng.next() * 8);
+      const prompt = `Start with ${Math.floor(rng.next() * 90)}.${" Multiply by 7. Add 123.".repeat(steps)} What is the final number?`;
+      const d = decideAuto(POLICY, prompt, cap, undefined, undefined, undefined, 200_000);
+      const hex = Array.from({ length: 32 }, () => Math.floor(rng.next() * 16).toString(16)).join("");
+      const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+      statements.push(
+        env.DB.prepare(
+          `INSERT INTO solves (id, tenant_id, key_id, prompt_hash, status, strategy, spec, budget, seed, generations, samples, generator_tokens, verifier_tokens, flops, money, steps, created_at, finished_at, policy_version, predicted_bin, estimator, exploration, features, cap_tokens, cap_cost, propensity)
+           VALUES (?, ?, ?, 'h', 'done', ?, ?, '{"money":0.0005}', 1, 1, 1, ?, 0, 0, ?, 1, ?, ?, ?, ?, 'free', 0, ?, 200000, ?, 1)`,
+        ).bind(id, tenantId, keyId, d.config, JSON.stringify(d.strategy), Math.round(d.evidence.meanTokens), d.evidence.meanCost, now - 300 + i, now - 300 + i, POLICY.version, d.bin, JSON.stringify(promptFeatures(prompt)), cap),
+        env.DB.prepare("INSERT INTO solve_feedback (solve_id, tenant_id, correct, answer, created_at) VALUES (?, ?, ?, NULL, ?)").bind(id, tenantId, rng.next() < d.evidence.accuracy ? 1 : 0, now - 300 + i),
+      );
+    }
+    await env.DB.batch(statements);
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request("https://ttc.test/v1/policy/retune", { method: "POST", headers: { authorization: "Bearer test-admin-secret" } }), { ...env, POLICY: "default-escalation" }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status, await res.clone().text()).toBe(201);
+    const view = (await res.json()) as { version: string; parent: string; evaluation: { active: { replayed: number; meanCost: number; meanTokens: number } } };
+    expect(view.parent).toBe(POLICY.version);
+    // Replayed at the logged dollar cap, the active policy makes the logged choice on every row of its folds.
+    expect(view.evaluation.active.replayed).toBe(240);
+    expect(view.evaluation.active.meanCost).toBeLessThanOrEqual(cap);
+    expect(view.evaluation.active.meanTokens).toBeGreaterThan(50);
+    const stored = await env.DB.prepare("SELECT document FROM policy_versions WHERE version = ?").bind(view.version).first<{ document: string }>();
+    expect((JSON.parse(stored!.document) as { costUnit: string }).costUnit).toBe("money");
   });
 });
