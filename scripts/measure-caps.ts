@@ -1,5 +1,6 @@
 /**
  * npm run measure:caps -- [--policy NAME] [--world FILE] [--seeds LIST] [--problems N] [--caps LIST]
+ *                         [--service URL --key KEY [--concurrency N]]
  *
  * What the service's hard cap does to a shipped policy's choices: per cap (in the policy's unit), each problem
  * runs the configuration the policy chooses at that cap twice in process on the simulated world, with the same
@@ -8,17 +9,26 @@
  * accuracy and mean cost is reported. Held-out seeds by default (11, 12: the shipped policies were calibrated
  * on 1–5). The service was measured to agree with the capped figure (`npm run measure:service`), so this is the
  * quick way to see what a cap costs a policy.
+ *
+ * With `--service` (a running `npm run dev` whose active policy is the same one), every problem is also solved
+ * there as an auto solve within the same cap and with the seed the in-process run used for the policy's choice,
+ * with feedback posted: the service's figure and its paired difference from the capped in-process one (on the
+ * simulated world, a solve that did not explore should match it exactly).
  */
 import type { Budget } from "../src/engine/budget";
 import { InputError, intArg, loadWorld, parseCliArgs, runCli, seedsArg } from "../src/eval/io";
 import { serviceSeed } from "../src/eval/serviceCalibration";
-import { pairedDifference, runCappedInProcess } from "../src/eval/serviceMeasure";
+import { createServiceClient, describeServiceFailure, type ServiceClient } from "../src/eval/serviceClient";
+import { pairedDifference, runAutoThroughService, runCappedInProcess } from "../src/eval/serviceMeasure";
 import { choosePolicyArm } from "../src/policy/choose";
 import { configuredPolicy, SHIPPED_POLICY_NAMES } from "../src/policy/configured";
 import { generateProblems } from "../src/sim/problems";
 
 async function main(): Promise<void> {
-  const args = parseCliArgs({ policy: { type: "string" }, world: { type: "string" }, seeds: { type: "string" }, problems: { type: "string" }, caps: { type: "string" } });
+  const args = parseCliArgs({
+    policy: { type: "string" }, world: { type: "string" }, seeds: { type: "string" }, problems: { type: "string" }, caps: { type: "string" },
+    service: { type: "string" }, key: { type: "string" }, concurrency: { type: "string" },
+  });
   const name = args.policy ?? "default-text";
   if (!(SHIPPED_POLICY_NAMES as readonly string[]).includes(name)) throw new InputError(`--policy must be one of ${SHIPPED_POLICY_NAMES.join(", ")}, got "${name}"`);
   const policy = configuredPolicy({ POLICY: name });
@@ -34,13 +44,30 @@ async function main(): Promise<void> {
         return x;
       });
   const unit = policy.costUnit;
+  let client: ServiceClient | null = null;
+  if (args.service !== undefined) {
+    const key = args.key ?? process.env.TTC_KEY;
+    if (!key) throw new InputError("--service needs --key KEY (or TTC_KEY)");
+    client = createServiceClient({ base: args.service, key });
+    try {
+      const dry = await client.dryRun({ prompt: "Start with 48. Add 17. What is the final number?", strategy: { strategy: "auto" }, budget: { [unit]: caps[0] as number } });
+      const version = dry.policy?.policyVersion ?? "(none)";
+      if (version !== policy.version) throw new InputError(`the service chooses with policy ${version}, not ${name} (${policy.version}): start it with POLICY=${name} and no promoted version`);
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      const line = describeServiceFailure(err, client.base);
+      if (line) throw new InputError(line);
+      throw err;
+    }
+  }
+  const concurrency = intArg("concurrency", args.concurrency, 4, 1);
   const amount = (x: number): string => (unit === "tokens" ? `${Math.round(x)} tokens` : unit === "money" ? `$${x.toPrecision(3)}` : `${x.toExponential(2)} FLOPs`);
   const spent = (r: { tokens: number; money: number; flops: number }): number => (unit === "tokens" ? r.tokens : unit === "money" ? r.money : r.flops);
   const lines = [
     `# What the hard cap does to ${name} (${policy.version}), world ${world.name}, ${count} problems per seed`,
     "",
-    "| seed | cap | capped (as the service) | uncapped (as policyCurve) | accuracy, capped − uncapped (pts) | mean cost, capped / uncapped | solves cut by the cap |",
-    "|---|---|---|---|---|---|---|",
+    `| seed | cap | capped (as the service) | uncapped (as policyCurve) | accuracy, capped − uncapped (pts) | mean cost, capped / uncapped | solves cut by the cap |${client ? " through the service | service − capped (pts) | service mean cost | explored | same outcome as capped, of those not exploring |" : ""}`,
+    `|---|---|---|---|---|---|---|${client ? "---|---|---|---|---|" : ""}`,
   ];
   for (const seed of seeds) {
     const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
@@ -49,11 +76,20 @@ async function main(): Promise<void> {
       const budget: Budget = { [unit]: cap };
       const capped = await runCappedInProcess(world, problems, budget, choose, (i, spec) => serviceSeed(seed, i, spec));
       const free = await runCappedInProcess(world, problems, {}, choose, (i, spec) => serviceSeed(seed, i, spec));
-      const acc = (r: typeof capped) => r.filter((x) => x.correct).length / r.length;
-      const mean = (r: typeof capped) => r.reduce((t, x) => t + spent(x), 0) / r.length;
+      const acc = (r: readonly { correct: boolean }[]) => r.filter((x) => x.correct).length / r.length;
+      const mean = (r: readonly { tokens: number; money: number; flops: number }[]) => r.reduce((t, x) => t + spent(x), 0) / r.length;
       const d = pairedDifference(capped.map((x) => (x.correct ? 1 : 0)), free.map((x) => (x.correct ? 1 : 0)));
+      let service = "";
+      if (client) {
+        const seedOf = (i: number) => serviceSeed(seed, i, choose(i));
+        const through = await runAutoThroughService(client, problems, { cap: budget, concurrency, seedOf, feedback: true });
+        const ds = pairedDifference(through.map((x) => (x.correct ? 1 : 0)), capped.map((x) => (x.correct ? 1 : 0)));
+        const own = through.filter((x) => !x.exploration);
+        const same = own.filter((x) => x.correct === capped[x.problem]!.correct && Math.abs(spent(x) - spent(capped[x.problem]!)) <= 1e-9 * Math.max(1, spent(x))).length;
+        service = ` ${(100 * acc(through)).toFixed(1)}% | ${(100 * ds.mean).toFixed(1)} [${(100 * ds.lo).toFixed(1)}, ${(100 * ds.hi).toFixed(1)}] | ${amount(mean(through))} | ${through.length - own.length} | ${same} of ${own.length} |`;
+      }
       lines.push(
-        `| ${seed} | ${amount(cap)} | ${(100 * acc(capped)).toFixed(1)}% | ${(100 * acc(free)).toFixed(1)}% | ${(100 * d.mean).toFixed(1)} [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}] | ${amount(mean(capped))} / ${amount(mean(free))} | ${capped.filter((x) => x.cut).length} |`,
+        `| ${seed} | ${amount(cap)} | ${(100 * acc(capped)).toFixed(1)}% | ${(100 * acc(free)).toFixed(1)}% | ${(100 * d.mean).toFixed(1)} [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}] | ${amount(mean(capped))} / ${amount(mean(free))} | ${capped.filter((x) => x.cut).length} |${service}`,
       );
       process.stderr.write(`measure:caps: seed ${seed}, cap ${amount(cap)} done\n`);
     }

@@ -24,6 +24,8 @@ export interface AutoRecord {
   /** What the service's feedback route graded the answer as, given the gold answer (a cross-check). */
   serviceCorrect: boolean | null;
   tokens: number;
+  money: number;
+  flops: number;
   generations: number;
   exploration: boolean;
   config: string;
@@ -33,7 +35,8 @@ export interface AutoRecord {
 }
 
 export interface AutoRunOptions {
-  cap: number;
+  /** A token cap, or a budget in any of the API's units (a policy in dollars is capped in dollars). */
+  cap: number | { tokens?: number; money?: number; flops?: number };
   concurrency: number;
   /** The seed each problem's solve gets; null lets the service draw one. */
   seedOf: (problem: number) => number | null;
@@ -41,7 +44,7 @@ export interface AutoRunOptions {
   onProgress?: () => void;
 }
 
-/** Auto solves of every problem within `cap` tokens, with feedback `{answer: gold}` for each. */
+/** Auto solves of every problem within `cap`, with feedback `{answer: gold}` for each. */
 export async function runAutoThroughService(client: ServiceClient, problems: readonly EvalProblem[], options: AutoRunOptions): Promise<AutoRecord[]> {
   const limit = pLimit(options.concurrency);
   const out: AutoRecord[] = new Array(problems.length);
@@ -50,7 +53,7 @@ export async function runAutoThroughService(client: ServiceClient, problems: rea
       problems.map((p, i) =>
         limit(async () => {
           const seed = options.seedOf(i);
-          const view = await client.solve({ prompt: p.question, strategy: { strategy: "auto" }, budget: { tokens: options.cap }, ...(seed === null ? {} : { seed }) });
+          const view = await client.solve({ prompt: p.question, strategy: { strategy: "auto" }, budget: typeof options.cap === "number" ? { tokens: options.cap } : options.cap, ...(seed === null ? {} : { seed }) });
           if (!view.policy) throw new Error(`the service's auto solve ${view.id} carries no policy decision`);
           // A probing policy decides after its probe; a finished solve that never got past it has no arm to measure.
           if (view.policy.state !== "decided") throw new Error(`the service's auto solve ${view.id} ended while probing (${view.stopReason ?? "no stop reason"})`);
@@ -62,6 +65,8 @@ export async function runAutoThroughService(client: ServiceClient, problems: rea
             correct,
             serviceCorrect: fb ? fb.correct : null,
             tokens: view.spend.tokens,
+            money: view.spend.money,
+            flops: view.spend.flops,
             generations: view.spend.generations,
             exploration: view.policy.exploration,
             config: view.policy.config,
