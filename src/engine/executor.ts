@@ -112,7 +112,7 @@ export function planStep(exec: Execution, costs: CostModel, now: number): StepPl
   const work = planStrategy(exec.strategy);
   if (work.kind === "done") {
     if (!exec.limitedBy) return { kind: "finish", reason: "complete", outcome: work.outcome };
-    return { kind: "finish", reason: "budget", outcome: work.outcome, detail: `the ${exec.limitedBy} cap made the search smaller than planned` };
+    return { kind: "finish", reason: "budget", outcome: work.outcome, detail: `the ${exec.limitedBy} cap made the search smaller than planned, or split it into smaller steps (fewer samples at once, shorter completions)` };
   }
   if (exec.budget.deadline !== undefined && now >= exec.budget.deadline) {
     return { kind: "finish", reason: "deadline", outcome: concludeStrategy(exec.strategy), detail: "the deadline passed" };
