@@ -24,7 +24,7 @@
  */
 import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { describeSpec, type StrategySpec } from "../src/engine/strategies";
+import { describeSpec, runsOnLargeModel, type StrategySpec } from "../src/engine/strategies";
 import { configsAt, parseStrategies } from "../src/eval/grid";
 import { InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli, parseCliArgs } from "../src/eval/io";
 import { runSweep } from "../src/eval/pool";
@@ -340,7 +340,7 @@ async function main(): Promise<void> {
     );
   }
   // Where the shipped policy sends each predicted bin, cap by cap: the larger model only where the data chose it.
-  const large = policy.arms.filter((a) => a.spec.strategy === "best-of-n" && a.spec.model === "large");
+  const large = policy.arms.filter((a) => runsOnLargeModel(a.spec));
   if (unit !== "tokens") {
     lines.push(
       `Escalation: ${large.length} of ${policy.arms.length} arms run on the larger model${large.length ? ` (${[...new Set(large.map((a) => a.bin))].map((b) => `bin ${b}`).join(", ")})` : ""}. Per predicted bin, the arms from the cheapest cap up (cap in ${unitName}; accuracy on the calibration problems of the bin):`,

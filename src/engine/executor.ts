@@ -21,7 +21,7 @@ import {
   type Ledger,
   type Spend,
 } from "./budget";
-import { concludeStrategy, generationCost, initStrategy, planStrategy, absorbStrategy, type StrategySpec, type StrategyState } from "./strategies";
+import { concludeStrategy, generationCost, runsOnLargeModel, initStrategy, planStrategy, absorbStrategy, type StrategySpec, type StrategyState } from "./strategies";
 import type { ProbePhase } from "../policy/probeStep";
 import type { Candidate, GenerateRequest, GenerateResponse, GeneratorRole, Problem, ScoreRequest, ScoreResponse, SolveOutcome, StopReason, Usage, WorkResults } from "./types";
 
@@ -79,7 +79,7 @@ function describeAmount(cap: keyof Spend, amount: number): string {
  * MIN_COMPLETION_TOKENS completion tokens). Anything larger is shrunk to fit as the solve goes.
  */
 export function refuseBudget(problem: Problem, spec: StrategySpec, budget: Budget, costs: CostModel, seed = 0): BudgetRefusal | null {
-  if (spec.strategy === "best-of-n" && spec.model === "large" && !costs.cards.large) return { field: "model", message: NO_LARGE_MODEL };
+  if (runsOnLargeModel(spec) && !costs.cards.large) return { field: "model", message: NO_LARGE_MODEL };
   const cost = generationCost(spec);
   if (budget.generations !== undefined && cost > budget.generations) {
     return { field: "generations", message: `strategy costs ${cost} generations but the budget allows ${budget.generations}` };

@@ -4,7 +4,7 @@
  * measurement use: the candidate set calibrate sweeps by default, subsets, joining seeds, and the cost-matched
  * ratio. No Node API: the workerd tests use it too.
  */
-import { describeSpec, type StrategySpec } from "../engine/strategies";
+import { describeSpec, runsOnLargeModel, type StrategySpec } from "../engine/strategies";
 import type { CandidateConfig, OutcomeData } from "../policy/fit";
 import { configsAt, DEFAULT_STRATEGIES, type StrategyEntry } from "./grid";
 import type { ProblemResult } from "./sweep";
@@ -126,9 +126,9 @@ export function keepConfigs(d: OutcomeData, keep: (c: CandidateConfig) => boolea
   return { ...d, configs: pick(d.configs), correct: pick(d.correct), tokens: pick(d.tokens), money: pick(d.money), flops: pick(d.flops), generations: pick(d.generations) };
 }
 
-/** Whether a configuration runs on the larger model (an escalation arm). */
+/** Whether a candidate configuration runs on the larger model (an escalation arm). */
 export function onLargeModel(c: CandidateConfig): boolean {
-  return c.spec.strategy === "best-of-n" && c.spec.model === "large";
+  return runsOnLargeModel(c.spec);
 }
 
 /** Several seeds' outcomes as one set of problems (the same configurations in the same order; probes joined too). */

@@ -2,7 +2,7 @@
  * `auto`: the strategy a policy chooses for one prompt within the caller's token cap, and the record of why
  * (what the API shows with the solve, and returns alone for a dry run).
  */
-import type { StrategySpec } from "../engine/strategies";
+import { runsOnLargeModel, type StrategySpec } from "../engine/strategies";
 import { choosePolicyArm, generationsWithProbe, probeSamplesSpent, type ProbeInput } from "./choose";
 import { armTokens, type CostUnit, type PolicyArm, type PolicyDocument } from "./document";
 
@@ -95,11 +95,9 @@ export function decideAuto(policy: PolicyDocument, prompt: string, cap?: number,
   };
 }
 
-const onLarge = (spec: StrategySpec): boolean => spec.strategy === "best-of-n" && spec.model === "large";
-
 /** Whether any arm or alternative of the policy runs on the larger model. */
 export function usesLargeModel(policy: PolicyDocument): boolean {
-  return policy.arms.some((a) => onLarge(a.spec)) || policy.alternatives.some((a) => onLarge(a.spec));
+  return policy.arms.some((a) => runsOnLargeModel(a.spec)) || policy.alternatives.some((a) => runsOnLargeModel(a.spec));
 }
 
 /**
@@ -108,6 +106,6 @@ export function usesLargeModel(policy: PolicyDocument): boolean {
  */
 export function servablePolicy(policy: PolicyDocument, hasLarge: boolean): PolicyDocument {
   if (hasLarge || !usesLargeModel(policy)) return policy;
-  const arms = policy.arms.filter((a) => !onLarge(a.spec) || policy.arms.every((b) => b.bin !== a.bin || onLarge(b.spec)));
-  return { ...policy, arms, alternatives: policy.alternatives.filter((a) => !onLarge(a.spec)) };
+  const arms = policy.arms.filter((a) => !runsOnLargeModel(a.spec) || policy.arms.every((b) => b.bin !== a.bin || runsOnLargeModel(b.spec)));
+  return { ...policy, arms, alternatives: policy.alternatives.filter((a) => !runsOnLargeModel(a.spec)) };
 }

@@ -76,6 +76,11 @@ export function describeSpec(spec: StrategySpec): string {
   return strategyOf(spec.strategy).label(spec);
 }
 
+/** Whether a configuration samples the configured larger model (an escalation arm). */
+export function runsOnLargeModel(spec: StrategySpec): boolean {
+  return spec.strategy === "best-of-n" && spec.model === "large";
+}
+
 /** Every strategy's evaluation families, in registry order. */
 export const GRID_FAMILIES: readonly GridFamily[] = STRATEGIES.flatMap((s) => s.grid);
 
