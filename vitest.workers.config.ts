@@ -30,7 +30,11 @@ export const HTTP_PROVIDERS = JSON.stringify({
   verifier: { kind: "vllm-prm", baseUrl: SIM_HOST, model: "sim-prm", ...card, parameters: 7e9 },
 });
 
-async function project(name: string, include: string[], extra: { bindings?: Record<string, unknown>; viaSim?: boolean }): Promise<TestProjectInlineConfiguration> {
+async function project(
+  name: string,
+  include: string[],
+  extra: { bindings?: Record<string, unknown>; viaSim?: boolean },
+): Promise<TestProjectInlineConfiguration> {
   const migrations = await readD1Migrations(`${root}/migrations`);
   const sim = extra.viaSim ? simApp() : undefined;
   const world = webhookWorld();
@@ -39,7 +43,12 @@ async function project(name: string, include: string[], extra: { bindings?: Reco
       cloudflareTest({
         wrangler: { configPath: `${root}/wrangler.toml` },
         miniflare: {
-          bindings: { TEST_MIGRATIONS: migrations, ADMIN_SECRET: "test-admin-secret", AUTO_EXPLORATION: "0", ...extra.bindings },
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ADMIN_SECRET: "test-admin-secret",
+            AUTO_EXPLORATION: "0",
+            ...extra.bindings,
+          },
           outboundService: async (request: Request) => {
             if (sim && request.url.startsWith(SIM_HOST)) return sim.fetch(request);
             const answered = await world(request);
@@ -62,6 +71,9 @@ export async function workersProjects(): Promise<TestProjectInlineConfiguration[
   return [
     await project("workers", ["test/workers/**/*.test.ts"], {}),
     // Eight provider requests per invocation (two calls with their retries): steps run across several alarms.
-    await project("workers-http", ["test/workers-http/**/*.test.ts"], { bindings: { PROVIDERS: HTTP_PROVIDERS, SUBREQUESTS_PER_INVOCATION: "8" }, viaSim: true }),
+    await project("workers-http", ["test/workers-http/**/*.test.ts"], {
+      bindings: { PROVIDERS: HTTP_PROVIDERS, SUBREQUESTS_PER_INVOCATION: "8" },
+      viaSim: true,
+    }),
   ];
 }

@@ -22,9 +22,14 @@ const server = createServer((req, res) => {
   req.on("end", () => {
     try {
       // Throws unless the signature, the id and a recent timestamp check out.
-      const event = webhook.verify(body, req.headers as Record<string, string>) as { type: string; data: { id: string; answer: string | null; confidence: number | null; spend: { tokens: number } } };
+      const event = webhook.verify(body, req.headers as Record<string, string>) as {
+        type: string;
+        data: { id: string; answer: string | null; confidence: number | null; spend: { tokens: number } };
+      };
       res.writeHead(204).end();
-      console.log(`${event.type}: solve ${event.data.id} answered ${event.data.answer} (confidence ${event.data.confidence?.toFixed(2)}, ${event.data.spend.tokens} tokens)`);
+      console.log(
+        `${event.type}: solve ${event.data.id} answered ${event.data.answer} (confidence ${event.data.confidence?.toFixed(2)}, ${event.data.spend.tokens} tokens)`,
+      );
       server.close();
     } catch (err) {
       res.writeHead(400).end();
@@ -44,4 +49,6 @@ const res = await fetch(`${base}/v1/solves`, {
     webhook: { url },
   }),
 });
-console.log(`submitted: HTTP ${res.status}, solve ${((await res.json()) as { id: string }).id}; waiting for the webhook at ${url}`);
+console.log(
+  `submitted: HTTP ${res.status}, solve ${((await res.json()) as { id: string }).id}; waiting for the webhook at ${url}`,
+);

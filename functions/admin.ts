@@ -21,7 +21,8 @@ admin.post("/keys", async (c) => {
   const parsed = CreateKeySchema.safeParse(await jsonBody(c));
   if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
   const { tenantId, name, limits } = parsed.data;
-  if (!(await tenantExists(c.env.DB, tenantId))) throw new ApiError(404, "not_found", `tenantId: no tenant "${tenantId}"`);
+  if (!(await tenantExists(c.env.DB, tenantId)))
+    throw new ApiError(404, "not_found", `tenantId: no tenant "${tenantId}"`);
   const made = await createKey(c.env.DB, tenantId, name, limits);
   const { hash: _hash, ...shown } = made.row;
   return c.json({ key: made.key, ...shown }, 201);
@@ -30,6 +31,7 @@ admin.post("/keys", async (c) => {
 admin.get("/keys", async (c) => c.json({ data: await listKeys(c.env.DB, c.req.query("tenantId")) }));
 
 admin.post("/keys/:id/revoke", async (c) => {
-  if (!(await revokeKey(c.env.DB, c.req.param("id")))) throw new ApiError(404, "not_found", `no active key "${c.req.param("id")}"`);
+  if (!(await revokeKey(c.env.DB, c.req.param("id"))))
+    throw new ApiError(404, "not_found", `no active key "${c.req.param("id")}"`);
   return c.json({ id: c.req.param("id"), revoked: true });
 });

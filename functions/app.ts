@@ -60,7 +60,13 @@ app.route("/admin", admin);
 /** The calling key's limits and today's spend against them. */
 app.get("/v1/usage", async (c) => {
   const { keyId, tenantId, limits } = c.get("principal");
-  return c.json({ keyId, tenantId, ratePerMinute: limits.ratePerMinute, defaultSolveBudget: { tokens: limits.defaultSolveTokens, money: limits.defaultSolveMoney }, ...(await keyQuota(c.env, keyId).usage(limits)) });
+  return c.json({
+    keyId,
+    tenantId,
+    ratePerMinute: limits.ratePerMinute,
+    defaultSolveBudget: { tokens: limits.defaultSolveTokens, money: limits.defaultSolveMoney },
+    ...(await keyQuota(c.env, keyId).usage(limits)),
+  });
 });
 
 app.notFound((c) => renderError(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c));

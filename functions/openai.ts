@@ -15,7 +15,12 @@ export const openai = new Hono<AppEnv>();
 /** Models have no creation date of their own; this is when the first was offered. */
 const MODELS_CREATED = 1_796_083_200;
 
-openai.get("/models", (c) => c.json({ object: "list", data: MODELS.map((m) => ({ id: m.id, object: "model", created: MODELS_CREATED, owned_by: "ttc-edge" })) }));
+openai.get("/models", (c) =>
+  c.json({
+    object: "list",
+    data: MODELS.map((m) => ({ id: m.id, object: "model", created: MODELS_CREATED, owned_by: "ttc-edge" })),
+  }),
+);
 
 openai.get("/models/:id", (c) => {
   const m = MODELS.find((x) => x.id === c.req.param("id"));
@@ -38,7 +43,13 @@ openai.post("/chat/completions", async (c) => {
   const idem = key === undefined ? undefined : { key, scope: "chat", fingerprint: await fingerprint(body) };
   const started = await startOnce(c.env, principal, idem, () => prepareSolve(c.env, principal, solveReq));
   if (req.stream) {
-    return streamCompletion(c, { solveId: started.id, created: Math.floor(started.createdAt / 1000), model: req.model, n: req.n, includeUsage: req.stream_options?.include_usage === true });
+    return streamCompletion(c, {
+      solveId: started.id,
+      created: Math.floor(started.createdAt / 1000),
+      model: req.model,
+      n: req.n,
+      includeUsage: req.stream_options?.include_usage === true,
+    });
   }
   await waitForSolve(c.env, started.id, solveReq.budget.deadlineMs);
   const result = await sessionOf(c.env, started.id).choices(principal.tenantId, req.n);
@@ -46,7 +57,11 @@ openai.post("/chat/completions", async (c) => {
   const { view, choices, spend } = result.value;
   if (view.stopReason === "failed" && view.answer === null) {
     console.error(`chat completion ${view.id} (request ${c.get("requestId")}) failed: ${view.detail}`);
-    throw new ApiError(502, "upstream_error", `the solve failed before it found an answer; solve ${view.id}, request id ${c.get("requestId")}`);
+    throw new ApiError(
+      502,
+      "upstream_error",
+      `the solve failed before it found an answer; solve ${view.id}, request id ${c.get("requestId")}`,
+    );
   }
   return c.json(chatCompletion(req.model, view, choices, usageOf(spend)));
 });

@@ -22,7 +22,12 @@ solves.post("/", async (c) => {
   const req = parsed.data;
   const principal = c.get("principal");
   if (req.dry_run) {
-    if (req.strategy.strategy !== "auto") throw new ApiError(400, "invalid_request", `dry_run: only an auto solve has a decision to show; this request names ${req.strategy.strategy}`);
+    if (req.strategy.strategy !== "auto")
+      throw new ApiError(
+        400,
+        "invalid_request",
+        `dry_run: only an auto solve has a decision to show; this request names ${req.strategy.strategy}`,
+      );
     // The same checks as a real start, and the policy's own choice (no exploration draw); nothing is stored.
     // A policy that probes first cannot choose without the probe: what would run first, and a forecast.
     const input = await prepareSolve(c.env, principal, req, Date.now(), false);
@@ -38,7 +43,9 @@ solves.post("/", async (c) => {
   return c.json(await waitForSolve(c.env, started.id, req.budget.deadlineMs));
 });
 
-solves.get("/:id", async (c) => c.json(unwrap(await sessionOf(c.env, c.req.param("id")).status(c.get("principal").tenantId))));
+solves.get("/:id", async (c) =>
+  c.json(unwrap(await sessionOf(c.env, c.req.param("id")).status(c.get("principal").tenantId))),
+);
 
 /**
  * Server-sent events: a `step` event per executor step and a final `done`; a client that reconnects with
@@ -76,11 +83,19 @@ solves.post("/:id/feedback", async (c) => {
   const principal = c.get("principal");
   const id = c.req.param("id");
   const view = unwrap(await sessionOf(c.env, id).status(principal.tenantId));
-  if (view.status !== "done") throw new ApiError(409, "conflict", `solve ${id} is still running; report its outcome when it has ended`);
+  if (view.status !== "done")
+    throw new ApiError(409, "conflict", `solve ${id} is still running; report its outcome when it has ended`);
   const { answer } = parsed.data;
-  const correct = parsed.data.correct ?? (view.answer !== null && answer !== undefined && answersEquivalent(view.answer, answer));
+  const correct =
+    parsed.data.correct ?? (view.answer !== null && answer !== undefined && answersEquivalent(view.answer, answer));
   const recordedAt = Date.now();
-  await recordFeedback(c.env.DB, { solveId: id, tenantId: principal.tenantId, correct, answer: answer ?? null, createdAt: recordedAt });
+  await recordFeedback(c.env.DB, {
+    solveId: id,
+    tenantId: principal.tenantId,
+    correct,
+    answer: answer ?? null,
+    createdAt: recordedAt,
+  });
   return c.json({ solveId: id, correct, answer: answer ?? null, recordedAt }, 201);
 });
 

@@ -5,11 +5,21 @@ import { jsonBody, type AppEnv } from "../src/api/http";
 import { describeIssue } from "../src/api/schemas";
 import { sessionOf } from "../src/api/startSolve";
 import { EnableEndpointSchema, ListDeliveriesQuerySchema } from "../src/webhooks/schemas";
-import { enableEndpoint, getDelivery, listDeliveries, markPending, rotateSecret, tenantSecrets } from "../src/webhooks/store";
+import {
+  enableEndpoint,
+  getDelivery,
+  listDeliveries,
+  markPending,
+  rotateSecret,
+  tenantSecrets,
+} from "../src/webhooks/store";
 
 export const webhooks = new Hono<AppEnv>();
 
-const secretView = (s: { secret: string; previous?: { until: number } }) => ({ secret: s.secret, ...(s.previous ? { previousValidUntil: new Date(s.previous.until).toISOString() } : {}) });
+const secretView = (s: { secret: string; previous?: { until: number } }) => ({
+  secret: s.secret,
+  ...(s.previous ? { previousValidUntil: new Date(s.previous.until).toISOString() } : {}),
+});
 
 webhooks.get("/secret", async (c) => {
   const s = await tenantSecrets(c.env.DB, c.get("principal").tenantId);
@@ -40,9 +50,24 @@ webhooks.post("/deliveries/:id/replay", async (c) => {
   const tenantId = c.get("principal").tenantId;
   const d = await getDelivery(c.env.DB, tenantId, c.req.param("id"));
   if (!d) throw new ApiError(404, "not_found", `no delivery "${c.req.param("id")}"`);
-  if (d.status === "pending") throw new ApiError(409, "conflict", `delivery ${d.id} is still pending (next attempt ${d.nextAttemptAt ? new Date(d.nextAttemptAt).toISOString() : "now"})`);
-  if (d.status === "disabled") throw new ApiError(409, "conflict", `the endpoint of delivery ${d.id} is disabled; enable it with POST /v1/webhooks/endpoints/enable first`);
-  const replayed = await sessionOf(c.env, d.solveId).replayWebhook(tenantId, { id: d.id, url: d.url, body: d.payload, attempts: d.attempts });
+  if (d.status === "pending")
+    throw new ApiError(
+      409,
+      "conflict",
+      `delivery ${d.id} is still pending (next attempt ${d.nextAttemptAt ? new Date(d.nextAttemptAt).toISOString() : "now"})`,
+    );
+  if (d.status === "disabled")
+    throw new ApiError(
+      409,
+      "conflict",
+      `the endpoint of delivery ${d.id} is disabled; enable it with POST /v1/webhooks/endpoints/enable first`,
+    );
+  const replayed = await sessionOf(c.env, d.solveId).replayWebhook(tenantId, {
+    id: d.id,
+    url: d.url,
+    body: d.payload,
+    attempts: d.attempts,
+  });
   if (!replayed.ok) throw new ApiError(404, "not_found", `the solve of delivery ${d.id} is gone`);
   await markPending(c.env.DB, d.id, Date.now());
   return c.json({ id: d.id, status: "pending" }, 202);
@@ -51,6 +76,7 @@ webhooks.post("/deliveries/:id/replay", async (c) => {
 webhooks.post("/endpoints/enable", async (c) => {
   const parsed = EnableEndpointSchema.safeParse(await jsonBody(c));
   if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
-  if (!(await enableEndpoint(c.env.DB, c.get("principal").tenantId, parsed.data.url))) throw new ApiError(404, "not_found", `url: no disabled endpoint "${parsed.data.url}"`);
+  if (!(await enableEndpoint(c.env.DB, c.get("principal").tenantId, parsed.data.url)))
+    throw new ApiError(404, "not_found", `url: no disabled endpoint "${parsed.data.url}"`);
   return c.json({ url: parsed.data.url, enabled: true });
 });

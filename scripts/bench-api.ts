@@ -16,7 +16,16 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { freePort, freshState, seedKey, signalWorker, startWorker } from "./localService";
 
-const { values } = parseArgs({ options: { requests: { type: "string" }, solves: { type: "string" }, concurrency: { type: "string" }, out: { type: "string" }, rounds: { type: "string" } }, strict: true });
+const { values } = parseArgs({
+  options: {
+    requests: { type: "string" },
+    solves: { type: "string" },
+    concurrency: { type: "string" },
+    out: { type: "string" },
+    rounds: { type: "string" },
+  },
+  strict: true,
+});
 const REQUESTS = Number(values.requests ?? 2000);
 const SOLVES = Number(values.solves ?? 100);
 const CONCURRENCY = (values.concurrency ?? "1,16").split(",").map(Number);
@@ -71,7 +80,12 @@ async function pair(a: Call, b: Call, concurrency: number, total: number): Promi
       side.n += perRound;
     }
   }
-  const summary = (s: (typeof sides)[number]): Measured => ({ rps: s.n / (s.wallMs / 1000), p50: quantile(s.latencies, 0.5), p95: quantile(s.latencies, 0.95), n: s.n });
+  const summary = (s: (typeof sides)[number]): Measured => ({
+    rps: s.n / (s.wallMs / 1000),
+    p50: quantile(s.latencies, 0.5),
+    p95: quantile(s.latencies, 0.95),
+    n: s.n,
+  });
   return [summary(sides[0]!), summary(sides[1]!)];
 }
 
@@ -88,22 +102,43 @@ async function main(): Promise<void> {
     return text;
   };
   const healthz: Call = async () => void (await expect(await fetch(`${base}/healthz`), 200, "healthz"));
-  const models: Call = async () => void (await expect(await fetch(`${base}/v1/models`, { headers: auth }), 200, "models"));
+  const models: Call = async () =>
+    void (await expect(await fetch(`${base}/v1/models`, { headers: auth }), 200, "models"));
   const viaSolves: Call = async (i) => {
     const text = await expect(
-      await fetch(`${base}/v1/solves`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 16 }, mode: "sync", seed: 1000 + i }) }),
+      await fetch(`${base}/v1/solves`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({
+          prompt: PROBLEM,
+          strategy: { strategy: "best-of-n", n: 16 },
+          mode: "sync",
+          seed: 1000 + i,
+        }),
+      }),
       200,
       "solve",
     );
-    if ((JSON.parse(text) as { stopReason?: string }).stopReason !== "complete") throw new Error(`solve did not complete: ${text.slice(0, 300)}`);
+    if ((JSON.parse(text) as { stopReason?: string }).stopReason !== "complete")
+      throw new Error(`solve did not complete: ${text.slice(0, 300)}`);
   };
   const viaChat: Call = async (i) => {
     const text = await expect(
-      await fetch(`${base}/v1/chat/completions`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ model: "ttc-best-of-n", reasoning_effort: "medium", messages: [{ role: "user", content: PROBLEM }], seed: 1000 + i }) }),
+      await fetch(`${base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: "ttc-best-of-n",
+          reasoning_effort: "medium",
+          messages: [{ role: "user", content: PROBLEM }],
+          seed: 1000 + i,
+        }),
+      }),
       200,
       "chat",
     );
-    if ((JSON.parse(text) as { choices?: { finish_reason: string }[] }).choices?.[0]?.finish_reason !== "stop") throw new Error(`chat did not finish: ${text.slice(0, 300)}`);
+    if ((JSON.parse(text) as { choices?: { finish_reason: string }[] }).choices?.[0]?.finish_reason !== "stop")
+      throw new Error(`chat did not finish: ${text.slice(0, 300)}`);
   };
   const results: Record<string, unknown> = { requests: REQUESTS, solves: SOLVES, rounds: ROUNDS, problem: PROBLEM };
   const lines: string[] = [];
@@ -116,10 +151,14 @@ async function main(): Promise<void> {
     for (const c of CONCURRENCY) {
       const [h, m] = await pair(healthz, models, c, REQUESTS);
       results[`noop c=${c}`] = { healthz: h, models: m, ratio: h.rps / m.rps };
-      lines.push(`no-op, concurrency ${c}: GET /healthz ${fmt(h)}; authenticated GET /v1/models ${fmt(m)}; throughput ratio ${(h.rps / m.rps).toFixed(2)}`);
+      lines.push(
+        `no-op, concurrency ${c}: GET /healthz ${fmt(h)}; authenticated GET /v1/models ${fmt(m)}; throughput ratio ${(h.rps / m.rps).toFixed(2)}`,
+      );
       const [s, ch] = await pair(viaSolves, viaChat, c, SOLVES);
       results[`best-of-n 16 sync c=${c}`] = { solves: s, chat: ch, ratio: s.rps / ch.rps };
-      lines.push(`best-of-N 16 sync, concurrency ${c}: POST /v1/solves ${fmt(s)}; POST /v1/chat/completions ${fmt(ch)}; throughput ratio ${(s.rps / ch.rps).toFixed(2)}`);
+      lines.push(
+        `best-of-N 16 sync, concurrency ${c}: POST /v1/solves ${fmt(s)}; POST /v1/chat/completions ${fmt(ch)}; throughput ratio ${(s.rps / ch.rps).toFixed(2)}`,
+      );
     }
   } finally {
     signalWorker(worker);

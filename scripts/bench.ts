@@ -74,7 +74,11 @@ async function timings(port: number, id: string): Promise<StepTiming[]> {
   return out;
 }
 
-async function solve(port: number, strategy: unknown, seed: number): Promise<{ wallMs: number; steps: number; id: string }> {
+async function solve(
+  port: number,
+  strategy: unknown,
+  seed: number,
+): Promise<{ wallMs: number; steps: number; id: string }> {
   const began = performance.now();
   const res = await fetch(`http://127.0.0.1:${port}/v1/solves`, {
     method: "POST",
@@ -88,7 +92,8 @@ async function solve(port: number, strategy: unknown, seed: number): Promise<{ w
   } catch {
     throw new Error(`solve answered HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
   }
-  if (res.status !== 200 || body.status !== "done") throw new Error(`solve failed: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || body.status !== "done")
+    throw new Error(`solve failed: ${res.status} ${JSON.stringify(body)}`);
   return { wallMs: performance.now() - began, steps: body.steps ?? 0, id: body.id };
 }
 
@@ -112,7 +117,11 @@ async function sequential(port: number, busy: () => Promise<number>, strategy: u
 }
 
 /** Solves per second and p95 solve latency with `concurrency` clients running `total` solves. */
-async function throughput(run: (seed: number) => Promise<unknown>, concurrency: number, total: number): Promise<{ rate: number; p95: number }> {
+async function throughput(
+  run: (seed: number) => Promise<unknown>,
+  concurrency: number,
+  total: number,
+): Promise<{ rate: number; p95: number }> {
   let next = 0;
   const latencies: number[] = [];
   const began = performance.now();
@@ -163,8 +172,12 @@ async function main(): Promise<void> {
       results[`overheadPerStepMs ${name}`] = row;
       results[`inObjectStepMs ${name}`] = step;
       results[`alarmSchedulingMs ${name}`] = wait;
-      lines.push(`${name}: orchestration overhead per executor step p50 ${row.p50.toFixed(2)} ms, p95 ${row.p95.toFixed(2)} ms (end to end, zero-latency providers, ${SOLVES} solves)`);
-      lines.push(`${name}:   of which the step inside the object (storage, executor, events; no provider time) p50 ${step.p50.toFixed(1)} ms, p95 ${step.p95.toFixed(1)} ms, and alarm scheduling p50 ${wait.p50.toFixed(1)} ms, p95 ${wait.p95.toFixed(1)} ms`);
+      lines.push(
+        `${name}: orchestration overhead per executor step p50 ${row.p50.toFixed(2)} ms, p95 ${row.p95.toFixed(2)} ms (end to end, zero-latency providers, ${SOLVES} solves)`,
+      );
+      lines.push(
+        `${name}:   of which the step inside the object (storage, executor, events; no provider time) p50 ${step.p50.toFixed(1)} ms, p95 ${step.p95.toFixed(1)} ms, and alarm scheduling p50 ${wait.p50.toFixed(1)} ms, p95 ${wait.p95.toFixed(1)} ms`,
+      );
       for (const c of [1, 16, 200]) {
         const total = Math.max(SOLVES, 2 * c);
         const workers = await throughput((seed) => solve(port, strategy, seed), c, total);
@@ -191,7 +204,9 @@ async function main(): Promise<void> {
       const { shares } = await sequential(slowPort, slowSim.busy, strategy, Math.min(SOLVES, 10));
       const mean = shares.reduce((a, b) => a + b, 0) / shares.length;
       results[`nonProviderShare ${name}`] = mean;
-      lines.push(`${name}: ${(100 * mean).toFixed(2)}% of wall time is not provider time (30 ms/call + 10 ms/100 tokens)`);
+      lines.push(
+        `${name}: ${(100 * mean).toFixed(2)}% of wall time is not provider time (30 ms/call + 10 ms/100 tokens)`,
+      );
     }
   } finally {
     signalWorker(worker);

@@ -31,7 +31,17 @@ import { runSweep } from "../src/eval/pool";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { median } from "../src/eval/stats";
 import type { ProblemResult } from "../src/eval/sweep";
-import { CALIBRATE_EXTRA, CALIBRATE_LARGE, CALIBRATE_STRATEGIES, concatOutcomes, costRatio, keepConfigs, onLargeModel, outcomeData, type Ratio } from "../src/eval/outcomes";
+import {
+  CALIBRATE_EXTRA,
+  CALIBRATE_LARGE,
+  CALIBRATE_STRATEGIES,
+  concatOutcomes,
+  costRatio,
+  keepConfigs,
+  onLargeModel,
+  outcomeData,
+  type Ratio,
+} from "../src/eval/outcomes";
 import { parsePolicy, type CostUnit } from "../src/policy/document";
 import { costBudgets, costsIn, fitArms, fitPolicy, policyCurve, type OutcomeData } from "../src/policy/fit";
 import { generateProblems } from "../src/sim/problems";
@@ -48,8 +58,6 @@ import { calibrateDataset, IN_PROCESS_ONLY } from "./calibrateService";
 const DEFAULT_STRATEGIES = CALIBRATE_STRATEGIES;
 const DEFAULT_EXTRA = CALIBRATE_EXTRA;
 
-
-
 /** Probe sample counts tried; 0 is the free estimator alone. */
 const PROBE_SIZES = [0, 4, 8];
 
@@ -58,7 +66,12 @@ const PROBE_SIZES = [0, 4, 8];
  * samples are drawn as the first k of the problem's best-of-N pool in the sweep (same seed, same request),
  * so what the probe saw is part of what a best-of-N arm given them as candidates selects from.
  */
-async function runProbe(world: World, problems: readonly EvalProblem[], seed: number, k: number): Promise<NonNullable<OutcomeData["probe"]>> {
+async function runProbe(
+  world: World,
+  problems: readonly EvalProblem[],
+  seed: number,
+  k: number,
+): Promise<NonNullable<OutcomeData["probe"]>> {
   const { providers } = simProviders(world);
   const features: number[][] = [];
   const tokens = new Float64Array(problems.length);
@@ -66,7 +79,18 @@ async function runProbe(world: World, problems: readonly EvalProblem[], seed: nu
   const scoring = new Float64Array(problems.length);
   for (const [i, p] of problems.entries()) {
     const pool = configSeed(seed, i, StrategySpecSchema.parse({ strategy: "best-of-n", n: k }), k);
-    const [res] = await providers.generate("generator", [{ role: "generator", question: p.question, prefix: [], n: k, temperature: EVAL_DEFAULTS.oracleTemperature, oneStep: false, maxTokens: 1024, seed: mixSeeds(pool, 1) }]);
+    const [res] = await providers.generate("generator", [
+      {
+        role: "generator",
+        question: p.question,
+        prefix: [],
+        n: k,
+        temperature: EVAL_DEFAULTS.oracleTemperature,
+        oneStep: false,
+        maxTokens: 1024,
+        seed: mixSeeds(pool, 1),
+      },
+    ]);
     const drafts = (res?.completions ?? []).map(candidateFromCompletion);
     const scores = await providers.score(drafts.map((c) => ({ question: p.question, steps: c.steps })));
     const scored = drafts.map((c, j) => withScores(c, scores[j] as (typeof scores)[number], "last"));
@@ -75,7 +99,13 @@ async function runProbe(world: World, problems: readonly EvalProblem[], seed: nu
     scoring[i] = scores.reduce((t, r) => t + r.usage.promptTokens + r.usage.completionTokens, 0);
     tokens[i] = (res?.usage.promptTokens ?? 0) + (completion[i] as number) + (scoring[i] as number);
   }
-  return { samples: k, temperature: EVAL_DEFAULTS.oracleTemperature, features, tokens, reusable: { completion, scoring } };
+  return {
+    samples: k,
+    temperature: EVAL_DEFAULTS.oracleTemperature,
+    features,
+    tokens,
+    reusable: { completion, scoring },
+  };
 }
 
 function withProbe(d: OutcomeData, probe: OutcomeData["probe"]): OutcomeData {
@@ -140,21 +170,34 @@ async function main(): Promise<void> {
   });
   if (args.dataset !== undefined) {
     const stray = IN_PROCESS_ONLY.filter((o) => args[o] !== undefined);
-    if (stray.length) throw new InputError(`--${stray[0]} is for the in-process calibration on the simulated world; with --dataset the service's providers are calibrated`);
+    if (stray.length)
+      throw new InputError(
+        `--${stray[0]} is for the in-process calibration on the simulated world; with --dataset the service's providers are calibrated`,
+      );
     return calibrateDataset({ ...args, dataset: args.dataset });
   }
-  const serviceOnly = (["service", "key", "seed", "concurrency", "solve-tokens", "skip-invalid-rows"] as const).filter((o) => args[o] !== undefined);
-  if (serviceOnly.length) throw new InputError(`--${serviceOnly[0]} is for calibration through a service: give --dataset FILE.jsonl --service URL --key KEY`);
+  const serviceOnly = (["service", "key", "seed", "concurrency", "solve-tokens", "skip-invalid-rows"] as const).filter(
+    (o) => args[o] !== undefined,
+  );
+  if (serviceOnly.length)
+    throw new InputError(
+      `--${serviceOnly[0]} is for calibration through a service: give --dataset FILE.jsonl --service URL --key KEY`,
+    );
   const worldFile = args.world ?? "worlds/default.json";
   const world = loadWorld(worldFile);
   const seeds = args.seeds === undefined ? [1] : seedsArg("--seeds", args.seeds);
   const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 20);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 8);
   const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
-  const budgets = args.budgets === undefined ? EVAL_DEFAULTS.budgets : args.budgets.split(",").map((b) => intArg("budgets", b.trim(), 0, 1));
-  if (!budgets.includes(64)) throw new InputError("--budgets must include 64 (the policy is measured against best-of-N weighted at N = 64)");
+  const budgets =
+    args.budgets === undefined
+      ? EVAL_DEFAULTS.budgets
+      : args.budgets.split(",").map((b) => intArg("budgets", b.trim(), 0, 1));
+  if (!budgets.includes(64))
+    throw new InputError("--budgets must include 64 (the policy is measured against best-of-N weighted at N = 64)");
   const unitArg = args["cost-unit"] ?? "tokens";
-  if (unitArg !== "tokens" && unitArg !== "money" && unitArg !== "flops") throw new InputError(`--cost-unit must be tokens, money or flops, got "${unitArg}"`);
+  if (unitArg !== "tokens" && unitArg !== "money" && unitArg !== "flops")
+    throw new InputError(`--cost-unit must be tokens, money or flops, got "${unitArg}"`);
   const unit: CostUnit = unitArg;
   const probeSizes = unit === "tokens" ? PROBE_SIZES : [0];
   let strategies;
@@ -165,13 +208,22 @@ async function main(): Promise<void> {
     throw new InputError(`--strategies: ${(err as Error).message}`);
   }
   try {
-    extra = args["extra-strategies"] === "" ? [] : parseStrategies(args["extra-strategies"] ?? DEFAULT_EXTRA).filter((e) => !strategies.some((s) => s.name === e.name));
+    extra =
+      args["extra-strategies"] === ""
+        ? []
+        : parseStrategies(args["extra-strategies"] ?? DEFAULT_EXTRA).filter(
+            (e) => !strategies.some((s) => s.name === e.name),
+          );
   } catch (err) {
     throw new InputError(`--extra-strategies: ${(err as Error).message}`);
   }
   // Escalation candidates, swept on their own (so the other sweeps' cache is read back as it is).
-  const escalation = unit === "tokens" ? [] : parseStrategies(CALIBRATE_LARGE).filter((e) => ![...strategies, ...extra].some((s) => s.name === e.name));
-  if (!strategies.some((s) => s.family === "best-of-n")) throw new InputError("--strategies must include best-of-n (the policy is measured against it)");
+  const escalation =
+    unit === "tokens"
+      ? []
+      : parseStrategies(CALIBRATE_LARGE).filter((e) => ![...strategies, ...extra].some((s) => s.name === e.name));
+  if (!strategies.some((s) => s.family === "best-of-n"))
+    throw new InputError("--strategies must include best-of-n (the policy is measured against it)");
   const specs = new Map<string, StrategySpec>();
   for (const entry of [...strategies, ...extra, ...escalation]) {
     for (const budget of budgets) {
@@ -182,35 +234,69 @@ async function main(): Promise<void> {
   }
   const out = args.out ?? `policies/${world.name}.json`;
   const probeArg = args.probe ?? "best";
-  if (probeArg !== "best" && !PROBE_SIZES.includes(Number(probeArg))) throw new InputError(`--probe must be best or one of ${PROBE_SIZES.join(", ")}, got "${probeArg}"`);
-  if (unit !== "tokens" && probeArg !== "best" && probeArg !== "0") throw new InputError(`--probe: a policy in ${unit} chooses from the text alone (give --probe 0, or fit in tokens)`);
-  if (unit === "tokens" && [...strategies, ...extra].some((e) => e.name.startsWith("large"))) throw new InputError("the larger model's candidates need --cost-unit money or flops: its tokens are not the small model's");
+  if (probeArg !== "best" && !PROBE_SIZES.includes(Number(probeArg)))
+    throw new InputError(`--probe must be best or one of ${PROBE_SIZES.join(", ")}, got "${probeArg}"`);
+  if (unit !== "tokens" && probeArg !== "best" && probeArg !== "0")
+    throw new InputError(`--probe: a policy in ${unit} chooses from the text alone (give --probe 0, or fit in tokens)`);
+  if (unit === "tokens" && [...strategies, ...extra].some((e) => e.name.startsWith("large")))
+    throw new InputError(
+      "the larger model's candidates need --cost-unit money or flops: its tokens are not the small model's",
+    );
 
   const data: OutcomeData[] = [];
   const probes: Map<number, NonNullable<OutcomeData["probe"]>>[] = [];
   for (const seed of seeds) {
-    const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+    const problems = generateProblems(world, seed, count).map((r) => ({
+      id: r.unique_id,
+      question: r.problem,
+      answer: r.answer,
+    }));
     const started = Date.now();
     const pool = { threads, ...(args.cache ? { cacheDir: args.cache } : {}) };
-    const results = await runSweep(world, problems, { seed, strategies, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature }, pool);
+    const results = await runSweep(
+      world,
+      problems,
+      { seed, strategies, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature },
+      pool,
+    );
     if (extra.length) {
       // Same seed, same problems, same oracle samples: the extra configurations' records join each problem's.
-      const more = await runSweep(world, problems, { seed, strategies: extra, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature }, pool);
+      const more = await runSweep(
+        world,
+        problems,
+        { seed, strategies: extra, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature },
+        pool,
+      );
       more.forEach((r, i) => (results[i] as ProblemResult).records.push(...r.records));
     }
     if (escalation.length) {
-      const more = await runSweep(world, problems, { seed, strategies: escalation, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature }, pool);
+      const more = await runSweep(
+        world,
+        problems,
+        { seed, strategies: escalation, budgets, oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature },
+        pool,
+      );
       more.forEach((r, i) => (results[i] as ProblemResult).records.push(...r.records));
     }
-    process.stderr.write(`calibrate: seed ${seed}: ${problems.length} problems through ${results[0]?.records.length ?? 0} configurations in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-    data.push(outcomeData(results, problems.map((p) => p.question), oracleSamples, specs));
+    process.stderr.write(
+      `calibrate: seed ${seed}: ${problems.length} problems through ${results[0]?.records.length ?? 0} configurations in ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
+    );
+    data.push(
+      outcomeData(
+        results,
+        problems.map((p) => p.question),
+        oracleSamples,
+        specs,
+      ),
+    );
     const byK = new Map<number, NonNullable<OutcomeData["probe"]>>();
     for (const k of probeSizes) if (k > 0) byK.set(k, await runProbe(world, problems, seed, k));
     probes.push(byK);
   }
 
   const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}${args.probe ? ` --probe ${args.probe}` : ""}${unit !== "tokens" ? ` --cost-unit ${unit}` : ""}`;
-  const attach = (d: OutcomeData, i: number, k: number): OutcomeData => withProbe(d, k > 0 ? (probes[i] as Map<number, NonNullable<OutcomeData["probe"]>>).get(k) : undefined);
+  const attach = (d: OutcomeData, i: number, k: number): OutcomeData =>
+    withProbe(d, k > 0 ? (probes[i] as Map<number, NonNullable<OutcomeData["probe"]>>).get(k) : undefined);
 
   // Honest measurement: fit on seed i, measure on seed i+1 (cyclically), for each probe size.
   const pairs: PairResult[] = [];
@@ -218,7 +304,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < data.length; i++) {
       const j1 = (i + 1) % data.length;
       const base = data[j1] as OutcomeData;
-      const bonIndex = base.configs.findIndex((c) => c.spec.strategy === "best-of-n" && c.spec.n === 64 && c.spec.selection === "weighted");
+      const bonIndex = base.configs.findIndex(
+        (c) => c.spec.strategy === "best-of-n" && c.spec.n === 64 && c.spec.selection === "weighted",
+      );
       const n = base.prompts.length;
       const baseCost = costsIn(base, unit);
       let k = 0;
@@ -234,13 +322,38 @@ async function main(): Promise<void> {
       for (const size of probeSizes) {
         const train = attach(data[i] as OutcomeData, i, size);
         const test = attach(base, j1, size);
-        const p = fitPolicy(train, { seed: seeds[i] as number, costUnit: unit, version: "pair", createdAt: "", source: { kind: "calibration", dataset: "generated", seed: seeds[i] as number, problems: n, oracleSamples, command: "" } });
+        const p = fitPolicy(train, {
+          seed: seeds[i] as number,
+          costUnit: unit,
+          version: "pair",
+          createdAt: "",
+          source: {
+            kind: "calibration",
+            dataset: "generated",
+            seed: seeds[i] as number,
+            problems: n,
+            oracleSamples,
+            command: "",
+          },
+        });
         const highs = p.arms.map((a) => a.evidence.highCost);
         caps = costBudgets(Math.min(...highs) / 2, Math.max(...highs) * 4);
-        const fixedPolicy = fitPolicy(fixedOnly(train), { seed: seeds[i] as number, costUnit: unit, version: "pair-fixed", createdAt: "", source: p.source });
+        const fixedPolicy = fitPolicy(fixedOnly(train), {
+          seed: seeds[i] as number,
+          costUnit: unit,
+          version: "pair-fixed",
+          createdAt: "",
+          source: p.source,
+        });
         if (unit !== "tokens" && size === 0) {
           const small = (d: OutcomeData) => keepConfigs(d, (c) => !onLargeModel(c));
-          const smallPolicy = fitPolicy(small(train), { seed: seeds[i] as number, costUnit: unit, version: "pair-small", createdAt: "", source: p.source });
+          const smallPolicy = fitPolicy(small(train), {
+            seed: seeds[i] as number,
+            costUnit: unit,
+            version: "pair-small",
+            createdAt: "",
+            source: p.source,
+          });
           smallOnly = costRatio(bon, policyCurve(smallPolicy, small(test), caps), byCost);
         }
         // The operating point chosen without the held-out data: the first cap where the fit seed's own curve
@@ -249,8 +362,14 @@ async function main(): Promise<void> {
         const trainBonAcc = trainBon.reduce((a, b) => a + b, 0) / trainBon.length;
         const chosen = policyCurve(p, train, caps).find((pt) => pt.accuracy >= trainBonAcc);
         const held = chosen ? (policyCurve(p, test, [chosen.cap])[0] as { accuracy: number; meanCost: number }) : null;
-        const operating = held ? { deltaPts: 100 * (held.accuracy - bon.accuracy), ratio: bon.meanCost / held.meanCost } : null;
-        byProbe.set(size, { adaptive: costRatio(bon, policyCurve(p, test, caps), byCost), fixed: costRatio(bon, policyCurve(fixedPolicy, fixedOnly(test), caps), byCost), operating });
+        const operating = held
+          ? { deltaPts: 100 * (held.accuracy - bon.accuracy), ratio: bon.meanCost / held.meanCost }
+          : null;
+        byProbe.set(size, {
+          adaptive: costRatio(bon, policyCurve(p, test, caps), byCost),
+          fixed: costRatio(bon, policyCurve(fixedPolicy, fixedOnly(test), caps), byCost),
+          operating,
+        });
       }
       // The same arms fitted and applied with oracle bins: what a perfect (and free) difficulty estimate would give.
       const train = data[i] as OutcomeData;
@@ -270,7 +389,14 @@ async function main(): Promise<void> {
         }
         return { accuracy: kk / n, meanCost: tt / n };
       });
-      pairs.push({ fit: seeds[i] as number, heldOut: seeds[j1] as number, bestOfN: bon, byProbe, oracle: costRatio(bon, oracleCurve, byCost), ...(smallOnly ? { smallOnly } : {}) });
+      pairs.push({
+        fit: seeds[i] as number,
+        heldOut: seeds[j1] as number,
+        bestOfN: bon,
+        byProbe,
+        oracle: costRatio(bon, oracleCurve, byCost),
+        ...(smallOnly ? { smallOnly } : {}),
+      });
     }
   }
 
@@ -279,7 +405,13 @@ async function main(): Promise<void> {
   const medianOf = (xs: (number | null)[]): number => (xs.length ? median(xs.map((x) => x ?? 0)) : 0);
   let shipK = 0;
   if (probeArg === "best") {
-    for (const size of probeSizes) if (pairs.length && medianOf(pairs.map((p) => p.byProbe.get(size)?.adaptive.ratio ?? null)) > medianOf(pairs.map((p) => p.byProbe.get(shipK)?.adaptive.ratio ?? null)) + 1e-9) shipK = size;
+    for (const size of probeSizes)
+      if (
+        pairs.length &&
+        medianOf(pairs.map((p) => p.byProbe.get(size)?.adaptive.ratio ?? null)) >
+          medianOf(pairs.map((p) => p.byProbe.get(shipK)?.adaptive.ratio ?? null)) + 1e-9
+      )
+        shipK = size;
   } else shipK = Number(probeArg);
 
   const pooled = concatOutcomes(data.map((d, i) => attach(d, i, shipK)));
@@ -288,9 +420,27 @@ async function main(): Promise<void> {
     costUnit: unit,
     version: "draft",
     createdAt: new Date().toISOString(),
-    source: { kind: "calibration", world: world.name, dataset: "generated", seed: seeds[0] as number, problems: pooled.prompts.length, oracleSamples, command },
+    source: {
+      kind: "calibration",
+      world: world.name,
+      dataset: "generated",
+      seed: seeds[0] as number,
+      problems: pooled.prompts.length,
+      oracleSamples,
+      command,
+    },
   });
-  const digest = createHash("sha256").update(JSON.stringify({ probe: draft.probe, estimator: draft.estimator, arms: draft.arms, defaultBudget: draft.defaultBudget })).digest("hex").slice(0, 10);
+  const digest = createHash("sha256")
+    .update(
+      JSON.stringify({
+        probe: draft.probe,
+        estimator: draft.estimator,
+        arms: draft.arms,
+        defaultBudget: draft.defaultBudget,
+      }),
+    )
+    .digest("hex")
+    .slice(0, 10);
   const policy = { ...draft, version: `${world.name}-${digest}` };
   const checked = parsePolicy(JSON.parse(JSON.stringify(policy)));
   if (!checked.ok) throw new Error(`the fitted policy does not validate (${checked.error}); nothing written`);
@@ -303,7 +453,8 @@ async function main(): Promise<void> {
   };
   const label = (size: number): string => (size === 0 ? "text only (free)" : `probe of ${size}`);
   const unitName = unit === "tokens" ? "tokens" : unit === "money" ? "dollars" : "FLOPs";
-  const amount = (x: number): string => (unit === "tokens" ? `${Math.round(x)}` : unit === "money" ? `$${x.toPrecision(3)}` : x.toExponential(2));
+  const amount = (x: number): string =>
+    unit === "tokens" ? `${Math.round(x)}` : unit === "money" ? `$${x.toPrecision(3)}` : x.toExponential(2);
   const last = probeSizes[probeSizes.length - 1] as number;
   const lines = [
     `# Policy ${policy.version} for world ${world.name}`,
@@ -318,11 +469,19 @@ async function main(): Promise<void> {
       "",
       `| fit → held out | best-of-N@64 accuracy, mean ${unitName} | ${probeSizes.map(label).join(" | ")} | ${label(last)}, fixed N only | same arms, oracle bins |${unit !== "tokens" ? " small model only |" : ""}`,
       `|---|---|${probeSizes.map(() => "---|").join("")}---|---|${unit !== "tokens" ? "---|" : ""}`,
-      ...pairs.map((p) => `| ${p.fit} → ${p.heldOut} | ${(100 * p.bestOfN.accuracy).toFixed(1)}%, ${amount(p.bestOfN.meanCost)} | ${probeSizes.map((k) => fmt(p.byProbe.get(k)?.adaptive.ratio ?? null)).join(" | ")} | ${fmt(p.byProbe.get(last)?.fixed.ratio ?? null)} | ${fmt(p.oracle.ratio)} |${unit !== "tokens" ? ` ${fmt(p.smallOnly?.ratio ?? null)} |` : ""}`),
+      ...pairs.map(
+        (p) =>
+          `| ${p.fit} → ${p.heldOut} | ${(100 * p.bestOfN.accuracy).toFixed(1)}%, ${amount(p.bestOfN.meanCost)} | ${probeSizes.map((k) => fmt(p.byProbe.get(k)?.adaptive.ratio ?? null)).join(" | ")} | ${fmt(p.byProbe.get(last)?.fixed.ratio ?? null)} | ${fmt(p.oracle.ratio)} |${unit !== "tokens" ? ` ${fmt(p.smallOnly?.ratio ?? null)} |` : ""}`,
+      ),
       "",
-      ...probeSizes.map((k) => `auto, ${label(k)}: ${summary(pairs.map((p) => p.byProbe.get(k)?.adaptive.ratio ?? null))}; without adaptive arms: ${summary(pairs.map((p) => p.byProbe.get(k)?.fixed.ratio ?? null))}`),
+      ...probeSizes.map(
+        (k) =>
+          `auto, ${label(k)}: ${summary(pairs.map((p) => p.byProbe.get(k)?.adaptive.ratio ?? null))}; without adaptive arms: ${summary(pairs.map((p) => p.byProbe.get(k)?.fixed.ratio ?? null))}`,
+      ),
       `the same arms with oracle difficulty (no estimator, no probe): ${summary(pairs.map((p) => p.oracle.ratio))}`,
-      ...(unit !== "tokens" ? [`the same policy without the larger model: ${summary(pairs.map((p) => p.smallOnly?.ratio ?? null))}`] : []),
+      ...(unit !== "tokens"
+        ? [`the same policy without the larger model: ${summary(pairs.map((p) => p.smallOnly?.ratio ?? null))}`]
+        : []),
       "",
       "The ratio above takes the first cap at which the held-out curve reaches best-of-N's accuracy, so noise near the crossing moves it. At the cap chosen on the fit seed alone (where its own curve first reaches its own best-of-N@64 accuracy), held out:",
       "",
@@ -347,7 +506,13 @@ async function main(): Promise<void> {
       "",
       "| bin | arms |",
       "|---|---|",
-      ...[1, 2, 3, 4, 5].map((b) => `| ${b} | ${policy.arms.filter((a) => a.bin === b).map((a) => `${a.config} from ${amount(a.budget)} (${(100 * a.evidence.accuracy).toFixed(1)}%)`).join("; ")} |`),
+      ...[1, 2, 3, 4, 5].map(
+        (b) =>
+          `| ${b} | ${policy.arms
+            .filter((a) => a.bin === b)
+            .map((a) => `${a.config} from ${amount(a.budget)} (${(100 * a.evidence.accuracy).toFixed(1)}%)`)
+            .join("; ")} |`,
+      ),
       "",
     );
   }

@@ -13,9 +13,21 @@ import { parseStrategies } from "../src/eval/grid";
 import { InputError, intArg, writeFilesAtomically } from "../src/eval/io";
 import { CALIBRATE_LARGE, configFigures, costRatio, specsOf, subsetOutcomes } from "../src/eval/outcomes";
 import { calibrateThroughService } from "../src/eval/serviceCalibration";
-import { createServiceClient, describeServiceFailure, ServiceError, ServiceUnreachable } from "../src/eval/serviceClient";
+import {
+  createServiceClient,
+  describeServiceFailure,
+  ServiceError,
+  ServiceUnreachable,
+} from "../src/eval/serviceClient";
 import { parsePolicy, type CostUnit } from "../src/policy/document";
-import { costBudgets, costsIn, fitPolicy, policyCurve, type CandidateConfig, type OutcomeData } from "../src/policy/fit";
+import {
+  costBudgets,
+  costsIn,
+  fitPolicy,
+  policyCurve,
+  type CandidateConfig,
+  type OutcomeData,
+} from "../src/policy/fit";
 
 /** Practical through a service: 30 configurations, about 880 generations per problem (revisions dominate). */
 export const DATASET_STRATEGIES = "best-of-n,majority,beam:M=4,dvts:M=4,revisions";
@@ -43,12 +55,15 @@ export interface DatasetArgs {
 export const IN_PROCESS_ONLY = ["world", "seeds", "extra-strategies", "threads", "cache", "probe"] as const;
 
 export async function calibrateDataset(args: DatasetArgs): Promise<void> {
-  if (!args.service) throw new InputError("--dataset needs --service URL (the running service to calibrate through) and --key KEY");
+  if (!args.service)
+    throw new InputError("--dataset needs --service URL (the running service to calibrate through) and --key KEY");
   const unitArg = args["cost-unit"] ?? "tokens";
-  if (unitArg !== "tokens" && unitArg !== "money" && unitArg !== "flops") throw new InputError(`--cost-unit must be tokens, money or flops, got "${unitArg}"`);
+  if (unitArg !== "tokens" && unitArg !== "money" && unitArg !== "flops")
+    throw new InputError(`--cost-unit must be tokens, money or flops, got "${unitArg}"`);
   const unit: CostUnit = unitArg;
   const key = args.key ?? process.env.TTC_KEY;
-  if (!key) throw new InputError("--dataset needs --key KEY (or TTC_KEY in the environment): an API key of the service");
+  if (!key)
+    throw new InputError("--dataset needs --key KEY (or TTC_KEY in the environment): an API key of the service");
   let base: URL;
   try {
     base = new URL(args.service);
@@ -59,11 +74,16 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
   let entries;
   try {
     // In dollars or FLOPs the larger model's candidates join (the service must have one configured).
-    entries = parseStrategies(args.strategies ?? (unit === "tokens" ? DATASET_STRATEGIES : `${DATASET_STRATEGIES},${CALIBRATE_LARGE}`));
+    entries = parseStrategies(
+      args.strategies ?? (unit === "tokens" ? DATASET_STRATEGIES : `${DATASET_STRATEGIES},${CALIBRATE_LARGE}`),
+    );
   } catch (err) {
     throw new InputError(`--strategies: ${(err as Error).message}`);
   }
-  const budgets = args.budgets === undefined ? DATASET_BUDGETS : args.budgets.split(",").map((b) => intArg("budgets", b.trim(), 0, 1));
+  const budgets =
+    args.budgets === undefined
+      ? DATASET_BUDGETS
+      : args.budgets.split(",").map((b) => intArg("budgets", b.trim(), 0, 1));
   const specs = specsOf(entries, budgets);
   if (!specs.ok) throw new InputError(`--strategies/--budgets: ${specs.error}`);
   const configs: CandidateConfig[] = [...specs.specs].map(([config, spec]) => ({ config, spec }));
@@ -73,11 +93,15 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
   const solveTokens = intArg("solve-tokens", args["solve-tokens"], 2_000_000, 1000);
   const skipInvalid = args["skip-invalid-rows"] === true;
   const out = args.out ?? `policies/${basename(args.dataset).replace(/\.jsonl?$/, "")}.json`;
-  if (args.report && dirname(args.report) !== dirname(out)) throw new InputError("--report must be in the same directory as --out");
+  if (args.report && dirname(args.report) !== dirname(out))
+    throw new InputError("--report must be in the same directory as --out");
 
   const { rows: allRows, invalid } = readCalibrationDataset(args.dataset, { skipInvalid, minRows: 10 });
   const rows = args.problems === undefined ? allRows : allRows.slice(0, intArg("problems", args.problems, 0, 10));
-  if (invalid.length) process.stderr.write(`calibrate: skipped ${invalid.length} invalid row${invalid.length === 1 ? "" : "s"} of ${args.dataset} (lines ${describeLines(invalid, 50)}); first: line ${invalid[0]?.line}: ${invalid[0]?.reason}\n`);
+  if (invalid.length)
+    process.stderr.write(
+      `calibrate: skipped ${invalid.length} invalid row${invalid.length === 1 ? "" : "s"} of ${args.dataset} (lines ${describeLines(invalid, 50)}); first: line ${invalid[0]?.line}: ${invalid[0]?.reason}\n`,
+    );
 
   const client = createServiceClient({ base: base.toString(), key });
   try {
@@ -128,14 +152,38 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
     costUnit: unit,
     version: "draft",
     createdAt: new Date().toISOString(),
-    source: { kind: "calibration", dataset: basename(args.dataset), seed, problems: problems.length, oracleSamples, command },
+    source: {
+      kind: "calibration",
+      dataset: basename(args.dataset),
+      seed,
+      problems: problems.length,
+      oracleSamples,
+      command,
+    },
   });
-  const digest = createHash("sha256").update(JSON.stringify({ estimator: draft.estimator, arms: draft.arms, defaultBudget: draft.defaultBudget })).digest("hex").slice(0, 10);
-  const policy = { ...draft, version: `${basename(args.dataset).replace(/\.jsonl?$/, "").slice(0, 80)}-${digest}` };
+  const digest = createHash("sha256")
+    .update(JSON.stringify({ estimator: draft.estimator, arms: draft.arms, defaultBudget: draft.defaultBudget }))
+    .digest("hex")
+    .slice(0, 10);
+  const policy = {
+    ...draft,
+    version: `${basename(args.dataset)
+      .replace(/\.jsonl?$/, "")
+      .slice(0, 80)}-${digest}`,
+  };
   const checked = parsePolicy(JSON.parse(JSON.stringify(policy)));
   if (!checked.ok) throw new Error(`the fitted policy does not validate (${checked.error}); nothing written`);
 
-  const report = reportOf({ policy, data, seconds, result, invalid: invalid.map((r) => r.line), command, concurrency, retries: client.retries() });
+  const report = reportOf({
+    policy,
+    data,
+    seconds,
+    result,
+    invalid: invalid.map((r) => r.line),
+    command,
+    concurrency,
+    retries: client.retries(),
+  });
   const files: Record<string, string> = { [basename(out)]: JSON.stringify(policy, null, 1) + "\n" };
   if (args.report) files[basename(args.report)] = report;
   writeFilesAtomically(dirname(out), files);
@@ -143,7 +191,17 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
 }
 
 /** Two-fold held-out measurement: fit on one half of the problems (alternate rows), measure on the other. */
-function heldOut(data: OutcomeData, seed: number, unit: CostUnit): { fold: string; bon: { accuracy: number; meanCost: number }; ratio: number | null; at: number | null; accuracy: number | null }[] {
+function heldOut(
+  data: OutcomeData,
+  seed: number,
+  unit: CostUnit,
+): {
+  fold: string;
+  bon: { accuracy: number; meanCost: number };
+  ratio: number | null;
+  at: number | null;
+  accuracy: number | null;
+}[] {
   const n = data.prompts.length;
   if (n < 20 || !data.configs.some((c) => c.config === BASELINE)) return [];
   const even = [...Array(n).keys()].filter((i) => i % 2 === 0);
@@ -154,12 +212,28 @@ function heldOut(data: OutcomeData, seed: number, unit: CostUnit): { fold: strin
   ].map(([fold, fit, test]) => {
     const train = subsetOutcomes(data, fit as number[]);
     const held = subsetOutcomes(data, test as number[]);
-    const p = fitPolicy(train, { seed, costUnit: unit, version: "fold", createdAt: "", source: { kind: "calibration", dataset: "fold", seed, problems: train.prompts.length, oracleSamples: data.oracleSamples, command: "" } });
+    const p = fitPolicy(train, {
+      seed,
+      costUnit: unit,
+      version: "fold",
+      createdAt: "",
+      source: {
+        kind: "calibration",
+        dataset: "fold",
+        seed,
+        problems: train.prompts.length,
+        oracleSamples: data.oracleSamples,
+        command: "",
+      },
+    });
     const highs = p.arms.map((a) => a.evidence.highCost);
     const caps = costBudgets(Math.min(...highs) / 2, Math.max(...highs) * 4);
     const c = data.configs.findIndex((x) => x.config === BASELINE);
     const spend = costsIn(held, unit)[c] as Float64Array;
-    const bon = { accuracy: (configFigures(held, BASELINE) as { accuracy: number }).accuracy, meanCost: spend.reduce((a, b) => a + b, 0) / spend.length };
+    const bon = {
+      accuracy: (configFigures(held, BASELINE) as { accuracy: number }).accuracy,
+      meanCost: spend.reduce((a, b) => a + b, 0) / spend.length,
+    };
     return { fold: fold as string, bon, ...costRatio(bon, policyCurve(p, held, caps), (x) => x.meanCost) };
   });
 }
@@ -186,21 +260,31 @@ function reportOf(r: {
     `${n} problems${r.invalid.length ? ` (${r.invalid.length} invalid rows skipped: lines ${r.invalid.join(", ")})` : ""} through ${data.configs.length} configurations and ${data.oracleSamples} oracle samples each: ${result.solves} solves in ${r.seconds.toFixed(0)} s at concurrency ${r.concurrency} (${(result.solves / r.seconds).toFixed(1)} solves/s; ${r.retries} requests retried), ${Math.round(result.tokens).toLocaleString("en-US")} tokens billed (${Math.round(result.tokens / n).toLocaleString("en-US")} per problem, of which oracle ${Math.round(result.oracleTokens / n).toLocaleString("en-US")}), ${Math.round(gens / n)} candidate generations per problem.`,
     `Base model pass@1 (mean over problems, from ${data.oracleSamples} samples each): ${(100 * meanPass).toFixed(1)}%. Estimator cross-validated MSE of logit pass@1: ${policy.estimator.cvError.toFixed(3)}. ${policy.arms.length} arms over 5 predicted-difficulty bins; default cap ${policy.costUnit === "tokens" ? `${Math.round(policy.defaultBudget)} tokens` : `${policy.defaultBudget.toPrecision(3)} (${policy.costUnit})`}.`,
   ];
-  if (result.budgetStopped.size) lines.push(`Warning: solves stopped by their token budget (raise --solve-tokens): ${[...result.budgetStopped].map(([c, k]) => `${c} ×${k}`).join(", ")}.`);
-  if (result.failed.size) lines.push(`Warning: failed solves (counted as wrong, their spend counted): ${[...result.failed].map(([c, k]) => `${c} ×${k}`).join(", ")}.`);
+  if (result.budgetStopped.size)
+    lines.push(
+      `Warning: solves stopped by their token budget (raise --solve-tokens): ${[...result.budgetStopped].map(([c, k]) => `${c} ×${k}`).join(", ")}.`,
+    );
+  if (result.failed.size)
+    lines.push(
+      `Warning: failed solves (counted as wrong, their spend counted): ${[...result.failed].map(([c, k]) => `${c} ×${k}`).join(", ")}.`,
+    );
   lines.push("", "| configuration | accuracy | mean tokens |", "|---|---|---|");
   for (const c of data.configs) {
     const f = configFigures(data, c.config);
     if (f) lines.push(`| ${c.config} | ${(100 * f.accuracy).toFixed(1)}% | ${Math.round(f.meanTokens)} |`);
   }
   const folds = heldOut(data, policy.source.seed, policy.costUnit);
-  const amount = (x: number): string => (policy.costUnit === "tokens" ? `${Math.round(x)} tokens` : `${x.toPrecision(3)} (${policy.costUnit})`);
+  const amount = (x: number): string =>
+    policy.costUnit === "tokens" ? `${Math.round(x)} tokens` : `${x.toPrecision(3)} (${policy.costUnit})`;
   if (folds.length) {
     lines.push(
       "",
       `Held out (fit on alternate rows, measured on the others), cost-matched against ${BASELINE}: its mean cost (${policy.costUnit}) over the policy's at the first cap where the policy reaches its accuracy.`,
       "",
-      ...folds.map((f) => `- ${f.fold}: best-of-N@64 ${(100 * f.bon.accuracy).toFixed(1)}% at ${amount(f.bon.meanCost)}; policy ${f.ratio === null ? "does not reach it (or it is at the floor/ceiling)" : `reaches ${(100 * (f.accuracy as number)).toFixed(1)}% at ${amount(f.at as number)}: ${f.ratio.toFixed(2)}×`}`),
+      ...folds.map(
+        (f) =>
+          `- ${f.fold}: best-of-N@64 ${(100 * f.bon.accuracy).toFixed(1)}% at ${amount(f.bon.meanCost)}; policy ${f.ratio === null ? "does not reach it (or it is at the floor/ceiling)" : `reaches ${(100 * (f.accuracy as number)).toFixed(1)}% at ${amount(f.at as number)}: ${f.ratio.toFixed(2)}×`}`,
+      ),
     );
   }
   lines.push("", `Arms: ${[...new Set(policy.arms.map((a) => a.config))].join(", ")}.`, "");

@@ -24,7 +24,15 @@ import { loadWorld } from "../src/eval/io";
 import { generateProblems } from "../src/sim/problems";
 import { freePort, freshState, queryLocalD1, seedKey, signalWorker, startSim, startWorker } from "./localService";
 
-const { values } = parseArgs({ options: { kills: { type: "string" }, solves: { type: "string" }, "no-replay": { type: "boolean" }, policy: { type: "string" } }, strict: true });
+const { values } = parseArgs({
+  options: {
+    kills: { type: "string" },
+    solves: { type: "string" },
+    "no-replay": { type: "boolean" },
+    policy: { type: "string" },
+  },
+  strict: true,
+});
 const POLICY = values.policy;
 const KILLS = Number(values.kills ?? 20);
 const CONCURRENT = Number(values.solves ?? 4);
@@ -54,7 +62,14 @@ interface View {
 
 async function main(): Promise<void> {
   const sim = await startSim(world, { latency: { perCallMs: 120, perTokenMs: 0.2 }, replay: REPLAY });
-  const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 20_000, retries: 2, replaysRequests: REPLAY };
+  const card = {
+    parameters: 3e9,
+    inputPricePerMillion: 0.1,
+    outputPricePerMillion: 0.2,
+    timeoutMs: 20_000,
+    retries: 2,
+    replaysRequests: REPLAY,
+  };
   const providers = {
     generator: { kind: "openai-completions", baseUrl: sim.base, model: "sim-base", ...card },
     reviser: { kind: "openai-completions", baseUrl: sim.base, model: "sim-reviser", ...card },
@@ -74,7 +89,16 @@ async function main(): Promise<void> {
       method: "POST",
       headers: { "content-type": "application/json", ...auth },
       // With --policy, every other solve is auto (a cap that affords a probe of 8 and an arm after it).
-      body: JSON.stringify(POLICY !== undefined && i % 2 === 1 ? { prompt: problems[i % problems.length], strategy: { strategy: "auto" }, budget: { tokens: 60_000 }, seed: i } : { prompt: problems[i % problems.length], strategy: STRATEGIES[i % STRATEGIES.length], seed: i }),
+      body: JSON.stringify(
+        POLICY !== undefined && i % 2 === 1
+          ? {
+              prompt: problems[i % problems.length],
+              strategy: { strategy: "auto" },
+              budget: { tokens: 60_000 },
+              seed: i,
+            }
+          : { prompt: problems[i % problems.length], strategy: STRATEGIES[i % STRATEGIES.length], seed: i },
+      ),
     });
     if (res.status !== 202) throw new Error(`starting a solve: HTTP ${res.status} ${await res.text()}`);
     ids.push(((await res.json()) as View).id);
@@ -110,7 +134,10 @@ async function main(): Promise<void> {
     const reported = views.reduce((t, v) => t + (v?.spend.tokens ?? 0), 0);
     const stats = await sim.stats();
     // D1 holds every provider call of every solve once; their sum is the solves' spend.
-    const [row] = queryLocalD1<{ solves: number; tokens: number }>(persist, "SELECT COUNT(DISTINCT solve_id) AS solves, SUM(prompt_tokens + completion_tokens) AS tokens FROM provider_calls");
+    const [row] = queryLocalD1<{ solves: number; tokens: number }>(
+      persist,
+      "SELECT COUNT(DISTINCT solve_id) AS solves, SUM(prompt_tokens + completion_tokens) AS tokens FROM provider_calls",
+    );
     // The key's quota: every solve settled (nothing reserved) and charged exactly what it reports.
     let usage = { tokens: { spent: -1, reserved: -1 } };
     for (let i = 0; i < 60; i++) {
@@ -124,13 +151,22 @@ async function main(): Promise<void> {
       [
         `provider ${REPLAY ? "replays repeated request ids" : "does not replay request ids"}; ${KILLS} kills; ${ids.length} solves; stop reasons ${JSON.stringify(Object.fromEntries(reasons))}`,
         `unfinished solves: ${unfinished}`,
-        ...(POLICY !== undefined ? [`auto solves (POLICY ${POLICY}): ${views.filter((v) => v?.policy).length}, of which ${views.filter((v) => v?.policy?.state === "decided" && v.policy.estimator === "probe").length} chose after their probe`] : []),
+        ...(POLICY !== undefined
+          ? [
+              `auto solves (POLICY ${POLICY}): ${views.filter((v) => v?.policy).length}, of which ${views.filter((v) => v?.policy?.state === "decided" && v.policy.estimator === "probe").length} chose after their probe`,
+            ]
+          : []),
         `tokens reported by the solves: ${reported}; billed by the provider: ${stats.billedTokens} (${stats.served} requests served, ${stats.replayed} replayed)`,
         `provider_calls in D1: ${row?.tokens} tokens over ${row?.solves} solves`,
         `charged to the key's daily quota: ${usage.tokens.spent} tokens, ${usage.tokens.reserved} still reserved`,
       ].join("\n") + "\n",
     );
-    const ok = unfinished === 0 && (REPLAY ? reported === stats.billedTokens : reported >= stats.billedTokens) && row?.tokens === reported && usage.tokens.spent === reported && usage.tokens.reserved === 0;
+    const ok =
+      unfinished === 0 &&
+      (REPLAY ? reported === stats.billedTokens : reported >= stats.billedTokens) &&
+      row?.tokens === reported &&
+      usage.tokens.spent === reported &&
+      usage.tokens.reserved === 0;
     process.stdout.write(ok ? "crash test: holds\n" : "crash test: FAILS\n");
     if (!ok) process.exitCode = 1;
   } finally {

@@ -18,7 +18,11 @@ const persistAt = args.indexOf("--persist-to");
 const persistTo = persistAt >= 0 ? args[persistAt + 1] : undefined;
 const target = persistTo ? { persistTo } : {};
 
-const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])], { env: ENV, stdio: "inherit" });
+const migrate = spawnSync(
+  "npx",
+  ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...(persistTo ? ["--persist-to", persistTo] : [])],
+  { env: ENV, stdio: "inherit" },
+);
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 mkdirSync(".wrangler", { recursive: true });
@@ -30,11 +34,22 @@ writeFileSync(FILE, JSON.stringify(dev, null, 1) + "\n", { mode: 0o600 });
 const hash = await hashApiKey(dev.key);
 if (d1(`SELECT id FROM api_keys WHERE hash = ${lit(hash)} AND revoked_at IS NULL`, target).length === 0) {
   const now = Date.now();
-  const tenant = d1<{ id: string }>("SELECT id FROM tenants WHERE id = 'ten_dev'", target).length ? [] : [insertSql("tenants", { id: "ten_dev", name: "development", created_at: now })];
+  const tenant = d1<{ id: string }>("SELECT id FROM tenants WHERE id = 'ten_dev'", target).length
+    ? []
+    : [insertSql("tenants", { id: "ten_dev", name: "development", created_at: now })];
   const L = DEFAULT_KEY_LIMITS;
   const key = insertSql("api_keys", {
-    id: `key_dev_${crypto.randomUUID()}`, tenant_id: "ten_dev", name: "development", hash, prefix: keyPrefix(dev.key), rate_per_minute: 6000, tokens_per_day: 100 * L.tokensPerDay,
-    money_per_day: 100 * L.moneyPerDay, default_solve_tokens: L.defaultSolveTokens, default_solve_money: L.defaultSolveMoney, created_at: now,
+    id: `key_dev_${crypto.randomUUID()}`,
+    tenant_id: "ten_dev",
+    name: "development",
+    hash,
+    prefix: keyPrefix(dev.key),
+    rate_per_minute: 6000,
+    tokens_per_day: 100 * L.tokensPerDay,
+    money_per_day: 100 * L.moneyPerDay,
+    default_solve_tokens: L.defaultSolveTokens,
+    default_solve_money: L.defaultSolveMoney,
+    created_at: now,
   });
   d1([...tenant, key].join("; "), target);
 }
@@ -45,6 +60,10 @@ process.stdout.write(
     `curl -s localhost:8787/v1/usage -H "Authorization: Bearer $TTC_KEY"\n\n`,
 );
 
-const child = spawn("npx", ["wrangler", "dev", "--var", `ADMIN_SECRET:${dev.adminSecret}`, "--var", "WEBHOOKS_ALLOW_LOCAL:true", ...args], { env: ENV, stdio: "inherit" });
+const child = spawn(
+  "npx",
+  ["wrangler", "dev", "--var", `ADMIN_SECRET:${dev.adminSecret}`, "--var", "WEBHOOKS_ALLOW_LOCAL:true", ...args],
+  { env: ENV, stdio: "inherit" },
+);
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code) => process.exit(code ?? 0));

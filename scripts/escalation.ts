@@ -29,7 +29,6 @@ export function matchedMultiplier(M: number, R: number): number {
   return M + (3 * (M - 1)) / R;
 }
 
-
 async function main(): Promise<void> {
   const args = parseCliArgs({
     world: { type: "string" },
@@ -59,8 +58,20 @@ async function main(): Promise<void> {
   const smallFlops: number[][][] = plan.map(() => Array.from({ length: 6 }, () => []));
   const largeFlops: number[][] = Array.from({ length: 6 }, () => []);
   for (const seed of seeds) {
-    const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
-    const ev = await runEvaluation(world, problems, { seed, budgets, strategies, oracleSamples, threads, dataset: "generated", ...(args.cache ? { cacheDir: args.cache } : {}) });
+    const problems = generateProblems(world, seed, count).map((r) => ({
+      id: r.unique_id,
+      question: r.problem,
+      answer: r.answer,
+    }));
+    const ev = await runEvaluation(world, problems, {
+      seed,
+      budgets,
+      strategies,
+      oracleSamples,
+      threads,
+      dataset: "generated",
+      ...(args.cache ? { cacheDir: args.cache } : {}),
+    });
     const bins = ev.matrix.bins;
     // One small-model sample's inference FLOPs (a single sample without the verifier), the unit X multiplies.
     const single = ev.matrix.configs.findIndex((c) => c.config === "best-of-n(n=1,majority)");
@@ -71,8 +82,21 @@ async function main(): Promise<void> {
     const pass: number[] = [];
     const flops: number[] = [];
     for (const [i, p] of problems.entries()) {
-      const [res] = await providers.generate("generator", [{ role: "generator", question: p.question, prefix: [], n: largeSamples, temperature: EVAL_DEFAULTS.oracleTemperature, oneStep: false, maxTokens: 1024, seed: mixSeeds(seed, 0x1a26e, i) }]);
-      const right = (res?.completions ?? []).filter((c) => isCorrect(candidateFromCompletion(c).answer, p.answer)).length;
+      const [res] = await providers.generate("generator", [
+        {
+          role: "generator",
+          question: p.question,
+          prefix: [],
+          n: largeSamples,
+          temperature: EVAL_DEFAULTS.oracleTemperature,
+          oneStep: false,
+          maxTokens: 1024,
+          seed: mixSeeds(seed, 0x1a26e, i),
+        },
+      ]);
+      const right = (res?.completions ?? []).filter((c) =>
+        isCorrect(candidateFromCompletion(c).answer, p.answer),
+      ).length;
       pass.push(right / largeSamples);
       // 2·P FLOPs per token (method.md), prompt and completion, for one sample.
       const tokens = (res?.usage.promptTokens ?? 0) + (res?.usage.completionTokens ?? 0) / largeSamples;
@@ -84,8 +108,13 @@ async function main(): Promise<void> {
       (largeFlops[b] as number[]).push(members.reduce((s, i) => s + (flops[i] as number), 0) / members.length);
       plan.forEach((pl, r) => {
         const target = pl.x * oneSample;
-        const rows = ev.tables.costOptimal.filter((o) => o.unit === "flops" && o.bin === (b === 0 ? "all" : b) && o.budget <= target);
-        const row = rows.reduce<(typeof rows)[number] | undefined>((best, o) => (!best || o.budget > best.budget ? o : best), undefined);
+        const rows = ev.tables.costOptimal.filter(
+          (o) => o.unit === "flops" && o.bin === (b === 0 ? "all" : b) && o.budget <= target,
+        );
+        const row = rows.reduce<(typeof rows)[number] | undefined>(
+          (best, o) => (!best || o.budget > best.budget ? o : best),
+          undefined,
+        );
         if (row) {
           (small[r]![b] as number[]).push(row.accuracy);
           (smallFlops[r]![b] as number[]).push(row.spent);
@@ -95,7 +124,10 @@ async function main(): Promise<void> {
     process.stderr.write(`escalation: seed ${seed} done\n`);
   }
 
-  const pct = (xs: number[]): string => (xs.length ? `${(100 * median(xs)).toFixed(1)}%${xs.length > 1 ? ` (${(100 * Math.min(...xs)).toFixed(1)}–${(100 * Math.max(...xs)).toFixed(1)})` : ""}` : "n/a");
+  const pct = (xs: number[]): string =>
+    xs.length
+      ? `${(100 * median(xs)).toFixed(1)}%${xs.length > 1 ? ` (${(100 * Math.min(...xs)).toFixed(1)}–${(100 * Math.max(...xs)).toFixed(1)})` : ""}`
+      : "n/a";
   const lines = [
     `# Escalation: small model + test-time compute vs the ${M.toFixed(0)}× larger model, FLOPs-matched (world ${world.name}, seeds ${seeds.join(",")}, ${count} problems each)`,
     "",
@@ -106,11 +138,21 @@ async function main(): Promise<void> {
     `|---|---|${plan.map(() => "---|").join("")}---|`,
   ];
   for (let b = 1; b <= 5; b++) {
-    const winners = plan.map((_, r) => (median(small[r]![b] as number[]) > median(large[b] as number[]) ? "small" : "large"));
-    lines.push(`| ${b} | ${pct(large[b] as number[])} | ${plan.map((_, r) => pct(small[r]![b] as number[])).join(" | ")} | ${plan.map((p, r) => `R=${p.R}: ${winners[r]}`).join(", ")} |`);
+    const winners = plan.map((_, r) =>
+      median(small[r]![b] as number[]) > median(large[b] as number[]) ? "small" : "large",
+    );
+    lines.push(
+      `| ${b} | ${pct(large[b] as number[])} | ${plan.map((_, r) => pct(small[r]![b] as number[])).join(" | ")} | ${plan.map((p, r) => `R=${p.R}: ${winners[r]}`).join(", ")} |`,
+    );
   }
-  lines.push(`| all | ${pct(large[0] as number[])} | ${plan.map((_, r) => pct(small[r]![0] as number[])).join(" | ")} | |`);
-  lines.push("", `Mean FLOPs per problem (all bins): larger model ${median(largeFlops[0] as number[]).toExponential(2)}; small + TTC ${plan.map((p, r) => `R=${p.R}: ${median(smallFlops[r]![0] as number[]).toExponential(2)}`).join(", ")} (inference only, held out; the matching counts the larger model's extra pretraining).`, "");
+  lines.push(
+    `| all | ${pct(large[0] as number[])} | ${plan.map((_, r) => pct(small[r]![0] as number[])).join(" | ")} | |`,
+  );
+  lines.push(
+    "",
+    `Mean FLOPs per problem (all bins): larger model ${median(largeFlops[0] as number[]).toExponential(2)}; small + TTC ${plan.map((p, r) => `R=${p.R}: ${median(smallFlops[r]![0] as number[]).toExponential(2)}`).join(", ")} (inference only, held out; the matching counts the larger model's extra pretraining).`,
+    "",
+  );
   const report = lines.join("\n");
   if (args.out) writeFilesAtomically(dirname(args.out), { [basename(args.out)]: report });
   process.stdout.write(report);

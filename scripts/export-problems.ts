@@ -11,13 +11,20 @@ import { InputError, intArg, loadWorld, parseCliArgs, runCli, writeFilesAtomical
 import { generateProblems } from "../src/sim/problems";
 
 async function main(): Promise<void> {
-  const args = parseCliArgs({ world: { type: "string" }, seed: { type: "string" }, problems: { type: "string" }, out: { type: "string" } });
+  const args = parseCliArgs({
+    world: { type: "string" },
+    seed: { type: "string" },
+    problems: { type: "string" },
+    out: { type: "string" },
+  });
   if (!args.out) throw new InputError("--out FILE.jsonl is required");
   const world = loadWorld(args.world ?? "worlds/default.json");
   const seed = intArg("seed", args.seed, 1, 0);
   const count = intArg("problems", args.problems, 100, 1);
   const rows = generateProblems(world, seed, count);
-  writeFilesAtomically(dirname(args.out), { [basename(args.out)]: rows.map((r) => JSON.stringify(r)).join("\n") + "\n" });
+  writeFilesAtomically(dirname(args.out), {
+    [basename(args.out)]: rows.map((r) => JSON.stringify(r)).join("\n") + "\n",
+  });
   process.stdout.write(`wrote ${rows.length} problems of world ${world.name}, seed ${seed}, to ${args.out}\n`);
 }
 

@@ -19,19 +19,19 @@ function fail(message: string): never {
 function args() {
   try {
     return parseArgs({
-  allowPositionals: true,
-  strict: true,
-  options: {
-    tenant: { type: "string" },
-    "tenant-name": { type: "string" },
-    name: { type: "string" },
-    rate: { type: "string" },
-    "tokens-per-day": { type: "string" },
-    "money-per-day": { type: "string" },
-    "solve-tokens": { type: "string" },
-    "solve-money": { type: "string" },
-    remote: { type: "boolean" },
-    "persist-to": { type: "string" },
+      allowPositionals: true,
+      strict: true,
+      options: {
+        tenant: { type: "string" },
+        "tenant-name": { type: "string" },
+        name: { type: "string" },
+        rate: { type: "string" },
+        "tokens-per-day": { type: "string" },
+        "money-per-day": { type: "string" },
+        "solve-tokens": { type: "string" },
+        "solve-money": { type: "string" },
+        remote: { type: "boolean" },
+        "persist-to": { type: "string" },
       },
     });
   } catch (err) {
@@ -45,11 +45,15 @@ function positive(flag: string, integer: boolean): number | undefined {
   const raw = values[flag as keyof typeof values];
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) fail(`--${flag} must be a positive ${integer ? "integer" : "number"}, not "${String(raw)}"`);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    fail(`--${flag} must be a positive ${integer ? "integer" : "number"}, not "${String(raw)}"`);
   return n;
 }
 
-const target: D1Target = { ...(values.remote ? { remote: true } : {}), ...(values["persist-to"] ? { persistTo: values["persist-to"] } : {}) };
+const target: D1Target = {
+  ...(values.remote ? { remote: true } : {}),
+  ...(values["persist-to"] ? { persistTo: values["persist-to"] } : {}),
+};
 
 async function create(): Promise<void> {
   const limits: Partial<KeyLimits> = {};
@@ -65,14 +69,25 @@ async function create(): Promise<void> {
     if (d1(`SELECT id FROM tenants WHERE id = ${lit(tenantId)}`, target).length === 0) fail(`no tenant "${tenantId}"`);
   } else {
     tenantId = `ten_${crypto.randomUUID()}`;
-    statements.push(insertSql("tenants", { id: tenantId, name: values["tenant-name"] ?? "default", created_at: Date.now() }));
+    statements.push(
+      insertSql("tenants", { id: tenantId, name: values["tenant-name"] ?? "default", created_at: Date.now() }),
+    );
   }
   const made = await newKey(tenantId, values.name ?? "default", limits);
   const r = made.row;
   statements.push(
     insertSql("api_keys", {
-      id: r.id, tenant_id: r.tenantId, name: r.name, hash: r.hash, prefix: r.prefix, rate_per_minute: r.ratePerMinute, tokens_per_day: r.tokensPerDay,
-      money_per_day: r.moneyPerDay, default_solve_tokens: r.defaultSolveTokens, default_solve_money: r.defaultSolveMoney, created_at: r.createdAt,
+      id: r.id,
+      tenant_id: r.tenantId,
+      name: r.name,
+      hash: r.hash,
+      prefix: r.prefix,
+      rate_per_minute: r.ratePerMinute,
+      tokens_per_day: r.tokensPerDay,
+      money_per_day: r.moneyPerDay,
+      default_solve_tokens: r.defaultSolveTokens,
+      default_solve_money: r.defaultSolveMoney,
+      created_at: r.createdAt,
     }),
   );
   d1(statements.join("; "), target);
@@ -81,17 +96,25 @@ async function create(): Promise<void> {
 
 function list(): void {
   const where = values.tenant ? ` WHERE tenant_id = ${lit(values.tenant)}` : "";
-  const rows = d1<Record<string, unknown>>(`SELECT id, tenant_id, name, prefix, rate_per_minute, tokens_per_day, money_per_day, default_solve_tokens, default_solve_money, created_at, revoked_at FROM api_keys${where} ORDER BY created_at`, target);
+  const rows = d1<Record<string, unknown>>(
+    `SELECT id, tenant_id, name, prefix, rate_per_minute, tokens_per_day, money_per_day, default_solve_tokens, default_solve_money, created_at, revoked_at FROM api_keys${where} ORDER BY created_at`,
+    target,
+  );
   for (const r of rows) {
     const state = r.revoked_at ? `revoked ${new Date(Number(r.revoked_at)).toISOString()}` : "active";
-    process.stdout.write(`${r.id}  ${r.prefix}…  tenant ${r.tenant_id}  "${r.name}"  ${state}  ${r.rate_per_minute}/min  ${r.tokens_per_day} tokens/day  $${r.money_per_day}/day  per solve ${r.default_solve_tokens} tokens $${r.default_solve_money}\n`);
+    process.stdout.write(
+      `${r.id}  ${r.prefix}…  tenant ${r.tenant_id}  "${r.name}"  ${state}  ${r.rate_per_minute}/min  ${r.tokens_per_day} tokens/day  $${r.money_per_day}/day  per solve ${r.default_solve_tokens} tokens $${r.default_solve_money}\n`,
+    );
   }
   if (rows.length === 0) process.stdout.write("no keys\n");
 }
 
 function revoke(id: string | undefined): void {
   if (!id) fail("revoke needs a key id (see `npm run keys -- list`)");
-  const done = d1<{ id: string }>(`UPDATE api_keys SET revoked_at = ${Date.now()} WHERE id = ${lit(id)} AND revoked_at IS NULL RETURNING id`, target);
+  const done = d1<{ id: string }>(
+    `UPDATE api_keys SET revoked_at = ${Date.now()} WHERE id = ${lit(id)} AND revoked_at IS NULL RETURNING id`,
+    target,
+  );
   if (done.length === 0) fail(`no active key "${id}"`);
   process.stdout.write(`revoked ${id}\n`);
 }

@@ -55,20 +55,36 @@ export function signalWorker(child: ChildProcess, signal: NodeJS.Signals = "SIGT
 /** A fresh folder for local D1 and Durable Objects, with the migrations applied. */
 export function freshState(): string {
   const persist = mkdtempSync(join(tmpdir(), "ttc-local-"));
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { env: ENV, encoding: "utf8" });
+  const migrate = spawnSync(
+    "npx",
+    ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
+    { env: ENV, encoding: "utf8" },
+  );
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
   return persist;
 }
 
 /** Start `wrangler dev` on `port` with PROVIDERS set (undefined: the default, the simulated world in process), and wait until it answers. */
 /** `vars`: more Worker vars for this run (e.g. `POLICY`). */
-export async function startWorker(port: number, persist: string, providers: unknown, more: Record<string, string> = {}): Promise<ChildProcess> {
-  const vars = [...(providers === undefined ? [] : ["--var", `PROVIDERS:${JSON.stringify(providers)}`]), ...Object.entries(more).flatMap(([k, v]) => ["--var", `${k}:${v}`])];
-  const child = spawn("npx", ["wrangler", "dev", "--port", String(port), "--persist-to", persist, ...vars, "--log-level", "error"], {
-    env: ENV,
-    stdio: ["ignore", "ignore", "inherit"],
-    detached: true,
-  });
+export async function startWorker(
+  port: number,
+  persist: string,
+  providers: unknown,
+  more: Record<string, string> = {},
+): Promise<ChildProcess> {
+  const vars = [
+    ...(providers === undefined ? [] : ["--var", `PROVIDERS:${JSON.stringify(providers)}`]),
+    ...Object.entries(more).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  const child = spawn(
+    "npx",
+    ["wrangler", "dev", "--port", String(port), "--persist-to", persist, ...vars, "--log-level", "error"],
+    {
+      env: ENV,
+      stdio: ["ignore", "ignore", "inherit"],
+      detached: true,
+    },
+  );
   let exited = false;
   child.once("exit", () => (exited = true));
   for (let i = 0; i < 600; i++) {
@@ -86,21 +102,40 @@ export async function startWorker(port: number, persist: string, providers: unkn
 
 /** Sum of a query over the local D1 database. */
 export function queryLocalD1<T>(persist: string, sql: string): T[] {
-  const out = spawnSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persist, "--json", "--command", sql], { env: ENV, encoding: "utf8" });
+  const out = spawnSync(
+    "npx",
+    ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", persist, "--json", "--command", sql],
+    { env: ENV, encoding: "utf8" },
+  );
   if (out.status !== 0) throw new Error(`d1 query failed: ${out.stderr}`);
   return (JSON.parse(out.stdout) as { results: T[] }[])[0]?.results ?? [];
 }
 
 /** A tenant and an API key with generous limits in the local D1 at `persist`; returns the key. */
 export async function seedKey(persist: string): Promise<string> {
-  const made = await newKey("ten_local", "local", { ratePerMinute: 1_000_000, tokensPerDay: 1e12, moneyPerDay: 1e9, defaultSolveTokens: 1e9, defaultSolveMoney: 1e6 });
+  const made = await newKey("ten_local", "local", {
+    ratePerMinute: 1_000_000,
+    tokensPerDay: 1e12,
+    moneyPerDay: 1e9,
+    defaultSolveTokens: 1e9,
+    defaultSolveMoney: 1e6,
+  });
   const r = made.row;
   d1(
     [
       insertSql("tenants", { id: "ten_local", name: "local", created_at: r.createdAt }),
       insertSql("api_keys", {
-        id: r.id, tenant_id: r.tenantId, name: r.name, hash: r.hash, prefix: r.prefix, rate_per_minute: r.ratePerMinute, tokens_per_day: r.tokensPerDay,
-        money_per_day: r.moneyPerDay, default_solve_tokens: r.defaultSolveTokens, default_solve_money: r.defaultSolveMoney, created_at: r.createdAt,
+        id: r.id,
+        tenant_id: r.tenantId,
+        name: r.name,
+        hash: r.hash,
+        prefix: r.prefix,
+        rate_per_minute: r.ratePerMinute,
+        tokens_per_day: r.tokensPerDay,
+        money_per_day: r.moneyPerDay,
+        default_solve_tokens: r.defaultSolveTokens,
+        default_solve_money: r.defaultSolveMoney,
+        created_at: r.createdAt,
       }),
     ].join("; "),
     { persistTo: persist },

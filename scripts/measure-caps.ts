@@ -26,23 +26,36 @@ import { generateProblems } from "../src/sim/problems";
 
 async function main(): Promise<void> {
   const args = parseCliArgs({
-    policy: { type: "string" }, world: { type: "string" }, seeds: { type: "string" }, problems: { type: "string" }, caps: { type: "string" },
-    service: { type: "string" }, key: { type: "string" }, concurrency: { type: "string" },
+    policy: { type: "string" },
+    world: { type: "string" },
+    seeds: { type: "string" },
+    problems: { type: "string" },
+    caps: { type: "string" },
+    service: { type: "string" },
+    key: { type: "string" },
+    concurrency: { type: "string" },
   });
   const name = args.policy ?? "default-text";
-  if (!(SHIPPED_POLICY_NAMES as readonly string[]).includes(name)) throw new InputError(`--policy must be one of ${SHIPPED_POLICY_NAMES.join(", ")}, got "${name}"`);
+  if (!(SHIPPED_POLICY_NAMES as readonly string[]).includes(name))
+    throw new InputError(`--policy must be one of ${SHIPPED_POLICY_NAMES.join(", ")}, got "${name}"`);
   const policy = configuredPolicy({ POLICY: name });
-  if (policy.probe) throw new InputError(`--policy ${name} probes first: its arm is chosen inside the solve (measure it with npm run measure:service)`);
+  if (policy.probe)
+    throw new InputError(
+      `--policy ${name} probes first: its arm is chosen inside the solve (measure it with npm run measure:service)`,
+    );
   const world = loadWorld(args.world ?? "worlds/default.json");
   const seeds = args.seeds === undefined ? [11, 12] : seedsArg("--seeds", args.seeds);
   const count = intArg("problems", args.problems, 300, 10);
-  const caps = args.caps === undefined
-    ? (policy.costUnit === "tokens" ? [4096, 8192, 16384, 65536] : [policy.defaultBudget / 8, policy.defaultBudget / 4, policy.defaultBudget / 2, policy.defaultBudget])
-    : args.caps.split(",").map((c) => {
-        const x = Number(c.trim());
-        if (!(x > 0)) throw new InputError(`--caps: "${c}" is not a positive number`);
-        return x;
-      });
+  const caps =
+    args.caps === undefined
+      ? policy.costUnit === "tokens"
+        ? [4096, 8192, 16384, 65536]
+        : [policy.defaultBudget / 8, policy.defaultBudget / 4, policy.defaultBudget / 2, policy.defaultBudget]
+      : args.caps.split(",").map((c) => {
+          const x = Number(c.trim());
+          if (!(x > 0)) throw new InputError(`--caps: "${c}" is not a positive number`);
+          return x;
+        });
   const unit = policy.costUnit;
   let client: ServiceClient | null = null;
   if (args.service !== undefined) {
@@ -50,9 +63,16 @@ async function main(): Promise<void> {
     if (!key) throw new InputError("--service needs --key KEY (or TTC_KEY)");
     client = createServiceClient({ base: args.service, key });
     try {
-      const dry = await client.dryRun({ prompt: "Start with 48. Add 17. What is the final number?", strategy: { strategy: "auto" }, budget: { [unit]: caps[0] as number } });
+      const dry = await client.dryRun({
+        prompt: "Start with 48. Add 17. What is the final number?",
+        strategy: { strategy: "auto" },
+        budget: { [unit]: caps[0] as number },
+      });
       const version = dry.policy?.policyVersion ?? "(none)";
-      if (version !== policy.version) throw new InputError(`the service chooses with policy ${version}, not ${name} (${policy.version}): start it with POLICY=${name} and no promoted version`);
+      if (version !== policy.version)
+        throw new InputError(
+          `the service chooses with policy ${version}, not ${name} (${policy.version}): start it with POLICY=${name} and no promoted version`,
+        );
     } catch (err) {
       if (err instanceof InputError) throw err;
       const line = describeServiceFailure(err, client.base);
@@ -61,8 +81,14 @@ async function main(): Promise<void> {
     }
   }
   const concurrency = intArg("concurrency", args.concurrency, 4, 1);
-  const amount = (x: number): string => (unit === "tokens" ? `${Math.round(x)} tokens` : unit === "money" ? `$${x.toPrecision(3)}` : `${x.toExponential(2)} FLOPs`);
-  const spent = (r: { tokens: number; money: number; flops: number }): number => (unit === "tokens" ? r.tokens : unit === "money" ? r.money : r.flops);
+  const amount = (x: number): string =>
+    unit === "tokens"
+      ? `${Math.round(x)} tokens`
+      : unit === "money"
+        ? `$${x.toPrecision(3)}`
+        : `${x.toExponential(2)} FLOPs`;
+  const spent = (r: { tokens: number; money: number; flops: number }): number =>
+    unit === "tokens" ? r.tokens : unit === "money" ? r.money : r.flops;
   const lines = [
     `# What the hard cap does to ${name} (${policy.version}), world ${world.name}, ${count} problems per seed`,
     "",
@@ -70,22 +96,42 @@ async function main(): Promise<void> {
     `|---|---|---|---|---|---|---|${client ? "---|---|---|---|---|" : ""}`,
   ];
   for (const seed of seeds) {
-    const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+    const problems = generateProblems(world, seed, count).map((r) => ({
+      id: r.unique_id,
+      question: r.problem,
+      answer: r.answer,
+    }));
     for (const cap of caps) {
       const choose = (i: number) => choosePolicyArm(policy, problems[i]!.question, cap).arm.spec;
       const budget: Budget = { [unit]: cap };
       const capped = await runCappedInProcess(world, problems, budget, choose, (i, spec) => serviceSeed(seed, i, spec));
       const free = await runCappedInProcess(world, problems, {}, choose, (i, spec) => serviceSeed(seed, i, spec));
       const acc = (r: readonly { correct: boolean }[]) => r.filter((x) => x.correct).length / r.length;
-      const mean = (r: readonly { tokens: number; money: number; flops: number }[]) => r.reduce((t, x) => t + spent(x), 0) / r.length;
-      const d = pairedDifference(capped.map((x) => (x.correct ? 1 : 0)), free.map((x) => (x.correct ? 1 : 0)));
+      const mean = (r: readonly { tokens: number; money: number; flops: number }[]) =>
+        r.reduce((t, x) => t + spent(x), 0) / r.length;
+      const d = pairedDifference(
+        capped.map((x) => (x.correct ? 1 : 0)),
+        free.map((x) => (x.correct ? 1 : 0)),
+      );
       let service = "";
       if (client) {
         const seedOf = (i: number) => serviceSeed(seed, i, choose(i));
-        const through = await runAutoThroughService(client, problems, { cap: budget, concurrency, seedOf, feedback: true });
-        const ds = pairedDifference(through.map((x) => (x.correct ? 1 : 0)), capped.map((x) => (x.correct ? 1 : 0)));
+        const through = await runAutoThroughService(client, problems, {
+          cap: budget,
+          concurrency,
+          seedOf,
+          feedback: true,
+        });
+        const ds = pairedDifference(
+          through.map((x) => (x.correct ? 1 : 0)),
+          capped.map((x) => (x.correct ? 1 : 0)),
+        );
         const own = through.filter((x) => !x.exploration);
-        const same = own.filter((x) => x.correct === capped[x.problem]!.correct && Math.abs(spent(x) - spent(capped[x.problem]!)) <= 1e-9 * Math.max(1, spent(x))).length;
+        const same = own.filter(
+          (x) =>
+            x.correct === capped[x.problem]!.correct &&
+            Math.abs(spent(x) - spent(capped[x.problem]!)) <= 1e-9 * Math.max(1, spent(x)),
+        ).length;
         service = ` ${(100 * acc(through)).toFixed(1)}% | ${(100 * ds.mean).toFixed(1)} [${(100 * ds.lo).toFixed(1)}, ${(100 * ds.hi).toFixed(1)}] | ${amount(mean(through))} | ${through.length - own.length} | ${same} of ${own.length} |`;
       }
       lines.push(

@@ -25,8 +25,23 @@ import { InputError, intArg, loadWorld, parseCliArgs, runCli, seedsArg, writeFil
 import { ratioAgainst } from "../src/eval/outcomes";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { serviceSeed } from "../src/eval/serviceCalibration";
-import { createServiceClient, describeServiceFailure, ServiceError, ServiceUnreachable } from "../src/eval/serviceClient";
-import { calibrationSeeds, figuresOf, independentSeed, pairedDifference, runAutoThroughService, runCappedInProcess, runFixedThroughService, type AutoRecord, type Figures } from "../src/eval/serviceMeasure";
+import {
+  createServiceClient,
+  describeServiceFailure,
+  ServiceError,
+  ServiceUnreachable,
+} from "../src/eval/serviceClient";
+import {
+  calibrationSeeds,
+  figuresOf,
+  independentSeed,
+  pairedDifference,
+  runAutoThroughService,
+  runCappedInProcess,
+  runFixedThroughService,
+  type AutoRecord,
+  type Figures,
+} from "../src/eval/serviceMeasure";
 import { choosePolicyArm } from "../src/policy/choose";
 import { parsePolicy, type PolicyDocument } from "../src/policy/document";
 import { costBudgets, policyCurve, type OutcomeData } from "../src/policy/fit";
@@ -35,7 +50,8 @@ import { generateProblems } from "../src/sim/problems";
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const ci = (f: Figures): string => `${pct(f.accuracy)} [${pct(f.lo)}, ${pct(f.hi)}]`;
-const toks = (f: Figures): string => `${Math.round(f.meanTokens)} [${Math.round(f.tokensLo)}, ${Math.round(f.tokensHi)}]`;
+const toks = (f: Figures): string =>
+  `${Math.round(f.meanTokens)} [${Math.round(f.tokensLo)}, ${Math.round(f.tokensHi)}]`;
 
 interface CapResult {
   cap: number;
@@ -74,15 +90,23 @@ interface SeedResult {
   seconds: number;
 }
 
-
 /** Per problem, the in-process outcome of the configuration the policy chooses at `cap`. */
-function inProcessAt(policy: PolicyDocument, data: OutcomeData, cap: number): { correct: number; tokens: number; generations: number; config: string }[] {
+function inProcessAt(
+  policy: PolicyDocument,
+  data: OutcomeData,
+  cap: number,
+): { correct: number; tokens: number; generations: number; config: string }[] {
   const index = new Map(data.configs.map((c, i) => [c.config, i]));
   return data.prompts.map((prompt, i) => {
     const { arm } = choosePolicyArm(policy, prompt, cap);
     const c = index.get(arm.config);
     if (c === undefined) throw new Error(`policy arm ${arm.config} is not among the in-process configurations`);
-    return { correct: (data.correct[c] as Uint8Array)[i] as number, tokens: (data.tokens[c] as Float64Array)[i] as number, generations: (data.generations[c] as Float64Array)[i] as number, config: arm.config };
+    return {
+      correct: (data.correct[c] as Uint8Array)[i] as number,
+      tokens: (data.tokens[c] as Float64Array)[i] as number,
+      generations: (data.generations[c] as Float64Array)[i] as number,
+      config: arm.config,
+    };
   });
 }
 
@@ -103,7 +127,10 @@ async function main(): Promise<void> {
     threads: { type: "string" },
     out: { type: "string" },
   });
-  if (!args.service) throw new InputError("--service URL is required (the running service, e.g. http://localhost:8787 from npm run dev)");
+  if (!args.service)
+    throw new InputError(
+      "--service URL is required (the running service, e.g. http://localhost:8787 from npm run dev)",
+    );
   const key = args.key ?? process.env.TTC_KEY;
   if (!key) throw new InputError("--key KEY (or TTC_KEY in the environment) is required: an API key of the service");
   const worldFile = args.world ?? "worlds/default.json";
@@ -118,11 +145,20 @@ async function main(): Promise<void> {
     if (err instanceof InputError) throw err;
     throw new InputError(`--policy ${policyFile}: ${(err as Error).message.split("\n")[0]}`);
   }
-  if (policy.probe) throw new InputError(`--policy ${policyFile}: chooses after a verifier probe, which the service's auto does not run`);
-  if (policy.costUnit !== "tokens") throw new InputError(`--policy ${policyFile}: is fitted in ${policy.costUnit}; this measurement caps in tokens (npm run measure:caps measures a policy in any unit in process)`);
+  if (policy.probe)
+    throw new InputError(
+      `--policy ${policyFile}: chooses after a verifier probe, which the service's auto does not run`,
+    );
+  if (policy.costUnit !== "tokens")
+    throw new InputError(
+      `--policy ${policyFile}: is fitted in ${policy.costUnit}; this measurement caps in tokens (npm run measure:caps measures a policy in any unit in process)`,
+    );
   const seeds = seedsArg("--seeds", args.seeds ?? "11");
   const used = calibrationSeeds(policy).filter((s) => seeds.includes(s));
-  if (used.length && policy.source.world === world.name) throw new InputError(`--seeds: seed ${used[0]} is one the policy was calibrated on (${calibrationSeeds(policy).join(", ")}); held-out problems need another`);
+  if (used.length && policy.source.world === world.name)
+    throw new InputError(
+      `--seeds: seed ${used[0]} is one the policy was calibrated on (${calibrationSeeds(policy).join(", ")}); held-out problems need another`,
+    );
   const count = intArg("problems", args.problems, 200, 10);
   const caps = (args.caps ?? "4096,16384,65536").split(",").map((c) => intArg("caps", c.trim(), 0, 1));
   const concurrency = intArg("concurrency", args.concurrency, 4, 1);
@@ -136,14 +172,21 @@ async function main(): Promise<void> {
   let serviceVersion: string;
   try {
     await client.usage();
-    const dry = await client.dryRun({ prompt: "Start with 48. Add 17. What is the final number?", strategy: { strategy: "auto" }, budget: { tokens: caps[0] as number } });
+    const dry = await client.dryRun({
+      prompt: "Start with 48. Add 17. What is the final number?",
+      strategy: { strategy: "auto" },
+      budget: { tokens: caps[0] as number },
+    });
     serviceVersion = dry.policy?.policyVersion ?? "(none)";
   } catch (err) {
     const line = describeServiceFailure(err, client.base);
     if (line) throw new InputError(line);
     throw err;
   }
-  if (serviceVersion !== policy.version) throw new InputError(`the service chooses with policy ${serviceVersion}, but --policy ${policyFile} is ${policy.version}: the in-process figure would be of another policy`);
+  if (serviceVersion !== policy.version)
+    throw new InputError(
+      `the service chooses with policy ${serviceVersion}, but --policy ${policyFile} is ${policy.version}: the in-process figure would be of another policy`,
+    );
 
   const bonConfig = `best-of-n(n=${baselineN || 64},weighted)`;
   const results: SeedResult[] = [];
@@ -151,37 +194,69 @@ async function main(): Promise<void> {
   try {
     for (const seed of seeds) {
       const started = Date.now();
-      const problems = generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
-      process.stderr.write(`measure: seed ${seed}: in-process sweep of ${problems.length} problems${args.cache ? ` (cache ${args.cache})` : ""}\n`);
-      const data = await seedOutcomes(world, seed, { problems: count, oracleSamples, budgets: EVAL_DEFAULTS.budgets, threads, ...(args.cache ? { cacheDir: args.cache } : {}) });
-      const bonInProcess = figuresOf(problems.map((_, i) => {
-        const c = data.configs.findIndex((x) => x.config === bonConfig);
-        return { correct: (data.correct[c] as Uint8Array)[i] as number, tokens: (data.tokens[c] as Float64Array)[i] as number, generations: (data.generations[c] as Float64Array)[i] as number };
+      const problems = generateProblems(world, seed, count).map((r) => ({
+        id: r.unique_id,
+        question: r.problem,
+        answer: r.answer,
       }));
+      process.stderr.write(
+        `measure: seed ${seed}: in-process sweep of ${problems.length} problems${args.cache ? ` (cache ${args.cache})` : ""}\n`,
+      );
+      const data = await seedOutcomes(world, seed, {
+        problems: count,
+        oracleSamples,
+        budgets: EVAL_DEFAULTS.budgets,
+        threads,
+        ...(args.cache ? { cacheDir: args.cache } : {}),
+      });
+      const bonInProcess = figuresOf(
+        problems.map((_, i) => {
+          const c = data.configs.findIndex((x) => x.config === bonConfig);
+          return {
+            correct: (data.correct[c] as Uint8Array)[i] as number,
+            tokens: (data.tokens[c] as Float64Array)[i] as number,
+            generations: (data.generations[c] as Float64Array)[i] as number,
+          };
+        }),
+      );
       const capResults: CapResult[] = [];
       for (const cap of caps) {
         let done = 0;
         const t0 = Date.now();
-        const seedOf = (i: number): number => (matched ? serviceSeed(seed, i, choosePolicyArm(policy, problems[i]!.question, cap).arm.spec) : independentSeed(seed, cap, i));
+        const seedOf = (i: number): number =>
+          matched
+            ? serviceSeed(seed, i, choosePolicyArm(policy, problems[i]!.question, cap).arm.spec)
+            : independentSeed(seed, cap, i);
         const records = await runAutoThroughService(client, problems, {
           cap,
           concurrency,
           seedOf,
           feedback: true,
           onProgress: () => {
-            if (++done % 100 === 0) process.stderr.write(`measure: seed ${seed} cap ${cap}: ${done}/${problems.length} auto solves, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+            if (++done % 100 === 0)
+              process.stderr.write(
+                `measure: seed ${seed} cap ${cap}: ${done}/${problems.length} auto solves, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`,
+              );
           },
         });
         allRecords[`${seed}/${cap}`] = records;
         const versions = new Set(records.map((r) => r.policyVersion));
-        if (versions.size !== 1 || !versions.has(policy.version)) throw new Error(`the service's policy changed during the run (${[...versions].join(", ")})`);
+        if (versions.size !== 1 || !versions.has(policy.version))
+          throw new Error(`the service's policy changed during the run (${[...versions].join(", ")})`);
         const local = inProcessAt(policy, data, cap);
         const own = records.filter((r) => !r.exploration).map((r) => r.problem);
         const curve = policyCurve(policy, data, [cap])[0]!;
         // The per-problem outcomes (for paired differences) must be policyCurve's, problem by problem.
         const summed = figuresOf(local);
-        if (Math.abs(summed.accuracy - curve.accuracy) > 1e-9 || Math.abs(summed.meanTokens - curve.meanTokens) > 1e-6) throw new Error(`in-process outcomes at cap ${cap} disagree with policyCurve`);
-        const capped = await runCappedInProcess(world, problems, cap, (i) => choosePolicyArm(policy, problems[i]!.question, cap).arm.spec, (i, spec) => serviceSeed(seed, i, spec));
+        if (Math.abs(summed.accuracy - curve.accuracy) > 1e-9 || Math.abs(summed.meanTokens - curve.meanTokens) > 1e-6)
+          throw new Error(`in-process outcomes at cap ${cap} disagree with policyCurve`);
+        const capped = await runCappedInProcess(
+          world,
+          problems,
+          cap,
+          (i) => choosePolicyArm(policy, problems[i]!.question, cap).arm.spec,
+          (i, spec) => serviceSeed(seed, i, spec),
+        );
         const configs: Record<string, number> = {};
         for (const r of records) configs[r.config] = (configs[r.config] ?? 0) + 1;
         capResults.push({
@@ -191,12 +266,24 @@ async function main(): Promise<void> {
           inProcess: figuresOf(local),
           inProcessOwnChoice: figuresOf(own.map((i) => local[i]!)),
           curve: { accuracy: curve.accuracy, meanTokens: curve.meanTokens },
-          accuracyDiff: pairedDifference(records.map((r) => (r.correct ? 1 : 0)), local.map((l) => l.correct)),
-          tokensDiff: pairedDifference(records.map((r) => r.tokens), local.map((l) => l.tokens)),
+          accuracyDiff: pairedDifference(
+            records.map((r) => (r.correct ? 1 : 0)),
+            local.map((l) => l.correct),
+          ),
+          tokensDiff: pairedDifference(
+            records.map((r) => r.tokens),
+            local.map((l) => l.tokens),
+          ),
           capped: figuresOf(capped),
           cappedCut: capped.filter((c) => c.cut).length,
-          cappedDiff: pairedDifference(records.map((r) => (r.correct ? 1 : 0)), capped.map((c) => (c.correct ? 1 : 0))),
-          capEffect: pairedDifference(capped.map((c) => (c.correct ? 1 : 0)), local.map((l) => l.correct)),
+          cappedDiff: pairedDifference(
+            records.map((r) => (r.correct ? 1 : 0)),
+            capped.map((c) => (c.correct ? 1 : 0)),
+          ),
+          capEffect: pairedDifference(
+            capped.map((c) => (c.correct ? 1 : 0)),
+            local.map((l) => l.correct),
+          ),
           explorationShare: records.filter((r) => r.exploration).length / records.length,
           sameChoice: own.filter((i) => records[i]!.config === local[i]!.config).length,
           ownChoiceCount: own.length,
@@ -204,13 +291,25 @@ async function main(): Promise<void> {
           gradingMismatches: records.filter((r) => r.serviceCorrect !== null && r.serviceCorrect !== r.correct).length,
           configs,
         });
-        process.stderr.write(`measure: seed ${seed} cap ${cap}: service ${ci(capResults.at(-1)!.service)}, in process ${ci(capResults.at(-1)!.inProcess)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+        process.stderr.write(
+          `measure: seed ${seed} cap ${cap}: service ${ci(capResults.at(-1)!.service)}, in process ${ci(capResults.at(-1)!.inProcess)} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
+        );
       }
       let bonService: Figures | null = null;
       if (baselineN > 0) {
-        const spec: StrategySpec = StrategySpecSchema.parse({ strategy: "best-of-n", n: baselineN, selection: "weighted" });
+        const spec: StrategySpec = StrategySpecSchema.parse({
+          strategy: "best-of-n",
+          n: baselineN,
+          selection: "weighted",
+        });
         if (describeSpec(spec) !== bonConfig) throw new Error(`baseline label ${describeSpec(spec)}`);
-        const rows = await runFixedThroughService(client, problems, spec, { generations: baselineN, tokens: 400_000 }, { concurrency, seedOf: (i) => (matched ? serviceSeed(seed, i, spec) : independentSeed(seed, 0xb0, i)) });
+        const rows = await runFixedThroughService(
+          client,
+          problems,
+          spec,
+          { generations: baselineN, tokens: 400_000 },
+          { concurrency, seedOf: (i) => (matched ? serviceSeed(seed, i, spec) : independentSeed(seed, 0xb0, i)) },
+        );
         bonService = figuresOf(rows);
       }
       const highs = policy.arms.map((a) => a.evidence.highCost);
@@ -222,8 +321,14 @@ async function main(): Promise<void> {
         bonInProcess,
         bonService,
         ratioInProcess: ratioAgainst(bonInProcess, policyCurve(policy, data, fine)),
-        ratioInProcessCaps: ratioAgainst(bonInProcess, capResults.map((c) => c.inProcess)),
-        ratioServiceCaps: ratioAgainst(bonService ?? bonInProcess, capResults.map((c) => c.service)),
+        ratioInProcessCaps: ratioAgainst(
+          bonInProcess,
+          capResults.map((c) => c.inProcess),
+        ),
+        ratioServiceCaps: ratioAgainst(
+          bonService ?? bonInProcess,
+          capResults.map((c) => c.service),
+        ),
         seconds: (Date.now() - started) / 1000,
       });
     }
@@ -237,11 +342,26 @@ async function main(): Promise<void> {
 
   const command = `npm run measure:service -- --service ${client.base} --world ${worldFile} --policy ${policyFile} --seeds ${seeds.join(",")} --problems ${count} --caps ${caps.join(",")}${baselineN !== 64 ? ` --baseline-n ${baselineN}` : ""}${matched ? " --matched-seeds" : ""}`;
   const report = reportOf(policy, results, command, matched, bonConfig, client.retries());
-  writeFilesAtomically(outDir, { "report.md": report, "results.json": JSON.stringify({ command, policy: policy.version, matchedSeeds: matched, results, records: allRecords }, null, 1) + "\n" });
+  writeFilesAtomically(outDir, {
+    "report.md": report,
+    "results.json":
+      JSON.stringify(
+        { command, policy: policy.version, matchedSeeds: matched, results, records: allRecords },
+        null,
+        1,
+      ) + "\n",
+  });
   process.stdout.write(`${report}\nwrote ${join(outDir, "report.md")} and results.json\n`);
 }
 
-function reportOf(policy: PolicyDocument, results: SeedResult[], command: string, matched: boolean, bonConfig: string, retries: number): string {
+function reportOf(
+  policy: PolicyDocument,
+  results: SeedResult[],
+  command: string,
+  matched: boolean,
+  bonConfig: string,
+  retries: number,
+): string {
   const lines = [
     `# auto through the service vs in process: policy ${policy.version}`,
     "",
@@ -254,7 +374,8 @@ function reportOf(policy: PolicyDocument, results: SeedResult[], command: string
     "| seed | cap | service | in process | service − in process (pts) | agree | in process, capped | service − capped (pts) | agree | cap effect (pts) | exploration | own choice only: service / in process (n) |",
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
-  const pts = (d: ReturnType<typeof pairedDifference>): string => `${(100 * d.mean).toFixed(1)} [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}]`;
+  const pts = (d: ReturnType<typeof pairedDifference>): string =>
+    `${(100 * d.mean).toFixed(1)} [${(100 * d.lo).toFixed(1)}, ${(100 * d.hi).toFixed(1)}]`;
   for (const r of results) {
     for (const c of r.caps) {
       lines.push(
@@ -276,9 +397,16 @@ function reportOf(policy: PolicyDocument, results: SeedResult[], command: string
       );
     }
   }
-  lines.push("", `Cost-matched against ${bonConfig} (its mean tokens over auto's at the cheapest point that reaches its accuracy):`, "");
+  lines.push(
+    "",
+    `Cost-matched against ${bonConfig} (its mean tokens over auto's at the cheapest point that reaches its accuracy):`,
+    "",
+  );
   for (const r of results) {
-    const f = (x: ReturnType<typeof ratioAgainst>): string => (x.ratio === null ? "not reached" : `${x.ratio.toFixed(2)}× (auto ${pct(x.accuracy as number)} at ${Math.round(x.at as number)} tokens)`);
+    const f = (x: ReturnType<typeof ratioAgainst>): string =>
+      x.ratio === null
+        ? "not reached"
+        : `${x.ratio.toFixed(2)}× (auto ${pct(x.accuracy as number)} at ${Math.round(x.at as number)} tokens)`;
     lines.push(
       `- seed ${r.seed} (${r.problems} problems): best-of-N in process ${ci(r.bonInProcess)} at ${Math.round(r.bonInProcess.meanTokens)} tokens${r.bonService ? `; through the service ${ci(r.bonService)} at ${Math.round(r.bonService.meanTokens)} tokens` : ""}. In process over the policy's full cap grid: ${f(r.ratioInProcess)}; in process at the measured caps only: ${f(r.ratioInProcessCaps)}; through the service at the measured caps${r.bonService ? " against the service's best-of-N" : " against the in-process best-of-N"}: ${f(r.ratioServiceCaps)}. (${r.seconds.toFixed(0)} s)`,
     );

@@ -46,15 +46,27 @@ function coldPolicy(stream: OutcomeData, cap: number): PolicyDocument {
   const costOf = (c: number) => {
     const t = [...(stream.tokens[c] as Float64Array)].sort((a, b) => a - b);
     const g = stream.generations[c] as Float64Array;
-    return { meanCost: t.reduce((a, b) => a + b, 0) / n, highCost: quantile(t, 0.9), meanGenerations: g.reduce((a, b) => a + b, 0) / n };
+    return {
+      meanCost: t.reduce((a, b) => a + b, 0) / n,
+      highCost: quantile(t, 0.9),
+      meanGenerations: g.reduce((a, b) => a + b, 0) / n,
+    };
   };
   const arms: PolicyDocument["arms"] = [];
   const alternatives: PolicyDocument["alternatives"] = [];
   stream.configs.forEach((cfg, c) => {
     const cost = costOf(c);
-    const isBoN = cfg.spec.strategy === "best-of-n" && cfg.spec.selection === "weighted" && cfg.spec.stopAt === undefined;
+    const isBoN =
+      cfg.spec.strategy === "best-of-n" && cfg.spec.selection === "weighted" && cfg.spec.stopAt === undefined;
     for (let bin = 1; bin <= 5; bin++) {
-      if (isBoN) arms.push({ bin, budget: Math.max(1, cost.meanCost), config: cfg.config, spec: cfg.spec, evidence: { accuracy: 0.5, lo: 0, hi: 1, count: 0, ...cost } });
+      if (isBoN)
+        arms.push({
+          bin,
+          budget: Math.max(1, cost.meanCost),
+          config: cfg.config,
+          spec: cfg.spec,
+          evidence: { accuracy: 0.5, lo: 0, hi: 1, count: 0, ...cost },
+        });
       else alternatives.push({ bin, config: cfg.config, spec: cfg.spec, count: 0, ...cost });
     }
   });
@@ -62,10 +74,27 @@ function coldPolicy(stream: OutcomeData, cap: number): PolicyDocument {
     format: "ttc-policy/1",
     version: "cold-start",
     createdAt: new Date(0).toISOString(),
-    source: { kind: "calibration", dataset: "none (cold start: costs only)", seed: 0, problems: 1, oracleSamples: 1, command: "retune-curve cold start" },
+    source: {
+      kind: "calibration",
+      dataset: "none (cold start: costs only)",
+      seed: 0,
+      problems: 1,
+      oracleSamples: 1,
+      command: "retune-curve cold start",
+    },
     costUnit: "tokens",
     probe: null,
-    estimator: { kind: "ridge-text", features: names, means: names.map(() => 0), scales: names.map(() => 1), weights: names.map(() => 0), bias: 0, lambda: 1, thresholds: [0, 0, 0, 0], cvError: 0 },
+    estimator: {
+      kind: "ridge-text",
+      features: names,
+      means: names.map(() => 0),
+      scales: names.map(() => 1),
+      weights: names.map(() => 0),
+      bias: 0,
+      lambda: 1,
+      thresholds: [0, 0, 0, 0],
+      cvError: 0,
+    },
     defaultBudget: cap,
     arms,
     alternatives,
@@ -110,30 +139,59 @@ async function main(): Promise<void> {
   const worldFile = args.world ?? "worlds/default.json";
   const world = loadWorld(worldFile);
   const seeds = seedsArg("--seeds", args.seeds ?? "1,2,3");
-  if (seeds.length < 2) throw new InputError("--seeds needs at least two seeds: the others' problems are the stream, each in turn held out");
+  if (seeds.length < 2)
+    throw new InputError(
+      "--seeds needs at least two seeds: the others' problems are the stream, each in turn held out",
+    );
   const problems = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 20);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 8);
   const every = intArg("every", args.every, 100, 10);
   const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
   const explore = args.explore === undefined ? 0.2 : Number(args.explore);
-  if (!(explore > 0 && explore < 1)) throw new InputError(`--explore must be a share between 0 and 1 (exclusive), got "${args.explore}"`);
+  if (!(explore > 0 && explore < 1))
+    throw new InputError(`--explore must be a share between 0 and 1 (exclusive), got "${args.explore}"`);
 
   const data: OutcomeData[] = [];
-  for (const seed of seeds) data.push(await seedOutcomes(world, seed, { problems, oracleSamples, budgets: EVAL_DEFAULTS.budgets, threads, ...(args.cache ? { cacheDir: args.cache } : {}) }));
+  for (const seed of seeds)
+    data.push(
+      await seedOutcomes(world, seed, {
+        problems,
+        oracleSamples,
+        budgets: EVAL_DEFAULTS.budgets,
+        threads,
+        ...(args.cache ? { cacheDir: args.cache } : {}),
+      }),
+    );
 
   const runs: Run[] = [];
   for (let h = 0; h < seeds.length; h++) {
     const heldOut = data[h] as OutcomeData;
     const stream = concatOutcomes(data.filter((_, i) => i !== h));
-    const calibrated = fitPolicy(stream, { seed: seeds[h] as number, version: "calibrated", createdAt: "", source: { kind: "calibration", dataset: "generated", seed: 0, problems: stream.prompts.length, oracleSamples, command: "" } });
+    const calibrated = fitPolicy(stream, {
+      seed: seeds[h] as number,
+      version: "calibrated",
+      createdAt: "",
+      source: {
+        kind: "calibration",
+        dataset: "generated",
+        seed: 0,
+        problems: stream.prompts.length,
+        oracleSamples,
+        command: "",
+      },
+    });
     const cap = calibrated.defaultBudget;
     const at = (p: PolicyDocument) => policyCurve(p, heldOut, [cap])[0] as { accuracy: number; meanTokens: number };
     const ref = at(calibrated);
     // The calibrated policy's held-out curve over caps: what it reaches at each mean cost.
     const highs = calibrated.arms.map((a) => a.evidence.highCost);
     const curve = policyCurve(calibrated, heldOut, costBudgets(Math.min(...highs) / 4, Math.max(...highs) * 4));
-    const costToReach = (accuracy: number) => Math.min(...curve.filter((p) => p.accuracy >= accuracy - 1e-12).map((p) => p.meanTokens));
-    const judge = (m: { accuracy: number; meanTokens: number }) => ({ relative: m.accuracy / ref.accuracy, efficiency: costToReach(m.accuracy) / m.meanTokens });
+    const costToReach = (accuracy: number) =>
+      Math.min(...curve.filter((p) => p.accuracy >= accuracy - 1e-12).map((p) => p.meanTokens));
+    const judge = (m: { accuracy: number; meanTokens: number }) => ({
+      relative: m.accuracy / ref.accuracy,
+      efficiency: costToReach(m.accuracy) / m.meanTokens,
+    });
     let active = coldPolicy(stream, cap);
     const coldAt = at(active);
     const cold = { ...coldAt, ...judge(coldAt) };
@@ -168,24 +226,39 @@ async function main(): Promise<void> {
         propensity: d.propensity,
       });
       if (log.length < MIN_OUTCOMES || log.length % every !== 0) continue;
-      const r = retunePolicy(active, log, { version: `learned-${log.length}`, createdAt: new Date(0).toISOString(), seed: log.length, minOutcomes: MIN_OUTCOMES });
+      const r = retunePolicy(active, log, {
+        version: `learned-${log.length}`,
+        createdAt: new Date(0).toISOString(),
+        seed: log.length,
+        minOutcomes: MIN_OUTCOMES,
+      });
       const promoted = r.ok && r.promote;
       if (r.ok && r.promote) {
         active = r.candidate;
         process.stderr.write(`retune-curve: held out ${seeds[h]}: promoted at ${log.length}: ${r.reason}\n`);
       }
       const m = at(active);
-      const point = { outcomes: log.length, version: active.version, promoted, accuracy: m.accuracy, meanTokens: m.meanTokens, ...judge(m) };
+      const point = {
+        outcomes: log.length,
+        version: active.version,
+        promoted,
+        accuracy: m.accuracy,
+        meanTokens: m.meanTokens,
+        ...judge(m),
+      };
       points.push(point);
       if (!reached && point.relative >= 0.9 && point.efficiency >= 0.9) reached = point;
-      process.stderr.write(`retune-curve: held out ${seeds[h]}: ${log.length} outcomes, ${promoted ? "promoted" : "kept"} ${active.version}: ${(100 * m.accuracy).toFixed(1)}% at ${Math.round(m.meanTokens)} tokens (calibrated ${(100 * ref.accuracy).toFixed(1)}% at ${Math.round(ref.meanTokens)}), ${(100 * point.relative).toFixed(0)}% of its accuracy, ${point.efficiency === Infinity ? "beyond its reach" : `${(100 * point.efficiency).toFixed(0)}% of its efficiency`}\n`);
+      process.stderr.write(
+        `retune-curve: held out ${seeds[h]}: ${log.length} outcomes, ${promoted ? "promoted" : "kept"} ${active.version}: ${(100 * m.accuracy).toFixed(1)}% at ${Math.round(m.meanTokens)} tokens (calibrated ${(100 * ref.accuracy).toFixed(1)}% at ${Math.round(ref.meanTokens)}), ${(100 * point.relative).toFixed(0)}% of its accuracy, ${point.efficiency === Infinity ? "beyond its reach" : `${(100 * point.efficiency).toFixed(0)}% of its efficiency`}\n`,
+      );
     }
     runs.push({ heldOut: seeds[h] as number, calibrated: ref, cold, points, reached });
   }
 
   const command = `npm run retune-curve -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${problems} --explore ${explore} --every ${every}${args.cache ? ` --cache ${args.cache}` : ""}`;
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const rel = (x: { relative: number; efficiency: number }) => `${(100 * x.relative).toFixed(0)}%, ${x.efficiency === Infinity ? "more accurate than calibrated ever is" : `${(100 * x.efficiency).toFixed(0)}%`}`;
+  const rel = (x: { relative: number; efficiency: number }) =>
+    `${(100 * x.relative).toFixed(0)}%, ${x.efficiency === Infinity ? "more accurate than calibrated ever is" : `${(100 * x.efficiency).toFixed(0)}%`}`;
   const reachedCounts = runs.map((r) => r.reached?.outcomes ?? null);
   const got = reachedCounts.filter((x): x is number => x !== null);
   const lines = [
@@ -199,11 +272,14 @@ async function main(): Promise<void> {
     "|---|---|---|---|---|---|",
     ...runs.map((r) => {
       const last = r.points[r.points.length - 1];
-      const show = (x: { accuracy: number; meanTokens: number } | undefined | null) => (x ? `${pct(x.accuracy)} at ${Math.round(x.meanTokens)} tokens` : "—");
+      const show = (x: { accuracy: number; meanTokens: number } | undefined | null) =>
+        x ? `${pct(x.accuracy)} at ${Math.round(x.meanTokens)} tokens` : "—";
       return `| ${r.heldOut} | ${show(r.calibrated)} | ${show(r.cold)} (${rel(r.cold)}) | ${r.reached ? r.reached.outcomes : `not within ${last?.outcomes ?? 0}`} | ${show(r.reached)} | ${show(last)} (${last ? rel(last) : "—"}) |`;
     }),
     "",
-    got.length ? `Outcomes needed: median ${median(got)} (range ${Math.min(...got)}–${Math.max(...got)})${got.length < runs.length ? `; not reached in ${runs.length - got.length} of ${runs.length} runs` : ""}.` : "Not reached in any run.",
+    got.length
+      ? `Outcomes needed: median ${median(got)} (range ${Math.min(...got)}–${Math.max(...got)})${got.length < runs.length ? `; not reached in ${runs.length - got.length} of ${runs.length} runs` : ""}.`
+      : "Not reached in any run.",
     "",
   ];
   const text = lines.join("\n");

@@ -37,7 +37,9 @@ try {
     ...(stallMs !== undefined ? { stallMs } : {}),
   });
   serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, (info) => {
-    process.stdout.write(`simulated world "${world.name}" on http://127.0.0.1:${info.port} (models sim-base, sim-large, sim-reviser, sim-prm)\n`);
+    process.stdout.write(
+      `simulated world "${world.name}" on http://127.0.0.1:${info.port} (models sim-base, sim-large, sim-reviser, sim-prm)\n`,
+    );
   });
 } catch (err) {
   process.stderr.write(`sim-server: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}\n`);

@@ -20,7 +20,16 @@ import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
 import type { World } from "../src/sim/world";
 import { runEvaluations, EVAL_DEFAULTS, type MultiEvaluation, type AcrossSeeds } from "../src/eval/run";
-import { DEFAULT_WORLD_FILE, InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli, parseCliArgs } from "../src/eval/io";
+import {
+  DEFAULT_WORLD_FILE,
+  InputError,
+  loadWorld,
+  seedsArg,
+  writeFilesAtomically,
+  intArg,
+  runCli,
+  parseCliArgs,
+} from "../src/eval/io";
 import { configsAt, parseStrategies } from "../src/eval/grid";
 import { UNIT_NAMES, UNITS } from "../src/eval/report";
 import type { EvalProblem } from "../src/eval/sweep";
@@ -29,11 +38,13 @@ import { diagnoseWorld, formatDiagnostics } from "../src/eval/diagnostics";
 const WORLDS_DIR = dirname(DEFAULT_WORLD_FILE);
 const HEADLINE_N = [16, 64, 256];
 
-
 /** The worlds to check: the --world files in order, or every world in worlds/ with the default first. */
 function worldFiles(given: string[] | undefined): string[] {
   if (given && given.length) {
-    const files = given.flatMap((g) => g.split(",")).map((f) => f.trim()).filter(Boolean);
+    const files = given
+      .flatMap((g) => g.split(","))
+      .map((f) => f.trim())
+      .filter(Boolean);
     if (files.length === 0) throw new InputError("--world: no file given");
     return [...new Set(files.map((f) => resolve(f)))];
   }
@@ -58,26 +69,50 @@ function spread(a: AcrossSeeds, unit = "", digits = 3): string {
 }
 
 /** The world's diagnostics (per-bin PRM AUROC, revision chain pass@1, …) on one seed's problems. */
-async function diagnostics(world: World, problems: readonly EvalProblem[], options: { seed: number; oracleSamples: number }): Promise<{ text: string; json: string }> {
+async function diagnostics(
+  world: World,
+  problems: readonly EvalProblem[],
+  options: { seed: number; oracleSamples: number },
+): Promise<{ text: string; json: string }> {
   const d = await diagnoseWorld(world, problems, options);
-  return { text: `Diagnostics (seed ${options.seed}):\n\n\`\`\`\n${formatDiagnostics(d)}\n\`\`\``, json: JSON.stringify(d, null, 1) + "\n" };
+  return {
+    text: `Diagnostics (seed ${options.seed}):\n\n\`\`\`\n${formatDiagnostics(d)}\n\`\`\``,
+    json: JSON.stringify(d, null, 1) + "\n",
+  };
 }
 
 function worldSection(file: string, name: string, ev: MultiEvaluation, diag: string): string[] {
   const lines: string[] = [];
   const ref = isDefault(file);
-  lines.push(`## ${name} (${file.startsWith(resolve(".")) ? file.slice(resolve(".").length + 1) : file})${ref ? " — the reference world: a property that does not hold exits 1" : ""}`, "");
-  lines.push(`Oracle pass@1 per bin (mean${ev.summary.seeds.length > 1 ? "; median [range] over seeds" : ""}): ${ev.summary.oracle.map((o) => `bin ${o.bin} ${spread(o.meanPassAt1)}`).join(", ")}.`, "");
+  lines.push(
+    `## ${name} (${file.startsWith(resolve(".")) ? file.slice(resolve(".").length + 1) : file})${ref ? " — the reference world: a property that does not hold exits 1" : ""}`,
+    "",
+  );
+  lines.push(
+    `Oracle pass@1 per bin (mean${ev.summary.seeds.length > 1 ? "; median [range] over seeds" : ""}): ${ev.summary.oracle.map((o) => `bin ${o.bin} ${spread(o.meanPassAt1)}`).join(", ")}.`,
+    "",
+  );
   lines.push("| # | verdict | decided by | claims and their statistics (pooled over seeds) |", "|---|---|---|---|");
   for (const p of ev.properties) {
     const stats = p.claims
-      .map((c) => `${c.detail}${c.pointOnly ? " (a shape condition, read on the point estimate)" : ""}${c.perSeed.length > 1 && !c.notMeasurable ? `; per seed ${c.perSeed.map((x) => fmt(x, 3)).join(", ")}` : ""}`)
+      .map(
+        (c) =>
+          `${c.detail}${c.pointOnly ? " (a shape condition, read on the point estimate)" : ""}${c.perSeed.length > 1 && !c.notMeasurable ? `; per seed ${c.perSeed.map((x) => fmt(x, 3)).join(", ")}` : ""}`,
+      )
       .join("<br>");
-    lines.push(`| ${p.id} | **${p.verdict}** | ${p.decidedBy.replace(/\|/g, "\\|")} | ${(stats || p.evidence).replace(/\|/g, "\\|")} |`);
+    lines.push(
+      `| ${p.id} | **${p.verdict}** | ${p.decidedBy.replace(/\|/g, "\\|")} | ${(stats || p.evidence).replace(/\|/g, "\\|")} |`,
+    );
   }
   lines.push("");
-  lines.push(`Efficiency vs. best-of-N weighted: best-of-N's cost at N over compute-optimal's (2-fold CV) at the smallest budget reaching its accuracy${ev.summary.seeds.length > 1 ? "; median [range] over seeds" : "; 95% bootstrap interval"}.`, "");
-  lines.push(`| N | ${UNITS.map((u) => (u === "generations" ? "generations (paper's unit)" : `${UNIT_NAMES[u]} (cost-matched)`)).join(" | ")} |`, `|---|${UNITS.map(() => "---").join("|")}|`);
+  lines.push(
+    `Efficiency vs. best-of-N weighted: best-of-N's cost at N over compute-optimal's (2-fold CV) at the smallest budget reaching its accuracy${ev.summary.seeds.length > 1 ? "; median [range] over seeds" : "; 95% bootstrap interval"}.`,
+    "",
+  );
+  lines.push(
+    `| N | ${UNITS.map((u) => (u === "generations" ? "generations (paper's unit)" : `${UNIT_NAMES[u]} (cost-matched)`)).join(" | ")} |`,
+    `|---|${UNITS.map(() => "---").join("|")}|`,
+  );
   for (const n of HEADLINE_N) {
     const cells = UNITS.map((u) => {
       const e = ev.summary.efficiency.find((x) => x.unit === u && x.n === n);
@@ -118,17 +153,27 @@ async function main(): Promise<void> {
     return { file: f, world: loadWorld(f), name: clash ? `${base}-${i + 1}` : base };
   });
   if (args.seed !== undefined && args.seeds !== undefined) throw new InputError("--seed and --seeds: give one of them");
-  const seeds = args.seeds !== undefined ? seedsArg("--seeds", args.seeds) : [intArg("seed", args.seed, EVAL_DEFAULTS.seed, 0)];
+  const seeds =
+    args.seeds !== undefined ? seedsArg("--seeds", args.seeds) : [intArg("seed", args.seed, EVAL_DEFAULTS.seed, 0)];
   const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
   const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 10);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 1);
   const resamples = args.resamples === undefined ? undefined : intArg("resamples", args.resamples, 0, 10);
   let budgets = EVAL_DEFAULTS.budgets;
   if (args.budgets !== undefined) {
-    budgets = [...new Set(args.budgets.split(",").map((s) => s.trim()).filter(Boolean).map((p) => {
-      if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 4096) throw new InputError(`--budgets: "${p}" is not a budget (an integer from 1 to 4096)`);
-      return Number(p);
-    }))].sort((a, b) => a - b);
+    budgets = [
+      ...new Set(
+        args.budgets
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map((p) => {
+            if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 4096)
+              throw new InputError(`--budgets: "${p}" is not a budget (an integer from 1 to 4096)`);
+            return Number(p);
+          }),
+      ),
+    ].sort((a, b) => a - b);
     if (budgets.length === 0) throw new InputError("--budgets: no budgets given");
   }
   let strategies;
@@ -137,15 +182,20 @@ async function main(): Promise<void> {
   } catch (err) {
     throw new InputError(`--strategies: ${(err as Error).message}`);
   }
-  for (const entry of strategies) for (const b of budgets) {
-    const grid = configsAt(entry, b);
-    if (!grid.ok) throw new InputError(`--strategies/--budgets: ${grid.error}`);
-  }
+  for (const entry of strategies)
+    for (const b of budgets) {
+      const grid = configsAt(entry, b);
+      if (!grid.ok) throw new InputError(`--strategies/--budgets: ${grid.error}`);
+    }
   const out = args.out ?? "out/verify-world";
-  const problemsFor = (world: World, seed: number): EvalProblem[] => generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+  const problemsFor = (world: World, seed: number): EvalProblem[] =>
+    generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
 
   const total = worlds.length * seeds.length * count;
-  const bar = new SingleBar({ format: "verify-world [{bar}] {value}/{total} problems | {world} | ETA {eta_formatted}", stream: process.stderr }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: "verify-world [{bar}] {value}/{total} problems | {world} | ETA {eta_formatted}", stream: process.stderr },
+    Presets.shades_classic,
+  );
   const showBar = process.stderr.isTTY;
   if (showBar) bar.start(total, 0, { world: "" });
   const started = Date.now();
@@ -157,7 +207,16 @@ async function main(): Promise<void> {
       const ev = await runEvaluations(
         world,
         (seed) => problemsFor(world, seed),
-        { seeds, budgets, strategies, oracleSamples, threads, dataset: "generated", ...(resamples !== undefined ? { resamples } : {}), ...(args.cache ? { cacheDir: args.cache } : {}) },
+        {
+          seeds,
+          budgets,
+          strategies,
+          oracleSamples,
+          threads,
+          dataset: "generated",
+          ...(resamples !== undefined ? { resamples } : {}),
+          ...(args.cache ? { cacheDir: args.cache } : {}),
+        },
         (k, done) => showBar && bar.update((w * seeds.length + k) * count + done, { world: name }),
       );
       for (const [f, content] of Object.entries(ev.files)) files_[`${name}/${f}`] = content;
@@ -165,7 +224,8 @@ async function main(): Promise<void> {
       const diag = await diagnostics(world, problemsFor(world, seed0), { seed: seed0, oracleSamples });
       files_[`${name}/diagnostics.json`] = diag.json;
       sections.push(...worldSection(file, name, ev, diag.text));
-      if (isDefault(file)) referenceFails = ev.properties.filter((p) => p.verdict !== "holds").map((p) => `${p.id} (${p.verdict})`);
+      if (isDefault(file))
+        referenceFails = ev.properties.filter((p) => p.verdict !== "holds").map((p) => `${p.id} (${p.verdict})`);
     }
   } finally {
     if (showBar) bar.stop();

@@ -4,9 +4,21 @@
  */
 import { describe, expect, it } from "vitest";
 import { callProviders, type ProviderSet } from "../src/engine/step.js";
-import { absorbStrategy, initStrategy, planStrategy, StrategySpecSchema, type StrategyState } from "../src/engine/strategies/index.js";
+import {
+  absorbStrategy,
+  initStrategy,
+  planStrategy,
+  StrategySpecSchema,
+  type StrategyState,
+} from "../src/engine/strategies/index.js";
 import { betaUpperHalf, leaderConfidence, logGamma } from "../src/engine/stopping.js";
-import type { GenerateRequest, GenerateResponse, ScoreRequest, ScoreResponse, SolveOutcome } from "../src/engine/types.js";
+import type {
+  GenerateRequest,
+  GenerateResponse,
+  ScoreRequest,
+  ScoreResponse,
+  SolveOutcome,
+} from "../src/engine/types.js";
 
 describe("stopping rule", () => {
   it("computes log-gamma and the Beta tail", () => {
@@ -15,7 +27,12 @@ describe("stopping rule", () => {
     expect(betaUpperHalf(1, 1)).toBeCloseTo(0.5, 6);
     // Beta(5, 1): P(X > 1/2) = 1 - 0.5^5.
     expect(betaUpperHalf(5, 1)).toBeCloseTo(1 - 0.5 ** 5, 5);
-    for (const [a, b] of [[3, 7], [2.5, 4.25], [10, 9]] as const) expect(betaUpperHalf(a, b) + betaUpperHalf(b, a)).toBeCloseTo(1, 5);
+    for (const [a, b] of [
+      [3, 7],
+      [2.5, 4.25],
+      [10, 9],
+    ] as const)
+      expect(betaUpperHalf(a, b) + betaUpperHalf(b, a)).toBeCloseTo(1, 5);
     // Very peaked posteriors too (the larger tail is never integrated directly).
     expect(betaUpperHalf(4000, 3)).toBeCloseTo(1, 9);
     expect(betaUpperHalf(3, 4000)).toBeCloseTo(0, 9);
@@ -40,7 +57,10 @@ function providers(answers: string[]): ProviderSet & { sampled: number; requests
     async generate(_role: unknown, requests: GenerateRequest[]): Promise<GenerateResponse[]> {
       p.requests.push(...requests);
       return requests.map((r) => ({
-        completions: Array.from({ length: r.n }, () => ({ text: `The answer is $\\boxed{${answers[p.sampled++ % answers.length]}}$.`, finishReason: "stop" as const })),
+        completions: Array.from({ length: r.n }, () => ({
+          text: `The answer is $\\boxed{${answers[p.sampled++ % answers.length]}}$.`,
+          finishReason: "stop" as const,
+        })),
         usage: { promptTokens: 1, completionTokens: r.n },
       }));
     },
@@ -107,10 +127,21 @@ describe("adaptive best-of-N", () => {
     let sampled = 0;
     const empty: ProviderSet = {
       async generate(_role, requests) {
-        return requests.map((r) => ((sampled += r.n), { completions: Array.from({ length: r.n }, () => ({ text: "", finishReason: "length" as const })), usage: { promptTokens: 1, completionTokens: 0 } }));
+        return requests.map(
+          (r) => (
+            (sampled += r.n),
+            {
+              completions: Array.from({ length: r.n }, () => ({ text: "", finishReason: "length" as const })),
+              usage: { promptTokens: 1, completionTokens: 0 },
+            }
+          ),
+        );
       },
       async score(requests) {
-        return requests.map((r) => ({ scores: r.steps.map(() => 0.5), usage: { promptTokens: 1, completionTokens: 0 } }));
+        return requests.map((r) => ({
+          scores: r.steps.map(() => 0.5),
+          usage: { promptTokens: 1, completionTokens: 0 },
+        }));
       },
     };
     const out = await run({ strategy: "best-of-n", n: 16, stopAt: 0.95, chunk: 4 }, empty);

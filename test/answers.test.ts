@@ -1,11 +1,5 @@
 import { describe, it, expect } from "vitest";
-import {
-  extractAnswer,
-  normalizeAnswer,
-  answerKey,
-  answersEquivalent,
-  parseNumber,
-} from "../src/engine/answers.js";
+import { extractAnswer, normalizeAnswer, answerKey, answersEquivalent, parseNumber } from "../src/engine/answers.js";
 
 // [model output, expected extracted answer]
 const extractionCases: ReadonlyArray<readonly [string, string | null]> = [

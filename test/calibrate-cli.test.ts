@@ -24,7 +24,20 @@ function calibrate(args: string[]): SpawnSyncReturns<string> {
   return r;
 }
 
-const SMALL = ["--problems", "40", "--oracle-samples", "16", "--budgets", "1,4,16,64", "--strategies", "best-of-n,majority,beam:M=4", "--extra-strategies", "best-of-n-adaptive:c=95", "--threads", "1"];
+const SMALL = [
+  "--problems",
+  "40",
+  "--oracle-samples",
+  "16",
+  "--budgets",
+  "1,4,16,64",
+  "--strategies",
+  "best-of-n,majority,beam:M=4",
+  "--extra-strategies",
+  "best-of-n-adaptive:c=95",
+  "--threads",
+  "1",
+];
 
 describe("npm run calibrate", () => {
   const cases: [string, string[], RegExp][] = [
@@ -35,8 +48,16 @@ describe("npm run calibrate", () => {
     ["a world that does not validate", ["--world", join(REPO, "package.json")], /--world .*package\.json/],
     ["an unknown option", ["--colour", "red"], /colour/],
     ["an unknown cost unit", ["--cost-unit", "pounds"], /--cost-unit must be tokens, money or flops/],
-    ["the larger model's candidates priced in tokens", ["--strategies", "best-of-n,large"], /need --cost-unit money or flops/],
-    ["a probe with a policy in dollars", ["--cost-unit", "money", "--probe", "4"], /--probe: a policy in money chooses from the text alone/],
+    [
+      "the larger model's candidates priced in tokens",
+      ["--strategies", "best-of-n,large"],
+      /need --cost-unit money or flops/,
+    ],
+    [
+      "a probe with a policy in dollars",
+      ["--cost-unit", "money", "--probe", "4"],
+      /--probe: a policy in money chooses from the text alone/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     it(`refuses ${what}: exit 2, one line, nothing written`, () => {

@@ -24,9 +24,14 @@ const KEY = "ttc_fake_key";
 /** Spawned asynchronously: the stand-in service answers from this process while the command runs. */
 function calibrate(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, ["scripts/calibrate.ts", ...args], { cwd: REPO, encoding: "utf8", timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      TSX,
+      ["scripts/calibrate.ts", ...args],
+      { cwd: REPO, encoding: "utf8", timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -59,16 +64,34 @@ describe("npm run calibrate --dataset", () => {
     expect(r.status).toBe(2);
     const lines = r.stderr.split("\n").filter(Boolean);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/line 3: not valid JSON \(and 1 more invalid row: lines 9\); fix it or pass --skip-invalid-rows/);
+    expect(lines[0]).toMatch(
+      /line 3: not valid JSON \(and 1 more invalid row: lines 9\); fix it or pass --skip-invalid-rows/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
   const refusals: [string, () => string[], RegExp][] = [
-    ["an unreachable service", () => ["--service", `http://127.0.0.1:${deadPort}`, "--key", KEY], /cannot reach the service at http:\/\/127\.0\.0\.1:\d+\/? \(ECONNREFUSED\)/],
-    ["a key the service refuses", () => ["--service", fake.base, "--key", "ttc_wrong"], /refused the key \(HTTP 401\): this API key is not valid/],
+    [
+      "an unreachable service",
+      () => ["--service", `http://127.0.0.1:${deadPort}`, "--key", KEY],
+      /cannot reach the service at http:\/\/127\.0\.0\.1:\d+\/? \(ECONNREFUSED\)/,
+    ],
+    [
+      "a key the service refuses",
+      () => ["--service", fake.base, "--key", "ttc_wrong"],
+      /refused the key \(HTTP 401\): this API key is not valid/,
+    ],
     ["no service", () => [], /--dataset needs --service URL/],
-    ["an in-process option", () => ["--service", fake.base, "--key", KEY, "--world", "worlds/default.json"], /--world is for the in-process calibration/],
-    ["an unknown cost unit", () => ["--service", fake.base, "--key", KEY, "--cost-unit", "pounds"], /--cost-unit must be tokens, money or flops, got "pounds"/],
+    [
+      "an in-process option",
+      () => ["--service", fake.base, "--key", KEY, "--world", "worlds/default.json"],
+      /--world is for the in-process calibration/,
+    ],
+    [
+      "an unknown cost unit",
+      () => ["--service", fake.base, "--key", KEY, "--cost-unit", "pounds"],
+      /--cost-unit must be tokens, money or flops, got "pounds"/,
+    ],
   ];
   let deadPort = 0;
   beforeAll(async () => {
@@ -93,14 +116,32 @@ describe("npm run calibrate --dataset", () => {
     const dir = join(TMP, "ok");
     const out = join(dir, "policy.json");
     const before = fake.stats.solves;
-    const r = await calibrate(["--dataset", dirty, "--service", fake.base, "--key", KEY, ...SMALL, "--skip-invalid-rows", "--out", out, "--report", join(dir, "policy.md")]);
+    const r = await calibrate([
+      "--dataset",
+      dirty,
+      "--service",
+      fake.base,
+      "--key",
+      KEY,
+      ...SMALL,
+      "--skip-invalid-rows",
+      "--out",
+      out,
+      "--report",
+      join(dir, "policy.md"),
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/skipped 2 invalid rows of .*dirty\.jsonl \(lines 3, 9\)/);
     // 14 problems × (4 configurations + 2 oracle samples), after the stand-in's two 429s were retried.
     expect(fake.stats.solves - before).toBe(14 * 6);
     const parsed = parsePolicy(JSON.parse(readFileSync(out, "utf8")));
     if (!parsed.ok) throw new Error(parsed.error);
-    expect(parsed.policy.source).toMatchObject({ kind: "calibration", dataset: "dirty.jsonl", problems: 14, oracleSamples: 2 });
+    expect(parsed.policy.source).toMatchObject({
+      kind: "calibration",
+      dataset: "dirty.jsonl",
+      problems: 14,
+      oracleSamples: 2,
+    });
     expect(parsed.policy.source.command).not.toContain(KEY);
     for (const arm of parsed.policy.arms) expect(arm.config).toMatch(/^best-of-n\(n=(1|4),(weighted|majority)\)$/);
     const report = readFileSync(join(dir, "policy.md"), "utf8");
@@ -113,7 +154,22 @@ describe("npm run calibrate --dataset", () => {
   it("with --cost-unit money, calibrates the larger model's candidates through the service and fits in dollars", async () => {
     const dir = join(TMP, "money");
     const out = join(dir, "policy.json");
-    const r = await calibrate(["--dataset", dirty, "--service", fake.base, "--key", KEY, ...SMALL, "--strategies", "best-of-n,majority,large", "--skip-invalid-rows", "--cost-unit", "money", "--out", out]);
+    const r = await calibrate([
+      "--dataset",
+      dirty,
+      "--service",
+      fake.base,
+      "--key",
+      KEY,
+      ...SMALL,
+      "--strategies",
+      "best-of-n,majority,large",
+      "--skip-invalid-rows",
+      "--cost-unit",
+      "money",
+      "--out",
+      out,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const parsed = parsePolicy(JSON.parse(readFileSync(out, "utf8")));
     if (!parsed.ok) throw new Error(parsed.error);

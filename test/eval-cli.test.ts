@@ -6,7 +6,16 @@
  * simulated problems is accepted. Each spawn costs 1-3 s, so every case spawns once.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -68,9 +77,23 @@ const files = {
   writeFileSync(
     files.realProblems,
     [
-      JSON.stringify({ problem: "What is $\\frac{1}{2} + \\frac{1}{3}$?", solution: "", answer: "\\frac{5}{6}", subject: "Algebra", level: 2, unique_id: "test/algebra/1.json" }),
+      JSON.stringify({
+        problem: "What is $\\frac{1}{2} + \\frac{1}{3}$?",
+        solution: "",
+        answer: "\\frac{5}{6}",
+        subject: "Algebra",
+        level: 2,
+        unique_id: "test/algebra/1.json",
+      }),
       JSON.stringify({ problem: "Start with 5. Add 3. What is the final number?", answer: "8", unique_id: "sim/1" }),
-      JSON.stringify({ problem: "How many positive divisors does 6 have?", solution: "", answer: "4", subject: "Number Theory", level: 1, unique_id: "test/number_theory/2.json" }),
+      JSON.stringify({
+        problem: "How many positive divisors does 6 have?",
+        solution: "",
+        answer: "4",
+        subject: "Number Theory",
+        level: 1,
+        unique_id: "test/number_theory/2.json",
+      }),
     ].join("\n") + "\n",
   );
 }
@@ -91,16 +114,32 @@ const BAD: BadCase[] = [
     args: ["--strategies", "dvts:M=3", "--budgets", "16"],
     names: [/dvts:M=3/, /divisible/],
   },
-  { name: "a world file that does not validate", args: ["--world", files.invalidWorld], names: [/--world/, /verifier\.signal/] },
-  { name: "a world file that is not JSON (one line)", args: ["--world", files.notJsonWorld], names: [/--world/, /not valid JSON/] },
+  {
+    name: "a world file that does not validate",
+    args: ["--world", files.invalidWorld],
+    names: [/--world/, /verifier\.signal/],
+  },
+  {
+    name: "a world file that is not JSON (one line)",
+    args: ["--world", files.notJsonWorld],
+    names: [/--world/, /not valid JSON/],
+  },
   {
     name: "a world file that is not JSON (a typo in a multi-line file)",
     args: ["--world", files.typoWorld],
     names: [/--world/, /not valid JSON/],
   },
   { name: "a missing world file", args: ["--world", files.missingWorld], names: [/--world/, /no such file/] },
-  { name: "a dataset with a bad line", args: ["--dataset", files.badDataset], names: [/--dataset/, /line 2/, /answer/] },
-  { name: "a dataset row whose gold answer cannot grade", args: ["--dataset", files.ungradable], names: [/--dataset/, /line 2/, /gold answer/, /normalises to nothing/] },
+  {
+    name: "a dataset with a bad line",
+    args: ["--dataset", files.badDataset],
+    names: [/--dataset/, /line 2/, /answer/],
+  },
+  {
+    name: "a dataset row whose gold answer cannot grade",
+    args: ["--dataset", files.ungradable],
+    names: [/--dataset/, /line 2/, /gold answer/, /normalises to nothing/],
+  },
   {
     name: "a dataset the simulated world cannot read (MATH-500 problems)",
     args: ["--dataset", files.realProblems],
@@ -113,7 +152,13 @@ const BAD: BadCase[] = [
 ];
 
 /** Small settings, so that a run that wrongly went ahead would still end quickly. */
-const SMALL: Record<string, string> = { "--problems": "10", "--oracle-samples": "4", "--threads": "1", "--strategies": "best-of-n", "--budgets": "1" };
+const SMALL: Record<string, string> = {
+  "--problems": "10",
+  "--oracle-samples": "4",
+  "--threads": "1",
+  "--strategies": "best-of-n",
+  "--budgets": "1",
+};
 
 let badRuns = 0;
 function badRun(c: BadCase): { r: SpawnSyncReturns<string>; out: string } {
@@ -139,7 +184,18 @@ describe("eval CLI: bad input", () => {
 });
 
 describe("eval CLI: determinism and outputs", () => {
-  const TINY = ["--problems", "12", "--budgets", "1,4", "--strategies", "best-of-n,majority,beam:M=4", "--oracle-samples", "16", "--seed", "3"];
+  const TINY = [
+    "--problems",
+    "12",
+    "--budgets",
+    "1,4",
+    "--strategies",
+    "best-of-n,majority,beam:M=4",
+    "--oracle-samples",
+    "16",
+    "--seed",
+    "3",
+  ];
 
   it("gives byte-identical results.json for the same arguments, with 1 or 2 threads", () => {
     const dirs = { a: join(TMP, "det-a"), b: join(TMP, "det-b"), c: join(TMP, "det-c") };
@@ -171,7 +227,14 @@ describe("eval CLI: determinism and outputs", () => {
 
     // The shape of results.json.
     const res = JSON.parse(json(dirs.a).toString("utf8"));
-    expect(res.meta).toMatchObject({ world: "default", seed: 3, problems: 12, dataset: "generated", budgets: [1, 4], oracleSamples: 16 });
+    expect(res.meta).toMatchObject({
+      world: "default",
+      seed: 3,
+      problems: 12,
+      dataset: "generated",
+      budgets: [1, 4],
+      oracleSamples: 16,
+    });
     expect(res.meta.strategies).toEqual(["best-of-n", "majority", "beam:M=4"]);
     expect(res.oracle).toHaveLength(5);
     expect(res.oracle.map((b: { bin: number }) => b.bin)).toEqual([1, 2, 3, 4, 5]);
@@ -189,7 +252,9 @@ describe("eval CLI: determinism and outputs", () => {
     const overall = res.rows.filter((r: { bin: unknown }) => r.bin === "all");
     for (const r of overall) expect(r.count).toBe(12);
     const key = (r: { strategy: string; budget: number }): string => `${r.strategy}@${r.budget}`;
-    expect(new Set(overall.map(key))).toEqual(new Set(["best-of-n@1", "best-of-n@4", "majority@1", "majority@4", "beam:M=4@4"]));
+    expect(new Set(overall.map(key))).toEqual(
+      new Set(["best-of-n@1", "best-of-n@4", "majority@1", "majority@4", "beam:M=4@4"]),
+    );
     expect(Array.isArray(res.computeOptimal) && res.computeOptimal.length).toBeGreaterThan(0);
     expect(res.efficiency.map((e: { n: number }) => e.n)).toEqual([1, 4]);
     expect(ra.stdout).toMatch(/wrote .*results\.json/);
@@ -206,14 +271,18 @@ describe("eval CLI: determinism and outputs", () => {
     }
     // Cost-matched curves: a dense grid (steps of 2^(1/4)) with the held-out spend beside each budget C.
     expect(units(res.costOptimal)).toEqual(["tokens", "flops", "money"]);
-    const tokenCurve = res.costOptimal.filter((r: { unit: string; bin: unknown }) => r.unit === "tokens" && r.bin === "all");
+    const tokenCurve = res.costOptimal.filter(
+      (r: { unit: string; bin: unknown }) => r.unit === "tokens" && r.bin === "all",
+    );
     expect(tokenCurve.length).toBeGreaterThan(4);
-    for (let i = 1; i < tokenCurve.length; i++) expect(tokenCurve[i].budget / tokenCurve[i - 1].budget).toBeCloseTo(2 ** 0.25, 4);
+    for (let i = 1; i < tokenCurve.length; i++)
+      expect(tokenCurve[i].budget / tokenCurve[i - 1].budget).toBeCloseTo(2 ** 0.25, 4);
     for (const r of tokenCurve) {
       expect(r.spent).toBeGreaterThan(0);
       expect(r.spent).toBeCloseTo(r.meanTokens, 0);
     }
-    for (const r of res.computeOptimal) for (const k of ["meanGenerations", "meanTokens", "meanFlops", "meanMoney"]) expect(typeof r[k]).toBe("number");
+    for (const r of res.computeOptimal)
+      for (const k of ["meanGenerations", "meanTokens", "meanFlops", "meanMoney"]) expect(typeof r[k]).toBe("number");
     const names = readdirSync(dirs.a);
     for (const f of ["cost-optimal.csv", "efficiency.csv", "cost.svg"]) expect(names).toContain(f);
     expect(readFileSync(join(dirs.a, "efficiency.csv"), "utf8").split("\n")[0]).toMatch(/unit,n,/);
@@ -230,14 +299,29 @@ describe("eval CLI: determinism and outputs", () => {
 
 describe("eval CLI: several seeds", () => {
   it("--seeds 3,4: each seed's files are exactly the single-seed run's, beside a summary with median and range", () => {
-    const args = ["--problems", "12", "--budgets", "1,4", "--strategies", "best-of-n,majority,beam:M=4", "--oracle-samples", "8", "--threads", "1", "--resamples", "20"];
+    const args = [
+      "--problems",
+      "12",
+      "--budgets",
+      "1,4",
+      "--strategies",
+      "best-of-n,majority,beam:M=4",
+      "--oracle-samples",
+      "8",
+      "--threads",
+      "1",
+      "--resamples",
+      "20",
+    ];
     const single = join(TMP, "seed-single");
     const multi = join(TMP, "seed-multi");
     const r1 = runEval([...args, "--seed", "4", "--out", single]);
     const r2 = runEval([...args, "--seeds", "3,4,4", "--out", multi]);
     expect(r1.status, r1.stderr).toBe(0);
     expect(r2.status, r2.stderr).toBe(0);
-    expect(readFileSync(join(multi, "seed-4/results.json")).equals(readFileSync(join(single, "results.json")))).toBe(true);
+    expect(readFileSync(join(multi, "seed-4/results.json")).equals(readFileSync(join(single, "results.json")))).toBe(
+      true,
+    );
     expect(existsSync(join(multi, "seed-3/cost.svg"))).toBe(true);
     const res = JSON.parse(readFileSync(join(multi, "results.json"), "utf8"));
     expect(res.meta.seeds).toEqual([3, 4]); // the duplicate is dropped
@@ -269,7 +353,24 @@ describe("eval CLI: --dataset", () => {
     writeFileSync(file, rows.map((x) => JSON.stringify(x)).join("\n") + "\n\n");
     const out = join(TMP, "dataset-out");
     mkdirSync(out, { recursive: true }); // an existing directory is fine
-    const run = runEval(["--dataset", file, "--budgets", "1,4", "--strategies", "best-of-n,majority", "--oracle-samples", "16", "--threads", "1", "--seed", "3", "--resamples", "20", "--out", out]);
+    const run = runEval([
+      "--dataset",
+      file,
+      "--budgets",
+      "1,4",
+      "--strategies",
+      "best-of-n,majority",
+      "--oracle-samples",
+      "16",
+      "--threads",
+      "1",
+      "--seed",
+      "3",
+      "--resamples",
+      "20",
+      "--out",
+      out,
+    ]);
     expect(run.status, run.stderr).toBe(0);
     const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     expect(res.meta.dataset).toBe(file);

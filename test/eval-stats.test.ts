@@ -10,7 +10,17 @@ import { startExecution } from "../src/engine/executor";
 import { runToEnd } from "../src/engine/step";
 import { generationCost, StrategySpecSchema } from "../src/engine/strategies";
 import { checkProperties, type PropertyCheck } from "../src/eval/properties";
-import { aggregate, costGrid, costMatched, seedMatrix, tablesFromMatrix, UNITS, type ConfigInfo, type SeedMatrix, type Unit } from "../src/eval/report";
+import {
+  aggregate,
+  costGrid,
+  costMatched,
+  seedMatrix,
+  tablesFromMatrix,
+  UNITS,
+  type ConfigInfo,
+  type SeedMatrix,
+  type Unit,
+} from "../src/eval/report";
 import { percentileInterval, permutationPValue, signTailP, stratifiedResample } from "../src/eval/stats";
 import { configSeed } from "../src/eval/sweep";
 import { checkSimulatedDataset, gradingProblem, InputError, loadWorld, seedsArg } from "../src/eval/io";
@@ -40,7 +50,8 @@ describe("input checks", () => {
   it("--seeds: a comma list of non-negative integers, duplicates dropped; anything else refused", () => {
     expect(seedsArg("--seeds", "1,2,3,4,5")).toEqual([1, 2, 3, 4, 5]);
     expect(seedsArg("--seeds", " 7, 7 ,0")).toEqual([7, 0]);
-    for (const bad of ["1,,x", "-1", "x", "", "1.5", "4294967296", "1,"]) expect(() => seedsArg("--seeds", bad), bad).toThrow(InputError);
+    for (const bad of ["1,,x", "-1", "x", "", "1.5", "4294967296", "1,"])
+      expect(() => seedsArg("--seeds", bad), bad).toThrow(InputError);
   });
 
   it("a gold answer grades when a solution stating it would be graded correct", () => {
@@ -51,11 +62,18 @@ describe("input checks", () => {
   });
 
   it("a dataset the simulated world cannot read is refused with a count, simulated problems pass", () => {
-    const row = (question: string, answer: string, line: number) => ({ problem: { id: `r${line}`, question, answer }, line });
+    const row = (question: string, answer: string, line: number) => ({
+      problem: { id: `r${line}`, question, answer },
+      line,
+    });
     const sim = row("Start with 5. Add 3. What is the final number?", "8", 1);
     expect(() => checkSimulatedDataset("f", [sim])).not.toThrow();
-    expect(() => checkSimulatedDataset("f", [sim, row("What is 1+1?", "2", 2), row("Find x.", "3", 3)])).toThrow(/cannot read 2 of 3 rows \(first: line 2/);
-    expect(() => checkSimulatedDataset("f", [sim, row("Start with 6. Add 3. What is the final number?", "", 2)])).toThrow(/line 2 .*normalises to nothing/);
+    expect(() => checkSimulatedDataset("f", [sim, row("What is 1+1?", "2", 2), row("Find x.", "3", 3)])).toThrow(
+      /cannot read 2 of 3 rows \(first: line 2/,
+    );
+    expect(() =>
+      checkSimulatedDataset("f", [sim, row("Start with 6. Add 3. What is the final number?", "", 2)]),
+    ).toThrow(/line 2 .*normalises to nothing/);
   });
 });
 
@@ -66,11 +84,18 @@ describe("best-of-N pools are nested", () => {
     const [problem] = generateProblems(world, 5, 1);
     const run = async (n: number, selection: "weighted" | "majority") => {
       const spec = StrategySpecSchema.parse({ strategy: "best-of-n", n, selection });
-      const started = startExecution({ question: problem!.problem }, spec, { generations: generationCost(spec) }, configSeed(9, 0, spec, n), costs);
+      const started = startExecution(
+        { question: problem!.problem },
+        spec,
+        { generations: generationCost(spec) },
+        configSeed(9, 0, spec, n),
+        costs,
+      );
       if (!started.ok) throw new Error(started.error);
       return runToEnd(started.execution, providers, costs);
     };
-    const texts = (e: Awaited<ReturnType<typeof run>>) => (e.outcome?.candidates ?? []).map((c) => c.steps.join("\n\n"));
+    const texts = (e: Awaited<ReturnType<typeof run>>) =>
+      (e.outcome?.candidates ?? []).map((c) => c.steps.join("\n\n"));
     const [w4, w8, m8] = [await run(4, "weighted"), await run(8, "weighted"), await run(8, "majority")];
     expect(texts(w4)).toHaveLength(4);
     expect(texts(w8).slice(0, 4)).toEqual(texts(w4));
@@ -107,23 +132,21 @@ function fakeSeed(seed: number, configs: FakeConfig[]): SeedMatrix {
   const results: ProblemResult[] = Array.from({ length: PROBLEMS }, (_, i) => ({
     problem: i,
     passAt1: 1 - i / PROBLEMS,
-    records: configs.map(
-      (c): SolveRecord => ({
-        problem: i,
-        strategy: c.strategy,
-        family: c.family ?? c.strategy,
-        series: c.series ?? c.strategy,
-        config: `${c.strategy}@${c.budget}${c.series ?? ""}`,
-        budget: c.budget,
-        correct: c.correct(i),
-        answered: true,
-        generations: c.budget,
-        tokens: c.tokens ?? 100 * c.budget,
-        verifierTokens: 0,
-        flops: 1e9 * (c.tokens ?? 100 * c.budget),
-        money: 1e-6 * (c.tokens ?? 100 * c.budget),
-      }),
-    ),
+    records: configs.map((c): SolveRecord => ({
+      problem: i,
+      strategy: c.strategy,
+      family: c.family ?? c.strategy,
+      series: c.series ?? c.strategy,
+      config: `${c.strategy}@${c.budget}${c.series ?? ""}`,
+      budget: c.budget,
+      correct: c.correct(i),
+      answered: true,
+      generations: c.budget,
+      tokens: c.tokens ?? 100 * c.budget,
+      verifierTokens: 0,
+      flops: 1e9 * (c.tokens ?? 100 * c.budget),
+      money: 1e-6 * (c.tokens ?? 100 * c.budget),
+    })),
   }));
   const m = seedMatrix(results, seed);
   expect(m.bins.slice(0, 20).every((b) => b === 1)).toBe(true);
@@ -167,21 +190,40 @@ describe("property claims can fail", () => {
       ]);
     const one = byId(checkProperties([seedWith(1, true)], FAST), 1);
     expect(one.verdict).toBe("fails"); // +1 point on 100 problems: the interval reaches 0
-    const four = byId(checkProperties([1, 2, 3, 4, 5].map((s) => seedWith(s, s !== 5)), FAST), 1);
+    const four = byId(
+      checkProperties(
+        [1, 2, 3, 4, 5].map((s) => seedWith(s, s !== 5)),
+        FAST,
+      ),
+      1,
+    );
     expect(four.seedsHolding).toBe(4);
     expect(four.verdict).toBe("holds");
     expect(four.decidedBy).toMatch(/4 of 5 seeds/);
-    const three = byId(checkProperties([1, 2, 3, 4, 5].map((s) => seedWith(s, s <= 3)), FAST), 1);
+    const three = byId(
+      checkProperties(
+        [1, 2, 3, 4, 5].map((s) => seedWith(s, s <= 3)),
+        FAST,
+      ),
+      1,
+    );
     expect(three.seedsHolding).toBe(3);
     expect(three.verdict).toBe("fails");
   });
 
   it("the permutation test does not reject equal configurations, and rejects a clearly better intermediate split", () => {
-    const rev = (budget: number, s: number, correct: (i: number) => boolean): FakeConfig => ({ strategy: "revisions", family: "revisions", series: `Revisions s:p=${s}:${budget / s}`, budget, correct });
+    const rev = (budget: number, s: number, correct: (i: number) => boolean): FakeConfig => ({
+      strategy: "revisions",
+      family: "revisions",
+      series: `Revisions s:p=${s}:${budget / s}`,
+      budget,
+      correct,
+    });
     const build = (mid: (s: number) => (i: number) => boolean, extreme: (s: number) => (i: number) => boolean) => {
       const configs: FakeConfig[] = [];
       for (const b of [2, 16, 32]) {
-        for (let s = 1; s <= b; s *= 2) configs.push(rev(b, s, s === 1 || s === b ? extreme(s * 7 + b) : mid(s * 7 + b)));
+        for (let s = 1; s <= b; s *= 2)
+          configs.push(rev(b, s, s === 1 || s === b ? extreme(s * 7 + b) : mid(s * 7 + b)));
       }
       return fakeSeed(3, configs);
     };
@@ -189,25 +231,41 @@ describe("property claims can fail", () => {
     // 20 independent tables the test at level 0.025 rejects about never (5% would already be suspicious).
     let rejected = 0;
     for (let t = 0; t < 20; t++) {
-      const equal = build((s) => coin(100 + t, s, 0.5), (s) => coin(100 + t, s, 0.5));
+      const equal = build(
+        (s) => coin(100 + t, s, 0.5),
+        (s) => coin(100 + t, s, 0.5),
+      );
       const claim = byId(checkProperties([equal], { resamples: 20, permutations: 200 }), 6).claims[1]!;
       if (claim.beyondNoise) rejected++;
     }
     expect(rejected).toBeLessThanOrEqual(2);
     // The same with identical configurations: the max of copies is no evidence at all.
-    const same = build(() => coin(4, 0, 0.5), () => coin(4, 0, 0.5));
+    const same = build(
+      () => coin(4, 0, 0.5),
+      () => coin(4, 0, 0.5),
+    );
     expect(byId(checkProperties([same], FAST), 6).claims[1]!.pValue).toBe(1);
     // An intermediate split right on 30 more points of bins 3-4 than the extremes.
-    const better = build((t) => (i) => binOf(i) >= 3 && binOf(i) <= 4 ? coin(5, t, 0.8)(i) : coin(5, t, 0.5)(i), (t) => coin(5, t, 0.5));
+    const better = build(
+      (t) => (i) => (binOf(i) >= 3 && binOf(i) <= 4 ? coin(5, t, 0.8)(i) : coin(5, t, 0.5)(i)),
+      (t) => coin(5, t, 0.5),
+    );
     const claimBetter = byId(checkProperties([better], FAST), 6).claims[1]!;
     expect(claimBetter.pValue).toBeLessThanOrEqual(0.025);
     expect(claimBetter.beyondNoise).toBe(true);
   });
 
   it("a comparison at the ceiling is not measurable, and so is property 5 with everything at the floor", () => {
-    const rev = (budget: number, s: number, correct: (i: number) => boolean): FakeConfig => ({ strategy: "revisions", family: "revisions", series: `Revisions s:p=${s}:${budget / s}`, budget, correct });
+    const rev = (budget: number, s: number, correct: (i: number) => boolean): FakeConfig => ({
+      strategy: "revisions",
+      family: "revisions",
+      series: `Revisions s:p=${s}:${budget / s}`,
+      budget,
+      correct,
+    });
     const configs: FakeConfig[] = [{ strategy: "best-of-n", budget: 1, correct: () => false }];
-    for (const b of [2, 16]) for (let s = 1; s <= b; s *= 2) configs.push(rev(b, s, (i) => binOf(i) <= 2 || (binOf(i) < 5 && i % 2 === 0)));
+    for (const b of [2, 16])
+      for (let s = 1; s <= b; s *= 2) configs.push(rev(b, s, (i) => binOf(i) <= 2 || (binOf(i) < 5 && i % 2 === 0)));
     const checks = checkProperties([fakeSeed(1, configs)], FAST);
     const p6 = byId(checks, 6);
     expect(p6.verdict).toBe("not measurable");
@@ -267,7 +325,8 @@ describe("cost-matched compute-optimal and efficiency", () => {
     const gen = t.efficiency.find((e) => e.n === 64)!;
     expect(gen.unit).toBe("generations");
     expect(gen.ratio).toBe(4); // 64 / 16
-    for (const u of ["tokens", "flops", "money"] as Unit[]) expect(t.costOptimal.some((r) => r.unit === u && r.bin === "all")).toBe(true);
+    for (const u of ["tokens", "flops", "money"] as Unit[])
+      expect(t.costOptimal.some((r) => r.unit === u && r.bin === "all")).toBe(true);
     expect(UNITS).toEqual(["generations", "tokens", "flops", "money"]);
   });
 
@@ -279,7 +338,10 @@ describe("cost-matched compute-optimal and efficiency", () => {
       expect(e.ratio).toBeNull();
       expect(e.note).toMatch(/floor/);
     }
-    const p7 = byId(checkProperties([fakeSeed(1, [...floor, { strategy: "best-of-n", budget: 16, correct: () => false }])], FAST), 7);
+    const p7 = byId(
+      checkProperties([fakeSeed(1, [...floor, { strategy: "best-of-n", budget: 16, correct: () => false }])], FAST),
+      7,
+    );
     expect(p7.verdict).toBe("not measurable");
   });
 });

@@ -4,11 +4,29 @@ import { readFileSync } from "node:fs";
 import { parseWorld, type World } from "../src/sim/world.js";
 import { simModelCards, simProviders } from "../src/sim/provider.js";
 import { generateProblems } from "../src/sim/problems.js";
-import { applyStep, finishExecution, planStep, startExecution, stopExecution, type Execution } from "../src/engine/executor.js";
+import {
+  applyStep,
+  finishExecution,
+  planStep,
+  startExecution,
+  stopExecution,
+  type Execution,
+} from "../src/engine/executor.js";
 import { callProviders, runToEnd, type ProviderSet } from "../src/engine/step.js";
 import { fitWork, generationBound, MIN_COMPLETION_TOKENS, type Budget, type Ledger } from "../src/engine/budget.js";
-import { generationCost, StrategySpecSchema, type StrategySpec, type StrategySpecInput } from "../src/engine/strategies/index.js";
-import type { GenerateRequest, GenerateResponse, GeneratorRole, ScoreRequest, ScoreResponse } from "../src/engine/types.js";
+import {
+  generationCost,
+  StrategySpecSchema,
+  type StrategySpec,
+  type StrategySpecInput,
+} from "../src/engine/strategies/index.js";
+import type {
+  GenerateRequest,
+  GenerateResponse,
+  GeneratorRole,
+  ScoreRequest,
+  ScoreResponse,
+} from "../src/engine/types.js";
 
 function loadWorld(): World {
   const parsed = parseWorld(JSON.parse(readFileSync("worlds/default.json", "utf8")));
@@ -71,15 +89,30 @@ describe("hard caps (property)", () => {
     "beam search": spec({ strategy: "beam-search", n: 16, width: 4, maxRounds: 10, maxStepTokens: 32 }),
     lookahead: spec({ strategy: "beam-search", n: 4, width: 2, lookahead: 2, maxRounds: 10, maxStepTokens: 32 }),
     dvts: spec({ strategy: "dvts", n: 8, width: 2, maxRounds: 10, maxStepTokens: 32 }),
-    "revisions verifier": spec({ strategy: "revisions", sequential: 4, parallel: 2, selection: "verifier", maxTokens: 64 }),
-    "revisions majority": spec({ strategy: "revisions", sequential: 2, parallel: 3, selection: "majority", maxTokens: 64 }),
+    "revisions verifier": spec({
+      strategy: "revisions",
+      sequential: 4,
+      parallel: 2,
+      selection: "verifier",
+      maxTokens: 64,
+    }),
+    "revisions majority": spec({
+      strategy: "revisions",
+      sequential: 2,
+      parallel: 3,
+      selection: "majority",
+      maxTokens: 64,
+    }),
   };
   // Caps are drawn relative to what an uncapped solve of the same problem spends (10^-3 .. 10^1.3 times it,
   // so tiny caps of a token or less are included), or absolute for generations. Each cap is optional.
   const factor = fc.double({ min: -3, max: 1.3, noNaN: true }).map((x) => 10 ** x);
   const budgetArb = fc.record(
     {
-      generations: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 6 }), weight: 1 }, { arbitrary: fc.integer({ min: 6, max: 40 }), weight: 4 }),
+      generations: fc.oneof(
+        { arbitrary: fc.integer({ min: 1, max: 6 }), weight: 1 },
+        { arbitrary: fc.integer({ min: 6, max: 40 }), weight: 4 },
+      ),
       tokens: factor,
       money: factor,
       flops: factor,
@@ -106,7 +139,8 @@ describe("hard caps (property)", () => {
             if (!started.ok) {
               seen.refused += 1;
               // Refused only when the strategy costs more generations than allowed, or one sample does not fit.
-              if (started.field === "generations") expect(generationCost(s)).toBeGreaterThan(budget.generations as number);
+              if (started.field === "generations")
+                expect(generationCost(s)).toBeGreaterThan(budget.generations as number);
               else expect(started.error).toMatch(/too small to buy one sample/);
               expect(budget[started.field as keyof typeof budget]).toBeDefined();
               continue;
@@ -120,7 +154,8 @@ describe("hard caps (property)", () => {
             for (const k of SPEND_KEYS) {
               const cap = budget[k];
               // The engine allows 1e-12 relative slack for floating-point sums; nothing beyond it.
-              if (cap !== undefined) expect(end.ledger[k], `${k} ${end.ledger[k]} > cap ${cap}`).toBeLessThanOrEqual(cap * (1 + 1e-12));
+              if (cap !== undefined)
+                expect(end.ledger[k], `${k} ${end.ledger[k]} > cap ${cap}`).toBeLessThanOrEqual(cap * (1 + 1e-12));
             }
             expect(end.ledger.generations).toBeLessThanOrEqual(generationCost(s));
             if (end.stopReason === "budget") {
@@ -200,7 +235,11 @@ describe("hard caps (property)", () => {
     const one = (n: number, maxTokens: number) => generationBound([{ ...req, n, maxTokens }], 0, costs).tokens;
     // Room for three whole samples and a bit: n = 3, max_tokens untouched, generations charged for 3.
     const three = fitWork(plan.work, exec.ledger, { tokens: one(3, req.maxTokens) + 5 }, costs);
-    expect(three?.work).toMatchObject({ kind: "generate", generations: 3, requests: [{ n: 3, maxTokens: req.maxTokens }] });
+    expect(three?.work).toMatchObject({
+      kind: "generate",
+      generations: 3,
+      requests: [{ n: 3, maxTokens: req.maxTokens }],
+    });
     // Room for less than one whole sample: one sample with max_tokens cut to what is left.
     const cut = fitWork(plan.work, exec.ledger, { tokens: one(1, 100) }, costs);
     expect(cut?.work).toMatchObject({ generations: 1, requests: [{ n: 1, maxTokens: 100 }] });
@@ -230,7 +269,9 @@ describe("determinism", () => {
     let differs = false;
     for (let seed = 2; seed < 12 && !differs; seed++) {
       const other = await runToEnd(start(q, s, {}, seed), providers, costs);
-      differs = JSON.stringify(other.outcome) !== JSON.stringify(base.outcome) || JSON.stringify(other.ledger) !== JSON.stringify(base.ledger);
+      differs =
+        JSON.stringify(other.outcome) !== JSON.stringify(base.outcome) ||
+        JSON.stringify(other.ledger) !== JSON.stringify(base.ledger);
     }
     expect(differs).toBe(true);
   });
@@ -317,7 +358,10 @@ describe("startExecution", () => {
 });
 
 /** A provider set that counts calls; `tick` runs before each call (to move a fake clock). */
-function counting(inner: ProviderSet, tick: () => void = () => {}): { providers: ProviderSet; calls: { count: number } } {
+function counting(
+  inner: ProviderSet,
+  tick: () => void = () => {},
+): { providers: ProviderSet; calls: { count: number } } {
   const calls = { count: 0 };
   return {
     calls,
@@ -360,12 +404,14 @@ describe("provider faults", () => {
   const faults: { name: string; providers: () => ProviderSet; detail: RegExp; needsScoring?: boolean }[] = [
     {
       name: "too few completions",
-      providers: () => faulty({ generate: (out) => out.map((r, i) => (i === 0 ? { ...r, completions: r.completions.slice(1) } : r)) }),
+      providers: () =>
+        faulty({ generate: (out) => out.map((r, i) => (i === 0 ? { ...r, completions: r.completions.slice(1) } : r)) }),
       detail: /completions, expected/,
     },
     {
       name: "too many completions",
-      providers: () => faulty({ generate: (out) => out.map((r) => ({ ...r, completions: [...r.completions, ...r.completions] })) }),
+      providers: () =>
+        faulty({ generate: (out) => out.map((r) => ({ ...r, completions: [...r.completions, ...r.completions] })) }),
       detail: /completions, expected/,
     },
     {
@@ -375,7 +421,11 @@ describe("provider faults", () => {
     },
     {
       name: "a completion without text",
-      providers: () => faulty({ generate: (out) => out.map((r) => ({ ...r, completions: r.completions.map(() => ({ finishReason: "stop" })) })) }),
+      providers: () =>
+        faulty({
+          generate: (out) =>
+            out.map((r) => ({ ...r, completions: r.completions.map(() => ({ finishReason: "stop" })) })),
+        }),
       detail: /without text/,
     },
     {
@@ -385,7 +435,8 @@ describe("provider faults", () => {
     },
     {
       name: "generation usage negative",
-      providers: () => faulty({ generate: (out) => out.map((r) => ({ ...r, usage: { promptTokens: -1, completionTokens: 3 } })) }),
+      providers: () =>
+        faulty({ generate: (out) => out.map((r) => ({ ...r, usage: { promptTokens: -1, completionTokens: 3 } })) }),
       detail: /usage/,
     },
     {
@@ -402,13 +453,15 @@ describe("provider faults", () => {
     },
     {
       name: "a score above 1",
-      providers: () => faulty({ score: (out) => out.map((r, i) => (i === 0 ? { ...r, scores: r.scores.map(() => 1.5) } : r)) }),
+      providers: () =>
+        faulty({ score: (out) => out.map((r, i) => (i === 0 ? { ...r, scores: r.scores.map(() => 1.5) } : r)) }),
       detail: /outside \[0, 1\]/,
       needsScoring: true,
     },
     {
       name: "a negative score",
-      providers: () => faulty({ score: (out) => out.map((r) => ({ ...r, scores: r.scores.map((s, j) => (j === 0 ? -0.01 : s)) })) }),
+      providers: () =>
+        faulty({ score: (out) => out.map((r) => ({ ...r, scores: r.scores.map((s, j) => (j === 0 ? -0.01 : s)) })) }),
       detail: /outside \[0, 1\]/,
       needsScoring: true,
     },
@@ -479,7 +532,11 @@ describe("provider faults", () => {
 
   it("a generate provider answering fewer responses than requests fails the solve naming the missing response", async () => {
     const s = spec({ strategy: "revisions", sequential: 2, parallel: 2 });
-    const end = await runToEnd(start(problems[0]!.question, s), faulty({ generateCall: 2, generate: (out) => out.slice(0, 1) }), costs);
+    const end = await runToEnd(
+      start(problems[0]!.question, s),
+      faulty({ generateCall: 2, generate: (out) => out.slice(0, 1) }),
+      costs,
+    );
     expect(end.stopReason).toBe("failed");
     expect(end.detail).toMatch(/returned 1 responses for 2 requests/);
   });
@@ -497,7 +554,11 @@ describe("provider faults", () => {
   it("a fault on a later step keeps what was learnt: the outcome falls back to the candidates so far", async () => {
     // Best-of-N: generation succeeds, scoring fails -> majority over the unscored samples.
     const bon = STRATEGIES["best-of-n weighted"]!;
-    const end = await runToEnd(start(problems[0]!.question, bon), faulty({ score: (out) => out.map((r) => ({ ...r, scores: [2] })) }), costs);
+    const end = await runToEnd(
+      start(problems[0]!.question, bon),
+      faulty({ score: (out) => out.map((r) => ({ ...r, scores: [2] })) }),
+      costs,
+    );
     expect(end.stopReason).toBe("failed");
     expect(end.outcome?.candidates).toHaveLength(8);
     expect(end.outcome?.answer).not.toBeNull();
@@ -506,7 +567,11 @@ describe("provider faults", () => {
     expect(end.ledger.verifierTokens).toBeGreaterThan(0);
     // Revisions: the second revision round fails -> the first attempts are still there.
     const rev = STRATEGIES["revisions verifier"]!;
-    const end2 = await runToEnd(start(problems[0]!.question, rev), faulty({ generateCall: 2, generate: (out) => out.map((r) => ({ ...r, completions: [] })) }), costs);
+    const end2 = await runToEnd(
+      start(problems[0]!.question, rev),
+      faulty({ generateCall: 2, generate: (out) => out.map((r) => ({ ...r, completions: [] })) }),
+      costs,
+    );
     expect(end2.stopReason).toBe("failed");
     expect(end2.detail).toMatch(/has 0 completions, expected 1/);
     expect(end2.outcome?.candidates).toHaveLength(2);
@@ -560,7 +625,9 @@ describe("ledger arithmetic", () => {
         if (selection === "majority") expect(L.verifierTokens).toBe(0);
         else expect(L.verifierTokens).toBeGreaterThan(0);
         expect(L.tokens).toBe(L.generatorPromptTokens + L.generatorCompletionTokens + L.verifierTokens);
-        expect(L.generatorFlops).toBe(2 * cards.generator.parameters * (L.generatorPromptTokens + L.generatorCompletionTokens));
+        expect(L.generatorFlops).toBe(
+          2 * cards.generator.parameters * (L.generatorPromptTokens + L.generatorCompletionTokens),
+        );
         expect(L.verifierFlops).toBe(2 * cards.verifier.parameters * L.verifierTokens);
         expect(L.flops).toBe(L.generatorFlops + L.verifierFlops);
         const money =
@@ -581,8 +648,13 @@ describe("ledger arithmetic", () => {
     const cards = simModelCards(world);
     const end = await runToEnd(start(problems[0]!.question, STRATEGIES["revisions majority"]!), providers, costs);
     const L = end.ledger;
-    expect(L.generatorFlops).toBe(2 * cards.reviser.parameters * (L.generatorPromptTokens + L.generatorCompletionTokens));
-    const money = (L.generatorPromptTokens * cards.reviser.inputPricePerMillion + L.generatorCompletionTokens * cards.reviser.outputPricePerMillion) / 1e6;
+    expect(L.generatorFlops).toBe(
+      2 * cards.reviser.parameters * (L.generatorPromptTokens + L.generatorCompletionTokens),
+    );
+    const money =
+      (L.generatorPromptTokens * cards.reviser.inputPricePerMillion +
+        L.generatorCompletionTokens * cards.reviser.outputPricePerMillion) /
+      1e6;
     expect(Math.abs(L.money - money)).toBeLessThanOrEqual(money * 1e-12);
     expect(L.calls).toBe(2);
   });

@@ -24,7 +24,11 @@ afterAll(() => {
 
 describe.runIf(process.env.TTC_CLI_TESTS === "1")("npm run keys", () => {
   it("creates, lists and revokes keys in the local D1; bad input exits 2 with one line", async () => {
-    const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist], { env: ENV, encoding: "utf8" });
+    const migrate = spawnSync(
+      "npx",
+      ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", persist],
+      { env: ENV, encoding: "utf8" },
+    );
     expect(migrate.status, migrate.stderr).toBe(0);
     const created = keys("create", "--tenant-name", "acme", "--rate", "30", "--money-per-day", "2.5");
     expect(created.status, created.stderr).toBe(0);
@@ -32,7 +36,13 @@ describe.runIf(process.env.TTC_CLI_TESTS === "1")("npm run keys", () => {
     const [, keyId, tenantId] = /^key (key_\S+) for tenant (ten_\S+)$/.exec(head!)!;
     expect(key).toMatch(/^ttc_[A-Za-z0-9_-]{43}$/);
     const rows = d1<Record<string, unknown>>(`SELECT * FROM api_keys WHERE id = '${keyId}'`, { persistTo: persist });
-    expect(rows[0]).toMatchObject({ tenant_id: tenantId, hash: await hashApiKey(key!), rate_per_minute: 30, money_per_day: 2.5, revoked_at: null });
+    expect(rows[0]).toMatchObject({
+      tenant_id: tenantId,
+      hash: await hashApiKey(key!),
+      rate_per_minute: 30,
+      money_per_day: 2.5,
+      revoked_at: null,
+    });
     expect(JSON.stringify(rows)).not.toContain(key!.slice(4));
     const listed = keys("list");
     expect(listed.stdout).toMatch(new RegExp(`^${keyId}  ttc_\\S+…  tenant ${tenantId}  "default"  active  30/min`));

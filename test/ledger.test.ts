@@ -8,7 +8,14 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CostModel } from "../src/engine/budget";
 import { startExecution, type Execution } from "../src/engine/executor";
-import { executeStep, runToEnd, type ProviderSet, type StepIntent, type StepJournal, type StepResults } from "../src/engine/step";
+import {
+  executeStep,
+  runToEnd,
+  type ProviderSet,
+  type StepIntent,
+  type StepJournal,
+  type StepResults,
+} from "../src/engine/step";
 import { StrategySpecSchema, type StrategySpecInput } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
 import { ProviderConfigSchema, type ProviderConfigInput } from "../src/providers/config";
@@ -54,14 +61,30 @@ async function billed(sim: Sim): Promise<number> {
 }
 
 async function fault(sim: Sim, kind: string, count: number, path: string): Promise<void> {
-  await fetch(`${sim.base}/_sim/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind, count, path }) });
+  await fetch(`${sim.base}/_sim/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ kind, count, path }),
+  });
 }
 
 function wire(sim: Sim, replaysRequests: boolean, timeoutMs = 2_000): { providers: ProviderSet; costs: CostModel } {
-  const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs, retries: 3, baseUrl: sim.base, replaysRequests };
-  const config = (input: Record<string, unknown>) => ProviderConfigSchema.parse({ ...card, ...input } as ProviderConfigInput);
+  const card = {
+    parameters: 3e9,
+    inputPricePerMillion: 0.1,
+    outputPricePerMillion: 0.2,
+    timeoutMs,
+    retries: 3,
+    baseUrl: sim.base,
+    replaysRequests,
+  };
+  const config = (input: Record<string, unknown>) =>
+    ProviderConfigSchema.parse({ ...card, ...input } as ProviderConfigInput);
   const ctx = { backoffBaseMs: 1, random: () => 0.5 };
-  return assembleProviders({ generator: generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), ctx), verifier: verifierAdapter("prm", config({ kind: "vllm-prm", model: "sim-prm" }), ctx) });
+  return assembleProviders({
+    generator: generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), ctx),
+    verifier: verifierAdapter("prm", config({ kind: "vllm-prm", model: "sim-prm" }), ctx),
+  });
 }
 
 function start(input: StrategySpecInput, costs: CostModel, budget = {}): Execution {
@@ -183,7 +206,12 @@ describe("the deadline bounds calls in flight", () => {
     await fault(plain, "timeout", 1, "/pooling");
     const began = Date.now();
     const deadlineMs = 700;
-    const end = await runToEnd(start({ strategy: "best-of-n", n: 4 }, costs, { deadline: began + deadlineMs }), providers, costs, Date.now);
+    const end = await runToEnd(
+      start({ strategy: "best-of-n", n: 4 }, costs, { deadline: began + deadlineMs }),
+      providers,
+      costs,
+      Date.now,
+    );
     const took = Date.now() - began;
     expect(end.stopReason).toBe("deadline");
     // Aim: within the larger of 1 s and 10% past the deadline (the call alone would have stalled 5 s).
@@ -196,8 +224,16 @@ describe("the deadline bounds calls in flight", () => {
 
 describe("a step split across invocations by outbound requests", () => {
   it("an LLM-judge scoring step (one request per prefix) runs in parts within the limit and ends like an unsplit one", async () => {
-    const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 2_000, retries: 1, baseUrl: replaying.base };
-    const config = (input: Record<string, unknown>) => ProviderConfigSchema.parse({ ...card, ...input } as ProviderConfigInput);
+    const card = {
+      parameters: 3e9,
+      inputPricePerMillion: 0.1,
+      outputPricePerMillion: 0.2,
+      timeoutMs: 2_000,
+      retries: 1,
+      baseUrl: replaying.base,
+    };
+    const config = (input: Record<string, unknown>) =>
+      ProviderConfigSchema.parse({ ...card, ...input } as ProviderConfigInput);
     const ctx = { backoffBaseMs: 1, random: () => 0.5 };
     const { providers, costs } = assembleProviders({
       generator: generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), ctx),
@@ -212,7 +248,8 @@ describe("a step split across invocations by outbound requests", () => {
     let exec = start(spec, costs);
     let invocations = 0;
     let served = 0;
-    const statsOf = async () => ((await (await fetch(`${replaying.base}/_sim/stats`)).json()) as { served: number }).served;
+    const statsOf = async () =>
+      ((await (await fetch(`${replaying.base}/_sim/stats`)).json()) as { served: number }).served;
     while (exec.status === "running") {
       // One invocation: steps until its requests are spent or a step yields.
       invocations += 1;
@@ -241,8 +278,17 @@ describe("a step split across invocations by outbound requests", () => {
 
 describe("faults that the review of the ledger found", () => {
   it("when one batch of a call fails, the batches answered beside it are charged", async () => {
-    const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 2_000, retries: 1, baseUrl: plain.base, maxBatch: 1 };
-    const config = (input: Record<string, unknown>) => ProviderConfigSchema.parse({ ...card, ...input } as ProviderConfigInput);
+    const card = {
+      parameters: 3e9,
+      inputPricePerMillion: 0.1,
+      outputPricePerMillion: 0.2,
+      timeoutMs: 2_000,
+      retries: 1,
+      baseUrl: plain.base,
+      maxBatch: 1,
+    };
+    const config = (input: Record<string, unknown>) =>
+      ProviderConfigSchema.parse({ ...card, ...input } as ProviderConfigInput);
     const ctx = { backoffBaseMs: 1, random: () => 0.5 };
     const { providers, costs } = assembleProviders({
       generator: generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), ctx),

@@ -11,14 +11,23 @@ const REPO = fileURLToPath(new URL("..", import.meta.url));
 const TSX = join(REPO, "node_modules/.bin/tsx");
 
 function measureCaps(args: string[]): SpawnSyncReturns<string> {
-  const r = spawnSync(TSX, ["scripts/measure-caps.ts", ...args], { cwd: REPO, encoding: "utf8", timeout: 120_000, env: { ...process.env, TTC_KEY: "" } });
+  const r = spawnSync(TSX, ["scripts/measure-caps.ts", ...args], {
+    cwd: REPO,
+    encoding: "utf8",
+    timeout: 120_000,
+    env: { ...process.env, TTC_KEY: "" },
+  });
   if (r.error) throw r.error;
   return r;
 }
 
 describe("npm run measure:caps", () => {
   const cases: [string, string[], RegExp][] = [
-    ["an unknown policy", ["--policy", "nope"], /--policy must be one of default-text, default, default-escalation, got "nope"/],
+    [
+      "an unknown policy",
+      ["--policy", "nope"],
+      /--policy must be one of default-text, default, default-escalation, got "nope"/,
+    ],
     ["a policy that probes first", ["--policy", "default"], /--policy default probes first/],
     ["a cap that is not a positive number", ["--caps", "1000,x"], /--caps: "x" is not a positive number/],
     ["a service without a key", ["--service", "http://127.0.0.1:9"], /--service needs --key KEY/],
@@ -34,7 +43,16 @@ describe("npm run measure:caps", () => {
   }
 
   it("measures a dollar policy at a dollar cap: one row per seed and cap, the capped spend within the cap", () => {
-    const r = measureCaps(["--policy", "default-escalation", "--seeds", "11,12", "--problems", "12", "--caps", "0.0005"]);
+    const r = measureCaps([
+      "--policy",
+      "default-escalation",
+      "--seeds",
+      "11,12",
+      "--problems",
+      "12",
+      "--caps",
+      "0.0005",
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const rows = r.stdout.split("\n").filter((l) => /^\| 1[12] \|/.test(l));
     expect(rows).toHaveLength(2);

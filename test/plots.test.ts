@@ -12,7 +12,8 @@ function checkBalanced(svg: string): { ok: boolean; error?: string } {
   let m: RegExpExecArray | null;
   while ((m = re.exec(svg)) !== null) {
     const between = svg.slice(last, m.index);
-    if (/[<>]/.test(between)) return { ok: false, error: `stray angle bracket near ${m.index}: ${between.slice(0, 40)}` };
+    if (/[<>]/.test(between))
+      return { ok: false, error: `stray angle bracket near ${m.index}: ${between.slice(0, 40)}` };
     last = re.lastIndex;
     const [, closing, name, , selfClose] = m;
     if (selfClose) continue;
@@ -92,7 +93,9 @@ describe("renderFigure", () => {
       expect(count(legend, new RegExp(`>${l}</text>`, "g"))).toBe(1);
     }
     // "Beam" has the same colour in both panels
-    const beamColours = [...svg.matchAll(/data-label="Beam">\n<polyline [^>]*stroke="(#[0-9a-f]{6})"/g)].map((m) => m[1]);
+    const beamColours = [...svg.matchAll(/data-label="Beam">\n<polyline [^>]*stroke="(#[0-9a-f]{6})"/g)].map(
+      (m) => m[1],
+    );
     expect(beamColours).toHaveLength(2);
     expect(beamColours[0]).toBe(beamColours[1]);
     const bonColour = /data-label="Best-of-N">\n<polyline [^>]*stroke="(#[0-9a-f]{6})"/.exec(svg)?.[1];
@@ -132,13 +135,23 @@ describe("renderFigure", () => {
 
   it("skips NaN points and sorts by x", () => {
     const svg = renderFigure(
-      [{
-        title: "p",
-        series: [{
-          label: "A",
-          points: [{ x: 16, y: 0.6 }, { x: 4, y: NaN }, { x: 1, y: 0.2 }, { x: NaN, y: 0.3 }, { x: 64, y: 0.7 }],
-        }],
-      }],
+      [
+        {
+          title: "p",
+          series: [
+            {
+              label: "A",
+              points: [
+                { x: 16, y: 0.6 },
+                { x: 4, y: NaN },
+                { x: 1, y: 0.2 },
+                { x: NaN, y: 0.3 },
+                { x: 64, y: 0.7 },
+              ],
+            },
+          ],
+        },
+      ],
       OPTS,
     );
     expect(svg).not.toMatch(/NaN/);

@@ -13,7 +13,13 @@ import { Rng } from "../src/engine/random";
 
 describe("prompt features", () => {
   it("are generic: any prompt gives a finite vector of the documented length", () => {
-    for (const text of ["", "What is 2+2?", "Let $f(x) = \\frac{x^2}{\\sqrt{3}}$. Find $f(12{,}345)$.", "Start with 48. Add 17. What is the final number?", "x".repeat(10_000)]) {
+    for (const text of [
+      "",
+      "What is 2+2?",
+      "Let $f(x) = \\frac{x^2}{\\sqrt{3}}$. Find $f(12{,}345)$.",
+      "Start with 48. Add 17. What is the final number?",
+      "x".repeat(10_000),
+    ]) {
       const f = promptFeatures(text);
       expect(f).toHaveLength(FEATURE_COUNT);
       expect(featureNames()).toHaveLength(FEATURE_COUNT);
@@ -91,7 +97,17 @@ function synthetic(n: number): OutcomeData {
     generations[2]![i] = 16;
   }
   // Dollars and FLOPs in proportion to tokens (one model): the unit does not change the choice.
-  return { prompts, passAt1, oracleSamples: 256, configs, correct, tokens, money: tokens.map((t) => t.map((x) => x * 2e-7)), flops: tokens.map((t) => t.map((x) => x * 6e9)), generations };
+  return {
+    prompts,
+    passAt1,
+    oracleSamples: 256,
+    configs,
+    correct,
+    tokens,
+    money: tokens.map((t) => t.map((x) => x * 2e-7)),
+    flops: tokens.map((t) => t.map((x) => x * 6e9)),
+    generations,
+  };
 }
 
 describe("fitting arms and policies", () => {
@@ -112,7 +128,19 @@ describe("fitting arms and policies", () => {
   });
 
   it("fits a policy that validates, bins by the text, and respects a cap", () => {
-    const policy = fitPolicy(data, { seed: 1, version: "t1", createdAt: "2026-12-01", source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 200, oracleSamples: 256, command: "test" } });
+    const policy = fitPolicy(data, {
+      seed: 1,
+      version: "t1",
+      createdAt: "2026-12-01",
+      source: {
+        kind: "calibration",
+        dataset: "synthetic",
+        seed: 1,
+        problems: 200,
+        oracleSamples: 256,
+        command: "test",
+      },
+    });
     const checked = parsePolicy(JSON.parse(JSON.stringify(policy)));
     expect(checked.ok).toBe(true);
     // A cheap cap gets the cheap arm; a generous one buys accuracy where it helps.
@@ -134,8 +162,18 @@ describe("a policy that chooses after a verifier probe", () => {
   // The probe sees what the text cannot: here every prompt reads the same, and only the probe tells them apart.
   const data = synthetic(200);
   data.prompts = data.prompts.map(() => "Same words for every problem?");
-  data.probe = { samples: 4, temperature: 0.8, features: data.passAt1.map((p) => [p, p, 1]), tokens: new Float64Array(200).fill(50) };
-  const policy = fitPolicy(data, { seed: 1, version: "p1", createdAt: "x", source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 200, oracleSamples: 256, command: "test" } });
+  data.probe = {
+    samples: 4,
+    temperature: 0.8,
+    features: data.passAt1.map((p) => [p, p, 1]),
+    tokens: new Float64Array(200).fill(50),
+  };
+  const policy = fitPolicy(data, {
+    seed: 1,
+    version: "p1",
+    createdAt: "x",
+    source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 200, oracleSamples: 256, command: "test" },
+  });
 
   it("records the probe, validates, and refuses to choose without the probe's features", () => {
     expect(policy.probe).toEqual({ samples: 4, temperature: 0.8 });
@@ -150,9 +188,14 @@ describe("a policy that chooses after a verifier probe", () => {
     expect(easy.bin).toBeLessThan(hard.bin);
     expect(hard.budget).toBe(4950);
     // With a cap the probe has nearly used up, nothing fits what is left: the bin's cheapest arm, within 60 tokens' cap.
-    const squeezed = choosePolicyArm(policy, "Same words for every problem?", 160, { features: [0.2, 0.2, 1], spent: 100 });
+    const squeezed = choosePolicyArm(policy, "Same words for every problem?", 160, {
+      features: [0.2, 0.2, 1],
+      spent: 100,
+    });
     expect(squeezed.budget).toBe(60);
-    expect(squeezed.arm.budget).toBe(Math.min(...policy.arms.filter((a) => a.bin === squeezed.bin).map((a) => a.budget)));
+    expect(squeezed.arm.budget).toBe(
+      Math.min(...policy.arms.filter((a) => a.bin === squeezed.bin).map((a) => a.budget)),
+    );
   });
 
   it("counts the probe's cost on every problem in its curve", () => {
@@ -163,7 +206,12 @@ describe("a policy that chooses after a verifier probe", () => {
 });
 
 describe("policy document validation", () => {
-  const base = fitPolicy(synthetic(100), { seed: 1, version: "t2", createdAt: "x", source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 100, oracleSamples: 256, command: "test" } });
+  const base = fitPolicy(synthetic(100), {
+    seed: 1,
+    version: "t2",
+    createdAt: "x",
+    source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 100, oracleSamples: 256, command: "test" },
+  });
   const cases: [string, (p: Record<string, any>) => void, string][] = [
     ["a wrong format", (p) => (p.format = "ttc-policy/9"), "format"],
     ["weights of the wrong length", (p) => p.estimator.weights.pop(), "estimator.weights"],
@@ -191,7 +239,8 @@ describe("the service's shipped policy and auto", () => {
     const policy = servicePolicy();
     expect(policy.probe).toBeNull();
     const easy = "Start with 12. Add 5. What is the final number?";
-    const hard = "Start with 87. Multiply by 347. Square it. Subtract 918. Multiply by 56. Take the remainder when divided by 13. Multiply by 728. Add 649. Divide by 2. What is the final number?";
+    const hard =
+      "Start with 87. Multiply by 347. Square it. Subtract 918. Multiply by 56. Take the remainder when divided by 13. Multiply by 728. Add 649. Divide by 2. What is the final number?";
     const a = decideAuto(policy, easy, 20_000);
     const b = decideAuto(policy, hard, 20_000);
     expect(a.bin).toBeLessThan(b.bin);
@@ -237,10 +286,24 @@ describe("escalation: a policy in dollars routes to the larger model only where 
     const flops = [100 * 6e9, 1600 * 6e9, 100 * 84e9].map((f) => new Float64Array(n).fill(f));
     const generations = [1, 16, 1].map((g) => new Float64Array(n).fill(g));
     const prompts = bins.map((b, i) => `Question ${i}: ${"7 ".repeat(b)}`);
-    return { d: { prompts, passAt1: bins.map((b) => 1 - b / 6), oracleSamples: 256, configs, correct, tokens, money, flops, generations }, bins };
+    return {
+      d: {
+        prompts,
+        passAt1: bins.map((b) => 1 - b / 6),
+        oracleSamples: 256,
+        configs,
+        correct,
+        tokens,
+        money,
+        flops,
+        generations,
+      },
+      bins,
+    };
   }
   const { d, bins } = data(2000);
-  const isLarge = (a: { spec: { strategy: string } }) => a.spec.strategy === "best-of-n" && (a.spec as { model?: string }).model === "large";
+  const isLarge = (a: { spec: { strategy: string } }) =>
+    a.spec.strategy === "best-of-n" && (a.spec as { model?: string }).model === "large";
 
   it("in dollars: never on bins 1–3, from the larger model's cost up on bins 4–5, with tokens recorded beside", () => {
     const arms = fitArms(d, bins, "money");
@@ -261,7 +324,13 @@ describe("escalation: a policy in dollars routes to the larger model only where 
   });
 
   it("a fitted policy in dollars validates, and its choice honours both the dollar cap and a token cap", () => {
-    const policy = fitPolicy(d, { seed: 1, costUnit: "money", version: "esc", createdAt: "2026-12-02T00:00:00Z", source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 2000, oracleSamples: 256, command: "" } });
+    const policy = fitPolicy(d, {
+      seed: 1,
+      costUnit: "money",
+      version: "esc",
+      createdAt: "2026-12-02T00:00:00Z",
+      source: { kind: "calibration", dataset: "synthetic", seed: 1, problems: 2000, oracleSamples: 256, command: "" },
+    });
     expect(parsePolicy(JSON.parse(JSON.stringify(policy)))).toMatchObject({ ok: true });
     expect(policy.costUnit).toBe("money");
     for (const prompt of d.prompts.slice(0, 25)) {
@@ -275,7 +344,10 @@ describe("escalation: a policy in dollars routes to the larger model only where 
     // The document's rule: a policy in dollars records tokens beside every arm.
     const broken = JSON.parse(JSON.stringify(policy)) as PolicyDocument;
     delete (broken.arms[0]!.evidence as { highTokens?: number }).highTokens;
-    expect(parsePolicy(broken)).toMatchObject({ ok: false, error: expect.stringMatching(/^policy field arms\.0\.evidence: needs meanTokens and highTokens/) });
+    expect(parsePolicy(broken)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^policy field arms\.0\.evidence: needs meanTokens and highTokens/),
+    });
     expect(parsePolicy({ ...policy, probe: { samples: 4, temperature: 0.8 } })).toMatchObject({ ok: false });
   });
 });

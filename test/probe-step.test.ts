@@ -17,7 +17,16 @@ import { parsePolicy, type PolicyDocument } from "../src/policy/document";
 import { predictFeatures } from "../src/policy/estimator";
 import { promptFeatures } from "../src/policy/features";
 import { probeFeatures, PROBE_FEATURES } from "../src/policy/probe";
-import { expectedProbeTokens, forecastProbe, imputedProbeFeatures, probeAffordable, probeSpec, probeWorstTokens, startProbe, type ProbePlan } from "../src/policy/probeStep";
+import {
+  expectedProbeTokens,
+  forecastProbe,
+  imputedProbeFeatures,
+  probeAffordable,
+  probeSpec,
+  probeWorstTokens,
+  startProbe,
+  type ProbePlan,
+} from "../src/policy/probeStep";
 import { simProviders } from "../src/sim/provider";
 
 const PROMPT = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
@@ -33,15 +42,36 @@ function shippedProbing(): PolicyDocument {
 function withEveryArm(spec: unknown): PolicyDocument {
   const policy = shippedProbing();
   const parsed = StrategySpecSchema.parse(spec);
-  return { ...policy, arms: policy.arms.map((a) => ({ ...a, config: JSON.stringify(parsed), spec: parsed, evidence: { ...a.evidence, highCost: 100, meanCost: 80 } })) };
+  return {
+    ...policy,
+    arms: policy.arms.map((a) => ({
+      ...a,
+      config: JSON.stringify(parsed),
+      spec: parsed,
+      evidence: { ...a.evidence, highCost: 100, meanCost: 80 },
+    })),
+  };
 }
 
 function planFor(policy: PolicyDocument, cap: number, extra: Partial<ProbePlan> = {}): ProbePlan {
-  return { policy, capTokens: cap, capFrom: "request", explore: { share: 0, draw: 0.5 }, worstTokens: probeWorstTokens(policy, PROMPT, costs), expectedTokens: expectedProbeTokens(policy), ...extra };
+  return {
+    policy,
+    capTokens: cap,
+    capFrom: "request",
+    explore: { share: 0, draw: 0.5 },
+    worstTokens: probeWorstTokens(policy, PROMPT, costs),
+    expectedTokens: expectedProbeTokens(policy),
+    ...extra,
+  };
 }
 
 /** Run a probing solve to its end, step by step, keeping every step's calls and the state after each. */
-async function runProbed(policy: PolicyDocument, cap: number, seed = 7, extra: Partial<ProbePlan> = {}): Promise<{ exec: Execution; calls: CallRecord[]; states: Execution[] }> {
+async function runProbed(
+  policy: PolicyDocument,
+  cap: number,
+  seed = 7,
+  extra: Partial<ProbePlan> = {},
+): Promise<{ exec: Execution; calls: CallRecord[]; states: Execution[] }> {
   const started = startExecution({ question: PROMPT }, probeSpec(policy), { tokens: cap }, seed, costs);
   if (!started.ok) throw new Error(started.error);
   let exec = startProbe(started.execution, planFor(policy, cap, extra));
@@ -83,7 +113,9 @@ describe("the verifier probe step", () => {
     const probe = await probeOnly(policy);
     const decision = exec.probe?.phase === "decided" ? exec.probe.decision : undefined;
     expect(decision?.estimator).toBe("probe");
-    expect(decision?.probe?.features).toEqual(Object.fromEntries(PROBE_FEATURES.map((n, i) => [n, probeFeatures(probe)[i]])));
+    expect(decision?.probe?.features).toEqual(
+      Object.fromEntries(PROBE_FEATURES.map((n, i) => [n, probeFeatures(probe)[i]])),
+    );
     // What the probe spent is the ledger after its two steps.
     expect(decision?.probe?.spend.tokens).toBe(states[1]!.ledger.tokens);
     // The probe's samples (with their scores) are the first 8 of the arm's 16 candidates.
@@ -92,7 +124,9 @@ describe("the verifier probe step", () => {
     expect(candidates.slice(0, 8)).toEqual(probe);
     // The bin is the one the probe's features predict.
     const z = predictFeatures({ ...policy.estimator }, [...promptFeatures(PROMPT), ...probeFeatures(probe)]);
-    expect(decision?.bin).toBe(choosePolicyArm(policy, PROMPT, 200_000, { features: probeFeatures(probe), spent: 0 }).bin);
+    expect(decision?.bin).toBe(
+      choosePolicyArm(policy, PROMPT, 200_000, { features: probeFeatures(probe), spent: 0 }).bin,
+    );
     expect(Number.isFinite(z)).toBe(true);
   });
 
@@ -112,7 +146,8 @@ describe("the verifier probe step", () => {
     expect(given.map((c) => c.steps)).toEqual(probe.map((c) => c.steps));
     // The probe scored with the last step's score; the arm weighs them by their weakest step.
     expect(given.some((c, i) => c.score !== probe[i]!.score)).toBe(true);
-    for (const c of exec.outcome!.candidates) if (c.stepScores?.length) expect(c.score).toBe(aggregateScores(c.stepScores, "min"));
+    for (const c of exec.outcome!.candidates)
+      if (c.stepScores?.length) expect(c.score).toBe(aggregateScores(c.stepScores, "min"));
   });
 
   it("other strategies keep the probe's samples in their final selection", async () => {
@@ -126,7 +161,12 @@ describe("the verifier probe step", () => {
     const beam = withEveryArm({ strategy: "beam-search", n: 4, width: 2 });
     const beamProbe = await probeOnly(beam);
     const beamRun = await runProbed(beam, 200_000);
-    for (const p of beamProbe) expect(beamRun.exec.outcome!.candidates.some((c) => JSON.stringify(c.steps) === JSON.stringify(p.steps) && c.score === p.score)).toBe(true);
+    for (const p of beamProbe)
+      expect(
+        beamRun.exec.outcome!.candidates.some(
+          (c) => JSON.stringify(c.steps) === JSON.stringify(p.steps) && c.score === p.score,
+        ),
+      ).toBe(true);
   });
 
   it("explores after the probe as decideAuto does: another configuration in the probe's bin, within the rest of the cap", async () => {
@@ -157,7 +197,11 @@ describe("the verifier probe step", () => {
   it("affords the probe only when the cap covers its worst case and every bin's cheapest arm after it", () => {
     const policy = shippedProbing();
     const worst = probeWorstTokens(policy, PROMPT, costs);
-    const cheapest = Math.max(...[1, 2, 3, 4, 5].map((bin) => Math.min(...policy.arms.filter((a) => a.bin === bin).map((a) => a.evidence.highCost))));
+    const cheapest = Math.max(
+      ...[1, 2, 3, 4, 5].map((bin) =>
+        Math.min(...policy.arms.filter((a) => a.bin === bin).map((a) => a.evidence.highCost)),
+      ),
+    );
     expect(probeAffordable(policy, worst + cheapest, undefined, worst)).toEqual({ ok: true });
     const short = probeAffordable(policy, worst + cheapest - 1, undefined, worst);
     expect(short.ok).toBe(false);
@@ -177,12 +221,22 @@ describe("the verifier probe step", () => {
 
   it("imputed probe features (the calibration means) leave the text's prediction, and say `free`", () => {
     const policy = shippedProbing();
-    const imputed = choosePolicyArm(policy, PROMPT, 50_000, { features: imputedProbeFeatures(policy), spent: 0, imputed: true });
+    const imputed = choosePolicyArm(policy, PROMPT, 50_000, {
+      features: imputedProbeFeatures(policy),
+      spent: 0,
+      imputed: true,
+    });
     expect(imputed.estimator).toBe("free");
     // The text's own contribution: the probe features' weights set to zero.
     const k = PROBE_FEATURES.length;
-    const textOnly = { ...policy.estimator, weights: [...policy.estimator.weights.slice(0, -k), ...new Array<number>(k).fill(0)] };
-    expect(imputed.predictedLogit).toBeCloseTo(predictFeatures(textOnly, [...promptFeatures(PROMPT), ...imputedProbeFeatures(policy)]), 10);
+    const textOnly = {
+      ...policy.estimator,
+      weights: [...policy.estimator.weights.slice(0, -k), ...new Array<number>(k).fill(0)],
+    };
+    expect(imputed.predictedLogit).toBeCloseTo(
+      predictFeatures(textOnly, [...promptFeatures(PROMPT), ...imputedProbeFeatures(policy)]),
+      10,
+    );
     expect(() => choosePolicyArm(policy, PROMPT, 50_000)).toThrow(/run the probe first/);
   });
 

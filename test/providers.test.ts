@@ -42,18 +42,33 @@ async function served(): Promise<number> {
 }
 
 async function queueFault(kind: string, count = 1, path?: string): Promise<void> {
-  await fetch(`${base}/_sim/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind, count, path }) });
+  await fetch(`${base}/_sim/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ kind, count, path }),
+  });
 }
 
 const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2 };
 const fast = { timeoutMs: 400, retries: 2 };
 const ctx = { backoffBaseMs: 1, random: () => 0.5 };
-const config = (input: Record<string, unknown>) => ProviderConfigSchema.parse({ ...card, ...fast, baseUrl: base, ...input } as ProviderConfigInput);
+const config = (input: Record<string, unknown>) =>
+  ProviderConfigSchema.parse({ ...card, ...fast, baseUrl: base, ...input } as ProviderConfigInput);
 const completions = () => generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), ctx);
 const prm = () => verifierAdapter("prm", config({ kind: "vllm-prm", model: "sim-prm" }), ctx);
 
 function request(question: string, over: Partial<GenerateRequest> = {}): GenerateRequest {
-  return { role: "generator", question, prefix: [], n: 2, temperature: 0.8, oneStep: false, maxTokens: 512, seed: 7, ...over };
+  return {
+    role: "generator",
+    question,
+    prefix: [],
+    n: 2,
+    temperature: 0.8,
+    oneStep: false,
+    maxTokens: 512,
+    seed: 7,
+    ...over,
+  };
 }
 
 describe("openai-completions adapter", () => {
@@ -74,7 +89,10 @@ describe("openai-completions adapter", () => {
 
   it("splits batches by sampling settings and stops one step at a time when asked", async () => {
     const before = await served();
-    const out = await completions().generate([request(problems[0]!.question, { oneStep: true, n: 3 }), request(problems[1]!.question, { n: 1 })]);
+    const out = await completions().generate([
+      request(problems[0]!.question, { oneStep: true, n: 3 }),
+      request(problems[1]!.question, { n: 1 }),
+    ]);
     expect((await served()) - before).toBe(2);
     expect(out[0]!.completions).toHaveLength(3);
     for (const c of out[0]!.completions) expect(c.text).not.toContain("\n\n");
@@ -83,7 +101,9 @@ describe("openai-completions adapter", () => {
 
   it("rejects a response with the wrong number of choices as a provider error", async () => {
     await queueFault("wrong-count");
-    await expect(completions().generate([request(problems[0]!.question)])).rejects.toThrow(/expected 2 choices \(1 prompts × n=2\), got 1/);
+    await expect(completions().generate([request(problems[0]!.question)])).rejects.toThrow(
+      /expected 2 choices \(1 prompts × n=2\), got 1/,
+    );
   });
 
   it("names an unknown model", async () => {
@@ -105,15 +125,21 @@ describe("fault matrix: a retry, or a clean provider error", () => {
 
   it("gives up after its retries with a message naming the provider, the status and the attempts", async () => {
     await queueFault("500", 10);
-    const err = await completions().generate([request(problems[0]!.question)]).catch((e: unknown) => e);
+    const err = await completions()
+      .generate([request(problems[0]!.question)])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
-    expect((err as Error).message).toMatch(/provider gen: HTTP 500: internal error \(simulated\) \(gave up after 3 attempts\)/);
+    expect((err as Error).message).toMatch(
+      /provider gen: HTTP 500: internal error \(simulated\) \(gave up after 3 attempts\)/,
+    );
   });
 
   it("a timeout that persists fails within the retries, not a hang", async () => {
     await queueFault("timeout", 10);
     const started = Date.now();
-    await expect(completions().generate([request(problems[0]!.question)])).rejects.toThrow(/no response within 400 ms \(gave up after 3 attempts\)/);
+    await expect(completions().generate([request(problems[0]!.question)])).rejects.toThrow(
+      /no response within 400 ms \(gave up after 3 attempts\)/,
+    );
     expect(Date.now() - started).toBeLessThan(4000);
   });
 
@@ -145,7 +171,12 @@ describe("vllm-prm adapter (Qwen2.5-Math-PRM format over /pooling)", () => {
 
   it("rejects a response missing a result", async () => {
     await queueFault("wrong-count", 1, "/pooling");
-    await expect(prm().score([{ question: problems[0]!.question, steps: ["a"] }, { question: problems[1]!.question, steps: ["b"] }])).rejects.toThrow(/expected 2 results, got 1/);
+    await expect(
+      prm().score([
+        { question: problems[0]!.question, steps: ["a"] },
+        { question: problems[1]!.question, steps: ["b"] },
+      ]),
+    ).rejects.toThrow(/expected 2 results, got 1/);
   });
 });
 
@@ -158,17 +189,25 @@ describe("openai-chat adapter", () => {
   });
 
   it("continues a partial solution with continue_final_message when the server supports it", async () => {
-    const chat = generatorAdapter("chat", config({ kind: "openai-chat", model: "sim-base", continueFinalMessage: true }), ctx);
+    const chat = generatorAdapter(
+      "chat",
+      config({ kind: "openai-chat", model: "sim-base", continueFinalMessage: true }),
+      ctx,
+    );
     const [whole] = await completions().generate([request(problems[2]!.question, { n: 1, temperature: 0 })]);
     const steps = whole!.completions[0]!.text.split("\n\n");
-    const [next] = await chat.generate([request(problems[2]!.question, { n: 1, temperature: 0, prefix: steps.slice(0, 1), oneStep: true })]);
+    const [next] = await chat.generate([
+      request(problems[2]!.question, { n: 1, temperature: 0, prefix: steps.slice(0, 1), oneStep: true }),
+    ]);
     // At temperature 0 the continuation is the greedy solution's second step.
     expect(next!.completions[0]!.text).toBe(steps[1]);
   });
 
   it("refuses prefix continuation clearly when the server cannot do it", async () => {
     const chat = generatorAdapter("chat", config({ kind: "openai-chat", model: "sim-base" }), ctx);
-    await expect(chat.generate([request(problems[2]!.question, { prefix: ["Add 1: 1 + 1 = 2."], oneStep: true })])).rejects.toThrow(/cannot continue a partial solution/);
+    await expect(
+      chat.generate([request(problems[2]!.question, { prefix: ["Add 1: 1 + 1 = 2."], oneStep: true })]),
+    ).rejects.toThrow(/cannot continue a partial solution/);
   });
 });
 
@@ -186,12 +225,19 @@ describe("llm-judge verifier (chat with logprobs)", () => {
 
 describe("requests follow the documented wire formats", () => {
   /** A fetch that records what the adapter sends, then forwards it to the simulated world. */
-  function recording(): { fetch: typeof fetch; bodies: { url: string; body: Record<string, unknown>; headers: Headers }[] } {
+  function recording(): {
+    fetch: typeof fetch;
+    bodies: { url: string; body: Record<string, unknown>; headers: Headers }[];
+  } {
     const bodies: { url: string; body: Record<string, unknown>; headers: Headers }[] = [];
     return {
       bodies,
       fetch: async (input, init) => {
-        bodies.push({ url: String(input), body: JSON.parse(String(init?.body)) as Record<string, unknown>, headers: new Headers(init?.headers) });
+        bodies.push({
+          url: String(input),
+          body: JSON.parse(String(init?.body)) as Record<string, unknown>,
+          headers: new Headers(init?.headers),
+        });
         return fetch(input, init);
       },
     };
@@ -199,23 +245,50 @@ describe("requests follow the documented wire formats", () => {
 
   it("completions: model, prompt array, n, temperature, max_tokens, seed, stop at a blank line for one step, bearer key", async () => {
     const rec = recording();
-    const gen = generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base", apiKeySecret: "KEY" }), { ...ctx, fetch: rec.fetch, secrets: { KEY: "sk-test" } });
-    await gen.generate([request(problems[0]!.question, { oneStep: true, n: 4, seed: 99 }), request(problems[1]!.question, { oneStep: true, n: 4, seed: 100 })]);
+    const gen = generatorAdapter(
+      "gen",
+      config({ kind: "openai-completions", model: "sim-base", apiKeySecret: "KEY" }),
+      { ...ctx, fetch: rec.fetch, secrets: { KEY: "sk-test" } },
+    );
+    await gen.generate([
+      request(problems[0]!.question, { oneStep: true, n: 4, seed: 99 }),
+      request(problems[1]!.question, { oneStep: true, n: 4, seed: 100 }),
+    ]);
     expect(rec.bodies).toHaveLength(1);
     const { url, body, headers } = rec.bodies[0]!;
     expect(url).toBe(`${base}/v1/completions`);
-    expect(body).toMatchObject({ model: "sim-base", n: 4, temperature: 0.8, max_tokens: 512, seed: 99, stop: ["\n\n"] });
-    expect(body.prompt).toEqual([expect.stringContaining(problems[0]!.question), expect.stringContaining(problems[1]!.question)]);
+    expect(body).toMatchObject({
+      model: "sim-base",
+      n: 4,
+      temperature: 0.8,
+      max_tokens: 512,
+      seed: 99,
+      stop: ["\n\n"],
+    });
+    expect(body.prompt).toEqual([
+      expect.stringContaining(problems[0]!.question),
+      expect.stringContaining(problems[1]!.question),
+    ]);
     expect(headers.get("authorization")).toBe("Bearer sk-test");
   });
 
   it("chat: messages, and continue_final_message without a generation prompt when continuing", async () => {
     const rec = recording();
-    const chat = generatorAdapter("chat", config({ kind: "openai-chat", model: "sim-base", continueFinalMessage: true }), { ...ctx, fetch: rec.fetch });
+    const chat = generatorAdapter(
+      "chat",
+      config({ kind: "openai-chat", model: "sim-base", continueFinalMessage: true }),
+      { ...ctx, fetch: rec.fetch },
+    );
     await chat.generate([request(problems[2]!.question, { n: 1, prefix: ["Step one."], oneStep: true })]);
     const body = rec.bodies[0]!.body;
     expect(rec.bodies[0]!.url).toBe(`${base}/v1/chat/completions`);
-    expect(body).toMatchObject({ model: "sim-base", n: 1, continue_final_message: true, add_generation_prompt: false, stop: ["\n\n"] });
+    expect(body).toMatchObject({
+      model: "sim-base",
+      n: 1,
+      continue_final_message: true,
+      add_generation_prompt: false,
+      stop: ["\n\n"],
+    });
     const messages = body.messages as { role: string; content: string }[];
     expect(messages.map((m) => m.role)).toEqual(["system", "user", "assistant"]);
     expect(messages[2]!.content).toBe("Step one.\n\n");
@@ -247,7 +320,13 @@ describe("a whole solve over HTTP", () => {
     const run = async () => {
       const { providers, costs } = assembleProviders({ generator: completions(), verifier: prm() });
       const spec = StrategySpecSchema.parse({ strategy: "beam-search", n: 8, width: 4 });
-      const started = startExecution({ question: problems[4]!.question }, spec, { generations: 8, tokens: 200_000 }, 11, costs);
+      const started = startExecution(
+        { question: problems[4]!.question },
+        spec,
+        { generations: 8, tokens: 200_000 },
+        11,
+        costs,
+      );
       if (!started.ok) throw new Error(started.error);
       const before = await served();
       const end = await runToEnd(started.execution, providers, costs);
@@ -266,7 +345,11 @@ describe("a whole solve over HTTP", () => {
 });
 
 /** Run a solve to its end, keeping every provider call record. */
-async function runWithCalls(exec: Execution, providers: ProviderSet, costs: CostModel): Promise<{ end: Execution; calls: CallRecord[] }> {
+async function runWithCalls(
+  exec: Execution,
+  providers: ProviderSet,
+  costs: CostModel,
+): Promise<{ end: Execution; calls: CallRecord[] }> {
   let current = exec;
   const calls: CallRecord[] = [];
   while (current.status === "running") {
@@ -279,7 +362,18 @@ async function runWithCalls(exec: Execution, providers: ProviderSet, costs: Cost
 
 describe("escalation to the larger model over HTTP", () => {
   const largeCard = { parameters: 42e9, inputPricePerMillion: 0.9, outputPricePerMillion: 1.8 };
-  const large = () => generatorAdapter("large", ProviderConfigSchema.parse({ ...largeCard, ...fast, baseUrl: base, kind: "openai-completions", model: "sim-large" } as ProviderConfigInput), ctx);
+  const large = () =>
+    generatorAdapter(
+      "large",
+      ProviderConfigSchema.parse({
+        ...largeCard,
+        ...fast,
+        baseUrl: base,
+        kind: "openai-completions",
+        model: "sim-large",
+      } as ProviderConfigInput),
+      ctx,
+    );
 
   it("a best-of-n spec with model large samples the large model, and is priced at its card", async () => {
     const { providers, costs } = assembleProviders({ generator: completions(), verifier: prm(), large: large() });
@@ -335,7 +429,10 @@ describe("identical prompts in one step", () => {
 describe("renderChatMessages builds messages from the parts", () => {
   it("keeps a step that happens to start with 'Solution:' in the assistant message", async () => {
     const { renderChatMessages, chatToPrompt, renderPrompt } = await import("../src/engine/prompts");
-    const req = { question: problems[0]!.question, prefix: ["Let me restate the problem.", "Solution:\nStart with the first number."] };
+    const req = {
+      question: problems[0]!.question,
+      prefix: ["Let me restate the problem.", "Solution:\nStart with the first number."],
+    };
     const messages = renderChatMessages(req);
     expect(messages.map((m) => m.role)).toEqual(["system", "user", "assistant"]);
     expect(messages[2]!.content).toBe("Let me restate the problem.\n\nSolution:\nStart with the first number.\n\n");
@@ -345,20 +442,31 @@ describe("renderChatMessages builds messages from the parts", () => {
 
 describe("responses a provider must not get away with", () => {
   const answering = (status: number, body: unknown, headers: Record<string, string> = {}): typeof fetch =>
-    (async () => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } })) as typeof fetch;
+    (async () =>
+      new Response(JSON.stringify(body), {
+        status,
+        headers: { "content-type": "application/json", ...headers },
+      })) as typeof fetch;
 
   it("completions without completion_tokens in usage are a provider error (they would be billed as zero)", async () => {
     const gen = generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), {
       ...ctx,
       fetch: answering(200, { choices: [{ index: 0, text: "x", finish_reason: "stop" }], usage: { prompt_tokens: 3 } }),
     });
-    await expect(gen.generate([request(problems[0]!.question, { n: 1 })])).rejects.toThrow(/malformed completions response: usage\.completion_tokens/);
+    await expect(gen.generate([request(problems[0]!.question, { n: 1 })])).rejects.toThrow(
+      /malformed completions response: usage\.completion_tokens/,
+    );
   });
 
   it("a Retry-After longer than five minutes fails at once instead of holding the solve", async () => {
-    const gen = generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), { ...ctx, fetch: answering(429, { error: { message: "slow down" } }, { "retry-after": "600" }) });
+    const gen = generatorAdapter("gen", config({ kind: "openai-completions", model: "sim-base" }), {
+      ...ctx,
+      fetch: answering(429, { error: { message: "slow down" } }, { "retry-after": "600" }),
+    });
     const started = Date.now();
-    await expect(gen.generate([request(problems[0]!.question)])).rejects.toThrow(/HTTP 429: slow down \(the provider asks to retry after 600 s\)/);
+    await expect(gen.generate([request(problems[0]!.question)])).rejects.toThrow(
+      /HTTP 429: slow down \(the provider asks to retry after 600 s\)/,
+    );
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });

@@ -8,7 +8,15 @@ import { chooseArmFor } from "../src/policy/choose";
 import { parsePolicy } from "../src/policy/document";
 import { fitOutcomeEstimator, predictFeatures } from "../src/policy/estimator";
 import { promptFeatures } from "../src/policy/features";
-import { compareReplays, fitFromOutcomes, replay, retunePolicy, specKey, usableOutcomes, type LoggedOutcome } from "../src/policy/retune";
+import {
+  compareReplays,
+  fitFromOutcomes,
+  replay,
+  retunePolicy,
+  specKey,
+  usableOutcomes,
+  type LoggedOutcome,
+} from "../src/policy/retune";
 import { servicePolicy } from "../src/policy/shipped";
 import { configuredPolicy } from "../src/policy/configured";
 import { decideAuto } from "../src/policy/auto";
@@ -43,7 +51,12 @@ describe("the outcome estimator", () => {
 });
 
 /** Logged outcomes of the shipped policy on generic prompts, with an outcome model given per row. */
-function logs(count: number, seed: number, exploreShare: number, rightChance: (arm: { meanCost: number; bin: number }, prompt: string) => number): LoggedOutcome[] {
+function logs(
+  count: number,
+  seed: number,
+  exploreShare: number,
+  rightChance: (arm: { meanCost: number; bin: number }, prompt: string) => number,
+): LoggedOutcome[] {
   const policy = servicePolicy();
   const rng = new Rng(seed);
   const out: LoggedOutcome[] = [];
@@ -81,7 +94,11 @@ describe("re-tuning a policy from logged outcomes", () => {
   const options = { version: "retune-test", createdAt: "2026-12-02T00:00:00Z", seed: 7, minOutcomes: 200 };
 
   it("refuses too few outcomes, naming how many there are and how many it needs", () => {
-    const r = retunePolicy(active, logs(50, 1, 0.3, () => 0.8), options);
+    const r = retunePolicy(
+      active,
+      logs(50, 1, 0.3, () => 0.8),
+      options,
+    );
     expect(r).toMatchObject({ ok: false, outcomes: 50 });
     expect(!r.ok && r.reason).toMatch(/at least 200 .* there are 50/);
   });
@@ -100,8 +117,18 @@ describe("re-tuning a policy from logged outcomes", () => {
     expect(parsePolicy(doc).ok).toBe(true);
     expect(doc.estimator.kind).toBe("logistic-outcome");
     expect(doc.source.kind).toBe("retune");
-    const short = chooseArmFor(doc, promptFeatures("Start with 4. Multiply by 7. Add 123. Multiply by 7. What is the final number?"), 20_000, 0);
-    const long = chooseArmFor(doc, promptFeatures(`Start with 4.${" Multiply by 7. Add 123.".repeat(9)} What is the final number?`), 20_000, 0);
+    const short = chooseArmFor(
+      doc,
+      promptFeatures("Start with 4. Multiply by 7. Add 123. Multiply by 7. What is the final number?"),
+      20_000,
+      0,
+    );
+    const long = chooseArmFor(
+      doc,
+      promptFeatures(`Start with 4.${" Multiply by 7. Add 123.".repeat(9)} What is the final number?`),
+      20_000,
+      0,
+    );
     expect(short.bin).toBeLessThan(long.bin);
   });
 
@@ -129,14 +156,26 @@ describe("re-tuning a policy from logged outcomes", () => {
     // The refit keeps the right arms: its replayed accuracy stays at the active policy's.
     expect(r.evaluation.candidate.accuracy).toBeGreaterThan(0.95);
     // And a policy that took the cheapest arm everywhere scores worse, so the rule turns it down.
-    const cheapest = { ...policy, arms: [1, 2, 3, 4, 5].map((bin) => policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.evidence.meanCost - b.evidence.meanCost)[0]!) };
+    const cheapest = {
+      ...policy,
+      arms: [1, 2, 3, 4, 5].map(
+        (bin) => policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.evidence.meanCost - b.evidence.meanCost)[0]!,
+      ),
+    };
     const decided = compareReplays(replay(policy, rows), replay(cheapest, rows));
     expect(decided.promote).toBe(false);
   });
 });
 
 describe("the promotion rule", () => {
-  const score = (accuracy: number, meanTokens: number, replayed = 400) => ({ replayed, effective: replayed, accuracy, meanTokens, meanCost: meanTokens, accuracyPerKTokens: (1000 * accuracy) / meanTokens });
+  const score = (accuracy: number, meanTokens: number, replayed = 400) => ({
+    replayed,
+    effective: replayed,
+    accuracy,
+    meanTokens,
+    meanCost: meanTokens,
+    accuracyPerKTokens: (1000 * accuracy) / meanTokens,
+  });
 
   it("promotes a cheaper policy shown to be as accurate, and a dearer one shown to be more accurate", () => {
     expect(compareReplays(score(0.8, 10_000, 1200), score(0.8, 2_000, 1200)).promote).toBe(true);
@@ -166,9 +205,19 @@ describe("re-tuning a policy in dollars (escalation arms)", () => {
       const prompt = `Start with ${Math.floor(rng.next() * 90)}.${" Multiply by 7. Add 123.".repeat(steps)} What is the final number?`;
       const d = decideAuto(active, prompt, CAP, undefined, undefined, undefined, TOKENS);
       return {
-        solveId: `m${seed}-${i}`, features: promptFeatures(prompt), spec: d.strategy,
-        tokens: d.evidence.meanTokens, money: d.evidence.meanCost, flops: d.evidence.meanTokens * 6e9, generations: 1,
-        correct: rng.next() < d.evidence.accuracy, capTokens: TOKENS, capCost: CAP, maxGenerations: null, exploration: false, propensity: 1,
+        solveId: `m${seed}-${i}`,
+        features: promptFeatures(prompt),
+        spec: d.strategy,
+        tokens: d.evidence.meanTokens,
+        money: d.evidence.meanCost,
+        flops: d.evidence.meanTokens * 6e9,
+        generations: 1,
+        correct: rng.next() < d.evidence.accuracy,
+        capTokens: TOKENS,
+        capCost: CAP,
+        maxGenerations: null,
+        exploration: false,
+        propensity: 1,
       };
     });
   }
@@ -178,11 +227,21 @@ describe("re-tuning a policy in dollars (escalation arms)", () => {
     expect(rows.some((r) => (r.spec as { model?: string }).model === "large")).toBe(true);
     expect(replay(active, rows).replayed).toBe(rows.length);
     // Without the dollar cap the replay decides at the policy's default, a richer arm: most rows no longer match.
-    expect(replay(active, rows.map((r) => ({ ...r, capCost: null }))).replayed).toBeLessThan(rows.length / 2);
+    expect(
+      replay(
+        active,
+        rows.map((r) => ({ ...r, capCost: null })),
+      ).replayed,
+    ).toBeLessThan(rows.length / 2);
   });
 
   it("keeps the unit: the refit is in dollars, its arms carry their tokens, and the comparison reads dollars", () => {
-    const r = retunePolicy(active, logged(400, 6), { version: "money-retune", createdAt: "2026-12-02T00:00:00Z", seed: 1, minOutcomes: 200 });
+    const r = retunePolicy(active, logged(400, 6), {
+      version: "money-retune",
+      createdAt: "2026-12-02T00:00:00Z",
+      seed: 1,
+      minOutcomes: 200,
+    });
     if (!r.ok) throw new Error(r.reason);
     expect(r.candidate.costUnit).toBe("money");
     expect(parsePolicy(JSON.parse(JSON.stringify(r.candidate))).ok).toBe(true);

@@ -47,9 +47,15 @@ describe("splitSteps", () => {
     );
     fc.assert(
       fc.property(
-        fc.array(fc.string({ minLength: 1, unit: fc.constantFrom("a", "b", " ", "7", "=") }).map((s) => s.trim()).filter((s) => s.length > 0), {
-          maxLength: 6,
-        }),
+        fc.array(
+          fc
+            .string({ minLength: 1, unit: fc.constantFrom("a", "b", " ", "7", "=") })
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0),
+          {
+            maxLength: 6,
+          },
+        ),
         (steps) => {
           expect(splitSteps(joinSteps(steps))).toEqual(steps);
         },
@@ -176,7 +182,10 @@ describe("selectWeighted", () => {
     const answers = ["1", "2", "0.5", "1/2", "3", null];
     fc.assert(
       fc.property(
-        fc.array(fc.record({ a: fc.constantFrom(...answers), s: fc.double({ min: 0, max: 1, noNaN: true }) }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.record({ a: fc.constantFrom(...answers), s: fc.double({ min: 0, max: 1, noNaN: true }) }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
         (rows) => {
           const cs = rows.map((r) => cand(r.a, r.s));
           const out = selectWeighted(cs);
@@ -207,7 +216,14 @@ describe("selectWeighted", () => {
 
 describe("selectBest", () => {
   it("takes the single highest-scoring candidate, not the heaviest group", () => {
-    const cs = [cand("1", 0.2), cand("1", 0.2), cand("1", 0.2), cand("1", 0.2), cand("2", 0.5), cand("3", 0.6, { steps: ["top", "\\boxed{3}"] })];
+    const cs = [
+      cand("1", 0.2),
+      cand("1", 0.2),
+      cand("1", 0.2),
+      cand("1", 0.2),
+      cand("2", 0.5),
+      cand("3", 0.6, { steps: ["top", "\\boxed{3}"] }),
+    ];
     expect(selectWeighted(cs).answer).toBe("1");
     const out = selectBest(cs);
     expect(out.answer).toBe("3");
@@ -278,7 +294,11 @@ describe("selectHierarchical", () => {
   });
 
   it("equivalent answers are one answer across chains", () => {
-    const out = selectHierarchical([cand("0.5", 0.3, { chain: 0 }), cand("1/2", 0.3, { chain: 1 }), cand("2", 0.5, { chain: 2 })]);
+    const out = selectHierarchical([
+      cand("0.5", 0.3, { chain: 0 }),
+      cand("1/2", 0.3, { chain: 1 }),
+      cand("2", 0.5, { chain: 2 }),
+    ]);
     expect(answerIsHalf(out.answer)).toBe(true);
     expect(out.confidence).toBeCloseTo(0.6 / 1.1, 12);
   });

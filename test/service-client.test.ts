@@ -15,7 +15,13 @@ import { InputError, loadWorld } from "../src/eval/io";
 import { parseStrategies } from "../src/eval/grid";
 import { specsOf } from "../src/eval/outcomes";
 import { calibrateThroughService, ORACLE_SPEC } from "../src/eval/serviceCalibration";
-import { createServiceClient, describeServiceFailure, retryAfterMs, ServiceError, ServiceUnreachable } from "../src/eval/serviceClient";
+import {
+  createServiceClient,
+  describeServiceFailure,
+  retryAfterMs,
+  ServiceError,
+  ServiceUnreachable,
+} from "../src/eval/serviceClient";
 import { calibrationSeeds, figuresOf, pairedDifference, runCappedInProcess } from "../src/eval/serviceMeasure";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import { serviceSeed } from "../src/eval/serviceCalibration";
@@ -28,14 +34,28 @@ import { startFakeService, type FakeService } from "./support/fakeService";
 const TMP = mkdtempSync(join(tmpdir(), "service-client-test-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
-const good = (id: string, answer: string | number = "7"): string => JSON.stringify({ unique_id: id, problem: `Start with 3. Add 4. What is the final number? (${id})`, answer });
+const good = (id: string, answer: string | number = "7"): string =>
+  JSON.stringify({ unique_id: id, problem: `Start with 3. Add 4. What is the final number? (${id})`, answer });
 
 describe("dataset rows", () => {
-  const text = [good("a"), "", "{not json", JSON.stringify({ unique_id: "b", answer: "1" }), good("a"), good("c", ""), good("d", 12), JSON.stringify({ unique_id: "e", problem: "   ", answer: "1" }), good("f", "x}")].join("\n");
+  const text = [
+    good("a"),
+    "",
+    "{not json",
+    JSON.stringify({ unique_id: "b", answer: "1" }),
+    good("a"),
+    good("c", ""),
+    good("d", 12),
+    JSON.stringify({ unique_id: "e", problem: "   ", answer: "1" }),
+    good("f", "x}"),
+  ].join("\n");
 
   it("keeps good rows with their line numbers and reports every bad one by line", () => {
     const { rows, invalid } = parseDatasetText(text);
-    expect(rows.map((r) => [r.problem.id, r.line])).toEqual([["a", 1], ["d", 7]]);
+    expect(rows.map((r) => [r.problem.id, r.line])).toEqual([
+      ["a", 1],
+      ["d", 7],
+    ]);
     expect(rows[1]?.problem.answer).toBe("12");
     expect(invalid.map((r) => r.line)).toEqual([3, 4, 5, 6, 8, 9]);
     expect(invalid[0]?.reason).toBe("not valid JSON");
@@ -50,12 +70,18 @@ describe("dataset rows", () => {
     const file = join(TMP, "mixed.jsonl");
     writeFileSync(file, [...Array.from({ length: 12 }, (_, i) => good(`ok${i}`)), "{oops", good("ok3")].join("\n"));
     expect(() => readCalibrationDataset(file, { skipInvalid: false, minRows: 10 })).toThrow(InputError);
-    expect(() => readCalibrationDataset(file, { skipInvalid: false, minRows: 10 })).toThrow(/line 13: not valid JSON \(and 1 more invalid row: lines 14\); fix it or pass --skip-invalid-rows/);
+    expect(() => readCalibrationDataset(file, { skipInvalid: false, minRows: 10 })).toThrow(
+      /line 13: not valid JSON \(and 1 more invalid row: lines 14\); fix it or pass --skip-invalid-rows/,
+    );
     const kept = readCalibrationDataset(file, { skipInvalid: true, minRows: 10 });
     expect(kept.rows).toHaveLength(12);
     expect(kept.invalid.map((r) => r.line)).toEqual([13, 14]);
-    expect(() => readCalibrationDataset(file, { skipInvalid: true, minRows: 13 })).toThrow(/12 usable rows \(2 invalid, lines 13, 14\); calibration needs at least 13/);
-    expect(() => readCalibrationDataset(join(TMP, "missing.jsonl"), { skipInvalid: true, minRows: 1 })).toThrow(/no such file/);
+    expect(() => readCalibrationDataset(file, { skipInvalid: true, minRows: 13 })).toThrow(
+      /12 usable rows \(2 invalid, lines 13, 14\); calibration needs at least 13/,
+    );
+    expect(() => readCalibrationDataset(join(TMP, "missing.jsonl"), { skipInvalid: true, minRows: 1 })).toThrow(
+      /no such file/,
+    );
   });
 });
 
@@ -68,7 +94,9 @@ describe("service client", () => {
     server = createServer((req, res) => {
       seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
       const next = script.shift() ?? { status: 500, body: { error: { type: "internal", message: "script ran out" } } };
-      res.writeHead(next.status, { "content-type": "application/json", ...next.headers }).end(JSON.stringify(next.body));
+      res
+        .writeHead(next.status, { "content-type": "application/json", ...next.headers })
+        .end(JSON.stringify(next.body));
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -76,8 +104,16 @@ describe("service client", () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   const view = (over: Record<string, unknown> = {}) => ({
-    id: "0c78f5ff-1111-4222-8333-944445555666", status: "done", stopReason: "complete", strategy: "best-of-n(n=1,majority)", answer: "7", confidence: 1, steps: 1,
-    spend: { generations: 1, samples: 1, tokens: 120, verifierTokens: 0, flops: 1, money: 0 }, createdAt: 1, ...over,
+    id: "0c78f5ff-1111-4222-8333-944445555666",
+    status: "done",
+    stopReason: "complete",
+    strategy: "best-of-n(n=1,majority)",
+    answer: "7",
+    confidence: 1,
+    steps: 1,
+    spend: { generations: 1, samples: 1, tokens: 120, verifierTokens: 0, flops: 1, money: 0 },
+    createdAt: 1,
+    ...over,
   });
 
   it("reads Retry-After as seconds or an HTTP date", () => {
@@ -105,17 +141,30 @@ describe("service client", () => {
   });
 
   it("gives up on a 429 whose Retry-After is longer than it will wait, with the service's message", async () => {
-    script = [{ status: 429, body: { error: { type: "rate_limited", message: "daily tokens cap: retry after 36000 s" } }, headers: { "retry-after": "36000" } }];
+    script = [
+      {
+        status: 429,
+        body: { error: { type: "rate_limited", message: "daily tokens cap: retry after 36000 s" } },
+        headers: { "retry-after": "36000" },
+      },
+    ];
     const client = createServiceClient({ base, key: "k", sleep: async () => undefined });
     await expect(client.solve({ prompt: "p" })).rejects.toThrow(/HTTP 429 rate_limited: daily tokens cap/);
   });
 
   it("turns a refused key into one line with the service's message", async () => {
-    script = [{ status: 401, body: { error: { type: "unauthorized", message: "this API key is not valid (unknown or revoked)" } } }];
+    script = [
+      {
+        status: 401,
+        body: { error: { type: "unauthorized", message: "this API key is not valid (unknown or revoked)" } },
+      },
+    ];
     const client = createServiceClient({ base, key: "bad" });
     const err = await client.usage().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ServiceError);
-    expect(describeServiceFailure(err, base)).toBe(`${base} refused the key (HTTP 401): this API key is not valid (unknown or revoked)`);
+    expect(describeServiceFailure(err, base)).toBe(
+      `${base} refused the key (HTTP 401): this API key is not valid (unknown or revoked)`,
+    );
   });
 
   it("says when nothing answers at the address, after its retries", async () => {
@@ -124,24 +173,38 @@ describe("service client", () => {
     const port = (dead.address() as AddressInfo).port;
     await new Promise<void>((r) => dead.close(() => r()));
     let slept = 0;
-    const client = createServiceClient({ base: `http://127.0.0.1:${port}`, key: "k", maxConnectAttempts: 3, sleep: async () => void slept++ });
+    const client = createServiceClient({
+      base: `http://127.0.0.1:${port}`,
+      key: "k",
+      maxConnectAttempts: 3,
+      sleep: async () => void slept++,
+    });
     const err = await client.usage().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ServiceUnreachable);
-    expect(describeServiceFailure(err, "x")).toMatch(new RegExp(`cannot reach the service at http://127.0.0.1:${port} \\(ECONNREFUSED\\)`));
+    expect(describeServiceFailure(err, "x")).toMatch(
+      new RegExp(`cannot reach the service at http://127.0.0.1:${port} \\(ECONNREFUSED\\)`),
+    );
     expect(slept).toBe(2);
   });
 
   it("polls a sync solve that outlives its wait (504) until it is done", async () => {
     const id = "0c78f5ff-1111-4222-8333-944445555666";
     script = [
-      { status: 504, body: { error: { type: "timeout", message: `solve ${id} is still running; poll GET /v1/solves/${id}` } } },
+      {
+        status: 504,
+        body: { error: { type: "timeout", message: `solve ${id} is still running; poll GET /v1/solves/${id}` } },
+      },
       { status: 200, body: view({ status: "running", answer: null, stopReason: undefined }) },
       { status: 200, body: view({ answer: "9" }) },
     ];
     seen.length = 0;
     const client = createServiceClient({ base, key: "k", sleep: async () => undefined });
     expect((await client.solve({ prompt: "p" })).answer).toBe("9");
-    expect(seen.map((s) => s.split(" ").slice(0, 2).join(" "))).toEqual(["POST /v1/solves", `GET /v1/solves/${id}`, `GET /v1/solves/${id}`]);
+    expect(seen.map((s) => s.split(" ").slice(0, 2).join(" "))).toEqual([
+      "POST /v1/solves",
+      `GET /v1/solves/${id}`,
+      `GET /v1/solves/${id}`,
+    ]);
   });
 
   it("refuses an answer that is not a solve", async () => {
@@ -153,7 +216,11 @@ describe("service client", () => {
 
 describe("calibration through a service (stand-in over HTTP)", () => {
   const world = loadWorld();
-  const problems = generateProblems(world, 7, 6).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+  const problems = generateProblems(world, 7, 6).map((r) => ({
+    id: r.unique_id,
+    question: r.problem,
+    answer: r.answer,
+  }));
   const entries = parseStrategies("best-of-n,beam:M=4,revisions");
   const budgets = [1, 4, 16];
   let fake: FakeService;
@@ -167,23 +234,45 @@ describe("calibration through a service (stand-in over HTTP)", () => {
     if (!specs.ok) throw new Error(specs.error);
     const configs = [...specs.specs].map(([config, spec]) => ({ config, spec }));
     const client = createServiceClient({ base: fake.base, key: "ttc_test", sleep: async () => undefined });
-    const result = await calibrateThroughService(client, problems, { configs, oracleSamples: 4, seed: 3, concurrency: 3, solveTokens: 400_000, runId: "t" });
+    const result = await calibrateThroughService(client, problems, {
+      configs,
+      oracleSamples: 4,
+      seed: 3,
+      concurrency: 3,
+      solveTokens: 400_000,
+      runId: "t",
+    });
     expect(fake.stats.refused).toBe(3);
     expect(client.retries()).toBe(3);
     expect(result.solves).toBe(problems.length * (configs.length + 4));
     expect(fake.stats.solves).toBe(result.solves);
     // The oracle's samples each have their own seed.
     expect(new Set(fake.stats.seeds).size).toBeGreaterThanOrEqual(problems.length * 4);
-    expect(ORACLE_SPEC).toMatchObject({ strategy: "best-of-n", n: 1, selection: "majority", temperature: EVAL_DEFAULTS.oracleTemperature });
+    expect(ORACLE_SPEC).toMatchObject({
+      strategy: "best-of-n",
+      n: 1,
+      selection: "majority",
+      temperature: EVAL_DEFAULTS.oracleTemperature,
+    });
     // The same seeds as the in-process sweep: the same answers and spend, configuration by configuration.
     const d = result.data;
     let total = 0;
     for (const [i, p] of problems.entries()) {
-      const inProcess = await evaluateProblem(world, p, i, { seed: 3, strategies: entries, budgets, oracleSamples: 8, oracleTemperature: 0.8 });
+      const inProcess = await evaluateProblem(world, p, i, {
+        seed: 3,
+        strategies: entries,
+        budgets,
+        oracleSamples: 8,
+        oracleTemperature: 0.8,
+      });
       for (const rec of inProcess.records) {
         const c = d.configs.findIndex((x) => x.config === rec.config);
         expect(c, rec.config).toBeGreaterThanOrEqual(0);
-        expect([d.correct[c]![i], d.tokens[c]![i], d.generations[c]![i]], `${rec.config} on problem ${i}`).toEqual([rec.correct ? 1 : 0, rec.tokens, rec.generations]);
+        expect([d.correct[c]![i], d.tokens[c]![i], d.generations[c]![i]], `${rec.config} on problem ${i}`).toEqual([
+          rec.correct ? 1 : 0,
+          rec.tokens,
+          rec.generations,
+        ]);
         total += rec.tokens;
       }
       expect(d.passAt1[i]).toBeGreaterThanOrEqual(0);
@@ -198,14 +287,33 @@ describe("calibration through a service (stand-in over HTTP)", () => {
 describe("the policy's choices in process with the service's hard cap", () => {
   it("a cap that fits changes nothing; one below a step's worst case cuts it short", async () => {
     const world = loadWorld();
-    const problems = generateProblems(world, 5, 3).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+    const problems = generateProblems(world, 5, 3).map((r) => ({
+      id: r.unique_id,
+      question: r.problem,
+      answer: r.answer,
+    }));
     const spec = StrategySpecSchema.parse({ strategy: "best-of-n", n: 16, selection: "majority" });
     const entries = parseStrategies("majority");
     const seedOf = (i: number) => serviceSeed(2, i, spec);
     const roomy = await runCappedInProcess(world, problems, 1e6, () => spec, seedOf);
     for (const [i, p] of problems.entries()) {
-      const rec = (await evaluateProblem(world, p, i, { seed: 2, strategies: entries, budgets: [16], oracleSamples: 8, oracleTemperature: 0.8 })).records[0]!;
-      expect(roomy[i]).toEqual({ correct: rec.correct, tokens: rec.tokens, money: rec.money, flops: rec.flops, generations: 16, cut: false });
+      const rec = (
+        await evaluateProblem(world, p, i, {
+          seed: 2,
+          strategies: entries,
+          budgets: [16],
+          oracleSamples: 8,
+          oracleTemperature: 0.8,
+        })
+      ).records[0]!;
+      expect(roomy[i]).toEqual({
+        correct: rec.correct,
+        tokens: rec.tokens,
+        money: rec.money,
+        flops: rec.flops,
+        generations: 16,
+        cut: false,
+      });
     }
     // 16 samples of up to 1024 tokens do not fit in 4096: a round is shrunk to the (at most 3) whose worst case
     // fits, and later rounds ask for the rest as what the earlier ones actually cost leaves room.
@@ -221,8 +329,12 @@ describe("the policy's choices in process with the service's hard cap", () => {
 
 describe("measurement statistics", () => {
   it("knows which seeds a policy was calibrated on, so held-out seeds can be checked", () => {
-    const source = (command: string, seed = 4) => ({ source: { kind: "calibration" as const, dataset: "generated", seed, problems: 1, oracleSamples: 1, command } });
-    expect(calibrationSeeds(source("npm run calibrate -- --world w.json --seeds 1,2,3,4,5 --problems 500"))).toEqual([1, 2, 3, 4, 5]);
+    const source = (command: string, seed = 4) => ({
+      source: { kind: "calibration" as const, dataset: "generated", seed, problems: 1, oracleSamples: 1, command },
+    });
+    expect(calibrationSeeds(source("npm run calibrate -- --world w.json --seeds 1,2,3,4,5 --problems 500"))).toEqual([
+      1, 2, 3, 4, 5,
+    ]);
     expect(calibrationSeeds(source("npm run calibrate -- --dataset x.jsonl", 7))).toEqual([7]);
     expect(calibrationSeeds(shippedText as never)).not.toContain(11);
   });

@@ -65,7 +65,8 @@ function logit(p: number): number {
 /** Split a list into five consecutive fifths. */
 function fifths<T>(xs: readonly T[]): T[][] {
   const out: T[][] = [];
-  for (let q = 0; q < 5; q++) out.push(xs.slice(Math.round((q * xs.length) / 5), Math.round(((q + 1) * xs.length) / 5)));
+  for (let q = 0; q < 5; q++)
+    out.push(xs.slice(Math.round((q * xs.length) / 5), Math.round(((q + 1) * xs.length) / 5)));
   return out;
 }
 
@@ -76,7 +77,11 @@ function stepResult(p: ParsedProblem, j: number, a: number): number {
 }
 
 /** A solution written step by step from the start value, with an optional wrong value at step `wrongAt`. */
-function writeSolution(p: ParsedProblem, steps: number, opts: { wrongAt?: number; delta?: number; phrases?: number[] } = {}): string[] {
+function writeSolution(
+  p: ParsedProblem,
+  steps: number,
+  opts: { wrongAt?: number; delta?: number; phrases?: number[] } = {},
+): string[] {
   const out: string[] = [];
   let v = p.start;
   for (let j = 0; j < steps; j++) {
@@ -251,7 +256,11 @@ describe("generator: text only, no side channel", () => {
   it("writes whole solutions: one step per operation, blank lines between, a boxed answer last", () => {
     const easy = BY_DIFFICULTY[5]!;
     const p = parsed(easy);
-    const text = models.complete("base", renderPrompt({ question: easy.problem, prefix: [] }), params({ temperature: 0 })).completions[0]!.text;
+    const text = models.complete(
+      "base",
+      renderPrompt({ question: easy.problem, prefix: [] }),
+      params({ temperature: 0 }),
+    ).completions[0]!.text;
     const steps = splitSteps(text);
     expect(text.split("\n\n")).toEqual(steps);
     expect(steps).toHaveLength(p.ops.length + 1);
@@ -264,7 +273,11 @@ describe("generator: text only, no side channel", () => {
       const p = parsed(r);
       const full = writeSolution(p, p.ops.length);
       for (let k = 0; k <= full.length; k++) {
-        const res = models.complete("base", renderPrompt({ question: r.problem, prefix: full.slice(0, k) }), params({ n: 16, oneStep: true, seed: k }));
+        const res = models.complete(
+          "base",
+          renderPrompt({ question: r.problem, prefix: full.slice(0, k) }),
+          params({ n: 16, oneStep: true, seed: k }),
+        );
         for (const c of res.completions) {
           expect(c.text.length).toBeGreaterThan(0);
           expect(c.text).not.toMatch(/\n\s*\n/);
@@ -272,7 +285,11 @@ describe("generator: text only, no side channel", () => {
         }
       }
       // After all operations, the one step is the final answer.
-      const last = models.complete("base", renderPrompt({ question: r.problem, prefix: full }), params({ temperature: 0, oneStep: true }));
+      const last = models.complete(
+        "base",
+        renderPrompt({ question: r.problem, prefix: full }),
+        params({ temperature: 0, oneStep: true }),
+      );
       expect(readStep(last.completions[0]!.text)).toEqual({ kind: "final", value: p.answer });
     }
   });
@@ -290,19 +307,31 @@ describe("generator: text only, no side channel", () => {
       const wrong = writeSolution(p, 1, { wrongAt: 0, delta: 7 });
       const wrongValue = stepResult(p, 0, p.start) + 7;
       // One step: computed from the wrong value.
-      const next = models.complete("base", renderPrompt({ question: r.problem, prefix: wrong }), params({ temperature: 0, oneStep: true })).completions[0]!.text;
+      const next = models.complete(
+        "base",
+        renderPrompt({ question: r.problem, prefix: wrong }),
+        params({ temperature: 0, oneStep: true }),
+      ).completions[0]!.text;
       expect(readStep(next)).toEqual({ kind: "op", value: stepResult(p, 1, wrongValue) });
       expect(next).toContain(String(wrongValue));
       // The whole continuation: the wrong value carried to the end.
       let v = wrongValue;
       for (let j = 1; j < p.ops.length; j++) v = stepResult(p, j, v);
-      const rest = models.complete("base", renderPrompt({ question: r.problem, prefix: wrong }), params({ temperature: 0 })).completions[0]!.text;
+      const rest = models.complete(
+        "base",
+        renderPrompt({ question: r.problem, prefix: wrong }),
+        params({ temperature: 0 }),
+      ).completions[0]!.text;
       const steps = splitSteps(rest);
       expect(steps).toHaveLength(p.ops.length); // the remaining operations and the final answer
       expect(readStep(steps.at(-1)!)).toEqual({ kind: "final", value: v });
       expect(isRight(rest, r.answer)).toBe(v === p.answer);
       // From a correct prefix it reaches the right answer.
-      const right = models.complete("base", renderPrompt({ question: r.problem, prefix: writeSolution(p, 1) }), params({ temperature: 0 })).completions[0]!.text;
+      const right = models.complete(
+        "base",
+        renderPrompt({ question: r.problem, prefix: writeSolution(p, 1) }),
+        params({ temperature: 0 }),
+      ).completions[0]!.text;
       expect(isRight(right, r.answer)).toBe(true);
     }
   });
@@ -335,11 +364,17 @@ describe("generator: text only, no side channel", () => {
     });
     // A budget that fits exactly is not a truncation.
     const exact = countTokens(full.completions[0]!.text);
-    expect(models.complete("base", prompt, params({ n: 1, maxTokens: exact })).completions[0]!.finishReason).toBe("stop");
+    expect(models.complete("base", prompt, params({ n: 1, maxTokens: exact })).completions[0]!.finishReason).toBe(
+      "stop",
+    );
   });
 
   it("reports usage as the sum of countTokens over the texts", () => {
-    for (const [model, oneStep, maxTokens] of [["base", false, 1024], ["large", true, 1024], ["base", false, 7]] as [SimModelName, boolean, number][]) {
+    for (const [model, oneStep, maxTokens] of [
+      ["base", false, 1024],
+      ["large", true, 1024],
+      ["base", false, 7],
+    ] as [SimModelName, boolean, number][]) {
       const prompt = renderPrompt({ question: BY_DIFFICULTY[100]!.problem, prefix: [] });
       const res = models.complete(model, prompt, params({ n: 12, oneStep, maxTokens, seed: 9 }));
       expect(res.completions).toHaveLength(12);
@@ -380,11 +415,17 @@ describe("generator: text only, no side channel", () => {
 
 describe("difficulty spread (about 200 problems, 64 samples each at temperature 0.8)", () => {
   const stats = BY_DIFFICULTY.map((row, i) => {
-    const res = models.complete("base", renderPrompt({ question: row.problem, prefix: [] }), params({ n: 64, seed: 1000 + i }));
+    const res = models.complete(
+      "base",
+      renderPrompt({ question: row.problem, prefix: [] }),
+      params({ n: 64, seed: 1000 + i }),
+    );
     const answers = res.completions.map((c) => candidateFromCompletion(c).answer);
     const right = answers.filter((a) => a !== null && answersEquivalent(a, row.answer)).length;
     const wrongCounts = new Map<string, number>();
-    for (const a of answers) if (!(a !== null && answersEquivalent(a, row.answer))) wrongCounts.set(String(a), (wrongCounts.get(String(a)) ?? 0) + 1);
+    for (const a of answers)
+      if (!(a !== null && answersEquivalent(a, row.answer)))
+        wrongCounts.set(String(a), (wrongCounts.get(String(a)) ?? 0) + 1);
     return { row, pass: right / 64, topWrong: Math.max(0, ...wrongCounts.values()) / 64 };
   });
 
@@ -415,7 +456,11 @@ describe("difficulty spread (about 200 problems, 64 samples each at temperature 
     const hard = stats.slice(120); // hardest two fifths
     const slipTop = hard.map(({ row }, k) => {
       const i = 120 + k;
-      const res = slipsOnly.complete("base", renderPrompt({ question: row.problem, prefix: [] }), params({ n: 64, seed: 1000 + i }));
+      const res = slipsOnly.complete(
+        "base",
+        renderPrompt({ question: row.problem, prefix: [] }),
+        params({ n: 64, seed: 1000 + i }),
+      );
       const counts = new Map<string, number>();
       for (const c of res.completions) {
         const a = candidateFromCompletion(c).answer;
@@ -442,8 +487,14 @@ describe("PRM", () => {
         [],
         writeSolution(p, 1),
         [...writeSolution(p, p.ops.length), writeFinalStep(p.answer, 0)],
-        [...writeSolution(p, 2, { wrongAt: 0 }), "Checking again: the value is still 3.", "Some words without numbers."],
-        ...models.complete("base", renderPrompt({ question: r.problem, prefix: [] }), params({ n: 6 })).completions.map((c) => splitSteps(c.text)),
+        [
+          ...writeSolution(p, 2, { wrongAt: 0 }),
+          "Checking again: the value is still 3.",
+          "Some words without numbers.",
+        ],
+        ...models
+          .complete("base", renderPrompt({ question: r.problem, prefix: [] }), params({ n: 6 }))
+          .completions.map((c) => splitSteps(c.text)),
       ];
       for (const steps of variants) {
         const s = models.score(r.problem, steps);
@@ -489,7 +540,9 @@ describe("PRM", () => {
       const p = parsed(r);
       const k = Math.min(2, p.ops.length);
       const scores: number[] = [];
-      for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) scores.push(models.score(r.problem, writeSolution(p, k, { phrases: [a, b] })).at(-1)!);
+      for (let a = 0; a < 4; a++)
+        for (let b = 0; b < 4; b++)
+          scores.push(models.score(r.problem, writeSolution(p, k, { phrases: [a, b] })).at(-1)!);
       return { score: sd(scores), logit: sd(scores.map(logit)) };
     });
     const bins = fifths(spreads);
@@ -513,7 +566,9 @@ describe("PRM: realistic, not perfect (sim-world.md §4)", () => {
       let a = p.start;
       for (let j = 0; j < p.ops.length; j++) {
         const right = stepResult(p, j, a);
-        const wrong = (m as unknown as { commonMistake(p: ParsedProblem, j: number, a: number, r: number): number }).commonMistake(p, j, a, right);
+        const wrong = (
+          m as unknown as { commonMistake(p: ParsedProblem, j: number, a: number, r: number): number }
+        ).commonMistake(p, j, a, right);
         const op = p.ops[j]!;
         const sRight = m.score(r.problem, [...prefix, writeOpStep(op.kind, a, op.operand, right, 0)]).at(-1)!;
         const sWrong = m.score(r.problem, [...prefix, writeOpStep(op.kind, a, op.operand, wrong, 0)]).at(-1)!;
@@ -570,8 +625,18 @@ describe("PRM: realistic, not perfect (sim-world.md §4)", () => {
   });
 
   it("ranks a problem's right samples above its wrong ones well but not perfectly, and worse on harder problems", async () => {
-    const problems = generateProblems(world, 3, 150).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
-    const d = await diagnoseWorld(world, problems, { seed: 3, oracleSamples: 64, scoredSamples: 32, chains: 1, chainLength: 1 });
+    const problems = generateProblems(world, 3, 150).map((r) => ({
+      id: r.unique_id,
+      question: r.problem,
+      answer: r.answer,
+    }));
+    const d = await diagnoseWorld(world, problems, {
+      seed: 3,
+      oracleSamples: 64,
+      scoredSamples: 32,
+      chains: 1,
+      chainLength: 1,
+    });
     const auroc = d.bins.filter((b) => typeof b.bin === "number" && b.auroc !== null).map((b) => b.auroc!);
     // Measured (150 problems, 32 samples each): 0.97, 0.91, 0.81, 0.58, 0.38 by oracle bin.
     for (const a of auroc) expect(a).toBeLessThan(0.975);
@@ -584,11 +649,22 @@ describe("revision model", () => {
   const hard = BY_DIFFICULTY.slice(120);
 
   /** For each problem: a sampled wrong and a sampled correct attempt (when 64 samples contain one). */
-  function attemptsOf(rows: readonly DatasetRow[]): { row: DatasetRow; wrong?: string; right?: string; scratch: number }[] {
+  function attemptsOf(
+    rows: readonly DatasetRow[],
+  ): { row: DatasetRow; wrong?: string; right?: string; scratch: number }[] {
     return rows.map((row, i) => {
-      const texts = models.complete("base", renderPrompt({ question: row.problem, prefix: [] }), params({ n: 64, seed: 5000 + i })).completions.map((c) => c.text);
-      const fresh = models.complete("base", renderPrompt({ question: row.problem, prefix: [] }), params({ n: 64, seed: 6000 + i })).completions;
-      const out: { row: DatasetRow; wrong?: string; right?: string; scratch: number } = { row, scratch: mean(fresh.map((c) => (isRight(c.text, row.answer) ? 1 : 0))) };
+      const texts = models
+        .complete("base", renderPrompt({ question: row.problem, prefix: [] }), params({ n: 64, seed: 5000 + i }))
+        .completions.map((c) => c.text);
+      const fresh = models.complete(
+        "base",
+        renderPrompt({ question: row.problem, prefix: [] }),
+        params({ n: 64, seed: 6000 + i }),
+      ).completions;
+      const out: { row: DatasetRow; wrong?: string; right?: string; scratch: number } = {
+        row,
+        scratch: mean(fresh.map((c) => (isRight(c.text, row.answer) ? 1 : 0))),
+      };
       const wrong = texts.find((t) => !isRight(t, row.answer));
       const right = texts.find((t) => isRight(t, row.answer));
       if (wrong !== undefined) out.wrong = wrong;
@@ -598,7 +674,11 @@ describe("revision model", () => {
   }
 
   function revisionPass(row: DatasetRow, attempts: string[], seed: number): number {
-    const res = models.complete("reviser", renderPrompt({ question: row.problem, prefix: [], attempts }), params({ n: 64, seed }));
+    const res = models.complete(
+      "reviser",
+      renderPrompt({ question: row.problem, prefix: [], attempts }),
+      params({ n: 64, seed }),
+    );
     return mean(res.completions.map((c) => (isRight(c.text, row.answer) ? 1 : 0)));
   }
 
@@ -623,7 +703,11 @@ describe("revision model", () => {
     if (!r.ok) throw new Error(r.error);
     const stronger = new SimModels(r.world);
     const strongerPass = easyWrong.map((a, i) => {
-      const res = stronger.complete("reviser", renderPrompt({ question: a.row.problem, prefix: [], attempts: [a.wrong!] }), params({ n: 64, seed: 7000 + i }));
+      const res = stronger.complete(
+        "reviser",
+        renderPrompt({ question: a.row.problem, prefix: [], attempts: [a.wrong!] }),
+        params({ n: 64, seed: 7000 + i }),
+      );
       return mean(res.completions.map((c) => (isRight(c.text, a.row.answer) ? 1 : 0)));
     });
     // Measured: 0.69 against 0.62.
@@ -632,9 +716,12 @@ describe("revision model", () => {
 
   // ... and on what is in its context: earlier attempts that agree with a step reassure it, one that differs makes it look.
   it("breaks a right answer less when earlier attempts agree with it, and fixes a wrong one more when an earlier attempt differs", () => {
-    const withBoth = attemptsOf(BY_DIFFICULTY.slice(60, 140)).filter((a) => a.right !== undefined && a.wrong !== undefined);
+    const withBoth = attemptsOf(BY_DIFFICULTY.slice(60, 140)).filter(
+      (a) => a.right !== undefined && a.wrong !== undefined,
+    );
     expect(withBoth.length).toBeGreaterThan(30);
-    const pass = (attempts: string[], a: { row: DatasetRow }, seed: number): number => revisionPass(a.row, attempts, seed);
+    const pass = (attempts: string[], a: { row: DatasetRow }, seed: number): number =>
+      revisionPass(a.row, attempts, seed);
     const keptAlone = mean(withBoth.map((a, i) => pass([a.right!], a, 11_000 + i)));
     const keptAgreed = mean(withBoth.map((a, i) => pass([a.right!, a.right!], a, 11_000 + i)));
     const fixedAlone = mean(withBoth.map((a, i) => pass([a.wrong!], a, 12_000 + i)));
@@ -652,7 +739,11 @@ describe("revision model", () => {
         const attempts: string[] = [];
         for (let pos = 0; pos < 4; pos++) {
           const model: SimModelName = pos === 0 ? "base" : "reviser";
-          const text = models.complete(model, renderPrompt({ question: row.problem, prefix: [], attempts }), params({ seed: 100_000 + 1000 * i + 10 * c + pos })).completions[0]!.text;
+          const text = models.complete(
+            model,
+            renderPrompt({ question: row.problem, prefix: [], attempts }),
+            params({ seed: 100_000 + 1000 * i + 10 * c + pos }),
+          ).completions[0]!.text;
           if (isRight(text, row.answer)) pass[pos]! += 1 / (8 * easy.length);
           attempts.push(text);
         }
@@ -687,7 +778,9 @@ describe("revision model", () => {
 });
 
 describe("alternative worlds", () => {
-  const files = readdirSync(WORLDS_DIR).filter((f) => f.endsWith(".json")).sort();
+  const files = readdirSync(WORLDS_DIR)
+    .filter((f) => f.endsWith(".json"))
+    .sort();
 
   it("include default.json", () => {
     expect(files).toContain("default.json");

@@ -6,7 +6,12 @@ import { generateProblems } from "../src/sim/problems.js";
 import { startExecution } from "../src/engine/executor.js";
 import { callProviders, runToEnd } from "../src/engine/step.js";
 import { absorbStrategy, initStrategy, planStrategy, type StrategyState } from "../src/engine/strategies/index.js";
-import { generationCost, StrategySpecSchema, type StrategySpec, type StrategySpecInput } from "../src/engine/strategies/index.js";
+import {
+  generationCost,
+  StrategySpecSchema,
+  type StrategySpec,
+  type StrategySpecInput,
+} from "../src/engine/strategies/index.js";
 import type { StepwiseState } from "../src/engine/strategies/stepwiseSearch.js";
 import type { RevisionsState } from "../src/engine/strategies/revisions.js";
 import { joinSteps, splitSteps } from "../src/engine/steps.js";
@@ -39,7 +44,12 @@ interface Turn {
 }
 
 /** Drive a strategy to done with plan/absorb against the sim providers, recording every turn. */
-async function drive(s: StrategySpec, question: string, seed = 3, limit = 500): Promise<{ turns: Turn[]; final: StrategyState; done: Extract<Work, { kind: "done" }> }> {
+async function drive(
+  s: StrategySpec,
+  question: string,
+  seed = 3,
+  limit = 500,
+): Promise<{ turns: Turn[]; final: StrategyState; done: Extract<Work, { kind: "done" }> }> {
   let state = initStrategy({ question }, s, seed);
   const turns: Turn[] = [];
   for (let i = 0; i < limit; i++) {
@@ -100,7 +110,8 @@ describe("best-of-N", () => {
           }
         }
         expect(done.outcome.candidates).toHaveLength(N);
-        if (selection !== "majority") for (const c of done.outcome.candidates) expect(c.stepScores?.length).toBe(c.steps.length);
+        if (selection !== "majority")
+          for (const c of done.outcome.candidates) expect(c.stepScores?.length).toBe(c.steps.length);
         else for (const c of done.outcome.candidates) expect(c.stepScores).toBeUndefined();
         expect(await generationsCharged(s, p.question)).toBe(generationCost(s));
       }
@@ -221,7 +232,9 @@ describe("lookahead search (k=2)", () => {
           // Scored on the rollout: each request is the beam's steps followed by its rollout.
           const fresh = before.groups.flatMap((g) => g.fresh);
           expect(t.work.requests).toHaveLength(fresh.length);
-          t.work.requests.forEach((r, j) => expect((r as { steps: string[] }).steps).toEqual([...fresh[j]!.steps, ...fresh[j]!.rollout]));
+          t.work.requests.forEach((r, j) =>
+            expect((r as { steps: string[] }).steps).toEqual([...fresh[j]!.steps, ...fresh[j]!.rollout]),
+          );
           for (const b of fresh) {
             expect(b.rollout.length).toBeLessThanOrEqual(k);
             if (b.finished) expect(b.rollout).toEqual([]);
@@ -269,7 +282,8 @@ describe("DVTS (N=16, M=4)", () => {
         expect(w.requests).toHaveLength(r);
         expect(w.requests.length).toBeLessThanOrEqual(N / M);
       }
-      for (const t of turns) for (const g of (t.after as StepwiseState).groups) expect(g.finished.length).toBeLessThanOrEqual(M);
+      for (const t of turns)
+        for (const g of (t.after as StepwiseState).groups) expect(g.finished.length).toBeLessThanOrEqual(M);
       expect(done.outcome.candidates.filter((c) => c.answer !== null).length).toBeLessThanOrEqual(N);
       expect(await generationsCharged(s, p.question)).toBe(generationCost(s));
     }
@@ -324,7 +338,8 @@ describe("revisions", () => {
         expect(r.attempts).toHaveLength(Math.min(d + 1, 4));
         expect(r.attempts).toEqual(chainTexts[c]!.slice(-4));
       });
-      if (t.results.kind === "generate") t.results.responses.forEach((resp, c) => chainTexts[c]!.push(joinSteps(splitSteps(resp.completions[0]!.text))));
+      if (t.results.kind === "generate")
+        t.results.responses.forEach((resp, c) => chainTexts[c]!.push(joinSteps(splitSteps(resp.completions[0]!.text))));
     });
     expect(await generationsCharged(s, problems[0]!.question)).toBe(12);
   });
@@ -372,7 +387,12 @@ describe("spec schema", () => {
   }
 
   it("fills defaults", () => {
-    expect(spec({ strategy: "beam-search", n: 4, width: 2 })).toMatchObject({ lookahead: 0, maxRounds: 40, aggregation: "last", temperature: 0.8 });
+    expect(spec({ strategy: "beam-search", n: 4, width: 2 })).toMatchObject({
+      lookahead: 0,
+      maxRounds: 40,
+      aggregation: "last",
+      temperature: 0.8,
+    });
     expect(spec({ strategy: "best-of-n", n: 4 })).toMatchObject({ selection: "weighted" });
     expect(spec({ strategy: "revisions", sequential: 2, parallel: 2 })).toMatchObject({ selection: "verifier" });
   });

@@ -8,8 +8,22 @@
  */
 import { describe, expect, it } from "vitest";
 import { callProviders, type ProviderSet } from "../src/engine/step.js";
-import { absorbStrategy, initStrategy, planStrategy, StrategySpecSchema, type StrategySpecInput, type StrategyState } from "../src/engine/strategies/index.js";
-import type { GenerateRequest, GenerateResponse, ScoreRequest, ScoreResponse, SolveOutcome, Work } from "../src/engine/types.js";
+import {
+  absorbStrategy,
+  initStrategy,
+  planStrategy,
+  StrategySpecSchema,
+  type StrategySpecInput,
+  type StrategyState,
+} from "../src/engine/strategies/index.js";
+import type {
+  GenerateRequest,
+  GenerateResponse,
+  ScoreRequest,
+  ScoreResponse,
+  SolveOutcome,
+  Work,
+} from "../src/engine/types.js";
 
 const QUESTION = "What is the answer?";
 const usage = { promptTokens: 1, completionTokens: 1 };
@@ -35,7 +49,8 @@ function scripted(batches: string[][][]): ProviderSet & { seen: GenerateRequest[
       if (!batch) throw new Error(`unscripted generate call ${seen.length}`);
       return requests.map((r, i) => {
         const texts = batch[i] ?? [];
-        if (texts.length !== r.n) throw new Error(`call ${seen.length} request ${i}: scripted ${texts.length} completions, asked for ${r.n}`);
+        if (texts.length !== r.n)
+          throw new Error(`call ${seen.length} request ${i}: scripted ${texts.length} completions, asked for ${r.n}`);
         return { completions: texts.map((text) => ({ text, finishReason: "stop" as const })), usage };
       });
     },
@@ -46,7 +61,10 @@ function scripted(batches: string[][][]): ProviderSet & { seen: GenerateRequest[
 }
 
 /** Plan/absorb until the next generate work (or done), returning it and the state that planned it. */
-async function untilGenerate(state: StrategyState, providers: ProviderSet): Promise<{ state: StrategyState; work: Work }> {
+async function untilGenerate(
+  state: StrategyState,
+  providers: ProviderSet,
+): Promise<{ state: StrategyState; work: Work }> {
   for (;;) {
     const work = planStrategy(state);
     if (work.kind !== "score") return { state, work };
@@ -128,7 +146,8 @@ describe("lookahead ranks a prefix by the PRM score at the end of its rollout", 
     let state = await step(initStrategy({ question: QUESTION }, spec, 1), providers);
     const rollout = planStrategy(state);
     expect(rollout.kind).toBe("generate");
-    if (rollout.kind === "generate") for (const r of rollout.requests) expect(r).toMatchObject({ temperature: 0, n: 1 });
+    if (rollout.kind === "generate")
+      for (const r of rollout.requests) expect(r).toMatchObject({ temperature: 0, n: 1 });
     state = await step(state, providers);
     const { work } = await untilGenerate(state, providers);
     expect(prefixesOf(work)).toEqual([["c v=0.1"], ["d v=0.2"]]);
@@ -139,7 +158,12 @@ describe("DVTS keeps each subtree's single best prefix", () => {
   it("per subtree, not the global top N/M", async () => {
     const spec = StrategySpecSchema.parse({ strategy: "dvts", n: 4, width: 2 });
     // Subtree 0 samples a, b; subtree 1 samples c, d. The global top two would be c and d.
-    const providers = scripted([[["a v=0.3", "b v=0.6"], ["c v=0.9", "d v=0.8"]]]);
+    const providers = scripted([
+      [
+        ["a v=0.3", "b v=0.6"],
+        ["c v=0.9", "d v=0.8"],
+      ],
+    ]);
     const state = await step(initStrategy({ question: QUESTION }, spec, 1), providers);
     const { work } = await untilGenerate(state, providers);
     expect(prefixesOf(work)).toEqual([["b v=0.6"], ["c v=0.9"]]);
@@ -149,7 +173,14 @@ describe("DVTS keeps each subtree's single best prefix", () => {
 
 describe("best-of-N selection rules", () => {
   // Answer 1 once at 0.9; answer 2 twice at 0.5 (sum 1.0); answer 3 three times at 0.1 (sum 0.3).
-  const samples = ["v=0.9 \\boxed{1}", "v=0.5 \\boxed{2}", "v=0.1 \\boxed{3}", "v=0.5 \\boxed{2}", "v=0.1 \\boxed{3}", "v=0.1 \\boxed{3}"];
+  const samples = [
+    "v=0.9 \\boxed{1}",
+    "v=0.5 \\boxed{2}",
+    "v=0.1 \\boxed{3}",
+    "v=0.5 \\boxed{2}",
+    "v=0.1 \\boxed{3}",
+    "v=0.1 \\boxed{3}",
+  ];
   for (const [selection, answer] of [
     ["weighted", "2"],
     ["best", "1"],
@@ -165,18 +196,28 @@ describe("best-of-N selection rules", () => {
 describe("revisions select hierarchically: weighted within each chain, then across the chains' best", () => {
   // Chain 0: 5 (0.9), 6 (0.3) → 5.  Chain 1: 6 (0.4), 6 (0.4) → 6.  Chain 2: 7 (0.5), 6 (0.2) → 7.
   // Across: 5 at 0.9 wins. A flat weighted vote would pick 6 (sum 1.3); each chain's last attempt, 6 too.
-  const batches = [[["v=0.9 \\boxed{5}", "v=0.4 \\boxed{6}", "v=0.5 \\boxed{7}"]], [["v=0.3 \\boxed{6}"], ["v=0.4 \\boxed{6}"], ["v=0.2 \\boxed{6}"]]];
+  const batches = [
+    [["v=0.9 \\boxed{5}", "v=0.4 \\boxed{6}", "v=0.5 \\boxed{7}"]],
+    [["v=0.3 \\boxed{6}"], ["v=0.4 \\boxed{6}"], ["v=0.2 \\boxed{6}"]],
+  ];
 
   it("verifier selection picks 5", async () => {
     const providers = scripted(batches);
     const outcome = await runToDone({ strategy: "revisions", sequential: 2, parallel: 3 }, providers);
     expect(outcome.answer).toBe("5");
     // Each revision saw its own chain's earlier attempt.
-    expect(providers.seen[1]!.map((r) => r.attempts)).toEqual([["v=0.9 \\boxed{5}"], ["v=0.4 \\boxed{6}"], ["v=0.5 \\boxed{7}"]]);
+    expect(providers.seen[1]!.map((r) => r.attempts)).toEqual([
+      ["v=0.9 \\boxed{5}"],
+      ["v=0.4 \\boxed{6}"],
+      ["v=0.5 \\boxed{7}"],
+    ]);
   });
 
   it("majority selection pools every attempt of every chain and picks 6", async () => {
-    const outcome = await runToDone({ strategy: "revisions", sequential: 2, parallel: 3, selection: "majority" }, scripted(batches));
+    const outcome = await runToDone(
+      { strategy: "revisions", sequential: 2, parallel: 3, selection: "majority" },
+      scripted(batches),
+    );
     expect(outcome.answer).toBe("6");
   });
 });

@@ -16,7 +16,20 @@ const TSX = join(REPO, "node_modules/.bin/tsx");
 const TMP = mkdtempSync(join(tmpdir(), "verify-world-test-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
-const TINY = ["--problems", "10", "--oracle-samples", "8", "--budgets", "1,4,16", "--strategies", "best-of-n,majority,beam:M=4", "--threads", "1", "--resamples", "20"];
+const TINY = [
+  "--problems",
+  "10",
+  "--oracle-samples",
+  "8",
+  "--budgets",
+  "1,4,16",
+  "--strategies",
+  "best-of-n,majority,beam:M=4",
+  "--threads",
+  "1",
+  "--resamples",
+  "20",
+];
 
 function run(args: string[]): SpawnSyncReturns<string> {
   const r = spawnSync(TSX, ["scripts/verify-world.ts", ...args], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
@@ -42,7 +55,15 @@ describe("verify-world CLI", () => {
 
   it("checks several worlds over several seeds; only the default world's properties decide the exit code", () => {
     const both = join(TMP, "both");
-    const r = run(["--world", "worlds/default.json,worlds/noisy-verifier.json", "--seeds", "1,2", ...TINY, "--out", both]);
+    const r = run([
+      "--world",
+      "worlds/default.json,worlds/noisy-verifier.json",
+      "--seeds",
+      "1,2",
+      ...TINY,
+      "--out",
+      both,
+    ]);
     // At 10 problems and budgets up to 16 several properties cannot be measured on the default world.
     expect(r.status, r.stderr).toBe(1);
     const summary = readFileSync(join(both, "summary.md"), "utf8");
@@ -58,12 +79,16 @@ describe("verify-world CLI", () => {
     // Per world: oracle bins, seven properties, efficiency at N = 16, 64, 256 in generations and in cost.
     expect(summary).toMatch(/Oracle pass@1 per bin .*bin 1 .*bin 5/);
     expect((summary.match(/^\| [1-7] \| \*\*(holds|fails|not measurable)\*\* \|/gm) ?? []).length).toBe(14);
-    expect(summary).toMatch(/\| N \| generations \(paper's unit\) \| tokens \(cost-matched\) \| FLOPs \(cost-matched\) \| dollars \(cost-matched\) \|/);
+    expect(summary).toMatch(
+      /\| N \| generations \(paper's unit\) \| tokens \(cost-matched\) \| FLOPs \(cost-matched\) \| dollars \(cost-matched\) \|/,
+    );
     for (const n of [16, 64, 256]) expect((summary.match(new RegExp(`^\\| ${n} \\|`, "gm")) ?? []).length).toBe(2);
     expect(r.stdout).toBe(summary);
     // The world diagnostics, on the first seed's problems.
     expect((summary.match(/^Diagnostics \(seed 1\):/gm) ?? []).length).toBe(2);
-    expect(JSON.parse(readFileSync(join(both, "noisy-verifier", "diagnostics.json"), "utf8")).world).toBe("noisy-verifier");
+    expect(JSON.parse(readFileSync(join(both, "noisy-verifier", "diagnostics.json"), "utf8")).world).toBe(
+      "noisy-verifier",
+    );
 
     // Another world alone is reported, never failed.
     const other = join(TMP, "other");

@@ -51,7 +51,12 @@ describe("SSRF guard: webhook URLs", () => {
       if (!v.ok) expect(v.reason).toMatch(reason);
     });
   }
-  for (const url of ["https://hooks.example.com/ttc", "https://93.184.215.14:8443/x", "https://[2606:4700::1111]/x", "https://EXAMPLE.com./hook?x=1"]) {
+  for (const url of [
+    "https://hooks.example.com/ttc",
+    "https://93.184.215.14:8443/x",
+    "https://[2606:4700::1111]/x",
+    "https://EXAMPLE.com./hook?x=1",
+  ]) {
     it(`accepts ${url}`, () => expect(checkWebhookUrl(url, STRICT)).toEqual({ ok: true }));
   }
   it("allows plain http and local destinations only when local development is allowed", () => {
@@ -60,7 +65,12 @@ describe("SSRF guard: webhook URLs", () => {
   });
   it("refuses a host that resolves to any non-public address", () => {
     expect(checkResolved("a.example.com", ["93.184.215.14", "2606:4700::1111"], STRICT)).toEqual({ ok: true });
-    for (const [addresses, why] of [[["10.0.0.7"], /private/], [["93.184.215.14", "fd00::1"], /uniqueLocal/], [["::ffff:169.254.169.254"], /linkLocal/], [[], /does not resolve/]] as const) {
+    for (const [addresses, why] of [
+      [["10.0.0.7"], /private/],
+      [["93.184.215.14", "fd00::1"], /uniqueLocal/],
+      [["::ffff:169.254.169.254"], /linkLocal/],
+      [[], /does not resolve/],
+    ] as const) {
       const v = checkResolved("a.example.com", addresses, STRICT);
       expect(v.ok).toBe(false);
       if (!v.ok) expect(v.reason).toMatch(why);
@@ -71,7 +81,12 @@ describe("SSRF guard: webhook URLs", () => {
 describe("Standard Webhooks signatures", () => {
   it("match the specification's published test vector", async () => {
     // From the Standard Webhooks specification and its reference libraries' tests.
-    const sig = await sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}');
+    const sig = await sign(
+      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+      "msg_p5jXN8AQM9LWM0D4loKWxJek",
+      1614265330,
+      '{"test": 2432232314}',
+    );
     expect(sig).toBe("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
   });
 
@@ -80,7 +95,11 @@ describe("Standard Webhooks signatures", () => {
     expect(newSecret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
     const ts = Math.floor(Date.now() / 1000);
     const body = JSON.stringify({ type: "solve.completed", data: { answer: "42" } });
-    const headers = { "webhook-id": "msg_1", "webhook-timestamp": String(ts), "webhook-signature": await signatureHeader([newSecret, oldSecret], "msg_1", ts, body) };
+    const headers = {
+      "webhook-id": "msg_1",
+      "webhook-timestamp": String(ts),
+      "webhook-signature": await signatureHeader([newSecret, oldSecret], "msg_1", ts, body),
+    };
     expect(headers["webhook-signature"].split(" ")).toHaveLength(2);
     expect(new Webhook(newSecret).verify(body, headers)).toEqual(JSON.parse(body));
     expect(new Webhook(oldSecret).verify(body, headers)).toEqual(JSON.parse(body));
@@ -93,10 +112,22 @@ describe("retry schedule", () => {
   it("follows the schedule, honours a longer Retry-After, stops after the last attempt, and never retries 410 or a refused destination", () => {
     const now = 1_000_000;
     expect(nextStep({ kind: "failed", status: 500, error: "x" }, 1, now)).toEqual({ kind: "retry", at: now + 5_000 });
-    expect(nextStep({ kind: "failed", status: 503, error: "x", retryAfterMs: 120_000 }, 1, now)).toEqual({ kind: "retry", at: now + 120_000 });
-    expect(nextStep({ kind: "failed", status: 429, error: "x", retryAfterMs: 1_000 }, 2, now)).toEqual({ kind: "retry", at: now + 5 * 60_000 });
-    expect(nextStep({ kind: "failed", status: 503, error: "x", retryAfterMs: 1e12 }, 1, now)).toEqual({ kind: "retry", at: now + 24 * 3_600_000 });
-    expect(nextStep({ kind: "failed", error: "x" }, RETRY_DELAYS_MS.length, now)).toEqual({ kind: "done", status: "failed" });
+    expect(nextStep({ kind: "failed", status: 503, error: "x", retryAfterMs: 120_000 }, 1, now)).toEqual({
+      kind: "retry",
+      at: now + 120_000,
+    });
+    expect(nextStep({ kind: "failed", status: 429, error: "x", retryAfterMs: 1_000 }, 2, now)).toEqual({
+      kind: "retry",
+      at: now + 5 * 60_000,
+    });
+    expect(nextStep({ kind: "failed", status: 503, error: "x", retryAfterMs: 1e12 }, 1, now)).toEqual({
+      kind: "retry",
+      at: now + 24 * 3_600_000,
+    });
+    expect(nextStep({ kind: "failed", error: "x" }, RETRY_DELAYS_MS.length, now)).toEqual({
+      kind: "done",
+      status: "failed",
+    });
     expect(nextStep({ kind: "gone", status: 410 }, 1, now)).toEqual({ kind: "done", status: "disabled" });
     expect(nextStep({ kind: "refused", reason: "x" }, 1, now)).toEqual({ kind: "done", status: "failed" });
     expect(nextStep({ kind: "delivered", status: 204 }, 3, now)).toEqual({ kind: "done", status: "delivered" });

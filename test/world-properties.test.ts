@@ -11,7 +11,11 @@ import type { AccuracyRow, BinLabel } from "../src/eval/report";
 import { generateProblems } from "../src/sim/problems";
 
 const world = loadWorld("worlds/default.json");
-const problems = generateProblems(world, 11, 150).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+const problems = generateProblems(world, 11, 150).map((r) => ({
+  id: r.unique_id,
+  question: r.problem,
+  answer: r.answer,
+}));
 const evaluation = await runEvaluation(world, problems, {
   seed: 11,
   budgets: [1, 4, 16, 64],

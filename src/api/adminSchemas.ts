@@ -39,4 +39,6 @@ export const KeyListingSchema = z.object({
   revokedAt: z.number().int().nullable(),
 });
 
-export const CreatedKeySchema = KeyListingSchema.omit({ revokedAt: true }).extend({ key: z.string().describe("the key itself, shown this once") });
+export const CreatedKeySchema = KeyListingSchema.omit({ revokedAt: true }).extend({
+  key: z.string().describe("the key itself, shown this once"),
+});

@@ -7,7 +7,8 @@ import type { ApiBudget } from "./schemas";
 export function toEngineBudget(budget: ApiBudget, now: number): Budget {
   const { deadlineMs, ...caps } = budget;
   const out: Budget = {};
-  for (const [k, v] of Object.entries(caps) as [keyof typeof caps, number | undefined][]) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(caps) as [keyof typeof caps, number | undefined][])
+    if (v !== undefined) out[k] = v;
   if (deadlineMs !== undefined) out.deadline = now + deadlineMs;
   return out;
 }
@@ -22,6 +23,13 @@ export function apiBudgetField(field: RefusedField): string {
  * The budget a solve runs under: the request's caps, with the key's per-solve defaults for tokens and money
  * where the request gives none, so that every solve has the caps its key's daily quota reserves.
  */
-export function withKeyDefaults(budget: ApiBudget, limits: Pick<KeyLimits, "defaultSolveTokens" | "defaultSolveMoney">): ApiBudget & { tokens: number; money: number } {
-  return { ...budget, tokens: budget.tokens ?? limits.defaultSolveTokens, money: budget.money ?? limits.defaultSolveMoney };
+export function withKeyDefaults(
+  budget: ApiBudget,
+  limits: Pick<KeyLimits, "defaultSolveTokens" | "defaultSolveMoney">,
+): ApiBudget & { tokens: number; money: number } {
+  return {
+    ...budget,
+    tokens: budget.tokens ?? limits.defaultSolveTokens,
+    money: budget.money ?? limits.defaultSolveMoney,
+  };
 }

@@ -3,27 +3,50 @@
  * from elsewhere), so it reads the same offline.
  */
 
-const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+const esc = (s: string): string =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** Inline `code` spans of the descriptions. */
 const prose = (s: string): string => esc(s).replace(/`([^`]+)`/g, "<code>$1</code>");
 
-type Op = { tags?: string[]; summary?: string; description?: string; security?: Record<string, unknown>[]; parameters?: { name: string; in: string; required?: boolean }[]; requestBody?: { content: Record<string, { schema: unknown }> }; responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }> };
+type Op = {
+  tags?: string[];
+  summary?: string;
+  description?: string;
+  security?: Record<string, unknown>[];
+  parameters?: { name: string; in: string; required?: boolean }[];
+  requestBody?: { content: Record<string, { schema: unknown }> };
+  responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }>;
+};
 
 function schemaBlock(schema: unknown): string {
   return `<details><summary>schema</summary><pre>${esc(JSON.stringify(schema, null, 2))}</pre></details>`;
 }
 
-export function docsPage(doc: { info: { title: string; description: string }; paths: Record<string, Record<string, Op>> }): string {
+export function docsPage(doc: {
+  info: { title: string; description: string };
+  paths: Record<string, Record<string, Op>>;
+}): string {
   const sections: string[] = [];
   const byTag = new Map<string, string[]>();
   for (const [path, methods] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(methods)) {
-      const auth = op.security?.length ? `<span class="auth">${esc(Object.keys(op.security[0]!)[0]!)}</span>` : `<span class="auth none">public</span>`;
-      const params = op.parameters?.length ? `<p>Parameters: ${op.parameters.map((p) => `<code>${esc(p.name)}</code> (${esc(p.in)}${p.required ? ", required" : ""})`).join(", ")}</p>` : "";
-      const body = op.requestBody ? `<h4>Request body</h4>${schemaBlock(op.requestBody.content["application/json"]!.schema)}` : "";
+      const auth = op.security?.length
+        ? `<span class="auth">${esc(Object.keys(op.security[0]!)[0]!)}</span>`
+        : `<span class="auth none">public</span>`;
+      const params = op.parameters?.length
+        ? `<p>Parameters: ${op.parameters.map((p) => `<code>${esc(p.name)}</code> (${esc(p.in)}${p.required ? ", required" : ""})`).join(", ")}</p>`
+        : "";
+      const body = op.requestBody
+        ? `<h4>Request body</h4>${schemaBlock(op.requestBody.content["application/json"]!.schema)}`
+        : "";
       const responses = Object.entries(op.responses)
-        .map(([status, r]) => `<li><b>${esc(status)}</b> ${prose(r.description)}${Object.entries(r.content ?? {}).map(([type, c]) => ` <code>${esc(type)}</code>${schemaBlock(c.schema)}`).join("")}</li>`)
+        .map(
+          ([status, r]) =>
+            `<li><b>${esc(status)}</b> ${prose(r.description)}${Object.entries(r.content ?? {})
+              .map(([type, c]) => ` <code>${esc(type)}</code>${schemaBlock(c.schema)}`)
+              .join("")}</li>`,
+        )
         .join("");
       const html = `<section id="${esc(method + path)}"><h3><span class="method ${esc(method)}">${esc(method.toUpperCase())}</span> <code>${esc(path)}</code> ${auth}</h3><p>${prose(op.summary ?? "")}</p>${op.description ? `<p>${prose(op.description)}</p>` : ""}${params}${body}<h4>Responses</h4><ul>${responses}</ul></section>`;
       const tag = op.tags?.[0] ?? "other";

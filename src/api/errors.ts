@@ -34,10 +34,27 @@ export class ApiError extends HTTPException {
   }
 }
 
-const TYPE_BY_STATUS: Partial<Record<number, ErrorType>> = { 400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited" };
+const TYPE_BY_STATUS: Partial<Record<number, ErrorType>> = {
+  400: "invalid_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
 
 /** OpenAI's error types for our statuses (what its SDKs map to exception classes by status anyway). */
-const OPENAI_TYPE: Partial<Record<ErrorType, string>> = { unauthorized: "authentication_error", forbidden: "permission_error", rate_limited: "rate_limit_error", not_found: "not_found_error", internal: "server_error", upstream_error: "server_error", timeout: "timeout_error" };
+const OPENAI_TYPE: Partial<Record<ErrorType, string>> = {
+  unauthorized: "authentication_error",
+  forbidden: "permission_error",
+  rate_limited: "rate_limit_error",
+  not_found: "not_found_error",
+  internal: "server_error",
+  upstream_error: "server_error",
+  timeout: "timeout_error",
+};
 
 /** The OpenAI-compatible routes answer errors in OpenAI's shape. */
 export function speaksOpenAI(path: string): boolean {
@@ -50,7 +67,8 @@ function body(c: Context, type: ErrorType, message: string, param?: string): unk
 }
 
 export function renderError(err: Error, c: Context): Response {
-  if (err instanceof ApiError) return c.json(body(c, err.type, err.message, err.extra.param), err.status, err.extra.headers);
+  if (err instanceof ApiError)
+    return c.json(body(c, err.type, err.message, err.extra.param), err.status, err.extra.headers);
   if (err instanceof HTTPException && err.status < 500) {
     // Hono's own middleware (body limit, ...): keep its status, speak our shape.
     const type = TYPE_BY_STATUS[err.status] ?? "invalid_request";

@@ -8,7 +8,8 @@ export type AppEnv = { Bindings: Env; Variables: { principal: Principal; request
 /** A JSON body: the media type is compared case-insensitively and parameters are ignored. */
 export async function jsonBody(c: Context<AppEnv>): Promise<unknown> {
   const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (mediaType !== "application/json") throw new ApiError(415, "unsupported_media_type", "Content-Type must be application/json");
+  if (mediaType !== "application/json")
+    throw new ApiError(415, "unsupported_media_type", "Content-Type must be application/json");
   try {
     return await c.req.json();
   } catch {

@@ -21,7 +21,10 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value);
 }
@@ -34,7 +37,8 @@ export async function fingerprint(body: unknown): Promise<string> {
 /** The Idempotency-Key header, checked; undefined when absent. */
 export function idempotencyKeyOf(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
-  if (!KEY.test(header)) throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1 to 255 visible ASCII characters");
+  if (!KEY.test(header))
+    throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1 to 255 visible ASCII characters");
   return header;
 }
 
@@ -46,16 +50,29 @@ export interface Idempotent {
 }
 
 /** Start the solve `prepare` describes, or with an Idempotency-Key the one that key already started. */
-export async function startOnce(env: Env, principal: Principal, idem: Idempotent | undefined, prepare: () => Promise<StartInput>): Promise<SolveView> {
+export async function startOnce(
+  env: Env,
+  principal: Principal,
+  idem: Idempotent | undefined,
+  prepare: () => Promise<StartInput>,
+): Promise<SolveView> {
   if (!idem) return launchSolve(env, principal, await prepare());
   const d = drizzle(env.DB);
-  const where = and(eq(idempotencyKeys.tenantId, principal.tenantId), eq(idempotencyKeys.scope, idem.scope), eq(idempotencyKeys.key, idem.key));
+  const where = and(
+    eq(idempotencyKeys.tenantId, principal.tenantId),
+    eq(idempotencyKeys.scope, idem.scope),
+    eq(idempotencyKeys.key, idem.key),
+  );
   await d.delete(idempotencyKeys).where(and(where, lt(idempotencyKeys.createdAt, Date.now() - TTL_MS)));
   for (let attempt = 0; attempt < 2; attempt++) {
     const [existing] = await d.select().from(idempotencyKeys).where(where).limit(1);
     if (existing) {
       if (existing.fingerprint !== idem.fingerprint) {
-        throw new ApiError(409, "conflict", `Idempotency-Key "${idem.key}" was already used with a different request body (solve ${existing.solveId})`);
+        throw new ApiError(
+          409,
+          "conflict",
+          `Idempotency-Key "${idem.key}" was already used with a different request body (solve ${existing.solveId})`,
+        );
       }
       // Already started: answer with it (no new reservation). Else the first request is still starting it, or
       // died before it did: start it now, under the same id.
@@ -66,7 +83,15 @@ export async function startOnce(env: Env, principal: Principal, idem: Idempotent
     const input = await prepare();
     const inserted = await d
       .insert(idempotencyKeys)
-      .values({ tenantId: principal.tenantId, scope: idem.scope, key: idem.key, fingerprint: idem.fingerprint, solveId: input.id, startInput: JSON.stringify(input), createdAt: Date.now() })
+      .values({
+        tenantId: principal.tenantId,
+        scope: idem.scope,
+        key: idem.key,
+        fingerprint: idem.fingerprint,
+        solveId: input.id,
+        startInput: JSON.stringify(input),
+        createdAt: Date.now(),
+      })
       .onConflictDoNothing()
       .returning({ solveId: idempotencyKeys.solveId });
     // Lost a race with the same key: the winner's row decides.
@@ -78,5 +103,9 @@ export async function startOnce(env: Env, principal: Principal, idem: Idempotent
       throw err;
     }
   }
-  throw new ApiError(409, "conflict", `Idempotency-Key "${idem.key}" is in use by a request that is still starting; retry`);
+  throw new ApiError(
+    409,
+    "conflict",
+    `Idempotency-Key "${idem.key}" is in use by a request that is still starting; retry`,
+  );
 }

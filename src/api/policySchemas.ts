@@ -13,7 +13,12 @@ const ReplayScoreSchema = z.object({
 });
 
 /** How a re-tuned version compared with the policy active when it was fitted (two-fold replay on logged outcomes). */
-export const PolicyEvaluationSchema = z.object({ method: z.literal("two-fold replay"), outcomes: z.number().int(), active: ReplayScoreSchema, candidate: ReplayScoreSchema });
+export const PolicyEvaluationSchema = z.object({
+  method: z.literal("two-fold replay"),
+  outcomes: z.number().int(),
+  active: ReplayScoreSchema,
+  candidate: ReplayScoreSchema,
+});
 
 export const ActivePolicyViewSchema = z.object({
   version: z.string(),
@@ -38,9 +43,19 @@ export const PolicyVersionViewSchema = z.object({
   createdAt: z.number(),
 });
 
-export const PolicyEventViewSchema = z.object({ at: z.number(), action: z.enum(["promote", "activate", "rollback"]), fromVersion: z.string(), toVersion: z.string(), actor: z.string() });
+export const PolicyEventViewSchema = z.object({
+  at: z.number(),
+  action: z.enum(["promote", "activate", "rollback"]),
+  fromVersion: z.string(),
+  toVersion: z.string(),
+  actor: z.string(),
+});
 
-export const PolicyVersionListSchema = z.object({ active: z.string(), data: z.array(PolicyVersionViewSchema), history: z.array(PolicyEventViewSchema) });
+export const PolicyVersionListSchema = z.object({
+  active: z.string(),
+  data: z.array(PolicyVersionViewSchema),
+  history: z.array(PolicyEventViewSchema),
+});
 
 export const RetuneViewSchema = z.object({
   version: z.string(),

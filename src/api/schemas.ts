@@ -25,7 +25,12 @@ export const BudgetSchema = z
     /** Inference FLOPs, 2·P·D for every model called. */
     flops: z.number().positive().optional(),
     /** Milliseconds from the request. */
-    deadlineMs: z.number().int().min(100).max(15 * 60_000).optional(),
+    deadlineMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(15 * 60_000)
+      .optional(),
   })
   .strict();
 
@@ -35,29 +40,43 @@ const costFormulas = STRATEGIES.map((s) => `${s.name} ${s.costFormula}`).join(",
 export const AutoStrategySchema = z.strictObject({ strategy: z.literal("auto") });
 
 /** What a request may name: `auto`, or one of the registered strategies with its parameters. */
-export const RequestStrategySchema = z.discriminatedUnion("strategy", [AutoStrategySchema, ...StrategySpecSchema.options]).superRefine((spec, ctx) => {
-  if (spec.strategy === "auto") return;
-  const cost = generationCost(spec);
-  if (cost > MAX_SOLVE_GENERATIONS) {
-    ctx.addIssue({
-      code: "custom",
-      message: `a solve may spend at most ${MAX_SOLVE_GENERATIONS} generations; this ${spec.strategy} costs ${cost} (${strategyOf(spec.strategy).costFormula}; generations are ${costFormulas})`,
-    });
-  }
-});
+export const RequestStrategySchema = z
+  .discriminatedUnion("strategy", [AutoStrategySchema, ...StrategySpecSchema.options])
+  .superRefine((spec, ctx) => {
+    if (spec.strategy === "auto") return;
+    const cost = generationCost(spec);
+    if (cost > MAX_SOLVE_GENERATIONS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `a solve may spend at most ${MAX_SOLVE_GENERATIONS} generations; this ${spec.strategy} costs ${cost} (${strategyOf(spec.strategy).costFormula}; generations are ${costFormulas})`,
+      });
+    }
+  });
 
 export const CreateSolveSchema = z
   .object({
-    prompt: z.string().trim().min(1, "prompt must not be empty").max(MAX_PROMPT_CHARS, `prompt must be at most ${MAX_PROMPT_CHARS} characters`),
+    prompt: z
+      .string()
+      .trim()
+      .min(1, "prompt must not be empty")
+      .max(MAX_PROMPT_CHARS, `prompt must be at most ${MAX_PROMPT_CHARS} characters`),
     /** A strategy spec, or `{"strategy": "auto"}` (the default) to let the policy choose. */
     strategy: RequestStrategySchema.default({ strategy: "auto" }),
     /** With `auto`: return the policy's decision and its expected cost and accuracy, and start nothing. */
     dry_run: z.boolean().default(false),
     budget: BudgetSchema.default({}),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional(),
     mode: z.enum(["sync", "async"]).default("async"),
     /** POST the result here when the solve ends (Standard Webhooks, signed with the tenant's secret). */
-    webhook: z.object({ url: z.string().max(2048) }).strict().optional(),
+    webhook: z
+      .object({ url: z.string().max(2048) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -185,9 +204,16 @@ export const FeedbackSchema = z
     /** The right answer; without `correct`, the solve's answer is graded against it. */
     answer: z.string().trim().min(1, "answer must not be empty").max(1000).optional(),
   })
-  .refine((f) => f.correct !== undefined || f.answer !== undefined, { message: "give correct (true or false), the right answer, or both" });
+  .refine((f) => f.correct !== undefined || f.answer !== undefined, {
+    message: "give correct (true or false), the right answer, or both",
+  });
 
-export const FeedbackViewSchema = z.object({ solveId: z.uuid(), correct: z.boolean(), answer: z.string().nullable(), recordedAt: z.number().int() });
+export const FeedbackViewSchema = z.object({
+  solveId: z.uuid(),
+  correct: z.boolean(),
+  answer: z.string().nullable(),
+  recordedAt: z.number().int(),
+});
 
 /**
  * What a dry run of a policy that probes first can know without running anything: the text's own prediction,
@@ -208,7 +234,11 @@ export const ProbeForecastSchema = z.object({
  * for a policy that probes first and a cap that affords the probe, `state: "probing"` with the probe that
  * would run first and a `forecast`.
  */
-export const DryRunViewSchema = z.object({ dryRun: z.literal(true), policy: PolicyViewSchema, forecast: ProbeForecastSchema.optional() });
+export const DryRunViewSchema = z.object({
+  dryRun: z.literal(true),
+  policy: PolicyViewSchema,
+  forecast: ProbeForecastSchema.optional(),
+});
 export type DryRunView = z.output<typeof DryRunViewSchema>;
 
 export const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });

@@ -55,8 +55,10 @@ function tokensWithin(budget: ApiBudget, costs: CostModel, policy: PolicyDocumen
   const dearest = Math.max(...cards.map((c) => Math.max(c.inputPricePerMillion, c.outputPricePerMillion))) / 1e6;
   const largest = Math.max(...cards.map((c) => c.parameters));
   let tokens = Infinity;
-  if (budget.money !== undefined && dearest > 0 && except !== "money") tokens = Math.min(tokens, budget.money / dearest);
-  if (budget.flops !== undefined && largest > 0 && except !== "flops") tokens = Math.min(tokens, budget.flops / (2 * largest));
+  if (budget.money !== undefined && dearest > 0 && except !== "money")
+    tokens = Math.min(tokens, budget.money / dearest);
+  if (budget.flops !== undefined && largest > 0 && except !== "flops")
+    tokens = Math.min(tokens, budget.flops / (2 * largest));
   return tokens;
 }
 
@@ -69,7 +71,12 @@ const lowest = (caps: Cap[]): Cap => caps.reduce((a, b) => (b[0] < a[0] ? b : a)
  * policy's default (where more compute stops paying), or the key's per-solve default if lower; the other caps
  * bound it too.
  */
-function autoCaps(req: SolveRequest, budget: ApiBudget & { tokens: number; money: number }, costs: CostModel, policy: PolicyDocument): { cap: Cap; tokenCap?: number } {
+function autoCaps(
+  req: SolveRequest,
+  budget: ApiBudget & { tokens: number; money: number },
+  costs: CostModel,
+  policy: PolicyDocument,
+): { cap: Cap; tokenCap?: number } {
   if (policy.costUnit === "tokens") {
     return {
       cap: lowest([
@@ -96,21 +103,41 @@ function autoCaps(req: SolveRequest, budget: ApiBudget & { tokens: number; money
  * (`probe`), unless the cap cannot afford the probe and an arm after it, when the text alone decides
  * (estimator `free`).
  */
-export function resolveStrategy(env: Env, principal: Principal, req: SolveRequest, costs: CostModel, explore: boolean, active: PolicyDocument): { spec: StrategySpec; policy?: AutoDecision; probe?: ProbePlan } {
+export function resolveStrategy(
+  env: Env,
+  principal: Principal,
+  req: SolveRequest,
+  costs: CostModel,
+  explore: boolean,
+  active: PolicyDocument,
+): { spec: StrategySpec; policy?: AutoDecision; probe?: ProbePlan } {
   if (req.strategy.strategy !== "auto") return { spec: req.strategy };
   // Providers without a larger model: the policy's escalation arms are not offered.
   const shipped = servablePolicy(active, costs.cards.large !== undefined);
   const budget = withKeyDefaults(req.budget, principal.limits);
   const share = Number(env.AUTO_EXPLORATION);
-  const draw = { share: explore && Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0, draw: crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32 };
-  const { cap: [cap, from], tokenCap } = autoCaps(req, budget, costs, shipped);
+  const draw = {
+    share: explore && Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 0,
+    draw: crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32,
+  };
+  const {
+    cap: [cap, from],
+    tokenCap,
+  } = autoCaps(req, budget, costs, shipped);
   const maxGenerations = req.budget.generations;
   // A policy that probes first decides inside the solve, after its probe; a cap too small for it: the text alone.
   const probe = shipped.probe ? planProbe(shipped, req.prompt, cap, from, maxGenerations, draw, costs) : undefined;
   if (probe?.ok) return { spec: probeSpec(shipped), probe: probe.plan };
-  const decided = { ...decideAuto(shipped, req.prompt, cap, maxGenerations, draw, probe && imputedProbe(shipped), tokenCap), ...(probe ? { probeSkipped: probe.reason } : {}) };
+  const decided = {
+    ...decideAuto(shipped, req.prompt, cap, maxGenerations, draw, probe && imputedProbe(shipped), tokenCap),
+    ...(probe ? { probeSkipped: probe.reason } : {}),
+  };
   if (maxGenerations !== undefined && generationCost(decided.strategy) > maxGenerations) {
-    throw new ApiError(400, "invalid_request", `budget.generations: the policy has no configuration for this prompt within ${maxGenerations} generations`);
+    throw new ApiError(
+      400,
+      "invalid_request",
+      `budget.generations: the policy has no configuration for this prompt within ${maxGenerations} generations`,
+    );
   }
   return { spec: decided.strategy, policy: { ...decided, capFrom: from } };
 }
@@ -119,18 +146,34 @@ export function resolveStrategy(env: Env, principal: Principal, req: SolveReques
  * The start input for a request: validated and priced, but nothing stored yet. `explore` is false for a dry
  * run. An auto request is decided with the active policy version (D1's pointer, else the shipped one).
  */
-export async function prepareSolve(env: Env, principal: Principal, req: SolveRequest, now = Date.now(), explore = true): Promise<StartInput> {
+export async function prepareSolve(
+  env: Env,
+  principal: Principal,
+  req: SolveRequest,
+  now = Date.now(),
+  explore = true,
+): Promise<StartInput> {
   const budget = withKeyDefaults(req.budget, principal.limits);
   const wired = providersFromEnv(env.PROVIDERS, env as unknown as Record<string, unknown>);
   if (!wired.ok) throw new Error(`PROVIDERS: ${wired.error}`);
   // An auto request is decided with the active policy version (D1's pointer, else the configured shipped one).
   const active = req.strategy.strategy === "auto" ? (await activePolicy(env)).policy : undefined;
-  const { spec, policy, probe } = active ? resolveStrategy(env, principal, req, wired.wired.costs, explore, active) : { spec: req.strategy as StrategySpec, policy: undefined, probe: undefined };
+  const { spec, policy, probe } = active
+    ? resolveStrategy(env, principal, req, wired.wired.costs, explore, active)
+    : { spec: req.strategy as StrategySpec, policy: undefined, probe: undefined };
   if (budget.tokens > principal.limits.tokensPerDay) {
-    throw new ApiError(400, "invalid_request", `budget.tokens: ${budget.tokens} is more than this key may spend in a day (${principal.limits.tokensPerDay})`);
+    throw new ApiError(
+      400,
+      "invalid_request",
+      `budget.tokens: ${budget.tokens} is more than this key may spend in a day (${principal.limits.tokensPerDay})`,
+    );
   }
   if (budget.money > principal.limits.moneyPerDay) {
-    throw new ApiError(400, "invalid_request", `budget.money: $${budget.money} is more than this key may spend in a day ($${principal.limits.moneyPerDay})`);
+    throw new ApiError(
+      400,
+      "invalid_request",
+      `budget.money: $${budget.money} is more than this key may spend in a day ($${principal.limits.moneyPerDay})`,
+    );
   }
   const engineBudget = toEngineBudget(budget, now);
   // Refused here, before a Durable Object is made: a budget that cannot run this strategy at all.
@@ -153,7 +196,11 @@ export async function prepareSolve(env: Env, principal: Principal, req: SolveReq
 /** Reserve the budget and start the object; on any refusal the reservation is released. */
 export async function launchSolve(env: Env, principal: Principal, input: StartInput): Promise<SolveView> {
   const quota = keyQuota(env, principal.keyId);
-  const reserved = await quota.reserve(input.id, { tokens: input.budget.tokens ?? 0, money: input.budget.money ?? 0 }, principal.limits);
+  const reserved = await quota.reserve(
+    input.id,
+    { tokens: input.budget.tokens ?? 0, money: input.budget.money ?? 0 },
+    principal.limits,
+  );
   if (!reserved.ok) throw quotaRefused(reserved);
   let started: RpcResult<SolveView>;
   try {
@@ -173,6 +220,7 @@ export async function waitForSolve(env: Env, id: string, deadlineMs: number | un
   for (;;) {
     const view = unwrap(await stub.waitForDone(Math.max(100, Math.min(10_000, until - Date.now()))));
     if (view.status === "done") return view;
-    if (Date.now() > until) throw new ApiError(504, "timeout", `solve ${id} is still running; poll GET /v1/solves/${id}`);
+    if (Date.now() > until)
+      throw new ApiError(504, "timeout", `solve ${id} is still running; poll GET /v1/solves/${id}`);
   }
 }

@@ -5,7 +5,10 @@ import type { AutoDecision } from "../policy/auto";
 import { probeLabel, type ProbePhase, type ProbePlan } from "../policy/probeStep";
 import type { PolicyView, SolveView } from "./schemas";
 
-export function toSolveView(solve: { id: string; spec: StrategySpec; createdAt: number; policy?: AutoDecision | undefined }, exec: Execution): SolveView {
+export function toSolveView(
+  solve: { id: string; spec: StrategySpec; createdAt: number; policy?: AutoDecision | undefined },
+  exec: Execution,
+): SolveView {
   const l = exec.ledger;
   const policy = policyView(solve.policy, exec.probe);
   return {
@@ -14,12 +17,22 @@ export function toSolveView(solve: { id: string; spec: StrategySpec; createdAt: 
     ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
     ...(exec.detail ? { detail: exec.stopReason === "failed" ? publicFailure(exec.detail) : exec.detail } : {}),
     // While an auto solve probes, what runs is the probe; then the arm chosen after it.
-    strategy: exec.probe?.phase === "probing" ? probeLabel(exec.probe.plan.policy.probe?.samples ?? 0) : describeSpec(exec.probe?.phase === "decided" ? exec.probe.decision.strategy : solve.spec),
+    strategy:
+      exec.probe?.phase === "probing"
+        ? probeLabel(exec.probe.plan.policy.probe?.samples ?? 0)
+        : describeSpec(exec.probe?.phase === "decided" ? exec.probe.decision.strategy : solve.spec),
     ...(policy ? { policy } : {}),
     answer: exec.outcome?.answer ?? null,
     confidence: exec.outcome ? exec.outcome.confidence : null,
     steps: exec.steps,
-    spend: { generations: l.generations, samples: l.samples, tokens: l.tokens, verifierTokens: l.verifierTokens, flops: l.flops, money: l.money },
+    spend: {
+      generations: l.generations,
+      samples: l.samples,
+      tokens: l.tokens,
+      verifierTokens: l.verifierTokens,
+      flops: l.flops,
+      money: l.money,
+    },
     createdAt: solve.createdAt,
   };
 }
@@ -31,8 +44,10 @@ export function toSolveView(solve: { id: string; spec: StrategySpec; createdAt: 
 export function publicFailure(detail: string): string {
   const http = /^(.*?HTTP \d{3})/.exec(detail);
   if (http) return `${http[1]} (the provider's answer is in the service log)`;
-  if (/^(internal|configuration) error/.test(detail)) return `${detail.startsWith("internal") ? "internal" : "configuration"} error (details are in the service log)`;
-  if (/request failed:/.test(detail)) return `${detail.slice(0, detail.indexOf("request failed:"))}request failed (details are in the service log)`;
+  if (/^(internal|configuration) error/.test(detail))
+    return `${detail.startsWith("internal") ? "internal" : "configuration"} error (details are in the service log)`;
+  if (/request failed:/.test(detail))
+    return `${detail.slice(0, detail.indexOf("request failed:"))}request failed (details are in the service log)`;
   return detail;
 }
 
@@ -54,6 +69,11 @@ export function probingView(plan: ProbePlan): Extract<PolicyView, { state: "prob
     estimator: "probe",
     capTokens: plan.capTokens,
     capFrom: plan.capFrom,
-    probe: { samples: p?.samples ?? 0, temperature: p?.temperature ?? 0, worstTokens: plan.worstTokens, expectedTokens: plan.expectedTokens },
+    probe: {
+      samples: p?.samples ?? 0,
+      temperature: p?.temperature ?? 0,
+      worstTokens: plan.worstTokens,
+      expectedTokens: plan.expectedTokens,
+    },
   };
 }

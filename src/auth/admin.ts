@@ -17,10 +17,18 @@ export function adminSecretOf(env: Env): string | undefined {
 
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const secret = adminSecretOf(c.env);
-  if (!secret) throw new ApiError(403, "forbidden", "admin routes are disabled: set the ADMIN_SECRET secret (npx wrangler secret put ADMIN_SECRET)");
+  if (!secret)
+    throw new ApiError(
+      403,
+      "forbidden",
+      "admin routes are disabled: set the ADMIN_SECRET secret (npx wrangler secret put ADMIN_SECRET)",
+    );
   const m = /^bearer +(\S+) *$/i.exec(c.req.header("authorization") ?? "");
   const given = m?.[1];
   const same = given !== undefined && crypto.subtle.timingSafeEqual(await digest(given), await digest(secret));
-  if (!same) throw new ApiError(401, "unauthorized", "admin routes need Authorization: Bearer <ADMIN_SECRET>", { headers: { "WWW-Authenticate": 'Bearer realm="ttc-edge-admin"' } });
+  if (!same)
+    throw new ApiError(401, "unauthorized", "admin routes need Authorization: Bearer <ADMIN_SECRET>", {
+      headers: { "WWW-Authenticate": 'Bearer realm="ttc-edge-admin"' },
+    });
   await next();
 });

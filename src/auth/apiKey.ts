@@ -43,10 +43,24 @@ export interface NewKey {
   row: { id: string; tenantId: string; name: string; hash: string; prefix: string; createdAt: number } & KeyLimits;
 }
 
-export async function newKey(tenantId: string, name: string, limits: Partial<KeyLimits> = {}, now = Date.now()): Promise<NewKey> {
+export async function newKey(
+  tenantId: string,
+  name: string,
+  limits: Partial<KeyLimits> = {},
+  now = Date.now(),
+): Promise<NewKey> {
   const key = generateApiKey();
   return {
     key,
-    row: { id: `key_${crypto.randomUUID()}`, tenantId, name, hash: await hashApiKey(key), prefix: keyPrefix(key), createdAt: now, ...DEFAULT_KEY_LIMITS, ...limits },
+    row: {
+      id: `key_${crypto.randomUUID()}`,
+      tenantId,
+      name,
+      hash: await hashApiKey(key),
+      prefix: keyPrefix(key),
+      createdAt: now,
+      ...DEFAULT_KEY_LIMITS,
+      ...limits,
+    },
   };
 }

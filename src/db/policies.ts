@@ -39,7 +39,16 @@ export async function readVersion(db: D1Database, version: string): Promise<Stor
 /** Stored versions, newest first, without their documents. */
 export async function listVersions(db: D1Database, limit = 100): Promise<Omit<StoredVersion, "document">[]> {
   const rows = await drizzle(db)
-    .select({ version: policyVersions.version, kind: policyVersions.kind, parent: policyVersions.parent, outcomes: policyVersions.outcomes, evaluation: policyVersions.evaluation, decision: policyVersions.decision, reason: policyVersions.reason, createdAt: policyVersions.createdAt })
+    .select({
+      version: policyVersions.version,
+      kind: policyVersions.kind,
+      parent: policyVersions.parent,
+      outcomes: policyVersions.outcomes,
+      evaluation: policyVersions.evaluation,
+      decision: policyVersions.decision,
+      reason: policyVersions.reason,
+      createdAt: policyVersions.createdAt,
+    })
     .from(policyVersions)
     .orderBy(desc(policyVersions.createdAt), desc(policyVersions.version))
     .limit(limit);
@@ -55,13 +64,20 @@ export interface PolicyEvent {
 }
 
 export async function listEvents(db: D1Database, limit = 100): Promise<PolicyEvent[]> {
-  const rows = await drizzle(db).select().from(policyEvents).orderBy(desc(policyEvents.at), desc(policyEvents.id)).limit(limit);
+  const rows = await drizzle(db)
+    .select()
+    .from(policyEvents)
+    .orderBy(desc(policyEvents.at), desc(policyEvents.id))
+    .limit(limit);
   return rows.map(({ id: _id, ...e }) => e as PolicyEvent);
 }
 
 /** Whether a version was ever the active one (a rollback may only return to such a version). */
 export async function wasActive(db: D1Database, version: string): Promise<boolean> {
-  const r = await db.prepare("SELECT 1 AS x FROM policy_events WHERE to_version = ?1 OR from_version = ?1 LIMIT 1").bind(version).first<{ x: number }>();
+  const r = await db
+    .prepare("SELECT 1 AS x FROM policy_events WHERE to_version = ?1 OR from_version = ?1 LIMIT 1")
+    .bind(version)
+    .first<{ x: number }>();
   return r !== null;
 }
 
@@ -70,23 +86,44 @@ export async function wasActive(db: D1Database, version: string): Promise<boolea
  * first. The move happens only if the pointer still says `from` (`from` is the shipped version while the table
  * is empty); the answer says whether it did.
  */
-export async function storeAndMove(db: D1Database, store: StoredVersion | null, move: { from: string; to: string; action: PolicyEvent["action"]; actor: string; shipped: string } | null, now: number): Promise<{ moved: boolean }> {
+export async function storeAndMove(
+  db: D1Database,
+  store: StoredVersion | null,
+  move: { from: string; to: string; action: PolicyEvent["action"]; actor: string; shipped: string } | null,
+  now: number,
+): Promise<{ moved: boolean }> {
   const statements: D1PreparedStatement[] = [];
   if (store) {
     statements.push(
       db
-        .prepare("INSERT INTO policy_versions (version, document, kind, parent, outcomes, evaluation, decision, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        .bind(store.version, store.document, store.kind, store.parent, store.outcomes, store.evaluation, store.decision, store.reason, store.createdAt),
+        .prepare(
+          "INSERT INTO policy_versions (version, document, kind, parent, outcomes, evaluation, decision, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(
+          store.version,
+          store.document,
+          store.kind,
+          store.parent,
+          store.outcomes,
+          store.evaluation,
+          store.decision,
+          store.reason,
+          store.createdAt,
+        ),
     );
   }
   if (move) {
     // The event first, while the pointer still says where it was (an empty table reads as the shipped version).
     statements.push(
       db
-        .prepare("INSERT INTO policy_events (at, action, from_version, to_version, actor) SELECT ?1, ?2, ?3, ?4, ?5 WHERE coalesce((SELECT version FROM policy_active WHERE id = 1), ?6) = ?3")
+        .prepare(
+          "INSERT INTO policy_events (at, action, from_version, to_version, actor) SELECT ?1, ?2, ?3, ?4, ?5 WHERE coalesce((SELECT version FROM policy_active WHERE id = 1), ?6) = ?3",
+        )
         .bind(now, move.action, move.from, move.to, move.actor, move.shipped),
       db
-        .prepare("INSERT INTO policy_active (id, version, since) SELECT 1, ?1, ?2 WHERE coalesce((SELECT version FROM policy_active WHERE id = 1), ?4) = ?3 ON CONFLICT (id) DO UPDATE SET version = excluded.version, since = excluded.since")
+        .prepare(
+          "INSERT INTO policy_active (id, version, since) SELECT 1, ?1, ?2 WHERE coalesce((SELECT version FROM policy_active WHERE id = 1), ?4) = ?3 ON CONFLICT (id) DO UPDATE SET version = excluded.version, since = excluded.since",
+        )
         .bind(move.to, now, move.from, move.shipped),
     );
   }
@@ -105,7 +142,9 @@ export async function lastRetuneAt(db: D1Database): Promise<number> {
 /** Labelled outcomes whose (latest) report arrived after `since`. */
 export async function countOutcomesSince(db: D1Database, since: number): Promise<number> {
   const r = await db
-    .prepare("SELECT count(DISTINCT f.solve_id) AS n FROM solve_feedback f JOIN solves s ON s.id = f.solve_id WHERE s.policy_version IS NOT NULL AND s.features IS NOT NULL AND f.created_at > ?")
+    .prepare(
+      "SELECT count(DISTINCT f.solve_id) AS n FROM solve_feedback f JOIN solves s ON s.id = f.solve_id WHERE s.policy_version IS NOT NULL AND s.features IS NOT NULL AND f.created_at > ?",
+    )
     .bind(since)
     .first<{ n: number }>();
   return r?.n ?? 0;

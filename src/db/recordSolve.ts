@@ -23,14 +23,21 @@ const CALLS_PER_INSERT = Math.floor(D1_MAX_BOUND / CALL_COLUMNS);
  * already there (the solve by id, a call by solve and position in its log), so a write retried after it
  * succeeded but before the object noted it adds nothing.
  */
-export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Execution, calls: readonly CallRecord[], finishedAt: number): Promise<void> {
+export async function recordSolve(
+  db: D1Database,
+  meta: SolveMeta,
+  exec: Execution,
+  calls: readonly CallRecord[],
+  finishedAt: number,
+): Promise<void> {
   const d = drizzle(db);
   const l = exec.ledger;
   const { input } = meta;
   // An auto solve that probed first: the arm chosen after the probe (or, stopped during it, the probe).
   const decision = exec.probe?.phase === "decided" ? exec.probe.decision : input.policy;
   const spec = exec.probe?.phase === "decided" ? exec.probe.decision.strategy : input.spec;
-  const strategy = exec.probe?.phase === "probing" ? probeLabel(exec.probe.plan.policy.probe?.samples ?? 0) : describeSpec(spec);
+  const strategy =
+    exec.probe?.phase === "probing" ? probeLabel(exec.probe.plan.policy.probe?.samples ?? 0) : describeSpec(spec);
   const statements = [
     d
       .insert(solves)
@@ -63,23 +70,26 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
   ];
   for (let i = 0; i < calls.length; i += CALLS_PER_INSERT) {
     statements.push(
-      d.insert(providerCalls).values(
-        calls.slice(i, i + CALLS_PER_INSERT).map((c, j) => ({
-          solveId: input.id,
-          seq: i + j,
-          step: c.step,
-          provider: c.provider,
-          purpose: `${c.purpose}:${c.role}`,
-          requests: c.requests,
-          samples: c.samples,
-          promptTokens: c.promptTokens,
-          completionTokens: c.completionTokens,
-          latencyMs: c.latencyMs,
-          status: c.status,
-          estimated: c.estimated ? 1 : 0,
-          cost: c.money,
-        })),
-      ).onConflictDoNothing() as unknown as (typeof statements)[number],
+      d
+        .insert(providerCalls)
+        .values(
+          calls.slice(i, i + CALLS_PER_INSERT).map((c, j) => ({
+            solveId: input.id,
+            seq: i + j,
+            step: c.step,
+            provider: c.provider,
+            purpose: `${c.purpose}:${c.role}`,
+            requests: c.requests,
+            samples: c.samples,
+            promptTokens: c.promptTokens,
+            completionTokens: c.completionTokens,
+            latencyMs: c.latencyMs,
+            status: c.status,
+            estimated: c.estimated ? 1 : 0,
+            cost: c.money,
+          })),
+        )
+        .onConflictDoNothing() as unknown as (typeof statements)[number],
     );
   }
   await d.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
@@ -91,7 +101,14 @@ export async function recordSolve(db: D1Database, meta: SolveMeta, exec: Executi
  * order. A solve stopped during its probe records the version and estimator and no bin: it never chose.
  */
 function autoColumns(prompt: string, decision: AutoDecision | undefined, probe: ProbePhase | undefined) {
-  if (probe?.phase === "probing") return { policyVersion: probe.plan.policy.version, predictedBin: null, estimator: "probe", exploration: 0, features: JSON.stringify(promptFeatures(prompt)) };
+  if (probe?.phase === "probing")
+    return {
+      policyVersion: probe.plan.policy.version,
+      predictedBin: null,
+      estimator: "probe",
+      exploration: 0,
+      features: JSON.stringify(promptFeatures(prompt)),
+    };
   if (!decision) return {};
   const probed = decision.probe ? PROBE_FEATURES.map((name) => decision.probe?.features[name] ?? 0) : [];
   return {
@@ -101,7 +118,10 @@ function autoColumns(prompt: string, decision: AutoDecision | undefined, probe: 
     exploration: decision.exploration ? 1 : 0,
     features: JSON.stringify([...promptFeatures(prompt), ...probed]),
     capTokens: Number.isFinite(decision.capTokens) ? decision.capTokens : null,
-    capCost: decision.costUnit && decision.costUnit !== "tokens" && Number.isFinite(decision.capCost) ? decision.capCost : null,
+    capCost:
+      decision.costUnit && decision.costUnit !== "tokens" && Number.isFinite(decision.capCost)
+        ? decision.capCost
+        : null,
     propensity: decision.propensity,
   };
 }

@@ -44,7 +44,11 @@ export const solves = sqliteTable(
     /** The probability the configuration run had of being chosen (exploration included): a re-tune's importance weight. */
     propensity: real("propensity"),
   },
-  (t) => [index("solves_created_at").on(t.createdAt), index("solves_tenant").on(t.tenantId, t.createdAt), index("solves_policy").on(t.policyVersion, t.finishedAt)],
+  (t) => [
+    index("solves_created_at").on(t.createdAt),
+    index("solves_tenant").on(t.tenantId, t.createdAt),
+    index("solves_policy").on(t.policyVersion, t.finishedAt),
+  ],
 );
 
 /** Outcomes reported for solves (POST /v1/solves/:id/feedback). Every report is kept; the latest counts. */

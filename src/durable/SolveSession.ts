@@ -23,7 +23,9 @@ import { EventLog, type SolveEvent } from "./eventLog";
 import { SolveStorage, type SolveMeta, type StartInput } from "./storage";
 
 /** `field`: the budget field an `invalid` start refused. */
-export type RpcResult<T> = { ok: true; value: T } | { ok: false; error: string; code: "not_found" | "conflict" | "invalid"; field?: RefusedField };
+export type RpcResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: string; code: "not_found" | "conflict" | "invalid"; field?: RefusedField };
 
 /** A solve stalled this long (its invocation died) is resumed by the watchdog alarm. */
 const WATCHDOG_MS = 120_000;
@@ -70,7 +72,8 @@ export class SolveSession extends DurableObject<Env> {
   async start(input: StartInput): Promise<RpcResult<SolveView>> {
     const existing = await this.store.load();
     if (existing) {
-      if (JSON.stringify(existing.meta.input) === JSON.stringify(input)) return { ok: true, value: this.view(existing.meta, existing.exec) };
+      if (JSON.stringify(existing.meta.input) === JSON.stringify(input))
+        return { ok: true, value: this.view(existing.meta, existing.exec) };
       return { ok: false, code: "conflict", error: `solve ${input.id} already exists` };
     }
     const wired = providersFromEnv(this.env.PROVIDERS, this.env as unknown as Record<string, unknown>);
@@ -81,7 +84,9 @@ export class SolveSession extends DurableObject<Env> {
     // A policy that probes first: the execution runs the probe, and chooses its arm once the probe is scored.
     const execution = input.probe ? startProbe(started.execution, input.probe) : started.execution;
     await this.store.create(meta, execution);
-    this.events.append("started", { strategy: input.probe ? probeLabel(input.probe.policy.probe?.samples ?? 0) : describeSpec(input.spec) });
+    this.events.append("started", {
+      strategy: input.probe ? probeLabel(input.probe.policy.probe?.samples ?? 0) : describeSpec(input.spec),
+    });
     await this.arm();
     return { ok: true, value: this.view(meta, execution) };
   }
@@ -109,11 +114,21 @@ export class SolveSession extends DurableObject<Env> {
   }
 
   /** The solve's view with its `n` best distinct answers (for chat completions). */
-  async choices(tenantId: string, n: number): Promise<RpcResult<{ view: SolveView; choices: Choice[]; spend: SpendDetail }>> {
+  async choices(
+    tenantId: string,
+    n: number,
+  ): Promise<RpcResult<{ view: SolveView; choices: Choice[]; spend: SpendDetail }>> {
     const solve = await this.store.load();
     if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
     const { tokens, generatorPromptTokens } = solve.exec.ledger;
-    return { ok: true, value: { view: this.view(solve.meta, solve.exec), choices: topChoices(solve.exec.outcome, n), spend: { tokens, generatorPromptTokens } } };
+    return {
+      ok: true,
+      value: {
+        view: this.view(solve.meta, solve.exec),
+        choices: topChoices(solve.exec.outcome, n),
+        spend: { tokens, generatorPromptTokens },
+      },
+    };
   }
 
   /** Resolve when the solve ends or after `timeoutMs`, with its status either way. */
@@ -171,7 +186,11 @@ export class SolveSession extends DurableObject<Env> {
     const perInvocation = subrequestLimit(this.env);
     let left = perInvocation;
     let exec = solve.exec;
-    for (let steps = 0; exec.status === "running" && steps < MAX_STEPS_PER_INVOCATION && Date.now() - began < SLICE_MS; steps++) {
+    for (
+      let steps = 0;
+      exec.status === "running" && steps < MAX_STEPS_PER_INVOCATION && Date.now() - began < SLICE_MS;
+      steps++
+    ) {
       const stepBegan = Date.now();
       let report: StepReport;
       try {
@@ -183,7 +202,10 @@ export class SolveSession extends DurableObject<Env> {
       // A step split across invocations: its progress is in the journal; the next invocation goes on.
       if (report.yielded) break;
       // The step that finished an auto solve's probe chose its arm: its event says which.
-      const decided = exec.probe?.phase === "probing" && report.exec.probe?.phase === "decided" ? { policy: { state: "decided", ...report.exec.probe.decision } } : {};
+      const decided =
+        exec.probe?.phase === "probing" && report.exec.probe?.phase === "decided"
+          ? { policy: { state: "decided", ...report.exec.probe.decision } }
+          : {};
       exec = report.exec;
       // Scheduling delay only for the invocation's first step: the others follow without an alarm.
       const scheduled = steps === 0 && this.armedAt !== undefined ? { scheduledMs: began - this.armedAt } : {};
@@ -213,10 +235,20 @@ export class SolveSession extends DurableObject<Env> {
     }
   }
 
-  private async step(exec: Execution, id: string, subrequests: { left: number; perInvocation: number }): Promise<StepReport> {
+  private async step(
+    exec: Execution,
+    id: string,
+    subrequests: { left: number; perInvocation: number },
+  ): Promise<StepReport> {
     const wired = providersFromEnv(this.env.PROVIDERS, this.env as unknown as Record<string, unknown>);
     // A configuration error is the operator's, but the solve must still end cleanly.
-    if (!wired.ok) return { exec: stopExecution(exec, "failed", `configuration error: ${wired.error}`), calls: [], providerMs: 0, subrequests: 0 };
+    if (!wired.ok)
+      return {
+        exec: stopExecution(exec, "failed", `configuration error: ${wired.error}`),
+        calls: [],
+        providerMs: 0,
+        subrequests: 0,
+      };
     return executeStep(exec, {
       ...wired.wired,
       now: Date.now,
@@ -239,9 +271,14 @@ export class SolveSession extends DurableObject<Env> {
     } catch {
       entry = undefined;
     }
-    const report = wired.ok ? abandonStep(exec, entry, wired.wired.costs, detail) : { exec: stopExecution(exec, "failed", detail), calls: [], providerMs: 0, subrequests: 0 };
+    const report = wired.ok
+      ? abandonStep(exec, entry, wired.wired.costs, detail)
+      : { exec: stopExecution(exec, "failed", detail), calls: [], providerMs: 0, subrequests: 0 };
     const stopped = report.exec;
-    return { ...report, exec: { ...stopped, ...(stopped.outcome ? { outcome: { ...stopped.outcome, candidates: [] } } : {}) } };
+    return {
+      ...report,
+      exec: { ...stopped, ...(stopped.outcome ? { outcome: { ...stopped.outcome, candidates: [] } } : {}) },
+    };
   }
 
   private async arm(): Promise<void> {
@@ -254,7 +291,10 @@ export class SolveSession extends DurableObject<Env> {
   }
 
   private view(meta: SolveMeta, exec: Execution): SolveView {
-    return toSolveView({ id: meta.input.id, spec: meta.input.spec, createdAt: meta.createdAt, policy: meta.input.policy }, exec);
+    return toSolveView(
+      { id: meta.input.id, spec: meta.input.spec, createdAt: meta.createdAt, policy: meta.input.policy },
+      exec,
+    );
   }
 
   private quota(meta: SolveMeta) {
@@ -298,7 +338,10 @@ export class SolveSession extends DurableObject<Env> {
   }
 
   /** Send a logged webhook message again (a replay asked for by its tenant), keeping its webhook-id. */
-  async replayWebhook(tenantId: string, message: { id: string; url: string; body: string; attempts: number }): Promise<RpcResult<true>> {
+  async replayWebhook(
+    tenantId: string,
+    message: { id: string; url: string; body: string; attempts: number },
+  ): Promise<RpcResult<true>> {
     const solve = await this.store.load();
     if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
     this.outbox.put({ ...message, nextAt: Date.now() });

@@ -4,7 +4,21 @@
  */
 import type { CallRecord } from "../engine/budget";
 
-const COLUMNS = ["step", "role", "provider", "purpose", "requests", "samples", "prompt_tokens", "completion_tokens", "money", "flops", "latency_ms", "status", "estimated"] as const;
+const COLUMNS = [
+  "step",
+  "role",
+  "provider",
+  "purpose",
+  "requests",
+  "samples",
+  "prompt_tokens",
+  "completion_tokens",
+  "money",
+  "flops",
+  "latency_ms",
+  "status",
+  "estimated",
+] as const;
 
 export class CallLog {
   constructor(private readonly sql: SqlStorage) {
@@ -18,14 +32,28 @@ export class CallLog {
     for (const c of calls) {
       this.sql.exec(
         `INSERT INTO provider_calls (${COLUMNS.join(", ")}) VALUES (${placeholders})`,
-        c.step, c.role, c.provider, c.purpose, c.requests, c.samples, c.promptTokens, c.completionTokens, c.money, c.flops, c.latencyMs, c.status, c.estimated ? 1 : 0,
+        c.step,
+        c.role,
+        c.provider,
+        c.purpose,
+        c.requests,
+        c.samples,
+        c.promptTokens,
+        c.completionTokens,
+        c.money,
+        c.flops,
+        c.latencyMs,
+        c.status,
+        c.estimated ? 1 : 0,
       );
     }
   }
 
   all(): CallRecord[] {
     return this.sql
-      .exec<Record<(typeof COLUMNS)[number], string | number>>(`SELECT ${COLUMNS.join(", ")} FROM provider_calls ORDER BY rowid`)
+      .exec<Record<(typeof COLUMNS)[number], string | number>>(
+        `SELECT ${COLUMNS.join(", ")} FROM provider_calls ORDER BY rowid`,
+      )
       .toArray()
       .map((r) => ({
         step: Number(r.step),

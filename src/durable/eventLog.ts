@@ -8,7 +8,9 @@ export interface SolveEvent {
 
 export class EventLog {
   constructor(private readonly sql: SqlStorage) {
-    this.sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, data TEXT NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, data TEXT NOT NULL)",
+    );
   }
 
   append(type: string, data: unknown): void {
@@ -17,6 +19,11 @@ export class EventLog {
 
   /** Events after `seq` (Last-Event-ID), in order. */
   after(seq: number): SolveEvent[] {
-    return this.sql.exec<{ seq: number; type: string; data: string }>("SELECT seq, type, data FROM events WHERE seq > ? ORDER BY seq", seq).toArray();
+    return this.sql
+      .exec<{ seq: number; type: string; data: string }>(
+        "SELECT seq, type, data FROM events WHERE seq > ? ORDER BY seq",
+        seq,
+      )
+      .toArray();
   }
 }

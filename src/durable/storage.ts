@@ -60,7 +60,9 @@ export class SolveStorage implements StepJournal {
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
-    this.sql.exec("CREATE TABLE IF NOT EXISTS state (key TEXT NOT NULL, part INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (key, part))");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS state (key TEXT NOT NULL, part INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (key, part))",
+    );
   }
 
   get<K extends keyof Small>(key: K): Promise<Small[K] | undefined> {

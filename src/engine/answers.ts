@@ -256,10 +256,7 @@ function stripOuterWrappers(input: string): string {
       !hasUnescapedDollar(s.slice(1, -1)) // "$1$ and $2$" is not one span
     ) {
       s = s.slice(1, -1).trim();
-    } else if (
-      (s.startsWith("\\(") && s.endsWith("\\)")) ||
-      (s.startsWith("\\[") && s.endsWith("\\]"))
-    ) {
+    } else if ((s.startsWith("\\(") && s.endsWith("\\)")) || (s.startsWith("\\[") && s.endsWith("\\]"))) {
       s = s.slice(2, -2).trim();
     } else if (s.startsWith("\\boxed") || s.startsWith("\\fbox")) {
       let j = s.startsWith("\\boxed") ? 6 : 5;
@@ -641,7 +638,7 @@ function bracketDelta(s: string, i: number): number {
 function enclosesWhole(s: string): boolean {
   if (bracketDelta(s, 0) <= 0) return false;
   let depth = 0;
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     depth += bracketDelta(s, i);
     i += s[i] === "\\" ? 2 : 1;
     if (depth <= 0) return depth === 0 && i >= s.length;
@@ -654,7 +651,7 @@ function splitTopLevel(s: string): string[] | null {
   const items: string[] = [];
   let depth = 0;
   let start = 0;
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     if (depth === 0 && s[i] === ",") {
       items.push(s.slice(start, i).trim());
       start = i + 1;

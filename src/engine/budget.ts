@@ -91,7 +91,7 @@ export function cardOf(costs: CostModel, role: GeneratorRole | "verifier"): Mode
   return card;
 }
 
-export const NO_LARGE_MODEL = "no larger model is configured (the providers have no \"large\" model)";
+export const NO_LARGE_MODEL = 'no larger model is configured (the providers have no "large" model)';
 
 /** What `usage` costs on `card`: dollars at its prices, FLOPs as 2·P·D. */
 export function priceUsage(card: ModelCard, usage: Usage): { money: number; flops: number } {
@@ -127,7 +127,9 @@ export function scoringBound(requests: readonly ScoreRequest[], costs: CostModel
 }
 
 export function workBound(work: CallWork, costs: CostModel): Spend {
-  return work.kind === "generate" ? generationBound(work.requests, work.generations, costs) : scoringBound(work.requests, costs);
+  return work.kind === "generate"
+    ? generationBound(work.requests, work.generations, costs)
+    : scoringBound(work.requests, costs);
 }
 
 const SPEND_KEYS: readonly (keyof Spend)[] = ["generations", "tokens", "money", "flops"];
@@ -163,9 +165,18 @@ function largest(lo: number, hi: number, fits: (x: number) => boolean): number {
  * with `max_tokens` cut to what is left. Generations are charged in proportion to the samples kept. Null when
  * not even one sample (or one score) fits.
  */
-export function fitWork(work: CallWork, ledger: Spend, budget: Budget, costs: CostModel): { work: CallWork; bound: Spend } | null {
+export function fitWork(
+  work: CallWork,
+  ledger: Spend,
+  budget: Budget,
+  costs: CostModel,
+): { work: CallWork; bound: Spend } | null {
   if (work.kind === "score") {
-    const keep = largest(1, work.requests.length, (k) => exceededCap(ledger, scoringBound(work.requests.slice(0, k), costs), budget) === null);
+    const keep = largest(
+      1,
+      work.requests.length,
+      (k) => exceededCap(ledger, scoringBound(work.requests.slice(0, k), costs), budget) === null,
+    );
     if (keep < 1) return null;
     const fitted: CallWork = { kind: "score", requests: work.requests.slice(0, keep) };
     return { work: fitted, bound: workBound(fitted, costs) };
@@ -173,9 +184,14 @@ export function fitWork(work: CallWork, ledger: Spend, budget: Budget, costs: Co
   const planned = work.requests.reduce((t, r) => t + r.n, 0);
   const withGenerations = (requests: GenerateRequest[]): CallWork => {
     const samples = requests.reduce((t, r) => t + r.n, 0);
-    return { kind: "generate", requests, generations: planned > 0 ? Math.ceil((work.generations * samples) / planned) : 0 };
+    return {
+      kind: "generate",
+      requests,
+      generations: planned > 0 ? Math.ceil((work.generations * samples) / planned) : 0,
+    };
   };
-  const fits = (requests: GenerateRequest[]): boolean => exceededCap(ledger, workBound(withGenerations(requests), costs), budget) === null;
+  const fits = (requests: GenerateRequest[]): boolean =>
+    exceededCap(ledger, workBound(withGenerations(requests), costs), budget) === null;
   const kept: GenerateRequest[] = [];
   for (const req of work.requests) {
     if (fits([...kept, req])) {

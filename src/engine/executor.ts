@@ -21,9 +21,30 @@ import {
   type Ledger,
   type Spend,
 } from "./budget";
-import { concludeStrategy, generationCost, runsOnLargeModel, initStrategy, planStrategy, absorbStrategy, type StrategySpec, type StrategyState } from "./strategies";
+import {
+  concludeStrategy,
+  generationCost,
+  runsOnLargeModel,
+  initStrategy,
+  planStrategy,
+  absorbStrategy,
+  type StrategySpec,
+  type StrategyState,
+} from "./strategies";
 import type { ProbePhase } from "../policy/probeStep";
-import type { Candidate, GenerateRequest, GenerateResponse, GeneratorRole, Problem, ScoreRequest, ScoreResponse, SolveOutcome, StopReason, Usage, WorkResults } from "./types";
+import type {
+  Candidate,
+  GenerateRequest,
+  GenerateResponse,
+  GeneratorRole,
+  Problem,
+  ScoreRequest,
+  ScoreResponse,
+  SolveOutcome,
+  StopReason,
+  Usage,
+  WorkResults,
+} from "./types";
 
 export type { CallWork };
 
@@ -48,7 +69,12 @@ export interface Execution {
 }
 
 export type StepPlan =
-  | { kind: "call"; work: CallWork; bound: Spend; /** The cap that made the strategy's step smaller, if one did. */ limitedBy?: keyof Spend }
+  | {
+      kind: "call";
+      work: CallWork;
+      bound: Spend;
+      /** The cap that made the strategy's step smaller, if one did. */ limitedBy?: keyof Spend;
+    }
   | { kind: "finish"; reason: StopReason; outcome: SolveOutcome; detail?: string };
 
 /** What refuses a solve: a budget field, or the strategy's `model` when that model is not configured. */
@@ -78,11 +104,20 @@ function describeAmount(cap: keyof Spend, amount: number): string {
  * cap, or the caps cannot afford even one sample of the strategy's first step (its prompt and
  * MIN_COMPLETION_TOKENS completion tokens). Anything larger is shrunk to fit as the solve goes.
  */
-export function refuseBudget(problem: Problem, spec: StrategySpec, budget: Budget, costs: CostModel, seed = 0): BudgetRefusal | null {
+export function refuseBudget(
+  problem: Problem,
+  spec: StrategySpec,
+  budget: Budget,
+  costs: CostModel,
+  seed = 0,
+): BudgetRefusal | null {
   if (runsOnLargeModel(spec) && !costs.cards.large) return { field: "model", message: NO_LARGE_MODEL };
   const cost = generationCost(spec);
   if (budget.generations !== undefined && cost > budget.generations) {
-    return { field: "generations", message: `strategy costs ${cost} generations but the budget allows ${budget.generations}` };
+    return {
+      field: "generations",
+      message: `strategy costs ${cost} generations but the budget allows ${budget.generations}`,
+    };
   }
   const first = planStrategy(initStrategy(problem, spec, seed));
   if (first.kind !== "generate" || first.requests[0] === undefined) return null;
@@ -98,12 +133,25 @@ export function refuseBudget(problem: Problem, spec: StrategySpec, budget: Budge
 }
 
 /** Start a solve. Refuses a budget that cannot run the configuration at all (see `refuseBudget`). */
-export function startExecution(problem: Problem, spec: StrategySpec, budget: Budget, seed: number, costs: CostModel, given: Candidate[] = []): StartResult {
+export function startExecution(
+  problem: Problem,
+  spec: StrategySpec,
+  budget: Budget,
+  seed: number,
+  costs: CostModel,
+  given: Candidate[] = [],
+): StartResult {
   const refused = refuseBudget(problem, spec, budget, costs, seed);
   if (refused) return { ok: false, error: refused.message, field: refused.field };
   return {
     ok: true,
-    execution: { strategy: initStrategy(problem, spec, seed, given), budget, ledger: emptyLedger(), steps: 0, status: "running" },
+    execution: {
+      strategy: initStrategy(problem, spec, seed, given),
+      budget,
+      ledger: emptyLedger(),
+      steps: 0,
+      status: "running",
+    },
   };
 }
 
@@ -112,23 +160,45 @@ export function planStep(exec: Execution, costs: CostModel, now: number): StepPl
   const work = planStrategy(exec.strategy);
   if (work.kind === "done") {
     if (!exec.limitedBy) return { kind: "finish", reason: "complete", outcome: work.outcome };
-    return { kind: "finish", reason: "budget", outcome: work.outcome, detail: `the ${exec.limitedBy} cap made the search smaller than planned, or split it into smaller steps (fewer samples at once, shorter completions)` };
+    return {
+      kind: "finish",
+      reason: "budget",
+      outcome: work.outcome,
+      detail: `the ${exec.limitedBy} cap made the search smaller than planned, or split it into smaller steps (fewer samples at once, shorter completions)`,
+    };
   }
   if (exec.budget.deadline !== undefined && now >= exec.budget.deadline) {
-    return { kind: "finish", reason: "deadline", outcome: concludeStrategy(exec.strategy), detail: "the deadline passed" };
+    return {
+      kind: "finish",
+      reason: "deadline",
+      outcome: concludeStrategy(exec.strategy),
+      detail: "the deadline passed",
+    };
   }
   // Token bounds mean rendering every prompt; skip them when only generations are capped.
   const b = exec.budget;
   const priced = b.tokens !== undefined || b.money !== undefined || b.flops !== undefined;
-  const bound = priced ? workBound(work, costs) : { generations: work.kind === "generate" ? work.generations : 0, tokens: 0, money: 0, flops: 0 };
+  const bound = priced
+    ? workBound(work, costs)
+    : { generations: work.kind === "generate" ? work.generations : 0, tokens: 0, money: 0, flops: 0 };
   const cap = exceededCap(exec.ledger, bound, exec.budget);
   if (!cap) return { kind: "call", work, bound };
   const fitted = fitWork(work, exec.ledger, exec.budget, costs);
   if (fitted) return { kind: "call", work: fitted.work, bound: fitted.bound, limitedBy: cap };
-  return { kind: "finish", reason: "budget", outcome: concludeStrategy(exec.strategy), detail: `the ${cap} cap is spent: not even one more sample or score fits` };
+  return {
+    kind: "finish",
+    reason: "budget",
+    outcome: concludeStrategy(exec.strategy),
+    detail: `the ${cap} cap is spent: not even one more sample or score fits`,
+  };
 }
 
-export function finishExecution(exec: Execution, reason: StopReason, outcome: SolveOutcome, detail?: string): Execution {
+export function finishExecution(
+  exec: Execution,
+  reason: StopReason,
+  outcome: SolveOutcome,
+  detail?: string,
+): Execution {
   return { ...exec, status: "done", stopReason: reason, outcome, ...(detail ? { detail } : {}) };
 }
 
@@ -159,7 +229,8 @@ export function validateResults(work: CallWork, results: WorkResults): string | 
       if (!Array.isArray(scores) || scores.length !== req.steps.length) {
         return `response ${i} has ${Array.isArray(scores) ? scores.length : "no"} step scores, expected ${req.steps.length}`;
       }
-      if (scores.some((s) => typeof s !== "number" || !(s >= 0 && s <= 1))) return `response ${i} has a score outside [0, 1]`;
+      if (scores.some((s) => typeof s !== "number" || !(s >= 0 && s <= 1)))
+        return `response ${i} has a score outside [0, 1]`;
     }
   }
   return null;
@@ -184,15 +255,37 @@ export function roleOf(work: CallWork, i: number): GeneratorRole | "verifier" {
  * The step's provider calls, one record per role, priced from the usage the providers reported. Responses
  * without valid usage (or no results at all: the provider failed) count their requests and nothing else.
  */
-export function priceCalls(step: number, work: CallWork, results: WorkResults | undefined, costs: CostModel, status: CallRecord["status"], latencyMs = 0): CallRecord[] {
+export function priceCalls(
+  step: number,
+  work: CallWork,
+  results: WorkResults | undefined,
+  costs: CostModel,
+  status: CallRecord["status"],
+  latencyMs = 0,
+): CallRecord[] {
   const byRole = new Map<GeneratorRole | "verifier", CallRecord>();
-  const responses: unknown[] = Array.isArray((results as { responses?: unknown } | undefined)?.responses) ? (results as { responses: unknown[] }).responses : [];
+  const responses: unknown[] = Array.isArray((results as { responses?: unknown } | undefined)?.responses)
+    ? (results as { responses: unknown[] }).responses
+    : [];
   work.requests.forEach((_, i) => {
     const role = roleOf(work, i);
     const card = cardOf(costs, role);
     let rec = byRole.get(role);
     if (!rec) {
-      rec = { step, role, provider: card.name, purpose: work.kind, requests: 0, samples: 0, promptTokens: 0, completionTokens: 0, money: 0, flops: 0, latencyMs, status };
+      rec = {
+        step,
+        role,
+        provider: card.name,
+        purpose: work.kind,
+        requests: 0,
+        samples: 0,
+        promptTokens: 0,
+        completionTokens: 0,
+        money: 0,
+        flops: 0,
+        latencyMs,
+        status,
+      };
       byRole.set(role, rec);
     }
     rec.requests += 1;
@@ -212,7 +305,13 @@ export function priceCalls(step: number, work: CallWork, results: WorkResults | 
  * Record what the step cost and absorb its results. Results that do not answer the work fail the solve with
  * the best answer so far; what the providers reported using was billed all the same, so it is charged.
  */
-export function applyStep(exec: Execution, plan: AppliedPlan, results: WorkResults, costs: CostModel, latencyMs = 0): { exec: Execution; calls: CallRecord[] } {
+export function applyStep(
+  exec: Execution,
+  plan: AppliedPlan,
+  results: WorkResults,
+  costs: CostModel,
+  latencyMs = 0,
+): { exec: Execution; calls: CallRecord[] } {
   const { work } = plan;
   const problem = validateResults(work, results);
   const calls = priceCalls(exec.steps, work, results, costs, problem ? "invalid" : "ok", latencyMs);

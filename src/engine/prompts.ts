@@ -74,7 +74,10 @@ export function renderChatMessages(req: Pick<GenerateRequest, "question" | "pref
 /** The inverse of renderChatMessages, as a simple chat template would apply it. */
 export function chatToPrompt(messages: readonly ChatMessage[]): string {
   const system = messages.find((m) => m.role === "system")?.content ?? SOLVE_INSTRUCTION;
-  const user = messages.filter((m) => m.role === "user").map((m) => m.content).join(STEP_SEPARATOR);
+  const user = messages
+    .filter((m) => m.role === "user")
+    .map((m) => m.content)
+    .join(STEP_SEPARATOR);
   const last = messages[messages.length - 1];
   const partial = last?.role === "assistant" ? last.content : "";
   return `${system}${STEP_SEPARATOR}${user}${STEP_SEPARATOR}${SOLUTION_HEADER}${partial}`;

@@ -16,7 +16,10 @@ interface Group {
   representative: number;
 }
 
-function groupBy(candidates: readonly Candidate[], weightOf: (c: Candidate) => number): { groups: Group[]; total: number } {
+function groupBy(
+  candidates: readonly Candidate[],
+  weightOf: (c: Candidate) => number,
+): { groups: Group[]; total: number } {
   const byKey = new Map<string, Group>();
   const groups: Group[] = [];
   let total = 0;

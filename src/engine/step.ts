@@ -4,10 +4,41 @@
  * retried after a crash never pays twice, and whatever a lost call may have cost is charged); the in-process
  * runner (`runToEnd`) passes none.
  */
-import { cardOf, chargeCalls, exceededCap, priceUsage, workBound, type CallRecord, type CallWork, type CostModel, type Ledger, type Spend } from "./budget";
-import { applyStep, finishExecution, planStep, priceCalls, roleOf, stopExecution, type AppliedPlan, type Execution } from "./executor";
+import {
+  cardOf,
+  chargeCalls,
+  exceededCap,
+  priceUsage,
+  workBound,
+  type CallRecord,
+  type CallWork,
+  type CostModel,
+  type Ledger,
+  type Spend,
+} from "./budget";
+import {
+  applyStep,
+  finishExecution,
+  planStep,
+  priceCalls,
+  roleOf,
+  stopExecution,
+  type AppliedPlan,
+  type Execution,
+} from "./executor";
 import { markProbeCalls, settleProbe } from "../policy/probeStep";
-import type { BilledAttempt, CallContext, GenerateRequest, GenerateResponse, GeneratorRole, ScoreRequest, ScoreResponse, StopReason, Usage, WorkResults } from "./types";
+import type {
+  BilledAttempt,
+  CallContext,
+  GenerateRequest,
+  GenerateResponse,
+  GeneratorRole,
+  ScoreRequest,
+  ScoreResponse,
+  StopReason,
+  Usage,
+  WorkResults,
+} from "./types";
 
 /** The providers a solve calls; one call per role per executor step. */
 export interface ProviderSet {
@@ -36,8 +67,13 @@ function contextFor(role: GeneratorRole | "verifier", options: CallOptions | und
 }
 
 /** Make the calls of one planned step: requests grouped by role, one batch per provider, run concurrently. */
-export async function callProviders(work: CallWork, providers: ProviderSet, options?: CallOptions): Promise<WorkResults> {
-  if (work.kind === "score") return { kind: "score", responses: await providers.score(work.requests, contextFor("verifier", options)) };
+export async function callProviders(
+  work: CallWork,
+  providers: ProviderSet,
+  options?: CallOptions,
+): Promise<WorkResults> {
+  if (work.kind === "score")
+    return { kind: "score", responses: await providers.score(work.requests, contextFor("verifier", options)) };
   const byRole = new Map<GeneratorRole, number[]>();
   work.requests.forEach((req, i) => {
     const list = byRole.get(req.role) ?? [];
@@ -47,9 +83,15 @@ export async function callProviders(work: CallWork, providers: ProviderSet, opti
   const responses: GenerateResponse[] = new Array(work.requests.length);
   const settled = await Promise.allSettled(
     [...byRole].map(async ([role, indices]) => {
-      const out = await providers.generate(role, indices.map((i) => work.requests[i] as GenerateRequest), contextFor(role, options));
+      const out = await providers.generate(
+        role,
+        indices.map((i) => work.requests[i] as GenerateRequest),
+        contextFor(role, options),
+      );
       if (!Array.isArray(out) || out.length !== indices.length) {
-        throw new Error(`the ${role} provider returned ${Array.isArray(out) ? out.length : "no"} responses for ${indices.length} requests`);
+        throw new Error(
+          `the ${role} provider returned ${Array.isArray(out) ? out.length : "no"} responses for ${indices.length} requests`,
+        );
       }
       indices.forEach((i, j) => (responses[i] = out[j] as GenerateResponse));
       return { role, out };
@@ -60,7 +102,13 @@ export async function callProviders(work: CallWork, providers: ProviderSet, opti
     // The roles that answered beside the one that failed were billed: report them before failing.
     for (const s of settled) {
       if (s.status !== "fulfilled") continue;
-      for (const r of s.value.out) if (r?.usage) options?.billed?.(s.value.role, { usage: r.usage, estimated: false, detail: "answered beside a provider that failed" });
+      for (const r of s.value.out)
+        if (r?.usage)
+          options?.billed?.(s.value.role, {
+            usage: r.usage,
+            estimated: false,
+            detail: "answered beside a provider that failed",
+          });
     }
     throw failure.reason;
   }
@@ -84,10 +132,32 @@ export function boundUsage(work: CallWork, costs: CostModel): Map<GeneratorRole 
 }
 
 /** One call record for usage that was billed outside the step's answer (discarded attempts, interrupted calls). */
-function extraRecord(step: number, work: CallWork, role: GeneratorRole | "verifier", usage: Usage, costs: CostModel, status: CallRecord["status"], estimated: boolean): CallRecord {
+function extraRecord(
+  step: number,
+  work: CallWork,
+  role: GeneratorRole | "verifier",
+  usage: Usage,
+  costs: CostModel,
+  status: CallRecord["status"],
+  estimated: boolean,
+): CallRecord {
   const card = cardOf(costs, role);
   const { money, flops } = priceUsage(card, usage);
-  return { step, role, provider: card.name, purpose: work.kind, requests: 0, samples: 0, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, money, flops, latencyMs: 0, status, ...(estimated ? { estimated } : {}) };
+  return {
+    step,
+    role,
+    provider: card.name,
+    purpose: work.kind,
+    requests: 0,
+    samples: 0,
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+    money,
+    flops,
+    latencyMs: 0,
+    status,
+    ...(estimated ? { estimated } : {}),
+  };
 }
 
 /** A step's provider calls as a durable host records them: the plan, then its progress, before every call. */
@@ -169,7 +239,11 @@ function subrequestsOf(work: CallWork, providers: ProviderSet): number {
   if (!providers.subrequests) return 0;
   if (work.kind === "score") return providers.subrequests("verifier", work.requests);
   let total = 0;
-  for (const role of roles(work)) total += providers.subrequests(role, work.requests.filter((r) => r.role === role));
+  for (const role of roles(work))
+    total += providers.subrequests(
+      role,
+      work.requests.filter((r) => r.role === role),
+    );
   return total;
 }
 
@@ -212,14 +286,28 @@ async function runStep(exec: Execution, ports: StepPorts): Promise<StepReport> {
   const kept = await ports.journal?.recall(exec.steps);
   if (kept && hasResults(kept)) return finishStep(exec, kept, ports, 0);
   const recovered = kept ? recover(exec, kept, ports.costs) : undefined;
-  if (recovered && (recovered.intent.crashes ?? 0) > MAX_CRASHES) return abandon(exec, recovered.intent, ports.costs, "failed", `the host died ${MAX_CRASHES + 1} times during this step's provider calls`);
+  if (recovered && (recovered.intent.crashes ?? 0) > MAX_CRASHES)
+    return abandon(
+      exec,
+      recovered.intent,
+      ports.costs,
+      "failed",
+      `the host died ${MAX_CRASHES + 1} times during this step's provider calls`,
+    );
   let intent = recovered?.intent;
   if (!intent || recovered?.replan) {
     const prior = intent?.prior ?? [];
     const base = charge(exec, prior);
-    if (await ports.cancelRequested?.()) return { exec: stopExecution(base, "cancelled", CANCELLED), calls: prior, providerMs: 0, subrequests: 0 };
+    if (await ports.cancelRequested?.())
+      return { exec: stopExecution(base, "cancelled", CANCELLED), calls: prior, providerMs: 0, subrequests: 0 };
     const plan = planStep(base, ports.costs, ports.now());
-    if (plan.kind === "finish") return { exec: finishExecution(base, plan.reason, plan.outcome, plan.detail), calls: prior, providerMs: 0, subrequests: 0 };
+    if (plan.kind === "finish")
+      return {
+        exec: finishExecution(base, plan.reason, plan.outcome, plan.detail),
+        calls: prior,
+        providerMs: 0,
+        subrequests: 0,
+      };
     intent = {
       step: exec.steps,
       work: plan.work,
@@ -242,9 +330,14 @@ function recover(exec: Execution, kept: StepIntent, costs: CostModel): { intent:
   const replays = roles(lost).every((role) => cardOf(costs, role).replaysRequests === true);
   if (replays && crashes <= MAX_CRASHES) return { intent: { ...kept, crashes }, replan: false };
   // Not replayed (the provider does not, or the step keeps crashing): charged at its worst case.
-  const charged = [...boundUsage(lost, costs)].map(([role, usage]) => extraRecord(exec.steps, lost, role, usage, costs, "interrupted", true));
+  const charged = [...boundUsage(lost, costs)].map(([role, usage]) =>
+    extraRecord(exec.steps, lost, role, usage, costs, "interrupted", true),
+  );
   const { inFlight: _lost, ...rest } = kept;
-  return { intent: { ...rest, crashes, interruptions: kept.interruptions + 1, prior: [...kept.prior, ...charged] }, replan: kept.received.length === 0 };
+  return {
+    intent: { ...rest, crashes, interruptions: kept.interruptions + 1, prior: [...kept.prior, ...charged] },
+    replan: kept.received.length === 0,
+  };
 }
 
 /**
@@ -255,7 +348,11 @@ const MAX_CRASHES = 3;
 
 /** What the step has cost so far: interrupted and discarded charges, and the responses received. */
 function spentSoFar(exec: Execution, intent: StepIntent, costs: CostModel): Ledger {
-  return chargeCalls(exec.ledger, [...intent.prior, ...intent.discarded, ...receivedRecords(exec.steps, intent, costs, "ok")]);
+  return chargeCalls(exec.ledger, [
+    ...intent.prior,
+    ...intent.discarded,
+    ...receivedRecords(exec.steps, intent, costs, "ok"),
+  ]);
 }
 
 /** Call the next part of the step's requests (all of them unless the invocation's subrequests are short). */
@@ -265,7 +362,11 @@ async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts)
   const offset = intent.received.length;
   if (!intent.inFlight && (offset > 0 || intent.prior.length > 0 || intent.discarded.length > 0)) {
     // Charges since the step was planned may leave no room for the rest of it: keep what was received.
-    const cap = exceededCap(spentSoFar(exec, intent, ports.costs), workBound(sliceWork(work, offset, work.requests.length - offset), ports.costs), exec.budget);
+    const cap = exceededCap(
+      spentSoFar(exec, intent, ports.costs),
+      workBound(sliceWork(work, offset, work.requests.length - offset), ports.costs),
+      exec.budget,
+    );
     if (cap) return offset > 0 ? finishStep(exec, truncated(intent, cap), ports, 0) : finishWithout(exec, intent, cap);
   }
   if (offset > 0 && !intent.inFlight) {
@@ -274,12 +375,19 @@ async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts)
     const deadline = exec.budget.deadline;
     if (deadline !== undefined && ports.now() >= deadline) {
       const kept = await finishStep(exec, truncated(intent), ports, 0);
-      return kept.exec.status === "done" ? kept : { ...kept, exec: stopExecution(kept.exec, "deadline", "the deadline passed between parts of a step") };
+      return kept.exec.status === "done"
+        ? kept
+        : { ...kept, exec: stopExecution(kept.exec, "deadline", "the deadline passed between parts of a step") };
     }
   }
   if (offset === work.requests.length) {
     // Nothing (left) to call: a step of no requests still advances the strategy.
-    return finishStep(exec, { ...intent, results: { kind: work.kind, responses: intent.received } as WorkResults }, ports, 0);
+    return finishStep(
+      exec,
+      { ...intent, results: { kind: work.kind, responses: intent.received } as WorkResults },
+      ports,
+      0,
+    );
   }
   const count = intent.inFlight?.count ?? chunkSize(work, offset, ports);
   if (count === 0) return { exec, calls: [], providerMs: 0, subrequests: 0, yielded: true };
@@ -293,11 +401,21 @@ async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts)
   let results: WorkResults;
   try {
     results = await callProviders(chunk, ports.providers, {
-      ...(ports.requestKey !== undefined ? { requestId: `${ports.requestKey}:${exec.steps}:${intent.interruptions}:${offset}` } : {}),
+      ...(ports.requestKey !== undefined
+        ? { requestId: `${ports.requestKey}:${exec.steps}:${intent.interruptions}:${offset}` }
+        : {}),
       ...(deadline !== undefined ? { deadline } : {}),
-      billed: (role, attempt) => discarded.push(extraRecord(exec.steps, chunk, role, attempt.usage, ports.costs, "discarded", attempt.estimated)),
+      billed: (role, attempt) =>
+        discarded.push(
+          extraRecord(exec.steps, chunk, role, attempt.usage, ports.costs, "discarded", attempt.estimated),
+        ),
       // A retry may be billed again: only while its worst case still fits beside everything billed so far.
-      mayRetry: () => exceededCap(chargeCalls(spentSoFar(exec, intent, ports.costs), discarded), workBound(chunk, ports.costs), exec.budget) === null,
+      mayRetry: () =>
+        exceededCap(
+          chargeCalls(spentSoFar(exec, intent, ports.costs), discarded),
+          workBound(chunk, ports.costs),
+          exec.budget,
+        ) === null,
     });
   } catch (err) {
     const providerMs = ports.now() - called;
@@ -309,7 +427,11 @@ async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts)
     if (offset > 0) {
       // Earlier parts of a split step were paid for: absorb what they received, then stop.
       const kept = await finishStep(exec, truncated(intent), ports, providerMs, subrequests);
-      return { ...kept, exec: stopExecution(charge(kept.exec, failed), reason, detail), calls: [...kept.calls, ...failed] };
+      return {
+        ...kept,
+        exec: stopExecution(charge(kept.exec, failed), reason, detail),
+        calls: [...kept.calls, ...failed],
+      };
     }
     const calls = [...intent.prior, ...intent.discarded, ...failed];
     return { exec: stopExecution(charge(exec, calls), reason, detail), calls, providerMs, subrequests };
@@ -318,7 +440,12 @@ async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts)
   const { inFlight: _done, ...rest } = intent;
   const answered = Array.isArray(results.responses) && results.responses.length === count;
   const responses = Array.isArray(results.responses) ? (results.responses as (GenerateResponse | ScoreResponse)[]) : [];
-  intent = { ...rest, received: [...intent.received, ...responses], discarded: [...intent.discarded, ...discarded], providerMs: intent.providerMs + providerMs };
+  intent = {
+    ...rest,
+    received: [...intent.received, ...responses],
+    discarded: [...intent.discarded, ...discarded],
+    providerMs: intent.providerMs + providerMs,
+  };
   // A part answered with the wrong number of responses goes on to validation, which fails the step naming it.
   if (answered && intent.received.length < work.requests.length) {
     await ports.journal?.keep(intent);
@@ -336,10 +463,21 @@ function truncated(intent: StepIntent, cap?: keyof Spend): StepResults {
   const requests = work.requests.slice(0, k);
   const part: CallWork =
     work.kind === "generate"
-      ? { kind: "generate", requests: requests as GenerateRequest[], generations: Math.ceil((work.generations * samplesOf(requests as GenerateRequest[])) / Math.max(1, samplesOf(work.requests))) }
+      ? {
+          kind: "generate",
+          requests: requests as GenerateRequest[],
+          generations: Math.ceil(
+            (work.generations * samplesOf(requests as GenerateRequest[])) / Math.max(1, samplesOf(work.requests)),
+          ),
+        }
       : { kind: "score", requests: requests as ScoreRequest[] };
   const limitedBy = intent.limitedBy ?? cap;
-  return { ...intent, work: part, ...(limitedBy ? { limitedBy } : {}), results: { kind: work.kind, responses: intent.received } as WorkResults };
+  return {
+    ...intent,
+    work: part,
+    ...(limitedBy ? { limitedBy } : {}),
+    results: { kind: work.kind, responses: intent.received } as WorkResults,
+  };
 }
 
 function samplesOf(requests: readonly GenerateRequest[]): number {
@@ -350,7 +488,13 @@ function samplesOf(requests: readonly GenerateRequest[]): number {
  * End the solve without finishing its step: what the step was charged and what it received (paid for, not
  * absorbed) are charged as `discarded`, and the answer is the best from before the step.
  */
-function abandon(exec: Execution, intent: StepIntent, costs: CostModel, reason: StopReason, detail: string): StepReport {
+function abandon(
+  exec: Execution,
+  intent: StepIntent,
+  costs: CostModel,
+  reason: StopReason,
+  detail: string,
+): StepReport {
   const calls = [...intent.prior, ...intent.discarded, ...receivedRecords(exec.steps, intent, costs, "discarded")];
   return { exec: stopExecution(charge(exec, calls), reason, detail), calls, providerMs: 0, subrequests: 0 };
 }
@@ -359,23 +503,58 @@ function abandon(exec: Execution, intent: StepIntent, costs: CostModel, reason: 
  * End the solve because its host cannot go on (an internal error): whatever the step's journal says was
  * charged, received or in flight (at its worst case) is charged as it is abandoned.
  */
-export function abandonStep(exec: Execution, entry: StepIntent | undefined, costs: CostModel, detail: string): StepReport {
-  if (!entry || entry.step !== exec.steps) return { exec: stopExecution(exec, "failed", detail), calls: [], providerMs: 0, subrequests: 0 };
-  const lost = entry.inFlight && !hasResults(entry) ? sliceWork(entry.work, entry.inFlight.offset, entry.inFlight.count) : undefined;
-  const charged = lost ? [...boundUsage(lost, costs)].map(([role, usage]) => extraRecord(exec.steps, lost, role, usage, costs, "interrupted", true)) : [];
+export function abandonStep(
+  exec: Execution,
+  entry: StepIntent | undefined,
+  costs: CostModel,
+  detail: string,
+): StepReport {
+  if (!entry || entry.step !== exec.steps)
+    return { exec: stopExecution(exec, "failed", detail), calls: [], providerMs: 0, subrequests: 0 };
+  const lost =
+    entry.inFlight && !hasResults(entry)
+      ? sliceWork(entry.work, entry.inFlight.offset, entry.inFlight.count)
+      : undefined;
+  const charged = lost
+    ? [...boundUsage(lost, costs)].map(([role, usage]) =>
+        extraRecord(exec.steps, lost, role, usage, costs, "interrupted", true),
+      )
+    : [];
   const report = abandon(exec, { ...entry, prior: [...entry.prior, ...charged] }, costs, "failed", detail);
   return { ...report, calls: markProbeCalls(exec, report.calls) };
 }
 
-function receivedRecords(step: number, intent: StepIntent, costs: CostModel, status: CallRecord["status"]): CallRecord[] {
+function receivedRecords(
+  step: number,
+  intent: StepIntent,
+  costs: CostModel,
+  status: CallRecord["status"],
+): CallRecord[] {
   const k = intent.received.length;
-  return k > 0 ? priceCalls(step, sliceWork(intent.work, 0, k), { kind: intent.work.kind, responses: intent.received } as WorkResults, costs, status) : [];
+  return k > 0
+    ? priceCalls(
+        step,
+        sliceWork(intent.work, 0, k),
+        { kind: intent.work.kind, responses: intent.received } as WorkResults,
+        costs,
+        status,
+      )
+    : [];
 }
 
 /** A cap left no room for a step that received nothing: the solve ends with its charges and the best answer so far. */
 function finishWithout(exec: Execution, intent: StepIntent, cap: keyof Spend): StepReport {
   const calls = [...intent.prior, ...intent.discarded];
-  return { exec: stopExecution(charge(exec, calls), "budget", `the ${cap} cap is spent: not even one more sample or score fits`), calls, providerMs: 0, subrequests: 0 };
+  return {
+    exec: stopExecution(
+      charge(exec, calls),
+      "budget",
+      `the ${cap} cap is spent: not even one more sample or score fits`,
+    ),
+    calls,
+    providerMs: 0,
+    subrequests: 0,
+  };
 }
 
 function charge(exec: Execution, calls: readonly CallRecord[]): Execution {
@@ -383,7 +562,13 @@ function charge(exec: Execution, calls: readonly CallRecord[]): Execution {
 }
 
 /** Absorb the step's results with its charges (interrupted and discarded attempts), then honour a cancel that arrived meanwhile. */
-async function finishStep(exec: Execution, entry: StepResults, ports: StepPorts, providerMs: number, subrequests = 0): Promise<StepReport> {
+async function finishStep(
+  exec: Execution,
+  entry: StepResults,
+  ports: StepPorts,
+  providerMs: number,
+  subrequests = 0,
+): Promise<StepReport> {
   const applied = applyStep(charge(exec, entry.prior), entry, entry.results, ports.costs, entry.providerMs);
   let out: StepReport = {
     // An auto solve's probe, once scored, chooses its arm here: the step that finished it commits the choice.
@@ -392,7 +577,8 @@ async function finishStep(exec: Execution, entry: StepResults, ports: StepPorts,
     providerMs,
     subrequests,
   };
-  if (out.exec.status === "running" && (await ports.cancelRequested?.())) out = { ...out, exec: stopExecution(out.exec, "cancelled", CANCELLED) };
+  if (out.exec.status === "running" && (await ports.cancelRequested?.()))
+    out = { ...out, exec: stopExecution(out.exec, "cancelled", CANCELLED) };
   return out;
 }
 
@@ -401,9 +587,13 @@ function roles(work: CallWork): (GeneratorRole | "verifier")[] {
 }
 
 /** Run to the end in memory (evaluation sweeps, tests). `now` is the host's clock. */
-export async function runToEnd(exec: Execution, providers: ProviderSet, costs: CostModel, now: () => number = () => 0): Promise<Execution> {
+export async function runToEnd(
+  exec: Execution,
+  providers: ProviderSet,
+  costs: CostModel,
+  now: () => number = () => 0,
+): Promise<Execution> {
   let current = exec;
   while (current.status === "running") current = (await executeStep(current, { providers, costs, now })).exec;
   return current;
 }
-

@@ -10,7 +10,10 @@ import type { Candidate } from "./types";
 
 /** log Γ(x) for x > 0 (Lanczos approximation, g = 7, n = 9; relative error below 1e-13). */
 export function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const z = x - 1;
   let a = c[0] as number;
@@ -26,7 +29,12 @@ export function logGamma(x: number): number {
 export function betaUpperHalf(a: number, b: number): number {
   if (a > b) return 1 - betaUpperHalf(b, a);
   const logNorm = logGamma(a + b) - logGamma(a) - logGamma(b);
-  const f = (x: number): number => (x <= 0 || x >= 1 ? (x >= 1 && b === 1 ? Math.exp(logNorm) : 0) : Math.exp(logNorm + (a - 1) * Math.log(x) + (b - 1) * Math.log(1 - x)));
+  const f = (x: number): number =>
+    x <= 0 || x >= 1
+      ? x >= 1 && b === 1
+        ? Math.exp(logNorm)
+        : 0
+      : Math.exp(logNorm + (a - 1) * Math.log(x) + (b - 1) * Math.log(1 - x));
   const steps = 400;
   const h = 0.5 / steps;
   let s = f(0.5) + f(1);
@@ -40,7 +48,7 @@ export function leadingVotes(candidates: readonly Candidate[], weighted: boolean
   for (const c of candidates) {
     if (c.answer === null) continue;
     const key = answerKey(c.answer);
-    votes.set(key, (votes.get(key) ?? 0) + (weighted ? c.score ?? 0 : 1));
+    votes.set(key, (votes.get(key) ?? 0) + (weighted ? (c.score ?? 0) : 1));
   }
   const sorted = [...votes.values()].sort((x, y) => y - x);
   return { first: sorted[0] ?? 0, second: sorted[1] ?? 0 };

@@ -94,8 +94,7 @@ export type Work =
   | { kind: "done"; outcome: SolveOutcome };
 
 export type WorkResults =
-  | { kind: "generate"; responses: GenerateResponse[] }
-  | { kind: "score"; responses: ScoreResponse[] };
+  { kind: "generate"; responses: GenerateResponse[] } | { kind: "score"; responses: ScoreResponse[] };
 
 /** An attempt a provider billed whose answer was not used (retried, truncated, malformed, the wrong count). */
 export interface BilledAttempt {

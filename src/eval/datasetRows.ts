@@ -64,7 +64,10 @@ export function parseDatasetText(text: string): ParsedDataset {
 
 /** Line numbers as "3, 7, 12" (the first `max`, then how many more). */
 export function describeLines(invalid: readonly InvalidRow[], max = 20): string {
-  const shown = invalid.slice(0, max).map((r) => r.line).join(", ");
+  const shown = invalid
+    .slice(0, max)
+    .map((r) => r.line)
+    .join(", ");
   return invalid.length > max ? `${shown} and ${invalid.length - max} more` : shown;
 }
 
@@ -73,13 +76,18 @@ export function describeLines(invalid: readonly InvalidRow[], max = 20): string 
  * (and how many others are bad); with it, bad rows are returned in `invalid` for the caller to report. A
  * file with too few usable rows is refused either way.
  */
-export function readCalibrationDataset(file: string, options: { skipInvalid: boolean; minRows: number }): ParsedDataset {
+export function readCalibrationDataset(
+  file: string,
+  options: { skipInvalid: boolean; minRows: number },
+): ParsedDataset {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`--dataset ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : `cannot read it (${code ?? (err as Error).message})`}`);
+    throw new InputError(
+      `--dataset ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : `cannot read it (${code ?? (err as Error).message})`}`,
+    );
   }
   const parsed = parseDatasetText(text);
   if (parsed.invalid.length > 0 && !options.skipInvalid) {
@@ -90,7 +98,9 @@ export function readCalibrationDataset(file: string, options: { skipInvalid: boo
     );
   }
   if (parsed.rows.length < options.minRows) {
-    throw new InputError(`--dataset ${file}: ${parsed.rows.length} usable row${parsed.rows.length === 1 ? "" : "s"}${parsed.invalid.length ? ` (${parsed.invalid.length} invalid, lines ${describeLines(parsed.invalid)})` : ""}; calibration needs at least ${options.minRows} (five difficulty bins)`);
+    throw new InputError(
+      `--dataset ${file}: ${parsed.rows.length} usable row${parsed.rows.length === 1 ? "" : "s"}${parsed.invalid.length ? ` (${parsed.invalid.length} invalid, lines ${describeLines(parsed.invalid)})` : ""}; calibration needs at least ${options.minRows} (five difficulty bins)`,
+    );
   }
   return parsed;
 }

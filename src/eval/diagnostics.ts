@@ -29,7 +29,13 @@ export interface DiagnosticsOptions {
   temperature: number;
 }
 
-export const DIAGNOSTICS_DEFAULTS: Omit<DiagnosticsOptions, "seed"> = { oracleSamples: 256, scoredSamples: 64, chains: 8, chainLength: 8, temperature: 0.8 };
+export const DIAGNOSTICS_DEFAULTS: Omit<DiagnosticsOptions, "seed"> = {
+  oracleSamples: 256,
+  scoredSamples: 64,
+  chains: 8,
+  chainLength: 8,
+  temperature: 0.8,
+};
 
 interface ProblemDiagnostics {
   passAt1: number;
@@ -71,14 +77,25 @@ export interface WorldDiagnostics {
   bins: BinDiagnostics[];
 }
 
-async function diagnoseProblem(world: World, problem: EvalProblem, index: number, o: DiagnosticsOptions): Promise<ProblemDiagnostics> {
+async function diagnoseProblem(
+  world: World,
+  problem: EvalProblem,
+  index: number,
+  o: DiagnosticsOptions,
+): Promise<ProblemDiagnostics> {
   const { providers } = simProviders(world);
   const base = { question: problem.question, prefix: [], temperature: o.temperature, oneStep: false, maxTokens: 1024 };
-  const [oracle] = await providers.generate("generator", [{ role: "generator", ...base, n: o.oracleSamples, seed: mixSeeds(o.seed, 0xd1a6, index) }]);
-  const right = (oracle?.completions ?? []).filter((c) => isCorrect(candidateFromCompletion(c).answer, problem.answer)).length;
+  const [oracle] = await providers.generate("generator", [
+    { role: "generator", ...base, n: o.oracleSamples, seed: mixSeeds(o.seed, 0xd1a6, index) },
+  ]);
+  const right = (oracle?.completions ?? []).filter((c) =>
+    isCorrect(candidateFromCompletion(c).answer, problem.answer),
+  ).length;
 
   // A second, independent pool, scored: the PRM's ranking and the two selection rules at N = scoredSamples.
-  const [pool] = await providers.generate("generator", [{ role: "generator", ...base, n: o.scoredSamples, seed: mixSeeds(o.seed, 0x5c0e, index) }]);
+  const [pool] = await providers.generate("generator", [
+    { role: "generator", ...base, n: o.scoredSamples, seed: mixSeeds(o.seed, 0x5c0e, index) },
+  ]);
   const drafts = (pool?.completions ?? []).map(candidateFromCompletion);
   const scores = await providers.score(drafts.map((c) => ({ question: problem.question, steps: c.steps })));
   const scored: Candidate[] = drafts.map((c, i) => withScores(c, scores[i] as (typeof scores)[number], "last"));
@@ -89,12 +106,20 @@ async function diagnoseProblem(world: World, problem: EvalProblem, index: number
 
   // Revision chains, written as the revisions strategy writes them (the first attempt has no context).
   const chains: Candidate[][] = [];
-  const [first] = await providers.generate("reviser", [{ role: "reviser", ...base, n: o.chains, seed: mixSeeds(o.seed, 0x7e51, index, 0) }]);
+  const [first] = await providers.generate("reviser", [
+    { role: "reviser", ...base, n: o.chains, seed: mixSeeds(o.seed, 0x7e51, index, 0) },
+  ]);
   for (const c of first?.completions ?? []) chains.push([candidateFromCompletion(c)]);
   for (let depth = 1; depth < o.chainLength; depth++) {
     const responses = await providers.generate(
       "reviser",
-      chains.map((chain, c) => ({ role: "reviser" as const, ...base, n: 1, attempts: chain.slice(-REVISION_CONTEXT).map((a) => joinSteps(a.steps)), seed: mixSeeds(o.seed, 0x7e51, index, depth, c) })),
+      chains.map((chain, c) => ({
+        role: "reviser" as const,
+        ...base,
+        n: 1,
+        attempts: chain.slice(-REVISION_CONTEXT).map((a) => joinSteps(a.steps)),
+        seed: mixSeeds(o.seed, 0x7e51, index, depth, c),
+      })),
     );
     chains.forEach((chain, c) => {
       const next = responses[c]?.completions[0];
@@ -102,7 +127,10 @@ async function diagnoseProblem(world: World, problem: EvalProblem, index: number
     });
   }
   const chainRight = new Array<number>(o.chainLength).fill(0);
-  let broken = 0, rightWithNext = 0, fixed = 0, wrongWithNext = 0;
+  let broken = 0,
+    rightWithNext = 0,
+    fixed = 0,
+    wrongWithNext = 0;
   for (const chain of chains) {
     const ok = chain.map((a) => isCorrect(a.answer, problem.answer));
     ok.forEach((r, i) => {
@@ -144,14 +172,20 @@ function summarise(bin: number | "all", ps: readonly ProblemDiagnostics[], chain
     auroc: pairs > 0 ? round(sum((p) => p.concordant) / pairs, 4) : null,
     weightedAccuracy: round(mean(ps.map((p) => (p.weightedRight ? 1 : 0))), 4),
     majorityAccuracy: round(mean(ps.map((p) => (p.majorityRight ? 1 : 0))), 4),
-    chainPassAt1: Array.from({ length: chainLength }, (_, i) => round(mean(ps.map((p) => p.chainRight[i] as number)), 4)),
+    chainPassAt1: Array.from({ length: chainLength }, (_, i) =>
+      round(mean(ps.map((p) => p.chainRight[i] as number)), 4),
+    ),
     breakShare: rightWithNext > 0 ? round(sum((p) => p.broken) / rightWithNext, 4) : null,
     fixShare: wrongWithNext > 0 ? round(sum((p) => p.fixed) / wrongWithNext, 4) : null,
   };
 }
 
 /** Diagnose a world on a set of problems; bins are quintiles of oracle pass@1, bin 1 the easiest. */
-export async function diagnoseWorld(world: World, problems: readonly EvalProblem[], options: Partial<DiagnosticsOptions> & { seed: number }): Promise<WorldDiagnostics> {
+export async function diagnoseWorld(
+  world: World,
+  problems: readonly EvalProblem[],
+  options: Partial<DiagnosticsOptions> & { seed: number },
+): Promise<WorldDiagnostics> {
   const o: DiagnosticsOptions = { ...DIAGNOSTICS_DEFAULTS, ...options };
   const per: ProblemDiagnostics[] = [];
   for (let i = 0; i < problems.length; i++) {
@@ -159,9 +193,19 @@ export async function diagnoseWorld(world: World, problems: readonly EvalProblem
     // The simulated models are synchronous: yield now and then so a caller's timers and progress run.
     if (i % 25 === 24) await new Promise((r) => setImmediate(r));
   }
-  const bins = quantileBins(per.map((p) => p.passAt1), 5);
+  const bins = quantileBins(
+    per.map((p) => p.passAt1),
+    5,
+  );
   const out: BinDiagnostics[] = [];
-  for (let b = 1; b <= 5; b++) out.push(summarise(b, per.filter((_, i) => bins[i] === b), o.chainLength));
+  for (let b = 1; b <= 5; b++)
+    out.push(
+      summarise(
+        b,
+        per.filter((_, i) => bins[i] === b),
+        o.chainLength,
+      ),
+    );
   out.push(summarise("all", per, o.chainLength));
   const { seed: _seed, ...rest } = o;
   return { world: world.name, seed: o.seed, problems: problems.length, options: rest, bins: out };

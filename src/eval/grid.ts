@@ -18,7 +18,8 @@ export interface StrategyEntry {
   label: string;
 }
 
-export const DEFAULT_STRATEGIES = "best-of-n,majority,beam:M=4,beam:M=sqrt,lookahead:k=1,lookahead:k=3,dvts:M=4,revisions";
+export const DEFAULT_STRATEGIES =
+  "best-of-n,majority,beam:M=4,beam:M=sqrt,lookahead:k=1,lookahead:k=3,dvts:M=4,revisions";
 
 function familyOf(name: string): GridFamily | undefined {
   return GRID_FAMILIES.find((f) => f.name === name);
@@ -38,7 +39,9 @@ function parseValue(raw: string, family: GridFamily, key: string, v: string): nu
   if (v === "sqrt" && param.sqrt) return "sqrt";
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < param.min || n > param.max) {
-    throw new Error(`strategy "${raw}": ${key} must be an integer from ${param.min} to ${param.max}${param.sqrt ? " or sqrt" : ""}`);
+    throw new Error(
+      `strategy "${raw}": ${key} must be an integer from ${param.min} to ${param.max}${param.sqrt ? " or sqrt" : ""}`,
+    );
   }
   return n;
 }
@@ -52,7 +55,10 @@ function canonicalName(family: GridFamily, values: GridValues): string {
 export function parseStrategies(list: string): StrategyEntry[] {
   const out: StrategyEntry[] = [];
   const seen = new Set<string>();
-  for (const raw of list.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of list
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     let family: GridFamily | undefined;
     const values: GridValues = {};
     const alias = aliasOf(raw);
@@ -101,7 +107,8 @@ export function configsAt(entry: StrategyEntry, budget: number): GridAt {
   const configs: GridConfig[] = [];
   for (const c of grid.configs) {
     const r = StrategySpecSchema.safeParse(c.spec);
-    if (!r.success) return { ok: false, error: `${entry.name} at budget ${budget}: ${r.error.issues[0]?.message ?? "invalid"}` };
+    if (!r.success)
+      return { ok: false, error: `${entry.name} at budget ${budget}: ${r.error.issues[0]?.message ?? "invalid"}` };
     configs.push({ strategy: entry.name, family: entry.family, series: c.series, spec: r.data });
   }
   return { ok: true, configs };

@@ -16,7 +16,9 @@ export class InputError extends Error {}
  * Parse a command's options (no positionals; an unknown or malformed option is bad input, reported by its
  * first line).
  */
-export function parseCliArgs<const O extends ParseArgsOptionsConfig>(options: O): ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>["values"] {
+export function parseCliArgs<const O extends ParseArgsOptionsConfig>(
+  options: O,
+): ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>["values"] {
   try {
     return parseArgs({ options, strict: true, allowPositionals: false }).values;
   } catch (err) {
@@ -27,7 +29,8 @@ export function parseCliArgs<const O extends ParseArgsOptionsConfig>(options: O)
 /** An integer option: the fallback when it is absent, else a whole number of at least `min`. */
 export function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min) throw new InputError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  if (!/^\d+$/.test(value) || Number(value) < min)
+    throw new InputError(`--${name} must be an integer >= ${min}, got "${value}"`);
   return Number(value);
 }
 
@@ -38,7 +41,7 @@ export function runCli(name: string, main: () => Promise<void>): void {
       process.stderr.write(`${name}: ${err.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`${name}: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });
 }
@@ -95,9 +98,12 @@ export function loadDatasetRows(file: string): DatasetRow[] {
     const r = DatasetRowSchema.safeParse(data);
     if (!r.success) {
       const issue = r.error.issues[0];
-      throw new InputError(`--dataset ${file} line ${i + 1}: field ${issue?.path.join(".") || "(row)"}: ${issue?.message}`);
+      throw new InputError(
+        `--dataset ${file} line ${i + 1}: field ${issue?.path.join(".") || "(row)"}: ${issue?.message}`,
+      );
     }
-    if (ids.has(r.data.unique_id)) throw new InputError(`--dataset ${file} line ${i + 1}: duplicate unique_id "${r.data.unique_id}"`);
+    if (ids.has(r.data.unique_id))
+      throw new InputError(`--dataset ${file} line ${i + 1}: duplicate unique_id "${r.data.unique_id}"`);
     ids.add(r.data.unique_id);
     out.push({ problem: { id: r.data.unique_id, question: r.data.problem, answer: r.data.answer }, line: i + 1 });
   });
@@ -113,7 +119,8 @@ export function gradingProblem(gold: string): string | null {
   if (normalizeAnswer(gold).trim() === "") return "normalises to nothing";
   if (!answersEquivalent(gold, gold)) return "is not equivalent to itself";
   const stated = extractAnswer(`The answer is $\\boxed{${gold}}$.`);
-  if (stated === null || !answersEquivalent(stated, gold)) return `would not be graded correct when a solution states it (\\boxed{${gold}} reads as ${stated === null ? "no answer" : `"${stated}"`})`;
+  if (stated === null || !answersEquivalent(stated, gold))
+    return `would not be graded correct when a solution states it (\\boxed{${gold}} reads as ${stated === null ? "no answer" : `"${stated}"`})`;
   return null;
 }
 
@@ -131,7 +138,10 @@ export function checkSimulatedDataset(file: string, rows: readonly DatasetRow[])
   }
   for (const r of rows) {
     const why = gradingProblem(r.problem.answer);
-    if (why) throw new InputError(`--dataset ${file} line ${r.line} ("${r.problem.id}"): the gold answer "${r.problem.answer}" ${why}, so no answer could be graded against it`);
+    if (why)
+      throw new InputError(
+        `--dataset ${file} line ${r.line} ("${r.problem.id}"): the gold answer "${r.problem.answer}" ${why}, so no answer could be graded against it`,
+      );
   }
 }
 
@@ -167,8 +177,10 @@ export function seedsArg(flag: string, value: string): number[] {
   const out: number[] = [];
   const parts = value.split(",").map((s) => s.trim());
   for (const part of parts) {
-    if (part === "") throw new InputError(`${flag} "${value}": an empty entry (seeds are non-negative integers separated by commas)`);
-    if (!/^\d+$/.test(part) || Number(part) > 0xffffffff) throw new InputError(`${flag} "${value}": "${part}" is not a seed (a non-negative integer below 2^32)`);
+    if (part === "")
+      throw new InputError(`${flag} "${value}": an empty entry (seeds are non-negative integers separated by commas)`);
+    if (!/^\d+$/.test(part) || Number(part) > 0xffffffff)
+      throw new InputError(`${flag} "${value}": "${part}" is not a seed (a non-negative integer below 2^32)`);
     if (!out.includes(Number(part))) out.push(Number(part));
   }
   return out;

@@ -17,7 +17,10 @@ export const CALIBRATE_EXTRA = "best-of-n-adaptive:c=95,best-of-n-adaptive:c=99"
 export const CALIBRATE_LARGE = "large,large-majority";
 
 /** Every configuration of the entries at the budgets, by label (an entry/budget it cannot divide is an error). */
-export function specsOf(entries: readonly StrategyEntry[], budgets: readonly number[]): { ok: true; specs: Map<string, StrategySpec> } | { ok: false; error: string } {
+export function specsOf(
+  entries: readonly StrategyEntry[],
+  budgets: readonly number[],
+): { ok: true; specs: Map<string, StrategySpec> } | { ok: false; error: string } {
   const specs = new Map<string, StrategySpec>();
   for (const entry of entries) {
     for (const budget of budgets) {
@@ -30,7 +33,12 @@ export function specsOf(entries: readonly StrategyEntry[], budgets: readonly num
 }
 
 /** Outcome data from a sweep's per-problem records (the records' order is the configurations' order). */
-export function outcomeData(results: readonly ProblemResult[], prompts: string[], oracleSamples: number, specs: Map<string, StrategySpec>): OutcomeData {
+export function outcomeData(
+  results: readonly ProblemResult[],
+  prompts: string[],
+  oracleSamples: number,
+  specs: Map<string, StrategySpec>,
+): OutcomeData {
   const first = results[0]?.records ?? [];
   const configs: CandidateConfig[] = first.map((r) => {
     const spec = specs.get(r.config);
@@ -52,12 +60,25 @@ export function outcomeData(results: readonly ProblemResult[], prompts: string[]
       (generations[c] as Float64Array)[r.problem] = rec.generations;
     });
   }
-  return { prompts, passAt1: results.map((r) => r.passAt1), oracleSamples, configs, correct, tokens, money, flops, generations };
+  return {
+    prompts,
+    passAt1: results.map((r) => r.passAt1),
+    oracleSamples,
+    configs,
+    correct,
+    tokens,
+    money,
+    flops,
+    generations,
+  };
 }
 
 /** The same outcomes on some of the problems (in the order given). */
 export function subsetOutcomes(d: OutcomeData, problems: readonly number[]): OutcomeData {
-  const pick = <T extends Uint8Array | Float64Array>(a: T): T => (a instanceof Uint8Array ? Uint8Array.from(problems, (i) => a[i] as number) : Float64Array.from(problems, (i) => a[i] as number)) as T;
+  const pick = <T extends Uint8Array | Float64Array>(a: T): T =>
+    (a instanceof Uint8Array
+      ? Uint8Array.from(problems, (i) => a[i] as number)
+      : Float64Array.from(problems, (i) => a[i] as number)) as T;
   const { probe, ...rest } = d;
   return {
     ...rest,
@@ -74,7 +95,9 @@ export function subsetOutcomes(d: OutcomeData, problems: readonly number[]): Out
             ...probe,
             features: problems.map((i) => probe.features[i] as number[]),
             tokens: pick(probe.tokens),
-            ...(probe.reusable ? { reusable: { completion: pick(probe.reusable.completion), scoring: pick(probe.reusable.scoring) } } : {}),
+            ...(probe.reusable
+              ? { reusable: { completion: pick(probe.reusable.completion), scoring: pick(probe.reusable.scoring) } }
+              : {}),
           },
         }
       : {}),
@@ -82,7 +105,10 @@ export function subsetOutcomes(d: OutcomeData, problems: readonly number[]): Out
 }
 
 /** Accuracy and mean tokens of one configuration over all problems of the data, or null when it is not there. */
-export function configFigures(d: OutcomeData, config: string): { accuracy: number; meanTokens: number; meanGenerations: number; correct: number; count: number } | null {
+export function configFigures(
+  d: OutcomeData,
+  config: string,
+): { accuracy: number; meanTokens: number; meanGenerations: number; correct: number; count: number } | null {
   const c = d.configs.findIndex((x) => x.config === config);
   if (c < 0) return null;
   const n = d.prompts.length;
@@ -107,23 +133,40 @@ export interface Ratio {
  * Cost-matched ratio against a baseline (best-of-N weighted at N = 64): the baseline's mean tokens over the
  * mean tokens of the cheapest curve point that reaches its accuracy. Not measurable at the floor or ceiling.
  */
-export function ratioAgainst(baseline: { accuracy: number; meanTokens: number }, curve: readonly { accuracy: number; meanTokens: number }[]): Ratio {
+export function ratioAgainst(
+  baseline: { accuracy: number; meanTokens: number },
+  curve: readonly { accuracy: number; meanTokens: number }[],
+): Ratio {
   return costRatio(baseline, curve, (p) => p.meanTokens);
 }
 
 /** The same ratio in any cost unit: `cost` reads a point's mean cost (tokens, dollars, FLOPs). */
-export function costRatio<T extends { accuracy: number }>(baseline: T, curve: readonly T[], cost: (p: T) => number): Ratio {
+export function costRatio<T extends { accuracy: number }>(
+  baseline: T,
+  curve: readonly T[],
+  cost: (p: T) => number,
+): Ratio {
   if (baseline.accuracy <= 0.02 || baseline.accuracy >= 0.98) return { ratio: null, at: null, accuracy: null };
   let best: T | null = null;
   for (const p of curve) if (p.accuracy >= baseline.accuracy - 1e-12 && (!best || cost(p) < cost(best))) best = p;
-  return best ? { ratio: cost(baseline) / cost(best), at: cost(best), accuracy: best.accuracy } : { ratio: null, at: null, accuracy: null };
+  return best
+    ? { ratio: cost(baseline) / cost(best), at: cost(best), accuracy: best.accuracy }
+    : { ratio: null, at: null, accuracy: null };
 }
 
 /** The outcomes of the configurations `keep` accepts only (every per-configuration array alike). */
 export function keepConfigs(d: OutcomeData, keep: (c: CandidateConfig) => boolean): OutcomeData {
   const idx = d.configs.map((c, i) => (keep(c) ? i : -1)).filter((i) => i >= 0);
   const pick = <T>(xs: readonly T[]): T[] => idx.map((i) => xs[i] as T);
-  return { ...d, configs: pick(d.configs), correct: pick(d.correct), tokens: pick(d.tokens), money: pick(d.money), flops: pick(d.flops), generations: pick(d.generations) };
+  return {
+    ...d,
+    configs: pick(d.configs),
+    correct: pick(d.correct),
+    tokens: pick(d.tokens),
+    money: pick(d.money),
+    flops: pick(d.flops),
+    generations: pick(d.generations),
+  };
 }
 
 /** Whether a candidate configuration runs on the larger model (an escalation arm). */
@@ -143,7 +186,9 @@ export function concatOutcomes(parts: readonly OutcomeData[]): OutcomeData {
     tokens: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.tokens[c] as Float64Array)]))),
     money: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.money[c] as Float64Array)]))),
     flops: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.flops[c] as Float64Array)]))),
-    generations: first.configs.map((_, c) => Float64Array.from(parts.flatMap((p) => [...(p.generations[c] as Float64Array)]))),
+    generations: first.configs.map((_, c) =>
+      Float64Array.from(parts.flatMap((p) => [...(p.generations[c] as Float64Array)])),
+    ),
     ...(first.probe
       ? {
           probe: {

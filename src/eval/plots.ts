@@ -8,15 +8,27 @@
  * Everything here is pure: same input → byte-identical SVG string.
  */
 
-export interface SeriesPoint { x: number; y: number; lo?: number; hi?: number }
-export interface Series { label: string; points: SeriesPoint[]; dashed?: boolean }
-export interface Panel { title: string; series: Series[] }
+export interface SeriesPoint {
+  x: number;
+  y: number;
+  lo?: number;
+  hi?: number;
+}
+export interface Series {
+  label: string;
+  points: SeriesPoint[];
+  dashed?: boolean;
+}
+export interface Panel {
+  title: string;
+  series: Series[];
+}
 export interface FigureOptions {
-  title: string;          // figure title on top
-  xLabel: string;         // e.g. "Generation budget"
-  yLabel: string;         // e.g. "Accuracy"
-  logX?: boolean;         // default true (base 2)
-  columns?: number;       // panels per row; default = number of panels up to 5
+  title: string; // figure title on top
+  xLabel: string; // e.g. "Generation budget"
+  yLabel: string; // e.g. "Accuracy"
+  logX?: boolean; // default true (base 2)
+  columns?: number; // panels per row; default = number of panels up to 5
   yRange?: [number, number]; // default: from data, padded, clamped to [0,1]
 }
 
@@ -24,27 +36,40 @@ export interface FigureOptions {
 
 /** Fixed palette (Tableau 10 + extras); colours are assigned by label order. */
 export const PALETTE: readonly string[] = [
-  "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-  "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#ad494a",
-  "#637939", "#7b4173", "#8c6d31", "#3182bd",
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#17becf",
+  "#393b79",
+  "#ad494a",
+  "#637939",
+  "#7b4173",
+  "#8c6d31",
+  "#3182bd",
 ];
 
 const FONT = "Helvetica, Arial, sans-serif";
 const PANEL_W = 300;
 const PANEL_H = 240;
-const PAD = 16;                 // outer figure padding
-const TITLE_H = 30;             // figure title band
+const PAD = 16; // outer figure padding
+const TITLE_H = 30; // figure title band
 const LEGEND_ROW_H = 20;
-const LEGEND_GAP = 8;           // space between legend and panel grid
-const PLOT_LEFT = 54;           // inside a panel: room for y ticks + y label
+const LEGEND_GAP = 8; // space between legend and panel grid
+const PLOT_LEFT = 54; // inside a panel: room for y ticks + y label
 const PLOT_RIGHT = 14;
-const PLOT_TOP = 28;            // room for panel title
-const PLOT_BOTTOM = 44;         // room for x ticks + x label
+const PLOT_TOP = 28; // room for panel title
+const PLOT_BOTTOM = 44; // room for x ticks + x label
 const GRID = "#e6e6e6";
 const AXIS = "#555555";
 const TEXT = "#222222";
 const MARKER_R = 3;
-const X_INSET = 8;              // keep first/last markers off the y axis and frame edge
+const X_INSET = 8; // keep first/last markers off the y axis and frame edge
 
 // ---------------------------------------------------------------- helpers
 
@@ -150,7 +175,10 @@ function xAxis(panels: Panel[], logX: boolean): Axis {
   if (logX) {
     let lo = Number.isFinite(min) ? Math.floor(clean(Math.log2(min))) : 0;
     let hi = Number.isFinite(max) ? Math.ceil(clean(Math.log2(max))) : 8;
-    if (hi <= lo) { lo -= 1; hi += 1; }
+    if (hi <= lo) {
+      lo -= 1;
+      hi += 1;
+    }
     const every = Math.max(1, Math.ceil((hi - lo) / 10));
     const ticks: Axis["ticks"] = [];
     for (let k = lo; k <= hi; k++) {
@@ -161,7 +189,10 @@ function xAxis(panels: Panel[], logX: boolean): Axis {
   }
   let lo = Number.isFinite(min) ? min : 0;
   let hi = Number.isFinite(max) ? max : 1;
-  if (hi <= lo) { lo -= 1; hi += 1; }
+  if (hi <= lo) {
+    lo -= 1;
+    hi += 1;
+  }
   const step = niceStep(hi - lo, 8);
   lo = clean(Math.floor(lo / step + 1e-9) * step);
   hi = clean(Math.ceil(hi / step - 1e-9) * step);
@@ -180,7 +211,10 @@ function yAxis(panel: Panel, range: [number, number] | undefined, logX: boolean)
     for (const s of panel.series) {
       for (const p of drawable(s.points, logX)) {
         for (const v of [p.y, p.lo, p.hi]) {
-          if (isNum(v)) { min = Math.min(min, v); max = Math.max(max, v); }
+          if (isNum(v)) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+          }
         }
       }
     }
@@ -205,7 +239,10 @@ function yAxis(panel: Panel, range: [number, number] | undefined, logX: boolean)
 
 // ---------------------------------------------------------------- rendering
 
-interface Style { color: string; dashed: boolean }
+interface Style {
+  color: string;
+  dashed: boolean;
+}
 
 function line(x1: number, y1: number, x2: number, y2: number, attrs: string): string {
   return `<line x1="${n(x1)}" y1="${n(y1)}" x2="${n(x2)}" y2="${n(y2)}"${attrs ? " " + attrs : ""}/>`;
@@ -241,7 +278,14 @@ function renderPanel(
     `<clipPath id="${clipId}"><rect x="${n(left - MARKER_R - 1)}" y="${n(top - MARKER_R - 1)}" ` +
       `width="${n(right - left + 2 * MARKER_R + 2)}" height="${n(bottom - top + 2 * MARKER_R + 2)}"/></clipPath>`,
   );
-  out.push(text((left + right) / 2, oy + 17, panel.title, `text-anchor="middle" font-size="13" font-weight="bold" fill="${TEXT}"`));
+  out.push(
+    text(
+      (left + right) / 2,
+      oy + 17,
+      panel.title,
+      `text-anchor="middle" font-size="13" font-weight="bold" fill="${TEXT}"`,
+    ),
+  );
 
   // grid + ticks
   out.push(`<g class="grid" stroke="${GRID}" stroke-width="1">`);
@@ -259,11 +303,20 @@ function renderPanel(
   out.push(text((left + right) / 2, bottom + 32, options.xLabel, `text-anchor="middle" font-size="11" fill="${TEXT}"`));
   const yl = (top + bottom) / 2;
   const ylx = ox + 13;
-  out.push(text(ylx, yl, options.yLabel, `text-anchor="middle" font-size="11" fill="${TEXT}" transform="rotate(-90 ${n(ylx)} ${n(yl)})"`));
+  out.push(
+    text(
+      ylx,
+      yl,
+      options.yLabel,
+      `text-anchor="middle" font-size="11" fill="${TEXT}" transform="rotate(-90 ${n(ylx)} ${n(yl)})"`,
+    ),
+  );
 
   const series = panel.series.map((s) => ({ s, pts: drawable(s.points, logX) }));
   if (series.every(({ pts }) => pts.length === 0)) {
-    out.push(text((left + right) / 2, (top + bottom) / 2 + 4, "no data", `text-anchor="middle" font-size="11" fill="#999999"`));
+    out.push(
+      text((left + right) / 2, (top + bottom) / 2 + 4, "no data", `text-anchor="middle" font-size="11" fill="#999999"`),
+    );
   }
 
   out.push(`<g class="data" clip-path="url(#${clipId})">`);
@@ -274,12 +327,22 @@ function renderPanel(
     const { color } = styles.get(s.label)!;
     if (band.length === 1) {
       const p = band[0]!;
-      out.push(line(px(p.x), py(p.lo!), px(p.x), py(p.hi!), `class="band" stroke="${color}" stroke-opacity="0.35" stroke-width="3"`));
+      out.push(
+        line(
+          px(p.x),
+          py(p.lo!),
+          px(p.x),
+          py(p.hi!),
+          `class="band" stroke="${color}" stroke-opacity="0.35" stroke-width="3"`,
+        ),
+      );
       continue;
     }
     const upper = band.map((p) => `${n(px(p.x))},${n(py(p.hi!))}`);
     const lower = band.map((p) => `${n(px(p.x))},${n(py(p.lo!))}`).reverse();
-    out.push(`<polygon class="band" points="${[...upper, ...lower].join(" ")}" fill="${color}" fill-opacity="0.15" stroke="none"/>`);
+    out.push(
+      `<polygon class="band" points="${[...upper, ...lower].join(" ")}" fill="${color}" fill-opacity="0.15" stroke="none"/>`,
+    );
   }
   for (const { s, pts } of series) {
     if (pts.length === 0) continue;
@@ -287,9 +350,13 @@ function renderPanel(
     const dash = s.dashed ? ` stroke-dasharray="5 3"` : "";
     const coords = pts.map((p) => `${n(px(p.x))},${n(py(p.y))}`).join(" ");
     out.push(`<g class="series" data-label="${esc(s.label)}">`);
-    out.push(`<polyline points="${coords}" fill="none" stroke="${color}" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round"${dash}/>`);
+    out.push(
+      `<polyline points="${coords}" fill="none" stroke="${color}" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round"${dash}/>`,
+    );
     for (const p of pts) {
-      out.push(`<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="${MARKER_R}" fill="${color}" stroke="#ffffff" stroke-width="0.8"/>`);
+      out.push(
+        `<circle cx="${n(px(p.x))}" cy="${n(py(p.y))}" r="${MARKER_R}" fill="${color}" stroke="#ffffff" stroke-width="0.8"/>`,
+      );
     }
     out.push(`</g>`);
   }
@@ -298,7 +365,11 @@ function renderPanel(
   return out;
 }
 
-interface LegendItem { label: string; style: Style; width: number }
+interface LegendItem {
+  label: string;
+  style: Style;
+  width: number;
+}
 
 function layoutLegend(items: LegendItem[], maxWidth: number): LegendItem[][] {
   const rows: LegendItem[][] = [];
@@ -350,7 +421,9 @@ export function renderFigure(panels: Panel[], options: FigureOptions): string {
       `viewBox="0 0 ${width} ${n(height)}" font-family="${FONT}">`,
   );
   out.push(`<rect x="0" y="0" width="${width}" height="${n(height)}" fill="#ffffff"/>`);
-  out.push(text(width / 2, PAD + 16, options.title, `text-anchor="middle" font-size="16" font-weight="bold" fill="${TEXT}"`));
+  out.push(
+    text(width / 2, PAD + 16, options.title, `text-anchor="middle" font-size="16" font-weight="bold" fill="${TEXT}"`),
+  );
 
   // legend: centred rows of [line + marker] label
   out.push(`<g class="legend" font-size="11" fill="${TEXT}">`);
@@ -362,7 +435,9 @@ export function renderFigure(panels: Panel[], options: FigureOptions): string {
       const dash = it.style.dashed ? ` stroke-dasharray="5 3"` : "";
       out.push(`<g class="legend-item">`);
       out.push(line(x, cy, x + 24, cy, `stroke="${it.style.color}" stroke-width="1.8"${dash}`));
-      out.push(`<circle cx="${n(x + 12)}" cy="${n(cy)}" r="${MARKER_R}" fill="${it.style.color}" stroke="#ffffff" stroke-width="0.8"/>`);
+      out.push(
+        `<circle cx="${n(x + 12)}" cy="${n(cy)}" r="${MARKER_R}" fill="${it.style.color}" stroke="#ffffff" stroke-width="0.8"/>`,
+      );
       out.push(text(x + 30, cy + 4, it.label, ""));
       out.push(`</g>`);
       x += it.width;

@@ -25,11 +25,19 @@ export interface PoolOptions {
 const CACHE_VERSION = 3;
 
 function cacheFile(dir: string, world: World, problems: EvalProblem[], options: SweepOptions): string {
-  const key = createHash("sha256").update(JSON.stringify({ v: CACHE_VERSION, world, problems, options })).digest("hex").slice(0, 32);
+  const key = createHash("sha256")
+    .update(JSON.stringify({ v: CACHE_VERSION, world, problems, options }))
+    .digest("hex")
+    .slice(0, 32);
   return join(dir, `sweep-${key}.json.gz`);
 }
 
-export async function runSweep(world: World, problems: EvalProblem[], options: SweepOptions, pool: PoolOptions): Promise<ProblemResult[]> {
+export async function runSweep(
+  world: World,
+  problems: EvalProblem[],
+  options: SweepOptions,
+  pool: PoolOptions,
+): Promise<ProblemResult[]> {
   if (!pool.cacheDir) return sweepUncached(world, problems, options, pool);
   const file = cacheFile(pool.cacheDir, world, problems, options);
   if (existsSync(file)) {
@@ -45,7 +53,12 @@ export async function runSweep(world: World, problems: EvalProblem[], options: S
   return results;
 }
 
-async function sweepUncached(world: World, problems: EvalProblem[], options: SweepOptions, pool: PoolOptions): Promise<ProblemResult[]> {
+async function sweepUncached(
+  world: World,
+  problems: EvalProblem[],
+  options: SweepOptions,
+  pool: PoolOptions,
+): Promise<ProblemResult[]> {
   const results: ProblemResult[] = new Array(problems.length);
   let done = 0;
   const finished = (r: ProblemResult): void => {
@@ -54,7 +67,8 @@ async function sweepUncached(world: World, problems: EvalProblem[], options: Swe
     pool.onProblemDone?.(done, problems.length);
   };
   if (pool.threads <= 1) {
-    for (let i = 0; i < problems.length; i++) finished(await evaluateProblem(world, problems[i] as EvalProblem, i, options));
+    for (let i = 0; i < problems.length; i++)
+      finished(await evaluateProblem(world, problems[i] as EvalProblem, i, options));
     return results;
   }
   let next = 0;

@@ -123,8 +123,10 @@ interface StatClaim {
 
 type Claim = PairedClaim | MaxClaim | StatClaim;
 
-const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : `${(100 * x).toFixed(1)}%`);
-const pts = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? "n/a" : `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} pts`);
+const pct = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? "n/a" : `${(100 * x).toFixed(1)}%`;
+const pts = (x: number | null | undefined): string =>
+  x === null || x === undefined || !Number.isFinite(x) ? "n/a" : `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)} pts`;
 
 /** Problems of a seed in some bins. */
 function members(m: SeedMatrix, bins: readonly number[]): number[] {
@@ -147,10 +149,13 @@ function accuracy(ms: readonly SeedMatrix[], config: number, bins: readonly numb
   return n ? k / n : NaN;
 }
 
-const atExtreme = (accs: readonly number[]): boolean => accs.length > 0 && (accs.every((a) => a >= CEILING) || accs.every((a) => a <= FLOOR));
+const atExtreme = (accs: readonly number[]): boolean =>
+  accs.length > 0 && (accs.every((a) => a >= CEILING) || accs.every((a) => a <= FLOOR));
 
 function extremeNote(accs: readonly number[]): string {
-  return accs.every((a) => a >= CEILING) ? `all at the ceiling (≥ ${100 * CEILING}%)` : `all at the floor (≤ ${100 * FLOOR}%)`;
+  return accs.every((a) => a >= CEILING)
+    ? `all at the ceiling (≥ ${100 * CEILING}%)`
+    : `all at the floor (≤ ${100 * FLOOR}%)`;
 }
 
 /** Per-problem values of a paired claim for one seed (NaN outside its bins). */
@@ -158,7 +163,8 @@ function pairedValues(m: SeedMatrix, claim: PairedClaim): Float64Array {
   const x = new Float64Array(m.bins.length).fill(NaN);
   for (const i of members(m, claim.bins)) {
     let v = 0;
-    for (const part of claim.parts) for (const t of part.terms) v += t.coef * ((m.correct[t.config] as Uint8Array)[i] as number);
+    for (const part of claim.parts)
+      for (const t of part.terms) v += t.coef * ((m.correct[t.config] as Uint8Array)[i] as number);
     x[i] = v / claim.parts.length;
   }
   return x;
@@ -239,7 +245,12 @@ function maxStatistic(claim: MaxClaim, data: MaxData): number {
  * their outcomes on a problem are exchangeable, so shuffle them within each problem and recompute the
  * max-statistic. Problems with the same outcome everywhere are left alone (shuffling changes nothing).
  */
-function permutationTest(claim: MaxClaim, data: MaxData, permutations: number, rng: Rng): { observed: number; p: number } {
+function permutationTest(
+  claim: MaxClaim,
+  data: MaxData,
+  permutations: number,
+  rng: Rng,
+): { observed: number; p: number } {
   const observed = maxStatistic(claim, data);
   const mixed = claim.parts.map((part, p) => {
     const L = part.a.length + part.b.length;
@@ -285,7 +296,18 @@ interface Context {
 
 function evaluateClaim(claim: Claim, ctx: Context, index: number): ClaimResult {
   const { ms } = ctx;
-  const empty = (name: string, test: string, why: string): ClaimResult => ({ name, test, estimate: null, interval: null, pValue: null, perSeed: ms.map(() => null), seedPasses: ms.map(() => false), beyondNoise: null, notMeasurable: why, detail: why });
+  const empty = (name: string, test: string, why: string): ClaimResult => ({
+    name,
+    test,
+    estimate: null,
+    interval: null,
+    pValue: null,
+    perSeed: ms.map(() => null),
+    seedPasses: ms.map(() => false),
+    beyondNoise: null,
+    notMeasurable: why,
+    detail: why,
+  });
 
   if (claim.kind === "paired") {
     const fmt = (x: number): string => pts(x);
@@ -297,19 +319,36 @@ function evaluateClaim(claim: Claim, ctx: Context, index: number): ClaimResult {
       const pos = part.terms.filter((t) => t.coef > 0).map((t) => accuracy(ms, t.config, claim.bins));
       const neg = part.terms.filter((t) => t.coef < 0).map((t) => accuracy(ms, t.config, claim.bins));
       // Non-inferiority (a >= b - margin) is trivial only when b is at the floor; superiority when everything is at one extreme.
-      const trivial = claim.op === "atLeast" ? neg.length > 0 && neg.every((a) => a <= FLOOR) : atExtreme([...pos, ...neg]);
-      if (trivial) dropped.push(`${part.label} (${claim.op === "atLeast" ? `reference at the floor (≤ ${100 * FLOOR}%)` : extremeNote([...pos, ...neg])})`);
+      const trivial =
+        claim.op === "atLeast" ? neg.length > 0 && neg.every((a) => a <= FLOOR) : atExtreme([...pos, ...neg]);
+      if (trivial)
+        dropped.push(
+          `${part.label} (${claim.op === "atLeast" ? `reference at the floor (≤ ${100 * FLOOR}%)` : extremeNote([...pos, ...neg])})`,
+        );
       else kept.push(part);
     }
     if (kept.length === 0) return empty(claim.name, test, `not measurable: ${dropped.join("; ")}`);
     const c: PairedClaim = { ...claim, parts: kept };
     const xs = ms.map((m) => pairedValues(m, c));
-    const estimate = pooledMean(xs, ms.map(() => null));
+    const estimate = pooledMean(
+      xs,
+      ms.map(() => null),
+    );
     const perSeed = xs.map((x) => weightedMean(x, null));
     const reps = ctx.weights.map((ws) => pooledMean(xs, ws));
     const interval = percentileInterval(reps);
     const beyondNoise = passes(claim.op, estimate, claim.value) && passes(claim.op, interval.lo, claim.value);
-    const partText = kept.map((p) => `${p.label}: ${pts(pooledMean(ms.map((m) => pairedValues(m, { ...c, parts: [p] })), ms.map(() => null)))}`).join("; ");
+    const partText = kept
+      .map(
+        (p) =>
+          `${p.label}: ${pts(
+            pooledMean(
+              ms.map((m) => pairedValues(m, { ...c, parts: [p] })),
+              ms.map(() => null),
+            ),
+          )}`,
+      )
+      .join("; ");
     return {
       name: claim.name,
       test,
@@ -338,10 +377,14 @@ function evaluateClaim(claim: Claim, ctx: Context, index: number): ClaimResult {
     const pooled = permutationTest(c, maxData(ms, c), ctx.permutations, rng(0));
     // Per seed, the same test on that seed alone: a max over configurations is positive by chance too
     // often for its sign to count as a seed's vote.
-    const perSeed = ms.length > 1 ? ms.map((m, s) => permutationTest(c, maxData([m], c), ctx.permutations, rng(s + 1))) : [pooled];
+    const perSeed =
+      ms.length > 1 ? ms.map((m, s) => permutationTest(c, maxData([m], c), ctx.permutations, rng(s + 1))) : [pooled];
     const beyondNoise = pooled.observed > 0 && pooled.p <= ALPHA;
     const partText = kept
-      .map((p) => `${p.label}: best of ${p.a.length} ${pct(Math.max(...p.a.map((cfg) => accuracy(ms, cfg, claim.bins))))} vs best of ${p.b.length} ${pct(Math.max(...p.b.map((cfg) => accuracy(ms, cfg, claim.bins))))}`)
+      .map(
+        (p) =>
+          `${p.label}: best of ${p.a.length} ${pct(Math.max(...p.a.map((cfg) => accuracy(ms, cfg, claim.bins))))} vs best of ${p.b.length} ${pct(Math.max(...p.b.map((cfg) => accuracy(ms, cfg, claim.bins))))}`,
+      )
       .join("; ");
     return {
       name: claim.name,
@@ -391,8 +434,12 @@ interface PropertySpec {
 }
 
 function finder(configs: readonly ConfigInfo[]) {
-  const find = (strategy: string, budget: number): number => configs.findIndex((c) => c.strategy === strategy && c.budget === budget);
-  const revision = (budget: number, s: number): number => configs.findIndex((c) => c.family === "revisions" && c.budget === budget && c.series.endsWith(`s:p=${s}:${budget / s}`));
+  const find = (strategy: string, budget: number): number =>
+    configs.findIndex((c) => c.strategy === strategy && c.budget === budget);
+  const revision = (budget: number, s: number): number =>
+    configs.findIndex(
+      (c) => c.family === "revisions" && c.budget === budget && c.series.endsWith(`s:p=${s}:${budget / s}`),
+    );
   return { find, revision };
 }
 
@@ -427,7 +474,12 @@ function propertySpecs(ms: readonly SeedMatrix[]): PropertySpec[] {
   const term = (config: number, coef: number): Term => ({ config, coef });
 
   {
-    const [b16, b256, m16, m256] = [find("best-of-n", 16), find("best-of-n", 256), find("majority", 16), find("majority", 256)];
+    const [b16, b256, m16, m256] = [
+      find("best-of-n", 16),
+      find("best-of-n", 256),
+      find("majority", 16),
+      find("majority", 256),
+    ];
     specs.push({
       id: 1,
       statement: "Best-of-N weighted keeps improving with N up to 256; majority voting plateaus earlier and below it.",
@@ -435,11 +487,37 @@ function propertySpecs(ms: readonly SeedMatrix[]): PropertySpec[] {
         b16 < 0 || b256 < 0 || m16 < 0 || m256 < 0
           ? "needs best-of-n and majority at N=16 and N=256"
           : [
-              { kind: "paired", name: "best-of-N weighted gains from N=16 to 256", bins: ALL, parts: [{ label: "N=16→256", terms: [term(b256, 1), term(b16, -1)] }], op: "above", value: 0 },
-              { kind: "paired", name: "majority gains less from N=16 to 256 (plateaus earlier)", bins: ALL, parts: [{ label: "gain difference", terms: [term(b256, 1), term(b16, -1), term(m256, -1), term(m16, 1)] }], op: "above", value: 0 },
-              { kind: "paired", name: "best-of-N weighted above majority at N=256", bins: ALL, parts: [{ label: "N=256", terms: [term(b256, 1), term(m256, -1)] }], op: "above", value: 0 },
+              {
+                kind: "paired",
+                name: "best-of-N weighted gains from N=16 to 256",
+                bins: ALL,
+                parts: [{ label: "N=16→256", terms: [term(b256, 1), term(b16, -1)] }],
+                op: "above",
+                value: 0,
+              },
+              {
+                kind: "paired",
+                name: "majority gains less from N=16 to 256 (plateaus earlier)",
+                bins: ALL,
+                parts: [
+                  { label: "gain difference", terms: [term(b256, 1), term(b16, -1), term(m256, -1), term(m16, 1)] },
+                ],
+                op: "above",
+                value: 0,
+              },
+              {
+                kind: "paired",
+                name: "best-of-N weighted above majority at N=256",
+                bins: ALL,
+                parts: [{ label: "N=256", terms: [term(b256, 1), term(m256, -1)] }],
+                op: "above",
+                value: 0,
+              },
             ],
-      context: b16 < 0 ? undefined : `best-of-N weighted ${curveText(ms, "best-of-n", ALL)}; majority ${curveText(ms, "majority", ALL)}`,
+      context:
+        b16 < 0
+          ? undefined
+          : `best-of-N weighted ${curveText(ms, "best-of-n", ALL)}; majority ${curveText(ms, "majority", ALL)}`,
     });
   }
 
@@ -457,13 +535,22 @@ function propertySpecs(ms: readonly SeedMatrix[]): PropertySpec[] {
     specs.push({
       id: 2,
       statement: "Beam search beats best-of-N weighted at small budgets (N = 4-16) overall.",
-      claims: parts.length ? [{ kind: "max", name: "better beam setting minus best-of-N weighted, mean over N=4-16", bins: ALL, parts }] : "needs beam search and best-of-n at N=4..16",
+      claims: parts.length
+        ? [{ kind: "max", name: "better beam setting minus best-of-N weighted, mean over N=4-16", bins: ALL, parts }]
+        : "needs beam search and best-of-n at N=4..16",
     });
   }
 
   {
     const easy = [1, 2];
-    const [b16, b256, s16, s256, n16, n256] = [find("beam:M=4", 16), find("beam:M=4", 256), find("beam:M=sqrt", 16), find("beam:M=sqrt", 256), find("best-of-n", 16), find("best-of-n", 256)];
+    const [b16, b256, s16, s256, n16, n256] = [
+      find("beam:M=4", 16),
+      find("beam:M=4", 256),
+      find("beam:M=sqrt", 16),
+      find("beam:M=sqrt", 256),
+      find("best-of-n", 16),
+      find("best-of-n", 256),
+    ];
     const ok = [b16, b256, s16, s256, n16, n256].every((i) => i >= 0);
     specs.push({
       id: 3,
@@ -471,24 +558,51 @@ function propertySpecs(ms: readonly SeedMatrix[]): PropertySpec[] {
       claims: ok
         ? [
             // Beam search is the paper's two settings; read on their mean (no selection among them).
-            { kind: "paired", name: "bins 1-2: beam search (mean of M=4 and M=√N) drops from N=16 to 256", bins: easy, parts: [{ label: "N=16→256", terms: [term(b16, 0.5), term(s16, 0.5), term(b256, -0.5), term(s256, -0.5)] }], op: "above", value: 0 },
-            { kind: "paired", name: "bins 1-2: best-of-N weighted loses at most 1 point from N=16 to 256", bins: easy, parts: [{ label: "N=16→256", terms: [term(n256, 1), term(n16, -1)] }], op: "atLeast", value: -0.01 },
+            {
+              kind: "paired",
+              name: "bins 1-2: beam search (mean of M=4 and M=√N) drops from N=16 to 256",
+              bins: easy,
+              parts: [
+                { label: "N=16→256", terms: [term(b16, 0.5), term(s16, 0.5), term(b256, -0.5), term(s256, -0.5)] },
+              ],
+              op: "above",
+              value: 0,
+            },
+            {
+              kind: "paired",
+              name: "bins 1-2: best-of-N weighted loses at most 1 point from N=16 to 256",
+              bins: easy,
+              parts: [{ label: "N=16→256", terms: [term(n256, 1), term(n16, -1)] }],
+              op: "atLeast",
+              value: -0.01,
+            },
           ]
         : "needs beam:M=4, beam:M=sqrt and best-of-n at N=16 and N=256",
-      context: ok ? `bins 1-2, N=16 → 256: beam M=4 ${pct(accuracy(ms, b16, easy))} → ${pct(accuracy(ms, b256, easy))}, M=√N ${pct(accuracy(ms, s16, easy))} → ${pct(accuracy(ms, s256, easy))}; best-of-N weighted ${pct(accuracy(ms, n16, easy))} → ${pct(accuracy(ms, n256, easy))}` : undefined,
+      context: ok
+        ? `bins 1-2, N=16 → 256: beam M=4 ${pct(accuracy(ms, b16, easy))} → ${pct(accuracy(ms, b256, easy))}, M=√N ${pct(accuracy(ms, s16, easy))} → ${pct(accuracy(ms, s256, easy))}; best-of-N weighted ${pct(accuracy(ms, n16, easy))} → ${pct(accuracy(ms, n256, easy))}`
+        : undefined,
     });
   }
 
   {
     const mid = [3, 4];
-    const pairs = budgets.map((b) => ({ b, beam: find("beam:M=4", b), bon: find("best-of-n", b) })).filter((p) => p.beam >= 0 && p.bon >= 0);
+    const pairs = budgets
+      .map((b) => ({ b, beam: find("beam:M=4", b), bon: find("best-of-n", b) }))
+      .filter((p) => p.beam >= 0 && p.bon >= 0);
     const cellsMid = ALL_CELLS.filter((cell) => mid.includes(Math.floor(cell / 2) + 1));
     specs.push({
       id: 4,
       statement: "On bins 3-4 beam search beats best-of-N weighted at most budgets.",
       claims: pairs.length
         ? [
-            { kind: "paired", name: "bins 3-4: beam M=4 minus best-of-N weighted, mean over budgets", bins: mid, parts: pairs.map((p) => ({ label: `N=${p.b}`, terms: [term(p.beam, 1), term(p.bon, -1)] })), op: "above", value: 0 },
+            {
+              kind: "paired",
+              name: "bins 3-4: beam M=4 minus best-of-N weighted, mean over budgets",
+              bins: mid,
+              parts: pairs.map((p) => ({ label: `N=${p.b}`, terms: [term(p.beam, 1), term(p.bon, -1)] })),
+              op: "above",
+              value: 0,
+            },
             {
               kind: "stat",
               name: "bins 3-4: share of budgets at which beam M=4 is ahead",
@@ -497,9 +611,13 @@ function propertySpecs(ms: readonly SeedMatrix[]): PropertySpec[] {
               pointOnly: true,
               notMeasurable: null,
               format: (x) => `${(100 * x).toFixed(0)}%`,
-              stat: (agg) => pairs.filter((p) => totalOf(agg, p.beam, cellsMid).k > totalOf(agg, p.bon, cellsMid).k).length / pairs.length,
+              stat: (agg) =>
+                pairs.filter((p) => totalOf(agg, p.beam, cellsMid).k > totalOf(agg, p.bon, cellsMid).k).length /
+                pairs.length,
               describe: (agg) => {
-                const wins = pairs.filter((p) => totalOf(agg, p.beam, cellsMid).k > totalOf(agg, p.bon, cellsMid).k).length;
+                const wins = pairs.filter(
+                  (p) => totalOf(agg, p.beam, cellsMid).k > totalOf(agg, p.bon, cellsMid).k,
+                ).length;
                 return `beam M=4 ahead at ${wins} of ${pairs.length} budgets: ${pairs.map((p) => `N=${p.b} ${pct(accuracy(ms, p.beam, mid))} vs ${pct(accuracy(ms, p.bon, mid))}`).join("; ")}`;
               },
             },
@@ -522,7 +640,8 @@ function propertySpecs(ms: readonly SeedMatrix[]): PropertySpec[] {
         const train = cellOf5(fold);
         const test = cellOf5(1 - fold);
         let top = 0;
-        for (let c = 1; c < agg.configs.length; c++) if ((agg.K[c * BIN_COUNT * 2 + train] as number) > (agg.K[top * BIN_COUNT * 2 + train] as number)) top = c;
+        for (let c = 1; c < agg.configs.length; c++)
+          if ((agg.K[c * BIN_COUNT * 2 + train] as number) > (agg.K[top * BIN_COUNT * 2 + train] as number)) top = c;
         k += agg.K[top * BIN_COUNT * 2 + test] as number;
         n += agg.W[test] as number;
       }
@@ -554,7 +673,8 @@ function propertySpecs(ms: readonly SeedMatrix[]): PropertySpec[] {
                 notMeasurable: floorNote,
                 format: pts,
                 stat: (agg) => cvBest(agg) - baseAcc(agg),
-                describe: (agg) => `bin 5: a single sample ${pct(baseAcc(agg))}; best configuration chosen on one fold, measured on the other ${pct(cvBest(agg))} (lift ${pts(cvBest(agg) - baseAcc(agg))}); in-sample best ${configs[best]?.config} at N=${configs[best]?.budget} ${pct(inSample[best])}`,
+                describe: (agg) =>
+                  `bin 5: a single sample ${pct(baseAcc(agg))}; best configuration chosen on one fold, measured on the other ${pct(cvBest(agg))} (lift ${pts(cvBest(agg) - baseAcc(agg))}); in-sample best ${configs[best]?.config} at N=${configs[best]?.budget} ${pct(inSample[best])}`,
               },
             ],
     });
@@ -562,7 +682,10 @@ function propertySpecs(ms: readonly SeedMatrix[]): PropertySpec[] {
 
   {
     const revBudgets = budgets.filter((b) => b >= 2 && revision(b, 1) >= 0 && revision(b, b) >= 0);
-    const easyParts: Part[] = revBudgets.map((b) => ({ label: `N=${b}`, terms: [term(revision(b, b), 1), term(revision(b, 1), -1)] }));
+    const easyParts: Part[] = revBudgets.map((b) => ({
+      label: `N=${b}`,
+      terms: [term(revision(b, b), 1), term(revision(b, 1), -1)],
+    }));
     const hardParts: MaxPart[] = revBudgets
       .filter((b) => b >= 16)
       .map((b) => {
@@ -573,12 +696,25 @@ function propertySpecs(ms: readonly SeedMatrix[]): PropertySpec[] {
       .filter((p) => p.a.length > 0);
     specs.push({
       id: 6,
-      statement: "Sequential revisions beat parallel sampling at the same budget on bins 1-2; on harder bins (3-4) an intermediate sequential:parallel ratio beats both extremes.",
+      statement:
+        "Sequential revisions beat parallel sampling at the same budget on bins 1-2; on harder bins (3-4) an intermediate sequential:parallel ratio beats both extremes.",
       claims:
         easyParts.length && hardParts.length
           ? [
-              { kind: "paired", name: "bins 1-2: fully sequential minus fully parallel, mean over budgets", bins: [1, 2], parts: easyParts, op: "above", value: 0 },
-              { kind: "max", name: "bins 3-4: best intermediate split minus the better extreme, mean over N ≥ 16", bins: [3, 4], parts: hardParts },
+              {
+                kind: "paired",
+                name: "bins 1-2: fully sequential minus fully parallel, mean over budgets",
+                bins: [1, 2],
+                parts: easyParts,
+                op: "above",
+                value: 0,
+              },
+              {
+                kind: "max",
+                name: "bins 3-4: best intermediate split minus the better extreme, mean over N ≥ 16",
+                bins: [3, 4],
+                parts: hardParts,
+              },
             ]
           : "needs revisions at budgets from 2 to at least 16",
     });
@@ -596,10 +732,16 @@ function propertySpecs(ms: readonly SeedMatrix[]): PropertySpec[] {
       }
       return 0;
     };
-    const note = acc64 <= FLOOR ? `best-of-N weighted at N=64 is ${pct(acc64)}, at the floor (≤ ${100 * FLOOR}%)` : acc64 >= CEILING ? `best-of-N weighted at N=64 is ${pct(acc64)}, at the ceiling (≥ ${100 * CEILING}%)` : null;
+    const note =
+      acc64 <= FLOOR
+        ? `best-of-N weighted at N=64 is ${pct(acc64)}, at the floor (≤ ${100 * FLOOR}%)`
+        : acc64 >= CEILING
+          ? `best-of-N weighted at N=64 is ${pct(acc64)}, at the ceiling (≥ ${100 * CEILING}%)`
+          : null;
     specs.push({
       id: 7,
-      statement: "Compute-optimal selection (two-fold cross-validated) reaches best-of-N weighted's N = 64 accuracy with at most N = 16.",
+      statement:
+        "Compute-optimal selection (two-fold cross-validated) reaches best-of-N weighted's N = 64 accuracy with at most N = 16.",
       claims:
         bon < 0 || !budgets.includes(16)
           ? "needs best-of-n at N=64 and a budget of 16"
@@ -647,7 +789,17 @@ export function checkProperties(ms: readonly SeedMatrix[], options: PropertyOpti
   const needed = Math.ceil(0.8 * k);
   return propertySpecs(ms).map((spec, p) => {
     if (typeof spec.claims === "string") {
-      return { id: spec.id, statement: spec.statement, holds: null, verdict: "not measurable", decidedBy: spec.claims, evidence: spec.claims, claims: [], seeds: k, seedsHolding: 0 };
+      return {
+        id: spec.id,
+        statement: spec.statement,
+        holds: null,
+        verdict: "not measurable",
+        decidedBy: spec.claims,
+        evidence: spec.claims,
+        claims: [],
+        seeds: k,
+        seedsHolding: 0,
+      };
     }
     const claims = spec.claims.map((c, i) => evaluateClaim(c, ctx, p * 16 + i));
     const unmeasurable = claims.find((c) => c.notMeasurable);
@@ -670,7 +822,23 @@ export function checkProperties(ms: readonly SeedMatrix[], options: PropertyOpti
       const weak = claims.filter((c) => !c.beyondNoise).map((c) => c.name);
       decidedBy = `not beyond noise: ${weak.join("; ")}${k > 1 ? `; all claims hold on ${seedsHolding} of ${k} seeds${k >= 5 ? ` (needs ${needed})` : ""}` : ""}`;
     }
-    const evidence = [spec.context, ...claims.map((c) => c.detail), k > 1 ? `seeds on which every claim holds: ${seedsHolding} of ${k}` : undefined].filter(Boolean).join("; ");
-    return { id: spec.id, statement: spec.statement, holds: verdict === "not measurable" ? null : verdict === "holds", verdict, decidedBy, evidence, claims, seeds: k, seedsHolding };
+    const evidence = [
+      spec.context,
+      ...claims.map((c) => c.detail),
+      k > 1 ? `seeds on which every claim holds: ${seedsHolding} of ${k}` : undefined,
+    ]
+      .filter(Boolean)
+      .join("; ");
+    return {
+      id: spec.id,
+      statement: spec.statement,
+      holds: verdict === "not measurable" ? null : verdict === "holds",
+      verdict,
+      decidedBy,
+      evidence,
+      claims,
+      seeds: k,
+      seedsHolding,
+    };
   });
 }

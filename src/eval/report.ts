@@ -20,7 +20,12 @@ export const COST_UNITS = ["tokens", "flops", "money"] as const;
 export type CostUnit = (typeof COST_UNITS)[number];
 export const UNITS = ["generations", ...COST_UNITS] as const;
 export type Unit = (typeof UNITS)[number];
-export const UNIT_NAMES: Record<Unit, string> = { generations: "generations", tokens: "tokens", flops: "FLOPs", money: "dollars" };
+export const UNIT_NAMES: Record<Unit, string> = {
+  generations: "generations",
+  tokens: "tokens",
+  flops: "FLOPs",
+  money: "dollars",
+};
 
 /** Accuracies at or beyond these say nothing about a comparison: nothing can go lower or higher. */
 export const FLOOR = 0.02;
@@ -182,16 +187,27 @@ export function seedMatrix(results: readonly ProblemResult[], seed: number): See
   const bins = quantileBins(passAt1, BIN_COUNT);
   const folds = assignFolds(bins, seed);
   const first = results[0]?.records ?? [];
-  const configs: ConfigInfo[] = first.map((r) => ({ strategy: r.strategy, family: r.family, series: r.series, config: r.config, budget: r.budget }));
+  const configs: ConfigInfo[] = first.map((r) => ({
+    strategy: r.strategy,
+    family: r.family,
+    series: r.series,
+    config: r.config,
+    budget: r.budget,
+  }));
   const correct = configs.map(() => new Uint8Array(n));
-  const cost = Object.fromEntries(UNITS.map((u) => [u, configs.map(() => new Float64Array(n))])) as Record<Unit, Float64Array[]>;
+  const cost = Object.fromEntries(UNITS.map((u) => [u, configs.map(() => new Float64Array(n))])) as Record<
+    Unit,
+    Float64Array[]
+  >;
   const verifierTokens = configs.map(() => new Float64Array(n));
   for (const r of results) {
     // Every problem runs the same configurations in the same order (the grid does not depend on the problem).
-    if (r.records.length !== configs.length) throw new Error(`problem ${r.problem}: ${r.records.length} records, expected ${configs.length}`);
+    if (r.records.length !== configs.length)
+      throw new Error(`problem ${r.problem}: ${r.records.length} records, expected ${configs.length}`);
     r.records.forEach((rec, c) => {
       const info = configs[c] as ConfigInfo;
-      if (rec.config !== info.config || rec.strategy !== info.strategy || rec.budget !== info.budget) throw new Error(`problem ${r.problem}: records out of order`);
+      if (rec.config !== info.config || rec.strategy !== info.strategy || rec.budget !== info.budget)
+        throw new Error(`problem ${r.problem}: records out of order`);
       (correct[c] as Uint8Array)[r.problem] = rec.correct ? 1 : 0;
       for (const u of UNITS) (cost[u][c] as Float64Array)[r.problem] = rec[u];
       (verifierTokens[c] as Float64Array)[r.problem] = rec.verifierTokens;
@@ -265,7 +281,9 @@ export function aggregate(ms: readonly SeedMatrix[], weights?: readonly (Float64
         if (wi === 0) continue;
         const at = base + (cellIdx[i] as number);
         if (corr[i]) K[at] = (K[at] as number) + wi;
-        for (let u = 0; u < costs.length; u++) (sums[u] as Float64Array)[at] = ((sums[u] as Float64Array)[at] as number) + wi * ((costs[u] as Float64Array)[i] as number);
+        for (let u = 0; u < costs.length; u++)
+          (sums[u] as Float64Array)[at] =
+            ((sums[u] as Float64Array)[at] as number) + wi * ((costs[u] as Float64Array)[i] as number);
       }
     }
   });
@@ -288,7 +306,10 @@ export interface HeldOut {
 function heldOut(agg: Aggregate, choose: (bin: number, trainFold: number) => number): HeldOut | null {
   const k = new Array<number>(BIN_COUNT + 1).fill(0);
   const n = new Array<number>(BIN_COUNT + 1).fill(0);
-  const spent = Object.fromEntries(UNITS.map((u) => [u, new Array<number>(BIN_COUNT + 1).fill(0)])) as Record<Unit, number[]>;
+  const spent = Object.fromEntries(UNITS.map((u) => [u, new Array<number>(BIN_COUNT + 1).fill(0)])) as Record<
+    Unit,
+    number[]
+  >;
   const choice = new Array<number>(CELLS).fill(-1);
   for (let bin = 1; bin <= BIN_COUNT; bin++) {
     for (let fold = 0; fold < 2; fold++) {
@@ -302,7 +323,8 @@ function heldOut(agg: Aggregate, choose: (bin: number, trainFold: number) => num
       for (const slot of [0, bin]) {
         k[slot] = (k[slot] as number) + (agg.K[at] as number);
         n[slot] = (n[slot] as number) + nt;
-        for (const u of UNITS) (spent[u] as number[])[slot] = ((spent[u] as number[])[slot] as number) + (agg.S[u][at] as number);
+        for (const u of UNITS)
+          (spent[u] as number[])[slot] = ((spent[u] as number[])[slot] as number) + (agg.S[u][at] as number);
       }
     }
   }
@@ -421,7 +443,8 @@ interface RatioPoint {
 
 function atFloorOrCeiling(acc: number, what: string): string | null {
   if (acc <= FLOOR) return `${what} is ${(100 * acc).toFixed(1)}%, at the floor (≤ ${100 * FLOOR}%): nothing to match`;
-  if (acc >= CEILING) return `${what} is ${(100 * acc).toFixed(1)}%, at the ceiling (≥ ${100 * CEILING}%): nothing to match`;
+  if (acc >= CEILING)
+    return `${what} is ${(100 * acc).toFixed(1)}%, at the ceiling (≥ ${100 * CEILING}%): nothing to match`;
   return null;
 }
 
@@ -430,7 +453,12 @@ function atFloorOrCeiling(acc: number, what: string): string | null {
  * points in increasing budget. Generations use N / budget (the paper's unit); cost units use best-of-N's
  * mean cost over compute-optimal's held-out mean cost at the smallest budget that reaches its accuracy.
  */
-function ratioAt(agg: Aggregate, unit: Unit, n: number, curve: readonly (readonly [number, HeldOut])[]): RatioPoint | null {
+function ratioAt(
+  agg: Aggregate,
+  unit: Unit,
+  n: number,
+  curve: readonly (readonly [number, HeldOut])[],
+): RatioPoint | null {
   const bon = bestOfNIndex(agg.configs, n);
   if (bon < 0) return null;
   let total = 0;
@@ -442,7 +470,15 @@ function ratioAt(agg: Aggregate, unit: Unit, n: number, curve: readonly (readonl
     s += agg.S[unit][bon * CELLS + cell] as number;
   }
   const acc = total ? k / total : 0;
-  const point: RatioPoint = { bestOfNAccuracy: acc, bestOfNCost: total ? s / total : 0, matchedAt: null, matchedSpent: null, computeOptimalAccuracy: null, ratio: null, measurable: atFloorOrCeiling(acc, `best-of-N weighted at N=${n}`) };
+  const point: RatioPoint = {
+    bestOfNAccuracy: acc,
+    bestOfNCost: total ? s / total : 0,
+    matchedAt: null,
+    matchedSpent: null,
+    computeOptimalAccuracy: null,
+    ratio: null,
+    measurable: atFloorOrCeiling(acc, `best-of-N weighted at N=${n}`),
+  };
   if (point.measurable) return point;
   for (const [budget, h] of curve) {
     const co = (h.k[0] as number) / Math.max(1e-300, h.n[0] as number);
@@ -466,17 +502,26 @@ export interface Curves {
 }
 
 export function curves(agg: Aggregate, budgets: readonly number[], grids: Record<CostUnit, number[]>): Curves {
-  const gen = generationMatched(agg, [...budgets].sort((a, b) => a - b));
+  const gen = generationMatched(
+    agg,
+    [...budgets].sort((a, b) => a - b),
+  );
   const out: Curves = { generations: [...gen.entries()], tokens: [], flops: [], money: [] };
   for (const u of COST_UNITS) {
     const points = costMatched(agg, u, grids[u]);
-    out[u] = grids[u].map((c, i) => [c, points[i]] as [number, HeldOut | null]).filter((p): p is [number, HeldOut] => p[1] !== null);
+    out[u] = grids[u]
+      .map((c, i) => [c, points[i]] as [number, HeldOut | null])
+      .filter((p): p is [number, HeldOut] => p[1] !== null);
   }
   return out;
 }
 
 /** Efficiency ratio points for every N of best-of-N weighted in the sweep, per unit. */
-export function ratios(agg: Aggregate, budgets: readonly number[], grids: Record<CostUnit, number[]>): Map<string, RatioPoint> {
+export function ratios(
+  agg: Aggregate,
+  budgets: readonly number[],
+  grids: Record<CostUnit, number[]>,
+): Map<string, RatioPoint> {
   const cv = curves(agg, budgets, grids);
   const out = new Map<string, RatioPoint>();
   for (const unit of UNITS) {
@@ -509,7 +554,12 @@ export interface TableOptions {
   resamples?: number;
 }
 
-export function buildTables(results: readonly ProblemResult[], budgets: readonly number[], seed: number, options: TableOptions = {}): Tables {
+export function buildTables(
+  results: readonly ProblemResult[],
+  budgets: readonly number[],
+  seed: number,
+  options: TableOptions = {},
+): Tables {
   return tablesFromMatrix(seedMatrix(results, seed), budgets, options);
 }
 
@@ -518,7 +568,13 @@ export function tablesFromMatrix(m: SeedMatrix, budgets: readonly number[], opti
   const oracle: OracleBin[] = [];
   for (let b = 1; b <= BIN_COUNT; b++) {
     const p = m.passAt1.filter((_, i) => m.bins[i] === b);
-    oracle.push({ bin: b, count: p.length, meanPassAt1: round(mean(p)), minPassAt1: round(Math.min(...p)), maxPassAt1: round(Math.max(...p)) });
+    oracle.push({
+      bin: b,
+      count: p.length,
+      meanPassAt1: round(mean(p)),
+      minPassAt1: round(Math.min(...p)),
+      maxPassAt1: round(Math.max(...p)),
+    });
   }
 
   const rows: AccuracyRow[] = [];
@@ -556,12 +612,24 @@ export function tablesFromMatrix(m: SeedMatrix, budgets: readonly number[], opti
     for (let fold = 0; fold < 2; fold++) {
       for (let bin = 1; bin <= BIN_COUNT; bin++) {
         const c = h.choice[cellOf(bin, fold)] as number;
-        if (c >= 0) choices.push({ fold, bin, budget, config: (m.configs[c] as ConfigInfo).config, chosenOnAccuracy: trainAcc(c, bin, fold) });
+        if (c >= 0)
+          choices.push({
+            fold,
+            bin,
+            budget,
+            config: (m.configs[c] as ConfigInfo).config,
+            chosenOnAccuracy: trainAcc(c, bin, fold),
+          });
       }
     }
     (["all", 1, 2, 3, 4, 5] as BinLabel[]).forEach((bin) => {
       const slot = bin === "all" ? 0 : bin;
-      computeOptimal.push({ budget, bin, ...accuracyOf(h.k[slot] as number, h.n[slot] as number), ...spentOf(h, slot) });
+      computeOptimal.push({
+        budget,
+        bin,
+        ...accuracyOf(h.k[slot] as number, h.n[slot] as number),
+        ...spentOf(h, slot),
+      });
     });
   }
 
@@ -576,12 +644,28 @@ export function tablesFromMatrix(m: SeedMatrix, budgets: readonly number[], opti
           if (c < 0) continue;
           const cell = cellOf(bin, fold);
           const info = m.configs[c] as ConfigInfo;
-          costChoices.push({ unit, budget: C, fold, bin, config: info.config, budgetOfConfig: info.budget, chosenOnAccuracy: trainAcc(c, bin, fold), chosenOnCost: sig((agg.S[unit][c * CELLS + cell] as number) / Math.max(1, agg.W[cell] as number)) });
+          costChoices.push({
+            unit,
+            budget: C,
+            fold,
+            bin,
+            config: info.config,
+            budgetOfConfig: info.budget,
+            chosenOnAccuracy: trainAcc(c, bin, fold),
+            chosenOnCost: sig((agg.S[unit][c * CELLS + cell] as number) / Math.max(1, agg.W[cell] as number)),
+          });
         }
       }
       (["all", 1, 2, 3, 4, 5] as BinLabel[]).forEach((bin) => {
         const slot = bin === "all" ? 0 : bin;
-        costOptimal.push({ unit, budget: C, bin, ...accuracyOf(h.k[slot] as number, h.n[slot] as number), spent: sig(h.spent[unit][slot] as number), ...spentOf(h, slot) });
+        costOptimal.push({
+          unit,
+          budget: C,
+          bin,
+          ...accuracyOf(h.k[slot] as number, h.n[slot] as number),
+          spent: sig(h.spent[unit][slot] as number),
+          ...spentOf(h, slot),
+        });
       });
     }
   }
@@ -589,10 +673,11 @@ export function tablesFromMatrix(m: SeedMatrix, budgets: readonly number[], opti
   // Efficiency, with bootstrap intervals: resample problems within bin and fold, redo the cross-validation.
   const resamples = options.resamples ?? DEFAULT_RESAMPLES;
   const point = new Map<string, RatioPoint>();
-  for (const unit of UNITS) for (const nb of sortedBudgets) {
-    const r = ratioAt(agg, unit, nb, cv[unit]);
-    if (r) point.set(`${unit}|${nb}`, r);
-  }
+  for (const unit of UNITS)
+    for (const nb of sortedBudgets) {
+      const r = ratioAt(agg, unit, nb, cv[unit]);
+      if (r) point.set(`${unit}|${nb}`, r);
+    }
   const replicates = new Map<string, number[]>();
   if (resamples > 0) {
     for (const w of bootstrapWeights(m, resamples, 1)) {
@@ -622,7 +707,11 @@ export function tablesFromMatrix(m: SeedMatrix, budgets: readonly number[], opti
         computeOptimalAccuracy: r.computeOptimalAccuracy === null ? null : round(r.computeOptimalAccuracy),
         ratio: r.ratio === null ? null : round(r.ratio, 3),
         status,
-        ...(r.measurable ? { note: r.measurable } : r.ratio === null ? { note: "compute-optimal does not reach it within the sweep" } : {}),
+        ...(r.measurable
+          ? { note: r.measurable }
+          : r.ratio === null
+            ? { note: "compute-optimal does not reach it within the sweep" }
+            : {}),
         interval: interval ? { lo: round(interval.lo, 3), hi: round(interval.hi, 3) } : null,
         reachedShare: reps.length ? round(reps.filter((x) => x > 0).length / reps.length, 4) : null,
       });

@@ -9,7 +9,16 @@ import { DEFAULT_STRATEGIES, type StrategyEntry } from "./grid";
 import { toCsv } from "./io";
 import { runSweep } from "./pool";
 import { checkProperties, type PropertyCheck } from "./properties";
-import { seedMatrix, tablesFromMatrix, UNITS, type EfficiencyRow, type EfficiencyStatus, type SeedMatrix, type Tables, type Unit } from "./report";
+import {
+  seedMatrix,
+  tablesFromMatrix,
+  UNITS,
+  type EfficiencyRow,
+  type EfficiencyStatus,
+  type SeedMatrix,
+  type Tables,
+  type Unit,
+} from "./report";
 import { median, round } from "./stats";
 import type { EvalProblem } from "./sweep";
 
@@ -44,7 +53,12 @@ export interface Evaluation {
   files: Record<string, string>;
 }
 
-function metaOf(world: World, problems: number, input: Omit<EvaluationInput, "seed">, seeds: number[]): Record<string, unknown> {
+function metaOf(
+  world: World,
+  problems: number,
+  input: Omit<EvaluationInput, "seed">,
+  seeds: number[],
+): Record<string, unknown> {
   return {
     world: world.name,
     ...(seeds.length === 1 ? { seed: seeds[0] } : { seeds }),
@@ -61,20 +75,51 @@ function metaOf(world: World, problems: number, input: Omit<EvaluationInput, "se
 const rowsCsv = (rows: readonly object[]): string => toCsv(rows as unknown as Record<string, unknown>[]);
 
 function efficiencyCsv(rows: readonly EfficiencyRow[]): string {
-  return rowsCsv(rows.map(({ interval, ...r }) => ({ ...r, note: r.note ?? "", intervalLo: interval?.lo ?? null, intervalHi: interval?.hi ?? null })));
+  return rowsCsv(
+    rows.map(({ interval, ...r }) => ({
+      ...r,
+      note: r.note ?? "",
+      intervalLo: interval?.lo ?? null,
+      intervalHi: interval?.hi ?? null,
+    })),
+  );
 }
 
-export async function runEvaluation(world: World, problems: EvalProblem[], input: EvaluationInput, onProgress?: (done: number, total: number) => void): Promise<Evaluation> {
+export async function runEvaluation(
+  world: World,
+  problems: EvalProblem[],
+  input: EvaluationInput,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Evaluation> {
   const results = await runSweep(
     world,
     problems,
-    { seed: input.seed, strategies: input.strategies, budgets: input.budgets, oracleSamples: input.oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature },
-    { threads: input.threads, ...(onProgress ? { onProblemDone: onProgress } : {}), ...(input.cacheDir ? { cacheDir: input.cacheDir } : {}) },
+    {
+      seed: input.seed,
+      strategies: input.strategies,
+      budgets: input.budgets,
+      oracleSamples: input.oracleSamples,
+      oracleTemperature: EVAL_DEFAULTS.oracleTemperature,
+    },
+    {
+      threads: input.threads,
+      ...(onProgress ? { onProblemDone: onProgress } : {}),
+      ...(input.cacheDir ? { cacheDir: input.cacheDir } : {}),
+    },
   );
   const matrix = seedMatrix(results, input.seed);
-  const tables = tablesFromMatrix(matrix, input.budgets, input.resamples === undefined ? {} : { resamples: input.resamples });
-  const properties = checkProperties([matrix], { ...(input.resamples !== undefined ? { resamples: input.resamples } : {}), ...(input.permutations !== undefined ? { permutations: input.permutations } : {}) });
-  const json = JSON.stringify({ meta: metaOf(world, problems.length, input, [input.seed]), ...tables, properties }, null, 1) + "\n";
+  const tables = tablesFromMatrix(
+    matrix,
+    input.budgets,
+    input.resamples === undefined ? {} : { resamples: input.resamples },
+  );
+  const properties = checkProperties([matrix], {
+    ...(input.resamples !== undefined ? { resamples: input.resamples } : {}),
+    ...(input.permutations !== undefined ? { permutations: input.permutations } : {}),
+  });
+  const json =
+    JSON.stringify({ meta: metaOf(world, problems.length, input, [input.seed]), ...tables, properties }, null, 1) +
+    "\n";
   return {
     tables,
     properties,
@@ -108,7 +153,13 @@ export interface AcrossSeeds {
 export function acrossSeeds(values: readonly (number | null)[]): AcrossSeeds {
   const xs = values.filter((v): v is number => v !== null && Number.isFinite(v));
   if (xs.length === 0) return { median: null, min: null, max: null, measured: 0, values: [...values] };
-  return { median: round(median(xs), 6), min: Math.min(...xs), max: Math.max(...xs), measured: xs.length, values: [...values] };
+  return {
+    median: round(median(xs), 6),
+    min: Math.min(...xs),
+    max: Math.max(...xs),
+    measured: xs.length,
+    values: [...values],
+  };
 }
 
 export interface EfficiencySummary {
@@ -118,7 +169,13 @@ export interface EfficiencySummary {
   bestOfNAccuracy: AcrossSeeds;
   bestOfNCost: AcrossSeeds;
   matchedSpent: AcrossSeeds;
-  perSeed: { seed: number; ratio: number | null; status: EfficiencyStatus; interval: { lo: number; hi: number } | null; note?: string }[];
+  perSeed: {
+    seed: number;
+    ratio: number | null;
+    status: EfficiencyStatus;
+    interval: { lo: number; hi: number } | null;
+    note?: string;
+  }[];
 }
 
 export interface Summary {
@@ -131,7 +188,8 @@ export function summarise(perSeed: readonly { seed: number; tables: Tables }[]):
   const first = perSeed[0]?.tables;
   const efficiency: EfficiencySummary[] = [];
   for (const unit of UNITS) {
-    const rowsOf = (t: Tables): EfficiencyRow[] => (unit === "generations" ? t.efficiency : t.costEfficiency).filter((e) => e.unit === unit);
+    const rowsOf = (t: Tables): EfficiencyRow[] =>
+      (unit === "generations" ? t.efficiency : t.costEfficiency).filter((e) => e.unit === unit);
     for (const row of first ? rowsOf(first) : []) {
       const at = perSeed.map((s) => rowsOf(s.tables).find((e) => e.n === row.n));
       // A ratio never reached within the sweep is below anything measured: it counts as 0, not as missing.
@@ -143,11 +201,20 @@ export function summarise(perSeed: readonly { seed: number; tables: Tables }[]):
         bestOfNAccuracy: acrossSeeds(at.map((e) => e?.bestOfNAccuracy ?? null)),
         bestOfNCost: acrossSeeds(at.map((e) => e?.bestOfNCost ?? null)),
         matchedSpent: acrossSeeds(at.map((e) => e?.matchedSpent ?? null)),
-        perSeed: at.map((e, i) => ({ seed: perSeed[i]?.seed as number, ratio: e?.ratio ?? null, status: e?.status ?? "not measurable", interval: e?.interval ?? null, ...(e?.note ? { note: e.note } : {}) })),
+        perSeed: at.map((e, i) => ({
+          seed: perSeed[i]?.seed as number,
+          ratio: e?.ratio ?? null,
+          status: e?.status ?? "not measurable",
+          interval: e?.interval ?? null,
+          ...(e?.note ? { note: e.note } : {}),
+        })),
       });
     }
   }
-  const oracle = [1, 2, 3, 4, 5].map((bin) => ({ bin, meanPassAt1: acrossSeeds(perSeed.map((s) => s.tables.oracle.find((o) => o.bin === bin)?.meanPassAt1 ?? null)) }));
+  const oracle = [1, 2, 3, 4, 5].map((bin) => ({
+    bin,
+    meanPassAt1: acrossSeeds(perSeed.map((s) => s.tables.oracle.find((o) => o.bin === bin)?.meanPassAt1 ?? null)),
+  }));
   return { seeds: perSeed.map((s) => s.seed), oracle, efficiency };
 }
 
@@ -179,7 +246,12 @@ export async function runEvaluations(
   for (const [k, seed] of input.seeds.entries()) {
     const problems = problemsFor(seed);
     problemCount = problems.length;
-    const ev = await runEvaluation(world, problems, { ...input, seed }, onProgress ? (done, total) => onProgress(k, done, total) : undefined);
+    const ev = await runEvaluation(
+      world,
+      problems,
+      { ...input, seed },
+      onProgress ? (done, total) => onProgress(k, done, total) : undefined,
+    );
     perSeed.push({ ...ev, seed });
   }
   const summary = summarise(perSeed);
@@ -189,17 +261,27 @@ export async function runEvaluations(
   }
   const properties = checkProperties(
     perSeed.map((e) => e.matrix),
-    { ...(input.resamples !== undefined ? { resamples: input.resamples } : {}), ...(input.permutations !== undefined ? { permutations: input.permutations } : {}) },
+    {
+      ...(input.resamples !== undefined ? { resamples: input.resamples } : {}),
+      ...(input.permutations !== undefined ? { permutations: input.permutations } : {}),
+    },
   );
   const files: Record<string, string> = {};
-  for (const e of perSeed) for (const [name, content] of Object.entries(e.files)) files[`seed-${e.seed}/${name}`] = content;
+  for (const e of perSeed)
+    for (const [name, content] of Object.entries(e.files)) files[`seed-${e.seed}/${name}`] = content;
   files["results.json"] =
     JSON.stringify(
       {
         meta: metaOf(world, problemCount, input, input.seeds),
         summary,
         properties,
-        perSeed: perSeed.map((e) => ({ seed: e.seed, oracle: e.tables.oracle, efficiency: e.tables.efficiency, costEfficiency: e.tables.costEfficiency, properties: e.properties.map((p) => ({ id: p.id, verdict: p.verdict, decidedBy: p.decidedBy })) })),
+        perSeed: perSeed.map((e) => ({
+          seed: e.seed,
+          oracle: e.tables.oracle,
+          efficiency: e.tables.efficiency,
+          costEfficiency: e.tables.costEfficiency,
+          properties: e.properties.map((p) => ({ id: p.id, verdict: p.verdict, decidedBy: p.decidedBy })),
+        })),
       },
       null,
       1,

@@ -28,15 +28,30 @@ export async function seedOutcomes(world: World, seed: number, options: SeedOutc
   const extra = parseStrategies(CALIBRATE_EXTRA).filter((e) => !strategies.some((s) => s.name === e.name));
   const specs = specsOf([...strategies, ...extra], options.budgets);
   if (!specs.ok) throw new Error(specs.error);
-  const problems = generateProblems(world, seed, options.problems).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+  const problems = generateProblems(world, seed, options.problems).map((r) => ({
+    id: r.unique_id,
+    question: r.problem,
+    answer: r.answer,
+  }));
   const pool = { threads: options.threads, ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) };
   // Keys in this order: the sweep cache is keyed by the options as written, shared with calibrate and verify-world.
-  const sweep = (s: typeof strategies) => ({ seed, strategies: s, budgets: options.budgets, oracleSamples: options.oracleSamples, oracleTemperature: EVAL_DEFAULTS.oracleTemperature });
+  const sweep = (s: typeof strategies) => ({
+    seed,
+    strategies: s,
+    budgets: options.budgets,
+    oracleSamples: options.oracleSamples,
+    oracleTemperature: EVAL_DEFAULTS.oracleTemperature,
+  });
   const results = await runSweep(world, problems, sweep(strategies), pool);
   if (extra.length) {
     // Same seed, same problems, same oracle samples: the extra configurations' records join each problem's.
     const more = await runSweep(world, problems, sweep(extra), pool);
     more.forEach((r, i) => (results[i] as ProblemResult).records.push(...r.records));
   }
-  return outcomeData(results, problems.map((p) => p.question), options.oracleSamples, specs.specs);
+  return outcomeData(
+    results,
+    problems.map((p) => p.question),
+    options.oracleSamples,
+    specs.specs,
+  );
 }

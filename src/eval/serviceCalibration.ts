@@ -17,7 +17,12 @@ import { configSeed, isCorrect, type EvalProblem } from "./sweep";
  * in-process oracle's temperature (EVAL_DEFAULTS.oracleTemperature; not imported, to keep this module free of
  * the sweep's worker threads).
  */
-export const ORACLE_SPEC: StrategySpec = StrategySpecSchema.parse({ strategy: "best-of-n", n: 1, selection: "majority", temperature: 0.8 });
+export const ORACLE_SPEC: StrategySpec = StrategySpecSchema.parse({
+  strategy: "best-of-n",
+  n: 1,
+  selection: "majority",
+  temperature: 0.8,
+});
 
 export interface ServiceCalibrationOptions {
   configs: CandidateConfig[];
@@ -56,7 +61,11 @@ export function oracleSeed(seed: number, problem: number, k: number): number {
   return mixSeeds(seed, 0x04ac1e, problem, k);
 }
 
-export async function calibrateThroughService(client: ServiceClient, problems: readonly EvalProblem[], options: ServiceCalibrationOptions): Promise<ServiceCalibrationResult> {
+export async function calibrateThroughService(
+  client: ServiceClient,
+  problems: readonly EvalProblem[],
+  options: ServiceCalibrationOptions,
+): Promise<ServiceCalibrationResult> {
   const n = problems.length;
   const { configs } = options;
   const correct = configs.map(() => new Uint8Array(n));
@@ -77,7 +86,8 @@ export async function calibrateThroughService(client: ServiceClient, problems: r
     done++;
     options.onProgress?.(done, jobs);
   };
-  const idem = (...parts: (string | number)[]): string => `cal-${options.runId}-${hashString(parts.join("|")).toString(16)}-${parts.join("-")}`.slice(0, 200);
+  const idem = (...parts: (string | number)[]): string =>
+    `cal-${options.runId}-${hashString(parts.join("|")).toString(16)}-${parts.join("-")}`.slice(0, 200);
 
   const tasks: Promise<void>[] = [];
   problems.forEach((p, i) => {
@@ -92,7 +102,8 @@ export async function calibrateThroughService(client: ServiceClient, problems: r
           };
           const view = await client.solve(body, idem(i, ci, c.config));
           // The service labels the spec it ran; a different label means it read the request differently.
-          if (view.strategy !== describeSpec(c.spec)) throw new Error(`the service ran ${view.strategy} for the candidate ${c.config}`);
+          if (view.strategy !== describeSpec(c.spec))
+            throw new Error(`the service ran ${view.strategy} for the candidate ${c.config}`);
           (correct[ci] as Uint8Array)[i] = isCorrect(view.answer, p.answer) ? 1 : 0;
           (tokens[ci] as Float64Array)[i] = view.spend.tokens;
           (money[ci] as Float64Array)[i] = view.spend.money;
@@ -109,7 +120,12 @@ export async function calibrateThroughService(client: ServiceClient, problems: r
       tasks.push(
         limit(async () => {
           const view = await client.solve(
-            { prompt: p.question, strategy: ORACLE_SPEC as unknown as Record<string, unknown>, budget: { generations: 1, tokens: options.solveTokens }, seed: oracleSeed(options.seed, i, k) },
+            {
+              prompt: p.question,
+              strategy: ORACLE_SPEC as unknown as Record<string, unknown>,
+              budget: { generations: 1, tokens: options.solveTokens },
+              seed: oracleSeed(options.seed, i, k),
+            },
             idem(i, "oracle", k),
           );
           if (isCorrect(view.answer, p.answer)) oracleRight[i] = (oracleRight[i] as number) + 1;

@@ -72,7 +72,10 @@ export interface ServiceClient {
   solve(body: SolveBody, idempotencyKey?: string): Promise<SolveView>;
   /** POST /v1/solves with dry_run: the auto decision only. */
   dryRun(body: SolveBody): Promise<{ policy: SolveView["policy"] }>;
-  feedback(id: string, body: { correct?: boolean; answer?: string }): Promise<ReturnType<typeof FeedbackViewSchema.parse>>;
+  feedback(
+    id: string,
+    body: { correct?: boolean; answer?: string },
+  ): Promise<ReturnType<typeof FeedbackViewSchema.parse>>;
   /** Requests retried so far (429, 502/503, no connection), for the report. */
   retries(): number;
 }
@@ -85,19 +88,29 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let retried = 0;
 
-  async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+  async function request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; json: unknown }> {
     let lastProblem = "";
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
         res = await doFetch(`${base}${path}`, {
           method,
-          headers: { authorization: `Bearer ${options.key}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+          headers: {
+            authorization: `Bearer ${options.key}`,
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+            ...headers,
+          },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         });
       } catch (err) {
         lastProblem = reasonOf(err);
-        if (attempt >= (options.maxConnectAttempts ?? 4)) throw new ServiceUnreachable(`cannot reach the service at ${base} (${lastProblem})`);
+        if (attempt >= (options.maxConnectAttempts ?? 4))
+          throw new ServiceUnreachable(`cannot reach the service at ${base} (${lastProblem})`);
         retried++;
         await sleep(Math.min(10_000, 250 * 2 ** (attempt - 1)));
         continue;
@@ -120,17 +133,32 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       }
       if (res.status >= 400) {
         const err = (json as { error?: { type?: string; message?: string } } | null)?.error;
-        throw new ServiceError(res.status, err?.type ?? "error", err?.message ?? (text.slice(0, 200) || res.statusText), `${method} ${path}`);
+        throw new ServiceError(
+          res.status,
+          err?.type ?? "error",
+          err?.message ?? (text.slice(0, 200) || res.statusText),
+          `${method} ${path}`,
+        );
       }
       return { status: res.status, json };
     }
   }
 
-  function parsed<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, json: unknown, what: string): T {
+  function parsed<T>(
+    schema: {
+      safeParse(
+        v: unknown,
+      ): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } };
+    },
+    json: unknown,
+    what: string,
+  ): T {
     const r = schema.safeParse(json);
     if (!r.success) {
       const issue = r.error.issues[0];
-      throw new Error(`${what}: the service's answer is not what this client expects (${issue?.path.join(".") || "body"}: ${issue?.message}); is ${base} a ttc-edge service of this version?`);
+      throw new Error(
+        `${what}: the service's answer is not what this client expects (${issue?.path.join(".") || "body"}: ${issue?.message}); is ${base} a ttc-edge service of this version?`,
+      );
     }
     return r.data;
   }
@@ -144,11 +172,19 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     },
     async solve(body, idempotencyKey) {
       try {
-        const { json } = await request("POST", "/v1/solves", { ...body, mode: "sync" }, idempotencyKey ? { "idempotency-key": idempotencyKey } : {});
+        const { json } = await request(
+          "POST",
+          "/v1/solves",
+          { ...body, mode: "sync" },
+          idempotencyKey ? { "idempotency-key": idempotencyKey } : {},
+        );
         return parsed(SolveViewSchema, json, "POST /v1/solves");
       } catch (err) {
         // A sync solve that outlives the wait answers 504 naming the solve; it keeps running, so poll it.
-        const id = err instanceof ServiceError && err.status === 504 ? /solve ([0-9a-f-]{36})/.exec(err.serviceMessage)?.[1] : undefined;
+        const id =
+          err instanceof ServiceError && err.status === 504
+            ? /solve ([0-9a-f-]{36})/.exec(err.serviceMessage)?.[1]
+            : undefined;
         if (!id) throw err;
         for (;;) {
           await sleep(options.pollMs ?? 1000);
@@ -173,7 +209,8 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
 export function describeServiceFailure(err: unknown, base: string): string | null {
   if (err instanceof ServiceUnreachable) return err.message;
   if (err instanceof ServiceError) {
-    if (err.status === 401 || err.status === 403) return `${base} refused the key (HTTP ${err.status}): ${err.serviceMessage}`;
+    if (err.status === 401 || err.status === 403)
+      return `${base} refused the key (HTTP ${err.status}): ${err.serviceMessage}`;
     return `${base} answered ${err.path} with HTTP ${err.status} (${err.type}): ${err.serviceMessage}`;
   }
   return null;

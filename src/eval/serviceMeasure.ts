@@ -45,7 +45,11 @@ export interface AutoRunOptions {
 }
 
 /** Auto solves of every problem within `cap`, with feedback `{answer: gold}` for each. */
-export async function runAutoThroughService(client: ServiceClient, problems: readonly EvalProblem[], options: AutoRunOptions): Promise<AutoRecord[]> {
+export async function runAutoThroughService(
+  client: ServiceClient,
+  problems: readonly EvalProblem[],
+  options: AutoRunOptions,
+): Promise<AutoRecord[]> {
   const limit = pLimit(options.concurrency);
   const out: AutoRecord[] = new Array(problems.length);
   try {
@@ -53,10 +57,18 @@ export async function runAutoThroughService(client: ServiceClient, problems: rea
       problems.map((p, i) =>
         limit(async () => {
           const seed = options.seedOf(i);
-          const view = await client.solve({ prompt: p.question, strategy: { strategy: "auto" }, budget: typeof options.cap === "number" ? { tokens: options.cap } : options.cap, ...(seed === null ? {} : { seed }) });
+          const view = await client.solve({
+            prompt: p.question,
+            strategy: { strategy: "auto" },
+            budget: typeof options.cap === "number" ? { tokens: options.cap } : options.cap,
+            ...(seed === null ? {} : { seed }),
+          });
           if (!view.policy) throw new Error(`the service's auto solve ${view.id} carries no policy decision`);
           // A probing policy decides after its probe; a finished solve that never got past it has no arm to measure.
-          if (view.policy.state !== "decided") throw new Error(`the service's auto solve ${view.id} ended while probing (${view.stopReason ?? "no stop reason"})`);
+          if (view.policy.state !== "decided")
+            throw new Error(
+              `the service's auto solve ${view.id} ended while probing (${view.stopReason ?? "no stop reason"})`,
+            );
           const correct = isCorrect(view.answer, p.answer);
           // The gold answer goes back as feedback: the service grades it itself, which checks that both sides grade alike.
           const fb = options.feedback ? await client.feedback(view.id, { answer: p.answer }) : null;
@@ -98,9 +110,19 @@ export async function runFixedThroughService(
     return await Promise.all(
       problems.map((p, i) =>
         limit(async () => {
-          const view = await client.solve({ prompt: p.question, strategy: spec as unknown as Record<string, unknown>, budget, seed: options.seedOf(i) });
+          const view = await client.solve({
+            prompt: p.question,
+            strategy: spec as unknown as Record<string, unknown>,
+            budget,
+            seed: options.seedOf(i),
+          });
           options.onProgress?.();
-          return { correct: isCorrect(view.answer, p.answer), tokens: view.spend.tokens, generations: view.spend.generations, stopReason: view.stopReason };
+          return {
+            correct: isCorrect(view.answer, p.answer),
+            tokens: view.spend.tokens,
+            generations: view.spend.generations,
+            stopReason: view.stopReason,
+          };
         }),
       ),
     );
@@ -130,21 +152,36 @@ export interface Figures {
 
 const Z = 1.959963984540054;
 
-export function figuresOf(rows: readonly { correct: boolean | number; tokens: number; generations: number }[]): Figures {
+export function figuresOf(
+  rows: readonly { correct: boolean | number; tokens: number; generations: number }[],
+): Figures {
   const n = rows.length;
   const k = rows.reduce((t, r) => t + (r.correct ? 1 : 0), 0);
   const mt = rows.reduce((t, r) => t + r.tokens, 0) / Math.max(1, n);
   const sd = Math.sqrt(rows.reduce((t, r) => t + (r.tokens - mt) ** 2, 0) / Math.max(1, n - 1));
   const half = n > 1 ? (Z * sd) / Math.sqrt(n) : 0;
   const { lo, hi } = wilson(k, n);
-  return { count: n, correct: k, accuracy: n ? k / n : 0, lo, hi, meanTokens: mt, tokensLo: mt - half, tokensHi: mt + half, meanGenerations: rows.reduce((t, r) => t + r.generations, 0) / Math.max(1, n) };
+  return {
+    count: n,
+    correct: k,
+    accuracy: n ? k / n : 0,
+    lo,
+    hi,
+    meanTokens: mt,
+    tokensLo: mt - half,
+    tokensHi: mt + half,
+    meanGenerations: rows.reduce((t, r) => t + r.generations, 0) / Math.max(1, n),
+  };
 }
 
 /**
  * The mean of paired per-problem differences a − b with its 95% interval (normal approximation); `agree`
  * when the interval contains 0.
  */
-export function pairedDifference(a: readonly number[], b: readonly number[]): { mean: number; lo: number; hi: number; agree: boolean } {
+export function pairedDifference(
+  a: readonly number[],
+  b: readonly number[],
+): { mean: number; lo: number; hi: number; agree: boolean } {
   if (a.length !== b.length) throw new Error("paired differences need the same problems on both sides");
   const n = a.length;
   const d = a.map((x, i) => x - (b[i] as number));
@@ -176,13 +213,21 @@ export async function runCappedInProcess(
   const { providers, costs } = simProviders(world);
   // A number is a token cap; a budget may cap dollars or FLOPs instead (a policy in those units).
   const budget: Budget = typeof cap === "number" ? { tokens: cap } : cap;
-  const out: { correct: boolean; tokens: number; money: number; flops: number; generations: number; cut: boolean }[] = [];
+  const out: { correct: boolean; tokens: number; money: number; flops: number; generations: number; cut: boolean }[] =
+    [];
   for (const [i, p] of problems.entries()) {
     const spec = choose(i);
     const started = startExecution({ question: p.question }, spec, budget, seedOf(i, spec), costs);
     if (!started.ok) throw new Error(`${describeSpec(spec)} within ${JSON.stringify(budget)}: ${started.error}`);
     const done = await runToEnd(started.execution, providers, costs);
-    out.push({ correct: isCorrect(done.outcome?.answer ?? null, p.answer), tokens: done.ledger.tokens, money: done.ledger.money, flops: done.ledger.flops, generations: done.ledger.generations, cut: done.stopReason === "budget" });
+    out.push({
+      correct: isCorrect(done.outcome?.answer ?? null, p.answer),
+      tokens: done.ledger.tokens,
+      money: done.ledger.money,
+      flops: done.ledger.flops,
+      generations: done.ledger.generations,
+      cut: done.stopReason === "budget",
+    });
   }
   return out;
 }

@@ -71,11 +71,25 @@ export function configSeed(seed: number, problem: number, spec: StrategySpec, bu
 }
 
 /** Evaluate one problem: oracle pass@1, then every configuration at every budget. */
-export async function evaluateProblem(world: World, problem: EvalProblem, index: number, options: SweepOptions): Promise<ProblemResult> {
+export async function evaluateProblem(
+  world: World,
+  problem: EvalProblem,
+  index: number,
+  options: SweepOptions,
+): Promise<ProblemResult> {
   const { providers, costs } = simProviders(world);
   const question = { question: problem.question };
   const [oracle] = await providers.generate("generator", [
-    { role: "generator", question: problem.question, prefix: [], n: options.oracleSamples, temperature: options.oracleTemperature, oneStep: false, maxTokens: 1024, seed: mixSeeds(options.seed, 0x04ac1e, index) },
+    {
+      role: "generator",
+      question: problem.question,
+      prefix: [],
+      n: options.oracleSamples,
+      temperature: options.oracleTemperature,
+      oneStep: false,
+      maxTokens: 1024,
+      seed: mixSeeds(options.seed, 0x04ac1e, index),
+    },
   ]);
   let right = 0;
   for (const c of oracle?.completions ?? []) {
@@ -93,7 +107,13 @@ export async function evaluateProblem(world: World, problem: EvalProblem, index:
         const label = describeSpec(config.spec);
         let done = solved.get(label);
         if (!done) {
-          const started = startExecution(question, config.spec, { generations: generationCost(config.spec) }, configSeed(options.seed, index, config.spec, budget), costs);
+          const started = startExecution(
+            question,
+            config.spec,
+            { generations: generationCost(config.spec) },
+            configSeed(options.seed, index, config.spec, budget),
+            costs,
+          );
           if (!started.ok) throw new Error(`${label}: ${started.error}`);
           done = await runToEnd(started.execution, providers, costs);
           solved.set(label, done);

@@ -8,6 +8,7 @@ const { world, problems, options } = workerData as { world: World; problems: Eva
 parentPort?.on("message", (index: number) => {
   evaluateProblem(world, problems[index] as EvalProblem, index, options).then(
     (result) => parentPort?.postMessage({ result }),
-    (err: unknown) => parentPort?.postMessage({ error: err instanceof Error ? err.stack ?? err.message : String(err) }),
+    (err: unknown) =>
+      parentPort?.postMessage({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
 });

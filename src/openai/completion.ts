@@ -17,7 +17,12 @@ export interface SpendDetail {
 
 export function usageOf(spend: SpendDetail): Usage {
   const completion = spend.tokens - spend.generatorPromptTokens;
-  return { prompt_tokens: spend.generatorPromptTokens, completion_tokens: completion, total_tokens: spend.tokens, completion_tokens_details: { reasoning_tokens: completion } };
+  return {
+    prompt_tokens: spend.generatorPromptTokens,
+    completion_tokens: completion,
+    total_tokens: spend.tokens,
+    completion_tokens_details: { reasoning_tokens: completion },
+  };
 }
 
 /** Stopped by a cap or the deadline is OpenAI's "length"; anything else with an answer is "stop". */
@@ -30,7 +35,14 @@ export function completionId(solveId: string): string {
 }
 
 export function ttcResult(view: SolveView) {
-  return { solve_id: view.id, strategy: view.strategy, answer: view.answer, confidence: view.confidence, ...(view.stopReason ? { stop_reason: view.stopReason } : {}), spend: view.spend };
+  return {
+    solve_id: view.id,
+    strategy: view.strategy,
+    answer: view.answer,
+    confidence: view.confidence,
+    ...(view.stopReason ? { stop_reason: view.stopReason } : {}),
+    spend: view.spend,
+  };
 }
 
 export function chatCompletion(model: string, view: SolveView, choices: Choice[], usage: Usage) {
@@ -39,20 +51,39 @@ export function chatCompletion(model: string, view: SolveView, choices: Choice[]
     object: "chat.completion" as const,
     created: Math.floor(view.createdAt / 1000),
     model,
-    choices: choices.map((c, index) => ({ index, message: { role: "assistant" as const, content: c.content, refusal: null }, finish_reason: finishReason(view), logprobs: null })),
+    choices: choices.map((c, index) => ({
+      index,
+      message: { role: "assistant" as const, content: c.content, refusal: null },
+      finish_reason: finishReason(view),
+      logprobs: null,
+    })),
     usage,
     ttc: ttcResult(view),
   };
 }
 
-export type ChunkChoice = { index: number; delta: { role?: "assistant"; content?: string; reasoning_content?: string }; finish_reason: "stop" | "length" | null };
+export type ChunkChoice = {
+  index: number;
+  delta: { role?: "assistant"; content?: string; reasoning_content?: string };
+  finish_reason: "stop" | "length" | null;
+};
 
 export function chunk(solveId: string, created: number, model: string, choices: ChunkChoice[], usage?: Usage | null) {
-  return { id: completionId(solveId), object: "chat.completion.chunk" as const, created, model, choices, ...(usage !== undefined ? { usage } : {}) };
+  return {
+    id: completionId(solveId),
+    object: "chat.completion.chunk" as const,
+    created,
+    model,
+    choices,
+    ...(usage !== undefined ? { usage } : {}),
+  };
 }
 
 /** One line of progress for a step event, as reasoning text. */
-export function progressLine(data: { steps?: number; spend?: { samples?: number; tokens?: number; generations?: number } }): string {
+export function progressLine(data: {
+  steps?: number;
+  spend?: { samples?: number; tokens?: number; generations?: number };
+}): string {
   const s = data.spend ?? {};
   return `step ${data.steps ?? "?"}: ${s.samples ?? 0} samples, ${s.generations ?? 0} generations, ${s.tokens ?? 0} tokens so far\n`;
 }

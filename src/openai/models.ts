@@ -25,7 +25,11 @@ export const AUTO_MODEL = `${MODEL_PREFIX}auto`;
 
 export const MODELS: { id: string; strategy: StrategyName | "auto"; costFormula: string }[] = [
   { id: AUTO_MODEL, strategy: "auto", costFormula: "chosen per prompt, at most N" },
-  ...STRATEGIES.filter((s) => PRESETS[s.name]).map((s) => ({ id: `${MODEL_PREFIX}${s.name}`, strategy: s.name as StrategyName, costFormula: s.costFormula })),
+  ...STRATEGIES.filter((s) => PRESETS[s.name]).map((s) => ({
+    id: `${MODEL_PREFIX}${s.name}`,
+    strategy: s.name as StrategyName,
+    costFormula: s.costFormula,
+  })),
 ];
 
 export function modelIds(): string[] {

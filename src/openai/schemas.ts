@@ -33,7 +33,13 @@ export const ChatCompletionRequestSchema = z
     n: z.number().int().min(1).max(8).default(1),
     stream: z.boolean().default(false),
     stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullable().optional(),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).nullable().optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .nullable()
+      .optional(),
     temperature: z.number().min(0).max(2).nullable().optional(),
     /** Caps the tokens the search may spend (prompt and completion, generator and verifier). */
     max_completion_tokens: z.number().int().min(1).nullable().optional(),
@@ -48,7 +54,11 @@ export const ChatCompletionRequestSchema = z
     store: z.boolean().nullable().optional(),
     // Accepted only in their neutral form.
     logprobs: z.literal(false, { message: "logprobs are not supported by ttc models" }).nullable().optional(),
-    response_format: z.object({ type: z.literal("text", { message: "only text responses are supported by ttc models" }) }).strict().nullable().optional(),
+    response_format: z
+      .object({ type: z.literal("text", { message: "only text responses are supported by ttc models" }) })
+      .strict()
+      .nullable()
+      .optional(),
     tools: z.array(z.unknown()).max(0, "tools are not supported by ttc models").optional(),
   })
   .strict();
@@ -68,7 +78,14 @@ export const TtcResultSchema = z.object({
   answer: z.string().nullable(),
   confidence: z.number().nullable(),
   stop_reason: z.string().optional(),
-  spend: z.object({ generations: z.number(), samples: z.number(), tokens: z.number(), verifierTokens: z.number(), flops: z.number(), money: z.number() }),
+  spend: z.object({
+    generations: z.number(),
+    samples: z.number(),
+    tokens: z.number(),
+    verifierTokens: z.number(),
+    flops: z.number(),
+    money: z.number(),
+  }),
 });
 
 export const ChatCompletionSchema = z.object({
@@ -96,14 +113,23 @@ export const ChatCompletionChunkSchema = z.object({
   choices: z.array(
     z.object({
       index: z.number().int(),
-      delta: z.object({ role: z.literal("assistant").optional(), content: z.string().optional(), reasoning_content: z.string().optional() }),
+      delta: z.object({
+        role: z.literal("assistant").optional(),
+        content: z.string().optional(),
+        reasoning_content: z.string().optional(),
+      }),
       finish_reason: z.enum(["stop", "length"]).nullable(),
     }),
   ),
   usage: UsageSchema.nullable().optional(),
 });
 
-export const ModelSchema = z.object({ id: z.string(), object: z.literal("model"), created: z.number().int(), owned_by: z.string() });
+export const ModelSchema = z.object({
+  id: z.string(),
+  object: z.literal("model"),
+  created: z.number().int(),
+  owned_by: z.string(),
+});
 
 export const ModelListSchema = z.object({ object: z.literal("list"), data: z.array(ModelSchema) });
 

@@ -12,10 +12,14 @@ import { chunk, finishReason, progressLine, usageOf, type ChunkChoice } from "./
 const POLL_MS = 100;
 const MAX_STREAM_MS = 15 * 60_000;
 
-export function streamCompletion(c: Context<AppEnv>, o: { solveId: string; created: number; model: string; n: number; includeUsage: boolean }): Response {
+export function streamCompletion(
+  c: Context<AppEnv>,
+  o: { solveId: string; created: number; model: string; n: number; includeUsage: boolean },
+): Response {
   const tenantId = c.get("principal").tenantId;
   const stub = sessionOf(c.env, o.solveId);
-  const send = (choices: ChunkChoice[], usage?: ReturnType<typeof usageOf> | null) => JSON.stringify(chunk(o.solveId, o.created, o.model, choices, o.includeUsage ? (usage ?? null) : undefined));
+  const send = (choices: ChunkChoice[], usage?: ReturnType<typeof usageOf> | null) =>
+    JSON.stringify(chunk(o.solveId, o.created, o.model, choices, o.includeUsage ? (usage ?? null) : undefined));
   return streamSSE(c, async (stream) => {
     let finished = false;
     stream.onAbort(() => {
@@ -23,18 +27,38 @@ export function streamCompletion(c: Context<AppEnv>, o: { solveId: string; creat
       if (!finished) c.executionCtx.waitUntil(stub.cancel(tenantId));
     });
     const indices = Array.from({ length: o.n }, (_, i) => i);
-    await stream.writeSSE({ data: send(indices.map((index) => ({ index, delta: { role: "assistant", content: "" }, finish_reason: null }))) });
+    await stream.writeSSE({
+      data: send(indices.map((index) => ({ index, delta: { role: "assistant", content: "" }, finish_reason: null }))),
+    });
     let after = 0;
     const until = Date.now() + MAX_STREAM_MS;
-    for (let done = false; !done; ) {
+    for (let done = false; !done;) {
       if (stream.aborted) return;
       if (Date.now() > until) {
-        await stream.writeSSE({ data: JSON.stringify({ error: { message: `solve ${o.solveId} is still running; poll GET /v1/solves/${o.solveId}`, type: "timeout_error", param: null, code: "timeout" } }) });
+        await stream.writeSSE({
+          data: JSON.stringify({
+            error: {
+              message: `solve ${o.solveId} is still running; poll GET /v1/solves/${o.solveId}`,
+              type: "timeout_error",
+              param: null,
+              code: "timeout",
+            },
+          }),
+        });
         return;
       }
       for (const e of await stub.eventsAfter(after)) {
         after = e.seq;
-        if (e.type === "step") await stream.writeSSE({ data: send([{ index: 0, delta: { reasoning_content: progressLine(JSON.parse(e.data) as never) }, finish_reason: null }]) });
+        if (e.type === "step")
+          await stream.writeSSE({
+            data: send([
+              {
+                index: 0,
+                delta: { reasoning_content: progressLine(JSON.parse(e.data) as never) },
+                finish_reason: null,
+              },
+            ]),
+          });
         if (e.type === "done") done = true;
       }
       if (!done) await stream.sleep(POLL_MS);
@@ -46,11 +70,21 @@ export function streamCompletion(c: Context<AppEnv>, o: { solveId: string; creat
     if (view.stopReason === "failed" && view.answer === null) {
       const requestId = c.get("requestId");
       console.error(`chat completion ${o.solveId} (request ${requestId}) failed: ${view.detail}`);
-      await stream.writeSSE({ data: JSON.stringify({ error: { message: `the solve failed before it found an answer; solve ${o.solveId}, request id ${requestId}`, type: "server_error", param: null, code: "solve_failed" } }) });
+      await stream.writeSSE({
+        data: JSON.stringify({
+          error: {
+            message: `the solve failed before it found an answer; solve ${o.solveId}, request id ${requestId}`,
+            type: "server_error",
+            param: null,
+            code: "solve_failed",
+          },
+        }),
+      });
       return;
     }
     for (const [index, choice] of choices.entries()) {
-      if (choice.content) await stream.writeSSE({ data: send([{ index, delta: { content: choice.content }, finish_reason: null }]) });
+      if (choice.content)
+        await stream.writeSSE({ data: send([{ index, delta: { content: choice.content }, finish_reason: null }]) });
       await stream.writeSSE({ data: send([{ index, delta: {}, finish_reason: finishReason(view) }]) });
     }
     if (o.includeUsage) {

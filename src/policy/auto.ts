@@ -33,9 +33,23 @@ export interface AutoDecision {
    * The calibration data's figures for this choice on problems of this bin (in-sample: the choice was made on
    * them): accuracy, tokens, and cost in the policy's unit.
    */
-  evidence: { accuracy: number; lo: number; hi: number; count: number; meanTokens: number; highTokens: number; meanCost: number; highCost: number };
+  evidence: {
+    accuracy: number;
+    lo: number;
+    hi: number;
+    count: number;
+    meanTokens: number;
+    highTokens: number;
+    meanCost: number;
+    highCost: number;
+  };
   /** With estimator `probe`: the probe that ran first (its features by name, and what it spent). */
-  probe?: { samples: number; temperature: number; features: Record<string, number>; spend: { tokens: number; generations: number; money: number } };
+  probe?: {
+    samples: number;
+    temperature: number;
+    features: Record<string, number>;
+    spend: { tokens: number; generations: number; money: number };
+  };
   /** With estimator `free` under a policy that probes: why the probe did not run. */
   probeSkipped?: string;
 }
@@ -47,7 +61,15 @@ export interface AutoDecision {
  * budget; when nothing else fits, the policy's choice. `cap` is in the policy's unit; `tokenCap` bounds a policy
  * in dollars or FLOPs too.
  */
-export function decideAuto(policy: PolicyDocument, prompt: string, cap?: number, maxGenerations?: number, explore?: { share: number; draw: number }, probe?: ProbeInput, tokenCap?: number): AutoDecision {
+export function decideAuto(
+  policy: PolicyDocument,
+  prompt: string,
+  cap?: number,
+  maxGenerations?: number,
+  explore?: { share: number; draw: number },
+  probe?: ProbeInput,
+  tokenCap?: number,
+): AutoDecision {
   const d = choosePolicyArm(policy, prompt, cap, probe, maxGenerations, tokenCap);
   const tokens = d.tokenCap ?? Infinity;
   const probed = probeSamplesSpent(policy, probe);
@@ -56,15 +78,31 @@ export function decideAuto(policy: PolicyDocument, prompt: string, cap?: number,
   let propensity = 1;
   if (explore && explore.share > 0) {
     const fits = (c: { config: string; spec: StrategySpec; evidence: PolicyArm["evidence"] }) =>
-      c.config !== d.arm.config && c.evidence.highCost <= d.budget && armTokens(c.evidence).high <= tokens && (maxGenerations === undefined || generationsWithProbe(c.spec, probed) <= maxGenerations);
+      c.config !== d.arm.config &&
+      c.evidence.highCost <= d.budget &&
+      armTokens(c.evidence).high <= tokens &&
+      (maxGenerations === undefined || generationsWithProbe(c.spec, probed) <= maxGenerations);
     const others = [
-      ...policy.arms.filter((a) => a.bin === d.bin).map((a) => ({ config: a.config, spec: a.spec, evidence: a.evidence })),
+      ...policy.arms
+        .filter((a) => a.bin === d.bin)
+        .map((a) => ({ config: a.config, spec: a.spec, evidence: a.evidence })),
       ...policy.alternatives
         .filter((a) => a.bin === d.bin)
         // An alternative's accuracy here is not known yet: the whole interval, and its midpoint.
         .map((a) => ({
-          config: a.config, spec: a.spec,
-          evidence: { accuracy: 0.5, lo: 0, hi: 1, count: a.count, meanCost: a.meanCost, highCost: a.highCost, meanGenerations: a.meanGenerations, ...(a.highTokens !== undefined ? { highTokens: a.highTokens } : {}), ...(a.meanTokens !== undefined ? { meanTokens: a.meanTokens } : {}) },
+          config: a.config,
+          spec: a.spec,
+          evidence: {
+            accuracy: 0.5,
+            lo: 0,
+            hi: 1,
+            count: a.count,
+            meanCost: a.meanCost,
+            highCost: a.highCost,
+            meanGenerations: a.meanGenerations,
+            ...(a.highTokens !== undefined ? { highTokens: a.highTokens } : {}),
+            ...(a.meanTokens !== undefined ? { meanTokens: a.meanTokens } : {}),
+          },
         })),
     ].filter(fits);
     // Nothing else fits: the choice is certain. Else the same draw, rescaled, picks which: no second random number needed.
@@ -72,7 +110,9 @@ export function decideAuto(policy: PolicyDocument, prompt: string, cap?: number,
       const share = Math.min(1, explore.share);
       propensity = 1 - share;
       if (explore.draw < share) {
-        arm = others[Math.min(others.length - 1, Math.floor((explore.draw / share) * others.length))] as (typeof others)[number];
+        arm = others[
+          Math.min(others.length - 1, Math.floor((explore.draw / share) * others.length))
+        ] as (typeof others)[number];
         exploration = true;
         propensity = share / others.length;
       }
@@ -91,7 +131,16 @@ export function decideAuto(policy: PolicyDocument, prompt: string, cap?: number,
     capCost: d.budget,
     capTokens: policy.costUnit === "tokens" ? d.budget : tokens,
     capFrom: d.budgetFrom,
-    evidence: { accuracy: e.accuracy, lo: e.lo, hi: e.hi, count: e.count, meanTokens: armTokens(e).mean, highTokens: armTokens(e).high, meanCost: e.meanCost, highCost: e.highCost },
+    evidence: {
+      accuracy: e.accuracy,
+      lo: e.lo,
+      hi: e.hi,
+      count: e.count,
+      meanTokens: armTokens(e).mean,
+      highTokens: armTokens(e).high,
+      meanCost: e.meanCost,
+      highCost: e.highCost,
+    },
   };
 }
 
@@ -106,6 +155,8 @@ export function usesLargeModel(policy: PolicyDocument): boolean {
  */
 export function servablePolicy(policy: PolicyDocument, hasLarge: boolean): PolicyDocument {
   if (hasLarge || !usesLargeModel(policy)) return policy;
-  const arms = policy.arms.filter((a) => !runsOnLargeModel(a.spec) || policy.arms.every((b) => b.bin !== a.bin || runsOnLargeModel(b.spec)));
+  const arms = policy.arms.filter(
+    (a) => !runsOnLargeModel(a.spec) || policy.arms.every((b) => b.bin !== a.bin || runsOnLargeModel(b.spec)),
+  );
   return { ...policy, arms, alternatives: policy.alternatives.filter((a) => !runsOnLargeModel(a.spec)) };
 }

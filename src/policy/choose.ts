@@ -59,8 +59,18 @@ function ridgeOf(policy: PolicyDocument): RidgeModel {
  * policy's default when it gives none. A policy in dollars or FLOPs is bounded by `tokenCap` too (its arms'
  * 90th-percentile tokens). When nothing fits, the bin's cheapest arm (the executor still stops at the caps).
  */
-export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: number, probe?: ProbeInput, maxGenerations?: number, tokenCap?: number): PolicyDecision {
-  if (policy.probe && !probe) throw new Error(`policy ${policy.version} chooses after a verifier probe of ${policy.probe.samples} samples: run the probe first`);
+export function choosePolicyArm(
+  policy: PolicyDocument,
+  prompt: string,
+  cap?: number,
+  probe?: ProbeInput,
+  maxGenerations?: number,
+  tokenCap?: number,
+): PolicyDecision {
+  if (policy.probe && !probe)
+    throw new Error(
+      `policy ${policy.version} chooses after a verifier probe of ${policy.probe.samples} samples: run the probe first`,
+    );
   const features = [...promptFeatures(prompt), ...(policy.probe && probe ? probe.features : [])];
   const probed = probeSamplesSpent(policy, probe);
   return chooseArmFor(policy, features, cap, probed ? (probe?.spent ?? 0) : 0, maxGenerations, probed, tokenCap);
@@ -70,20 +80,35 @@ export function choosePolicyArm(policy: PolicyDocument, prompt: string, cap?: nu
  * The same choice from the estimator's inputs (what D1 logs for an auto solve), so a re-tune can replay it.
  * `spent` is what a probe already spent, `probed` how many samples it drew (0: none ran).
  */
-export function chooseArmFor(policy: PolicyDocument, features: readonly number[], cap: number | undefined, spent: number, maxGenerations?: number, probed = 0, tokenCap?: number): PolicyDecision {
+export function chooseArmFor(
+  policy: PolicyDocument,
+  features: readonly number[],
+  cap: number | undefined,
+  spent: number,
+  maxGenerations?: number,
+  probed = 0,
+  tokenCap?: number,
+): PolicyDecision {
   const z = predictFeatures(ridgeOf(policy), features);
   const bin = binOf(z, policy.estimator.thresholds);
   // What the probe spent is spent: the arm gets the rest of the cap.
   const limit = (cap ?? policy.defaultBudget) - spent;
   // A generation cap is a hard cap too: arms that would plan more generations (the probe's included) are out.
   const inBin = policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.budget - b.budget);
-  const affordable = maxGenerations === undefined ? inBin : inBin.filter((a) => generationsWithProbe(a.spec, probed) <= maxGenerations);
+  const affordable =
+    maxGenerations === undefined ? inBin : inBin.filter((a) => generationsWithProbe(a.spec, probed) <= maxGenerations);
   const arms = affordable.length ? affordable : inBin;
   const tokens = policy.costUnit !== "tokens" && tokenCap !== undefined ? tokenCap : Infinity;
   const eligible = arms.filter((a) => a.evidence.highCost <= limit && armTokens(a.evidence).high <= tokens);
   const arm = eligible.length ? (eligible[eligible.length - 1] as PolicyArm) : (arms[0] as PolicyArm);
   return {
-    bin, estimator: probed ? "probe" : "free", predictedLogit: z, policyVersion: policy.version, arm, budget: limit, budgetFrom: cap !== undefined ? "request" : "policy default",
+    bin,
+    estimator: probed ? "probe" : "free",
+    predictedLogit: z,
+    policyVersion: policy.version,
+    arm,
+    budget: limit,
+    budgetFrom: cap !== undefined ? "request" : "policy default",
     ...(Number.isFinite(tokens) ? { tokenCap: tokens } : {}),
   };
 }

@@ -76,7 +76,9 @@ export const PolicySchema = z
      */
     costUnit: z.enum(["tokens", "money", "flops"]),
     /** The verifier probe run before choosing (its features join the estimator's), or none: text alone. */
-    probe: z.strictObject({ samples: z.number().int().min(1).max(64), temperature: z.number().min(0).max(2) }).nullable(),
+    probe: z
+      .strictObject({ samples: z.number().int().min(1).max(64), temperature: z.number().min(0).max(2) })
+      .nullable(),
     estimator: z.strictObject({
       /**
        * ridge-text: ridge regression to the logit of the base model's pass@1 (calibration); logistic-outcome:
@@ -104,22 +106,48 @@ export const PolicySchema = z
     const names = [...featureNames(), ...(p.probe ? PROBE_FEATURES : [])];
     const e = p.estimator;
     if (e.features.length !== names.length || e.features.some((f, i) => f !== names[i])) {
-      ctx.addIssue({ code: "custom", path: ["estimator", "features"], message: `must be this build's features (${names.length}: ${names.slice(0, 3).join(", ")}, ...)` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["estimator", "features"],
+        message: `must be this build's features (${names.length}: ${names.slice(0, 3).join(", ")}, ...)`,
+      });
     }
     for (const key of ["means", "scales", "weights"] as const) {
-      if (e[key].length !== names.length) ctx.addIssue({ code: "custom", path: ["estimator", key], message: `must have ${names.length} entries, one per feature` });
+      if (e[key].length !== names.length)
+        ctx.addIssue({
+          code: "custom",
+          path: ["estimator", key],
+          message: `must have ${names.length} entries, one per feature`,
+        });
     }
-    if (e.thresholds.some((t, i) => i > 0 && t < (e.thresholds[i - 1] as number))) ctx.addIssue({ code: "custom", path: ["estimator", "thresholds"], message: "must be ascending" });
+    if (e.thresholds.some((t, i) => i > 0 && t < (e.thresholds[i - 1] as number)))
+      ctx.addIssue({ code: "custom", path: ["estimator", "thresholds"], message: "must be ascending" });
     for (let bin = 1; bin <= 5; bin++) {
-      if (!p.arms.some((a) => a.bin === bin)) ctx.addIssue({ code: "custom", path: ["arms"], message: `no arm for difficulty bin ${bin}` });
+      if (!p.arms.some((a) => a.bin === bin))
+        ctx.addIssue({ code: "custom", path: ["arms"], message: `no arm for difficulty bin ${bin}` });
     }
     if (p.costUnit !== "tokens") {
-      if (p.probe) ctx.addIssue({ code: "custom", path: ["probe"], message: `a policy fitted in ${p.costUnit} chooses from the text alone (probing policies are fitted in tokens)` });
+      if (p.probe)
+        ctx.addIssue({
+          code: "custom",
+          path: ["probe"],
+          message: `a policy fitted in ${p.costUnit} chooses from the text alone (probing policies are fitted in tokens)`,
+        });
       p.arms.forEach((a, i) => {
-        if (a.evidence.highTokens === undefined || a.evidence.meanTokens === undefined) ctx.addIssue({ code: "custom", path: ["arms", i, "evidence"], message: `needs meanTokens and highTokens when the cost unit is ${p.costUnit}` });
+        if (a.evidence.highTokens === undefined || a.evidence.meanTokens === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["arms", i, "evidence"],
+            message: `needs meanTokens and highTokens when the cost unit is ${p.costUnit}`,
+          });
       });
       p.alternatives.forEach((a, i) => {
-        if (a.highTokens === undefined || a.meanTokens === undefined) ctx.addIssue({ code: "custom", path: ["alternatives", i], message: `needs meanTokens and highTokens when the cost unit is ${p.costUnit}` });
+        if (a.highTokens === undefined || a.meanTokens === undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["alternatives", i],
+            message: `needs meanTokens and highTokens when the cost unit is ${p.costUnit}`,
+          });
       });
     }
   });

@@ -27,7 +27,8 @@ export function predictLogit(model: RidgeModel, text: string): number {
 
 export function predictFeatures(model: RidgeModel, x: readonly number[]): number {
   let z = model.bias;
-  for (let j = 0; j < model.weights.length; j++) z += (model.weights[j] as number) * (((x[j] as number) - (model.means[j] as number)) / (model.scales[j] as number));
+  for (let j = 0; j < model.weights.length; j++)
+    z += (model.weights[j] as number) * (((x[j] as number) - (model.means[j] as number)) / (model.scales[j] as number));
   return z;
 }
 
@@ -37,14 +38,16 @@ function solve(A: number[][], b: number[]): number[] {
   const M = A.map((row, i) => [...row, b[i] as number]);
   for (let c = 0; c < n; c++) {
     let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs((M[r] as number[])[c] as number) > Math.abs((M[p] as number[])[c] as number)) p = r;
+    for (let r = c + 1; r < n; r++)
+      if (Math.abs((M[r] as number[])[c] as number) > Math.abs((M[p] as number[])[c] as number)) p = r;
     [M[c], M[p]] = [M[p] as number[], M[c] as number[]];
     const pivot = (M[c] as number[])[c] as number;
     for (let r = 0; r < n; r++) {
       if (r === c) continue;
       const f = ((M[r] as number[])[c] as number) / pivot;
       if (f === 0) continue;
-      for (let k = c; k <= n; k++) (M[r] as number[])[k] = ((M[r] as number[])[k] as number) - f * ((M[c] as number[])[k] as number);
+      for (let k = c; k <= n; k++)
+        (M[r] as number[])[k] = ((M[r] as number[])[k] as number) - f * ((M[c] as number[])[k] as number);
     }
   }
   return M.map((row, i) => (row[n] as number) / (row[i] as number));
@@ -87,7 +90,8 @@ function standardisation(X: readonly number[][]): { means: number[]; scales: num
   const means = new Array<number>(d).fill(0);
   const scales = new Array<number>(d).fill(0);
   for (const x of X) for (let j = 0; j < d; j++) means[j] = (means[j] as number) + (x[j] as number) / n;
-  for (const x of X) for (let j = 0; j < d; j++) scales[j] = (scales[j] as number) + ((x[j] as number) - (means[j] as number)) ** 2 / n;
+  for (const x of X)
+    for (let j = 0; j < d; j++) scales[j] = (scales[j] as number) + ((x[j] as number) - (means[j] as number)) ** 2 / n;
   for (let j = 0; j < d; j++) scales[j] = Math.sqrt(scales[j] as number) || 1;
   return { means, scales };
 }
@@ -130,7 +134,11 @@ export const LAMBDAS = [0.1, 1, 10, 100, 1000];
  * Fit a ridge model, choosing its penalty by two-fold cross-validation (squared error on held-out
  * problems), then refitting on everything. Folds are drawn from `seed`.
  */
-export function fitRidge(X: readonly number[][], y: readonly number[], seed: number): { model: RidgeModel; cvError: number } {
+export function fitRidge(
+  X: readonly number[][],
+  y: readonly number[],
+  seed: number,
+): { model: RidgeModel; cvError: number } {
   if (X.length < 4) throw new Error(`the estimator needs at least 4 labelled problems, got ${X.length}`);
   const { order, fold } = twoFolds(X.length, mixSeeds(seed, 0xe57));
   let best = { lambda: LAMBDAS[0] as number, error: Infinity };
@@ -139,7 +147,11 @@ export function fitRidge(X: readonly number[][], y: readonly number[], seed: num
     for (let f = 0; f < 2; f++) {
       const tr = order.filter((i) => fold[i] !== f);
       const te = order.filter((i) => fold[i] === f);
-      const m = fitWithLambda(tr.map((i) => X[i] as number[]), tr.map((i) => y[i] as number), lambda);
+      const m = fitWithLambda(
+        tr.map((i) => X[i] as number[]),
+        tr.map((i) => y[i] as number),
+        lambda,
+      );
       for (const i of te) err += (predictFeatures(m, X[i] as number[]) - (y[i] as number)) ** 2;
     }
     if (err < best.error) best = { lambda, error: err };
@@ -180,7 +192,13 @@ interface LogisticParams {
   theta: number[];
 }
 
-function fitLogisticWithLambda(X: readonly number[][], groups: readonly number[], groupCount: number, y: readonly number[], lambda: number): LogisticParams {
+function fitLogisticWithLambda(
+  X: readonly number[][],
+  groups: readonly number[],
+  groupCount: number,
+  y: readonly number[],
+  lambda: number,
+): LogisticParams {
   const n = X.length;
   const d = (X[0] ?? []).length;
   const { means, scales } = standardisation(X);
@@ -188,13 +206,19 @@ function fitLogisticWithLambda(X: readonly number[][], groups: readonly number[]
   // Design rows, sparse: standardised features, a one-hot group, and 1 for the intercept (not penalised).
   const rows = X.map((x, r) => {
     const idx = [...Array.from({ length: d }, (_, j) => j), d + (groups[r] as number), p - 1];
-    const val = [...Array.from({ length: d }, (_, j) => ((x[j] as number) - (means[j] as number)) / (scales[j] as number)), 1, 1];
+    const val = [
+      ...Array.from({ length: d }, (_, j) => ((x[j] as number) - (means[j] as number)) / (scales[j] as number)),
+      1,
+      1,
+    ];
     return { idx, val };
   });
   let theta = new Array<number>(p).fill(0);
   // Newton's method (IRLS): the penalised log likelihood is concave, so a few steps converge.
   for (let iter = 0; iter < 25; iter++) {
-    const H = Array.from({ length: p }, (_, i) => Array.from({ length: p }, (_, j) => (i === j && i < p - 1 ? lambda : 0)));
+    const H = Array.from({ length: p }, (_, i) =>
+      Array.from({ length: p }, (_, j) => (i === j && i < p - 1 ? lambda : 0)),
+    );
     const g = theta.map((t, i) => (i < p - 1 ? lambda * t : 0));
     (H[p - 1] as number[])[p - 1] = 1e-9;
     for (let r = 0; r < n; r++) {
@@ -210,7 +234,8 @@ function fitLogisticWithLambda(X: readonly number[][], groups: readonly number[]
         g[i] = (g[i] as number) + e * zi;
         const Hi = H[i] as number[];
         const wz = w * zi;
-        for (let b = 0; b < idx.length; b++) Hi[idx[b] as number] = (Hi[idx[b] as number] as number) + wz * (val[b] as number);
+        for (let b = 0; b < idx.length; b++)
+          Hi[idx[b] as number] = (Hi[idx[b] as number] as number) + wz * (val[b] as number);
       }
     }
     const step = solveCholesky(H, g);
@@ -223,7 +248,8 @@ function fitLogisticWithLambda(X: readonly number[][], groups: readonly number[]
 function logisticLogit(m: LogisticParams, x: readonly number[], group: number): number {
   const d = m.means.length;
   let t = m.theta[m.theta.length - 1] as number;
-  for (let j = 0; j < d; j++) t += (m.theta[j] as number) * (((x[j] as number) - (m.means[j] as number)) / (m.scales[j] as number));
+  for (let j = 0; j < d; j++)
+    t += (m.theta[j] as number) * (((x[j] as number) - (m.means[j] as number)) / (m.scales[j] as number));
   return t + ((m.theta[d + group] as number | undefined) ?? 0);
 }
 
@@ -231,7 +257,12 @@ function logisticLogit(m: LogisticParams, x: readonly number[], group: number): 
  * Fit the outcome model, its penalty chosen by two-fold cross-validation (log loss on held-out outcomes,
  * folds drawn from `seed`), then refit on everything. `groups[i]` is the configuration outcome i ran.
  */
-export function fitOutcomeEstimator(X: readonly number[][], groups: readonly number[], y: readonly number[], seed: number): OutcomeFit {
+export function fitOutcomeEstimator(
+  X: readonly number[][],
+  groups: readonly number[],
+  y: readonly number[],
+  seed: number,
+): OutcomeFit {
   if (X.length < 4) throw new Error(`the estimator needs at least 4 labelled outcomes, got ${X.length}`);
   const groupCount = Math.max(...groups) + 1;
   const { order, fold } = twoFolds(X.length, mixSeeds(seed, 0x10915));
@@ -241,7 +272,13 @@ export function fitOutcomeEstimator(X: readonly number[][], groups: readonly num
     for (let f = 0; f < 2; f++) {
       const tr = order.filter((i) => fold[i] !== f);
       const te = order.filter((i) => fold[i] === f);
-      const m = fitLogisticWithLambda(tr.map((i) => X[i] as number[]), tr.map((i) => groups[i] as number), groupCount, tr.map((i) => y[i] as number), lambda);
+      const m = fitLogisticWithLambda(
+        tr.map((i) => X[i] as number[]),
+        tr.map((i) => groups[i] as number),
+        groupCount,
+        tr.map((i) => y[i] as number),
+        lambda,
+      );
       for (const i of te) {
         const q = Math.min(1 - 1e-6, Math.max(1e-6, sigmoid(logisticLogit(m, X[i] as number[], groups[i] as number))));
         loss -= (y[i] as number) * Math.log(q) + (1 - (y[i] as number)) * Math.log(1 - q);
@@ -256,7 +293,13 @@ export function fitOutcomeEstimator(X: readonly number[][], groups: readonly num
   for (const g of groups) counts[g] = (counts[g] as number) + 1;
   const meanOffset = counts.reduce((a, c, g) => a + c * (m.theta[d + g] as number), 0) / X.length;
   return {
-    model: { means: m.means, scales: m.scales, weights: m.theta.slice(0, d), bias: (m.theta[m.theta.length - 1] as number) + meanOffset, lambda: best.lambda },
+    model: {
+      means: m.means,
+      scales: m.scales,
+      weights: m.theta.slice(0, d),
+      bias: (m.theta[m.theta.length - 1] as number) + meanOffset,
+      lambda: best.lambda,
+    },
     cvLogLoss: best.loss / X.length,
   };
 }

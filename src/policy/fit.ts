@@ -34,7 +34,13 @@ export interface OutcomeData {
    * samples are the first of the problem's best-of-N pool (`reusable`), a best-of-N arm that takes them as
    * candidates does not pay for them again: `reusable` is what that saves (completion and scoring tokens).
    */
-  probe?: { samples: number; temperature: number; features: number[][]; tokens: Float64Array; reusable?: { completion: Float64Array; scoring: Float64Array } };
+  probe?: {
+    samples: number;
+    temperature: number;
+    features: number[][];
+    tokens: Float64Array;
+    reusable?: { completion: Float64Array; scoring: Float64Array };
+  };
 }
 
 export const BINS = 5;
@@ -65,7 +71,8 @@ export function quantile(sorted: readonly number[], q: number): number {
 export function costBudgets(lo: number, hi: number): number[] {
   const out: number[] = [];
   if (!(lo > 0) || !(hi >= lo)) return out;
-  for (let k = Math.floor(STEPS_PER_DOUBLING * Math.log2(lo)); k <= Math.ceil(STEPS_PER_DOUBLING * Math.log2(hi)); k++) out.push(2 ** (k / STEPS_PER_DOUBLING));
+  for (let k = Math.floor(STEPS_PER_DOUBLING * Math.log2(lo)); k <= Math.ceil(STEPS_PER_DOUBLING * Math.log2(hi)); k++)
+    out.push(2 ** (k / STEPS_PER_DOUBLING));
   return out;
 }
 
@@ -96,7 +103,10 @@ export function chooseBinArms(bin: number, stats: readonly ArmStats[]): PolicyAr
   const arms: PolicyArm[] = [];
   const indexed = stats.map((s, c) => ({ ...s, c }));
   const byCost = [...indexed].sort((a, b) => a.meanCost - b.meanCost || a.c - b.c);
-  const budgets = costBudgets((byCost[0] as (typeof indexed)[number]).meanCost, (byCost[byCost.length - 1] as (typeof indexed)[number]).meanCost);
+  const budgets = costBudgets(
+    (byCost[0] as (typeof indexed)[number]).meanCost,
+    (byCost[byCost.length - 1] as (typeof indexed)[number]).meanCost,
+  );
   let last = -1;
   let p = 0;
   let top: (typeof indexed)[number] | undefined;
@@ -123,9 +133,17 @@ export function chooseBinArms(bin: number, stats: readonly ArmStats[]): PolicyAr
       config: best.config,
       spec: best.spec,
       evidence: {
-        accuracy: best.accuracy, lo, hi, count: Math.round(best.count), ...(best.prior ? { prior: best.prior } : {}),
-        meanCost: best.meanCost, highCost: best.highCost, meanGenerations: best.meanGenerations,
-        ...(best.meanTokens !== undefined && best.highTokens !== undefined ? { meanTokens: best.meanTokens, highTokens: best.highTokens } : {}),
+        accuracy: best.accuracy,
+        lo,
+        hi,
+        count: Math.round(best.count),
+        ...(best.prior ? { prior: best.prior } : {}),
+        meanCost: best.meanCost,
+        highCost: best.highCost,
+        meanGenerations: best.meanGenerations,
+        ...(best.meanTokens !== undefined && best.highTokens !== undefined
+          ? { meanTokens: best.meanTokens, highTokens: best.highTokens }
+          : {}),
       },
     });
   }
@@ -156,9 +174,19 @@ export function fitArms(data: OutcomeData, bins: readonly number[], unit: CostUn
       }
       const n = members.length;
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / n;
-      const high = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.9);
+      const high = (xs: number[]) =>
+        quantile(
+          [...xs].sort((a, b) => a - b),
+          0.9,
+        );
       return {
-        config: cfg.config, spec: cfg.spec, accuracy: k / n, count: n, meanCost: mean(costs), highCost: high(costs), meanGenerations: g / n,
+        config: cfg.config,
+        spec: cfg.spec,
+        accuracy: k / n,
+        count: n,
+        meanCost: mean(costs),
+        highCost: high(costs),
+        meanGenerations: g / n,
         ...(unit !== "tokens" ? { meanTokens: mean(toks), highTokens: high(toks) } : {}),
       };
     });
@@ -183,7 +211,10 @@ export interface FitOptions {
 }
 
 function estimatorInputs(data: OutcomeData): number[][] {
-  return data.prompts.map((p, i) => [...promptFeatures(p), ...(data.probe ? (data.probe.features[i] as number[]) : [])]);
+  return data.prompts.map((p, i) => [
+    ...promptFeatures(p),
+    ...(data.probe ? (data.probe.features[i] as number[]) : []),
+  ]);
 }
 
 /** Fit the estimator on the pass@1 labels, bin the problems by its predictions, and fit the arms per bin. */
@@ -195,7 +226,8 @@ export function fitPolicy(data: OutcomeData, options: FitOptions): PolicyDocumen
   const thresholds = thresholdsOf(z);
   const bins = z.map((v) => binOf(v, thresholds));
   const costUnit = options.costUnit ?? "tokens";
-  if (costUnit !== "tokens" && data.probe) throw new Error(`a policy in ${costUnit} chooses from the text alone: fit it without a probe`);
+  if (costUnit !== "tokens" && data.probe)
+    throw new Error(`a policy in ${costUnit} chooses from the text alone: fit it without a probe`);
   const arms = fitArms(data, bins, costUnit);
   const policy: PolicyDocument = {
     format: "ttc-policy/1",
@@ -204,7 +236,17 @@ export function fitPolicy(data: OutcomeData, options: FitOptions): PolicyDocumen
     source: options.source,
     costUnit,
     probe: data.probe ? { samples: data.probe.samples, temperature: data.probe.temperature } : null,
-    estimator: { kind: "ridge-text", features: [...featureNames(), ...(data.probe ? PROBE_FEATURES : [])], means: model.means, scales: model.scales, weights: model.weights, bias: model.bias, lambda: model.lambda, thresholds, cvError },
+    estimator: {
+      kind: "ridge-text",
+      features: [...featureNames(), ...(data.probe ? PROBE_FEATURES : [])],
+      means: model.means,
+      scales: model.scales,
+      weights: model.weights,
+      bias: model.bias,
+      lambda: model.lambda,
+      thresholds,
+      cvError,
+    },
     defaultBudget: 1,
     arms,
     // Every candidate was measured on every problem: nothing is left to explore.
@@ -244,7 +286,8 @@ export function policyCurve(policy: PolicyDocument, data: OutcomeData, caps: rea
     data.prompts.forEach((prompt, i) => {
       let probe: { features: number[]; spent: number } | undefined;
       if (policy.probe) {
-        if (!data.probe || data.probe.samples !== policy.probe.samples) throw new Error(`policy ${policy.version} needs a probe of ${policy.probe.samples} samples in the data`);
+        if (!data.probe || data.probe.samples !== policy.probe.samples)
+          throw new Error(`policy ${policy.version} needs a probe of ${policy.probe.samples} samples in the data`);
         probe = { features: data.probe.features[i] as number[], spent: data.probe.tokens[i] as number };
         // The probe is paid for on every problem, whatever the arm (counted in full: its samples are not credited to the arm).
         tokens += probe.spent;
@@ -262,15 +305,31 @@ export function policyCurve(policy: PolicyDocument, data: OutcomeData, caps: rea
       // The probe's samples are the first of the pool the sweep measured this arm on, and the rest are fresh
       // independent samples, so the measured outcome is a draw from the same distribution.
       const reuse = policy.probe && data.probe?.reusable;
-      if (reuse && arm.spec.strategy === "best-of-n" && arm.spec.stopAt === undefined && arm.spec.n >= policy.probe!.samples) {
-        tokens -= (reuse.completion[i] as number) + (arm.spec.selection === "majority" ? 0 : (reuse.scoring[i] as number));
+      if (
+        reuse &&
+        arm.spec.strategy === "best-of-n" &&
+        arm.spec.stopAt === undefined &&
+        arm.spec.n >= policy.probe!.samples
+      ) {
+        tokens -=
+          (reuse.completion[i] as number) + (arm.spec.selection === "majority" ? 0 : (reuse.scoring[i] as number));
         gens -= policy.probe!.samples;
       }
     });
     const n = data.prompts.length;
     const { lo, hi } = wilson(k, n);
     const byUnit = { tokens, money, flops };
-    return { cap, accuracy: k / n, lo, hi, meanTokens: tokens / n, meanCost: byUnit[policy.costUnit] / n, meanMoney: money / n, meanFlops: flops / n, meanGenerations: gens / n };
+    return {
+      cap,
+      accuracy: k / n,
+      lo,
+      hi,
+      meanTokens: tokens / n,
+      meanCost: byUnit[policy.costUnit] / n,
+      meanMoney: money / n,
+      meanFlops: flops / n,
+      meanGenerations: gens / n,
+    };
   });
 }
 

@@ -8,7 +8,14 @@
 import { generationBound, type CallRecord, type CostModel } from "../engine/budget";
 import type { Execution } from "../engine/executor";
 import { aggregateScores } from "../engine/steps";
-import { initStrategy, planStrategy, StrategySpecSchema, type BestOfNSpec, type BestOfNState, type StrategySpec } from "../engine/strategies";
+import {
+  initStrategy,
+  planStrategy,
+  StrategySpecSchema,
+  type BestOfNSpec,
+  type BestOfNState,
+  type StrategySpec,
+} from "../engine/strategies";
 import type { Candidate } from "../engine/types";
 import { decideAuto, type AutoDecision } from "./auto";
 import { choosePolicyArm, generationsWithProbe, type ProbeInput } from "./choose";
@@ -41,7 +48,13 @@ export type ProbePhase = { phase: "probing"; plan: ProbePlan } | { phase: "decid
  */
 export function probeSpec(policy: PolicyDocument): BestOfNSpec {
   if (!policy.probe) throw new Error(`policy ${policy.version} has no probe`);
-  const spec = StrategySpecSchema.parse({ strategy: "best-of-n", n: policy.probe.samples, selection: "weighted", aggregation: "last", temperature: policy.probe.temperature });
+  const spec = StrategySpecSchema.parse({
+    strategy: "best-of-n",
+    n: policy.probe.samples,
+    selection: "weighted",
+    aggregation: "last",
+    temperature: policy.probe.temperature,
+  });
   return spec as BestOfNSpec;
 }
 
@@ -93,7 +106,9 @@ export function imputedProbeFeatures(policy: PolicyDocument): number[] {
 /** Per bin, the arms a solve may still run after the probe within a generation cap. */
 function armsAfterProbe(policy: PolicyDocument, bin: number, maxGenerations: number | undefined): PolicyArm[] {
   const k = policy.probe?.samples ?? 0;
-  return policy.arms.filter((a) => a.bin === bin && (maxGenerations === undefined || generationsWithProbe(a.spec, k) <= maxGenerations));
+  return policy.arms.filter(
+    (a) => a.bin === bin && (maxGenerations === undefined || generationsWithProbe(a.spec, k) <= maxGenerations),
+  );
 }
 
 /**
@@ -101,17 +116,31 @@ function armsAfterProbe(policy: PolicyDocument, bin: number, maxGenerations: num
  * 90th-percentile cost (bins not known before the probe: the dearest of the cheapest), and under a generation
  * cap the probe's k samples plus an arm of every bin. Otherwise the reason, said to the caller.
  */
-export function probeAffordable(policy: PolicyDocument, cap: number, maxGenerations: number | undefined, worstTokens: number): { ok: true } | { ok: false; reason: string } {
+export function probeAffordable(
+  policy: PolicyDocument,
+  cap: number,
+  maxGenerations: number | undefined,
+  worstTokens: number,
+): { ok: true } | { ok: false; reason: string } {
   const k = policy.probe?.samples ?? 0;
-  if (maxGenerations !== undefined && k > maxGenerations) return { ok: false, reason: `the probe's ${k} samples exceed the generation cap of ${maxGenerations}` };
+  if (maxGenerations !== undefined && k > maxGenerations)
+    return { ok: false, reason: `the probe's ${k} samples exceed the generation cap of ${maxGenerations}` };
   let cheapest = 0;
   for (let bin = 1; bin <= 5; bin++) {
     const arms = armsAfterProbe(policy, bin, maxGenerations);
-    if (arms.length === 0) return { ok: false, reason: `after the probe's ${k} samples no arm of difficulty bin ${bin} fits the generation cap of ${maxGenerations}` };
+    if (arms.length === 0)
+      return {
+        ok: false,
+        reason: `after the probe's ${k} samples no arm of difficulty bin ${bin} fits the generation cap of ${maxGenerations}`,
+      };
     cheapest = Math.max(cheapest, Math.min(...arms.map((a) => a.evidence.highCost)));
   }
   const needed = worstTokens + cheapest;
-  if (cap < needed) return { ok: false, reason: `the cap of ${Math.floor(cap)} tokens cannot afford the probe (at most ${Math.ceil(worstTokens)} tokens) and then the cheapest arm (${Math.ceil(cheapest)} tokens): ${Math.ceil(needed)} needed` };
+  if (cap < needed)
+    return {
+      ok: false,
+      reason: `the cap of ${Math.floor(cap)} tokens cannot afford the probe (at most ${Math.ceil(worstTokens)} tokens) and then the cheapest arm (${Math.ceil(cheapest)} tokens): ${Math.ceil(needed)} needed`,
+    };
   return { ok: true };
 }
 
@@ -131,7 +160,18 @@ export function planProbe(
   const worstTokens = probeWorstTokens(policy, prompt, costs);
   const affordable = probeAffordable(policy, capTokens, maxGenerations, worstTokens);
   if (!affordable.ok) return affordable;
-  return { ok: true, plan: { policy, capTokens, capFrom, ...(maxGenerations !== undefined ? { maxGenerations } : {}), explore, worstTokens, expectedTokens: expectedProbeTokens(policy) } };
+  return {
+    ok: true,
+    plan: {
+      policy,
+      capTokens,
+      capFrom,
+      ...(maxGenerations !== undefined ? { maxGenerations } : {}),
+      explore,
+      worstTokens,
+      expectedTokens: expectedProbeTokens(policy),
+    },
+  };
 }
 
 /** The estimator's probe input when the probe did not run: its features imputed, nothing spent. */
@@ -158,9 +198,14 @@ export function settleProbe(exec: Execution): Execution {
   const samples = plan.policy.probe?.samples ?? probe.spec.n;
   const features = probeFeatures(probe.candidates);
   const l = exec.ledger;
-  const decided = decideAuto(plan.policy, probe.question, plan.capTokens, plan.maxGenerations, plan.explore, { features, spent: l.tokens });
+  const decided = decideAuto(plan.policy, probe.question, plan.capTokens, plan.maxGenerations, plan.explore, {
+    features,
+    spent: l.tokens,
+  });
   const aggregation = decided.strategy.aggregation;
-  const given: Candidate[] = probe.candidates.map((c) => (c.stepScores ? { ...c, score: aggregateScores(c.stepScores, aggregation) } : c));
+  const given: Candidate[] = probe.candidates.map((c) =>
+    c.stepScores ? { ...c, score: aggregateScores(c.stepScores, aggregation) } : c,
+  );
   const decision: AutoDecision = {
     ...decided,
     capTokens: plan.capTokens,
@@ -172,13 +217,21 @@ export function settleProbe(exec: Execution): Execution {
       spend: { tokens: l.tokens, generations: l.generations, money: l.money },
     },
   };
-  return { ...exec, strategy: initStrategy({ question: probe.question }, decided.strategy, probe.seed, given), probe: { phase: "decided", decision } };
+  return {
+    ...exec,
+    strategy: initStrategy({ question: probe.question }, decided.strategy, probe.seed, given),
+    probe: { phase: "decided", decision },
+  };
 }
 
 /** The probe's provider calls are logged as such (`probe-generate`, `probe-score`). */
 export function markProbeCalls(exec: Execution, calls: CallRecord[]): CallRecord[] {
   if (exec.probe?.phase !== "probing") return calls;
-  return calls.map((c) => (c.purpose === "generate" || c.purpose === "score" ? { ...c, purpose: c.purpose === "generate" ? "probe-generate" : "probe-score" } : c));
+  return calls.map((c) =>
+    c.purpose === "generate" || c.purpose === "score"
+      ? { ...c, purpose: c.purpose === "generate" ? "probe-generate" : "probe-score" }
+      : c,
+  );
 }
 
 /** The strategy a probing or probed execution runs now, as the API labels it. */
@@ -190,25 +243,50 @@ export function currentSpec(exec: Execution, requested: StrategySpec): StrategyS
 /** A dry run's forecast for a solve that would probe first (see `ProbeForecastSchema` in src/api/schemas.ts). */
 export interface ProbeForecast {
   textOnly: { bin: number; config: string };
-  arms: { bin: number; config: string; evidence: { accuracy: number; lo: number; hi: number; count: number; meanTokens: number; highTokens: number } }[];
+  arms: {
+    bin: number;
+    config: string;
+    evidence: { accuracy: number; lo: number; hi: number; count: number; meanTokens: number; highTokens: number };
+  }[];
   accuracy: { low: number; high: number };
   tokens: { low: number; high: number };
 }
 
 /** What is known before the probe runs: the text's prediction, the arm per bin after the probe, their range. */
 export function forecastProbe(plan: ProbePlan, prompt: string): ProbeForecast {
-  const text = choosePolicyArm(plan.policy, prompt, plan.capTokens, { features: imputedProbeFeatures(plan.policy), spent: 0, imputed: true });
+  const text = choosePolicyArm(plan.policy, prompt, plan.capTokens, {
+    features: imputedProbeFeatures(plan.policy),
+    spent: 0,
+    imputed: true,
+  });
   const arms = armsByBin(plan).map(({ bin, arm }) => {
     const e = arm.evidence;
-    return { bin, config: arm.config, evidence: { accuracy: e.accuracy, lo: e.lo, hi: e.hi, count: e.count, meanTokens: e.meanCost, highTokens: e.highCost } };
+    return {
+      bin,
+      config: arm.config,
+      evidence: {
+        accuracy: e.accuracy,
+        lo: e.lo,
+        hi: e.hi,
+        count: e.count,
+        meanTokens: e.meanCost,
+        highTokens: e.highCost,
+      },
+    };
   });
   const probe = plan.expectedTokens ?? plan.worstTokens;
   const textArm = arms.find((a) => a.bin === text.bin);
   return {
     textOnly: { bin: text.bin, config: textArm?.config ?? text.arm.config },
     arms,
-    accuracy: { low: Math.min(...arms.map((a) => a.evidence.accuracy)), high: Math.max(...arms.map((a) => a.evidence.accuracy)) },
-    tokens: { low: probe + Math.min(...arms.map((a) => a.evidence.meanTokens)), high: probe + Math.max(...arms.map((a) => a.evidence.meanTokens)) },
+    accuracy: {
+      low: Math.min(...arms.map((a) => a.evidence.accuracy)),
+      high: Math.max(...arms.map((a) => a.evidence.accuracy)),
+    },
+    tokens: {
+      low: probe + Math.min(...arms.map((a) => a.evidence.meanTokens)),
+      high: probe + Math.max(...arms.map((a) => a.evidence.meanTokens)),
+    },
   };
 }
 

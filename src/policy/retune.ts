@@ -18,7 +18,14 @@
 import { describeSpec, type StrategySpec } from "../engine/strategies";
 import { hashString } from "../engine/random";
 import { chooseArmFor } from "./choose";
-import { armTokens, parsePolicy, type CostUnit, type PolicyAlternative, type PolicyArm, type PolicyDocument } from "./document";
+import {
+  armTokens,
+  parsePolicy,
+  type CostUnit,
+  type PolicyAlternative,
+  type PolicyArm,
+  type PolicyDocument,
+} from "./document";
 import { binOf, fitOutcomeEstimator, predictFeatures } from "./estimator";
 import { BINS, chooseBinArms, quantile, thresholdsOf, type ArmStats } from "./fit";
 
@@ -81,7 +88,15 @@ function costOf(r: LoggedOutcome, unit: CostUnit): number {
 /** The choice a policy would have made for a logged solve, at the caps it was logged with. */
 function replayChoice(policy: PolicyDocument, r: LoggedOutcome): StrategySpec {
   const cap = policy.costUnit === "tokens" ? r.capTokens : r.capCost;
-  return chooseArmFor(policy, r.features, cap ?? undefined, 0, r.maxGenerations ?? undefined, 0, r.capTokens ?? undefined).arm.spec;
+  return chooseArmFor(
+    policy,
+    r.features,
+    cap ?? undefined,
+    0,
+    r.maxGenerations ?? undefined,
+    0,
+    r.capTokens ?? undefined,
+  ).arm.spec;
 }
 
 export interface PolicyEvaluation {
@@ -93,17 +108,34 @@ export interface PolicyEvaluation {
 
 export type RetuneResult =
   | { ok: false; outcomes: number; reason: string }
-  | { ok: true; outcomes: number; candidate: PolicyDocument; evaluation: PolicyEvaluation; promote: boolean; reason: string };
+  | {
+      ok: true;
+      outcomes: number;
+      candidate: PolicyDocument;
+      evaluation: PolicyEvaluation;
+      promote: boolean;
+      reason: string;
+    };
 
 /** A strategy spec's identity, independent of key order. */
 export function specKey(spec: StrategySpec): string {
   const sorted = (v: unknown): unknown =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sorted(x)])) : v;
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([k, x]) => [k, sorted(x)]),
+        )
+      : v;
   return JSON.stringify(sorted(spec));
 }
 
 /** Refit the estimator and every bin's arms from outcomes, with `active` as the prior. Needs ≥ 4 outcomes. */
-export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOutcome[], options: Pick<RetuneOptions, "version" | "createdAt" | "seed" | "priorWeight" | "exploreUntil" | "minArmEvidence">): PolicyDocument {
+export function fitFromOutcomes(
+  active: PolicyDocument,
+  rows: readonly LoggedOutcome[],
+  options: Pick<RetuneOptions, "version" | "createdAt" | "seed" | "priorWeight" | "exploreUntil" | "minArmEvidence">,
+): PolicyDocument {
   const unit = active.costUnit;
   const priorWeight = options.priorWeight ?? 8;
   const exploreUntil = options.exploreUntil ?? 30;
@@ -115,7 +147,12 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
     if (!g) keys.set(key, (g = { index: keys.size, spec: r.spec }));
     return g.index;
   });
-  const fitted = fitOutcomeEstimator(rows.map((r) => r.features), groups, rows.map((r) => (r.correct ? 1 : 0)), options.seed);
+  const fitted = fitOutcomeEstimator(
+    rows.map((r) => r.features),
+    groups,
+    rows.map((r) => (r.correct ? 1 : 0)),
+    options.seed,
+  );
   const z = rows.map((r) => predictFeatures(fitted.model, r.features));
   const thresholds = thresholdsOf(z);
   const bins = z.map((v) => binOf(v, thresholds));
@@ -162,9 +199,21 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
         priorAccuracy = p ? (p.k + 1) / (p.n + 2) : 0.5;
       }
       const priorCost = a
-        ? { mean: a.evidence.meanCost, high: a.evidence.highCost, gens: a.evidence.meanGenerations, meanTokens: armTokens(a.evidence).mean, highTokens: armTokens(a.evidence).high }
+        ? {
+            mean: a.evidence.meanCost,
+            high: a.evidence.highCost,
+            gens: a.evidence.meanGenerations,
+            meanTokens: armTokens(a.evidence).mean,
+            highTokens: armTokens(a.evidence).high,
+          }
         : u
-          ? { mean: u.meanCost, high: u.highCost, gens: u.meanGenerations, meanTokens: u.meanTokens ?? u.meanCost, highTokens: u.highTokens ?? u.highCost }
+          ? {
+              mean: u.meanCost,
+              high: u.highCost,
+              gens: u.meanGenerations,
+              meanTokens: u.meanTokens ?? u.meanCost,
+              highTokens: u.highTokens ?? u.highCost,
+            }
           : null;
       // Cost has a prior only where it was measured before; a configuration with no measured cost cannot be placed.
       const wc = priorCost ? Math.min(w, priorWeight) : 0;
@@ -174,20 +223,37 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
         const sorted = [...xs].sort((x, y) => x - y);
         const seenMean = n ? sorted.reduce((x, y) => x + y, 0) / n : 0;
         const seenHigh = n ? quantile(sorted, 0.9) : 0;
-        return { mean: (n * seenMean + wc * (prior?.mean ?? 0)) / (n + wc), high: n >= 10 || !prior ? seenHigh : Math.max(seenHigh, prior.high) };
+        return {
+          mean: (n * seenMean + wc * (prior?.mean ?? 0)) / (n + wc),
+          high: n >= 10 || !prior ? seenHigh : Math.max(seenHigh, prior.high),
+        };
       };
       const cost = pooledCost(s?.costs ?? [], priorCost);
-      const tokens = pooledCost(s?.tokens ?? [], priorCost ? { mean: priorCost.meanTokens, high: priorCost.highTokens } : null);
+      const tokens = pooledCost(
+        s?.tokens ?? [],
+        priorCost ? { mean: priorCost.meanTokens, high: priorCost.highTokens } : null,
+      );
       const meanGenerations = ((s?.gens ?? 0) + wc * (priorCost?.gens ?? 0)) / (n + wc);
       stats.push({
-        config: describeSpec(spec), spec, accuracy: ((s?.k ?? 0) + w * priorAccuracy) / (n + w), count: n + w, prior: w, meanCost: cost.mean, highCost: cost.high, meanGenerations,
+        config: describeSpec(spec),
+        spec,
+        accuracy: ((s?.k ?? 0) + w * priorAccuracy) / (n + w),
+        count: n + w,
+        prior: w,
+        meanCost: cost.mean,
+        highCost: cost.high,
+        meanGenerations,
         ...(unit !== "tokens" ? { meanTokens: tokens.mean, highTokens: tokens.high } : {}),
-        seen: n, eligible: measured || n >= minArmEvidence,
+        seen: n,
+        eligible: measured || n >= minArmEvidence,
       });
     }
     stats.sort((x, y) => x.config.localeCompare(y.config));
     // An arm needs evidence: the active policy's, or `minArmEvidence` outcomes here; the rest stay alternatives.
-    const chosen = chooseBinArms(bin, stats.filter((st) => st.eligible));
+    const chosen = chooseBinArms(
+      bin,
+      stats.filter((st) => st.eligible),
+    );
     const binArms = chosen.length ? chosen : active.arms.filter((a) => a.bin === bin);
     arms.push(...binArms);
     // What was not chosen and is not yet well measured in this bin stays to be explored; the rest is known to lose.
@@ -195,8 +261,16 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
     for (const st of stats) {
       if (picked.has(specKey(st.spec)) || st.seen >= exploreUntil) continue;
       alternatives.push({
-        bin, config: st.config, spec: st.spec, count: st.seen, meanCost: st.meanCost, highCost: st.highCost, meanGenerations: st.meanGenerations,
-        ...(st.meanTokens !== undefined && st.highTokens !== undefined ? { meanTokens: st.meanTokens, highTokens: st.highTokens } : {}),
+        bin,
+        config: st.config,
+        spec: st.spec,
+        count: st.seen,
+        meanCost: st.meanCost,
+        highCost: st.highCost,
+        meanGenerations: st.meanGenerations,
+        ...(st.meanTokens !== undefined && st.highTokens !== undefined
+          ? { meanTokens: st.meanTokens, highTokens: st.highTokens }
+          : {}),
       });
     }
   }
@@ -205,7 +279,14 @@ export function fitFromOutcomes(active: PolicyDocument, rows: readonly LoggedOut
     format: "ttc-policy/1",
     version: options.version,
     createdAt: options.createdAt,
-    source: { kind: "retune", dataset: `${rows.length} labelled auto solves (D1)`, seed: options.seed, problems: rows.length, oracleSamples: 1, command: `retune of ${active.version}` },
+    source: {
+      kind: "retune",
+      dataset: `${rows.length} labelled auto solves (D1)`,
+      seed: options.seed,
+      problems: rows.length,
+      oracleSamples: 1,
+      command: `retune of ${active.version}`,
+    },
     costUnit: unit,
     probe: active.probe,
     estimator: {
@@ -255,12 +336,26 @@ function replaySums(policy: PolicyDocument, rows: readonly LoggedOutcome[]): Rep
 
 function scoreOf(parts: readonly ReplaySums[]): ReplayScore {
   const s = parts.reduce(
-    (a, b) => ({ replayed: a.replayed + b.replayed, w: a.w + b.w, w2: a.w2 + b.w2, k: a.k + b.k, tokens: a.tokens + b.tokens, cost: a.cost + b.cost }),
+    (a, b) => ({
+      replayed: a.replayed + b.replayed,
+      w: a.w + b.w,
+      w2: a.w2 + b.w2,
+      k: a.k + b.k,
+      tokens: a.tokens + b.tokens,
+      cost: a.cost + b.cost,
+    }),
     { replayed: 0, w: 0, w2: 0, k: 0, tokens: 0, cost: 0 },
   );
   const accuracy = s.w ? s.k / s.w : 0;
   const meanTokens = s.w ? s.tokens / s.w : 0;
-  return { replayed: s.replayed, effective: s.w2 ? (s.w * s.w) / s.w2 : 0, accuracy, meanTokens, meanCost: s.w ? s.cost / s.w : 0, accuracyPerKTokens: meanTokens > 0 ? (1000 * accuracy) / meanTokens : 0 };
+  return {
+    replayed: s.replayed,
+    effective: s.w2 ? (s.w * s.w) / s.w2 : 0,
+    accuracy,
+    meanTokens,
+    meanCost: s.w ? s.cost / s.w : 0,
+    accuracyPerKTokens: meanTokens > 0 ? (1000 * accuracy) / meanTokens : 0,
+  };
 }
 
 /**
@@ -276,15 +371,29 @@ export function replay(policy: PolicyDocument, rows: readonly LoggedOutcome[]): 
 /** Outcomes usable with `active`: features of its estimator's length (a row logged under another feature set is left out). */
 export function usableOutcomes(active: PolicyDocument, rows: readonly LoggedOutcome[]): LoggedOutcome[] {
   const d = active.estimator.features.length;
-  return rows.filter((r) => r.features.length === d && r.features.every(Number.isFinite) && Number.isFinite(costOf(r, active.costUnit)) && Number.isFinite(r.tokens));
+  return rows.filter(
+    (r) =>
+      r.features.length === d &&
+      r.features.every(Number.isFinite) &&
+      Number.isFinite(costOf(r, active.costUnit)) &&
+      Number.isFinite(r.tokens),
+  );
 }
 
 /** Refit from outcomes, compare with the active policy by two-fold replay, and say whether to promote. */
-export function retunePolicy(active: PolicyDocument, logged: readonly LoggedOutcome[], options: RetuneOptions): RetuneResult {
+export function retunePolicy(
+  active: PolicyDocument,
+  logged: readonly LoggedOutcome[],
+  options: RetuneOptions,
+): RetuneResult {
   const rows = usableOutcomes(active, logged);
   if (rows.length < options.minOutcomes) {
     const left = logged.length - rows.length;
-    return { ok: false, outcomes: rows.length, reason: `a re-tune needs at least ${options.minOutcomes} labelled outcomes of auto solves; there are ${rows.length}${left ? ` (${left} more logged with other features)` : ""}` };
+    return {
+      ok: false,
+      outcomes: rows.length,
+      reason: `a re-tune needs at least ${options.minOutcomes} labelled outcomes of auto solves; there are ${rows.length}${left ? ` (${left} more logged with other features)` : ""}`,
+    };
   }
   const minReplayed = options.minReplayed ?? 30;
   // Folds by solve id alone: the split does not depend on the order D1 returns rows in, and the same outcomes
@@ -312,7 +421,8 @@ export function retunePolicy(active: PolicyDocument, logged: readonly LoggedOutc
   const whole = { active: replay(active, rows), candidate: replay(candidate, rows) };
   const a = evaluation.active;
   const c = evaluation.candidate;
-  const fmt = (s: ReplayScore) => `${(100 * s.accuracy).toFixed(1)}% at ${formatCost(s.meanCost, active.costUnit)} (${s.replayed} replayed, ${Math.round(s.effective)} effective)`;
+  const fmt = (s: ReplayScore) =>
+    `${(100 * s.accuracy).toFixed(1)}% at ${formatCost(s.meanCost, active.costUnit)} (${s.replayed} replayed, ${Math.round(s.effective)} effective)`;
   let promote = false;
   let reason: string;
   const changed = rows.filter((r) => specKey(replayChoice(candidate, r)) !== specKey(replayChoice(active, r))).length;
@@ -324,15 +434,20 @@ export function retunePolicy(active: PolicyDocument, logged: readonly LoggedOutc
     const decided = compareReplays(a, c);
     const inSample = compareReplays(whole.active, whole.candidate);
     promote = decided.promote && inSample.promote;
-    reason = decided.promote && !inSample.promote
-      ? `the folds' fits pass (${decided.reason}) but the version fitted on all outcomes does not: ${inSample.reason}: it ${fmt(whole.candidate)} against active ${fmt(whole.active)}`
-      : `${decided.reason}: candidate ${fmt(c)} against active ${fmt(a)}`;
+    reason =
+      decided.promote && !inSample.promote
+        ? `the folds' fits pass (${decided.reason}) but the version fitted on all outcomes does not: ${inSample.reason}: it ${fmt(whole.candidate)} against active ${fmt(whole.active)}`
+        : `${decided.reason}: candidate ${fmt(c)} against active ${fmt(a)}`;
   }
   return { ok: true, outcomes: rows.length, candidate, evaluation, promote, reason };
 }
 
 function formatCost(x: number, unit: CostUnit): string {
-  return unit === "tokens" ? `${Math.round(x)} tokens` : unit === "money" ? `$${x.toPrecision(3)}` : `${x.toExponential(2)} FLOPs`;
+  return unit === "tokens"
+    ? `${Math.round(x)} tokens`
+    : unit === "money"
+      ? `$${x.toPrecision(3)}`
+      : `${x.toExponential(2)} FLOPs`;
 }
 
 /** Accuracy points a cheaper candidate may lose and still count as not worse (the non-inferiority margin). */
@@ -352,10 +467,20 @@ export function compareReplays(a: ReplayScore, c: ReplayScore): { promote: boole
   const lower = c.accuracy - a.accuracy - 1.645 * Math.sqrt(v(a) + v(c));
   const pts = (x: number) => `${(100 * x).toFixed(1)} pts`;
   if (c.meanCost <= a.meanCost) {
-    if (lower >= -NON_INFERIORITY_MARGIN) return { promote: true, reason: `no dearer and not less accurate (lower bound of the accuracy difference ${pts(lower)}, margin −${pts(NON_INFERIORITY_MARGIN)})` };
-    return { promote: false, reason: `cheaper, but not shown to be as accurate (lower bound of the accuracy difference ${pts(lower)}, needs −${pts(NON_INFERIORITY_MARGIN)} or better)` };
+    if (lower >= -NON_INFERIORITY_MARGIN)
+      return {
+        promote: true,
+        reason: `no dearer and not less accurate (lower bound of the accuracy difference ${pts(lower)}, margin −${pts(NON_INFERIORITY_MARGIN)})`,
+      };
+    return {
+      promote: false,
+      reason: `cheaper, but not shown to be as accurate (lower bound of the accuracy difference ${pts(lower)}, needs −${pts(NON_INFERIORITY_MARGIN)} or better)`,
+    };
   }
-  if (lower > 0) return { promote: true, reason: `dearer and more accurate (lower bound of the accuracy gain ${pts(lower)})` };
-  return { promote: false, reason: `dearer without a shown gain in accuracy (lower bound of the difference ${pts(lower)})` };
+  if (lower > 0)
+    return { promote: true, reason: `dearer and more accurate (lower bound of the accuracy gain ${pts(lower)})` };
+  return {
+    promote: false,
+    reason: `dearer without a shown gain in accuracy (lower bound of the difference ${pts(lower)})`,
+  };
 }
-

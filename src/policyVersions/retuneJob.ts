@@ -30,7 +30,15 @@ export function retuneSettings(env: Env): RetuneSettings {
 
 export type RetuneReport =
   | { retuned: false; outcomes: number; reason: string }
-  | { retuned: true; version: string; parent: string; outcomes: number; promoted: boolean; reason: string; evaluation: PolicyEvaluation };
+  | {
+      retuned: true;
+      version: string;
+      parent: string;
+      outcomes: number;
+      promoted: boolean;
+      reason: string;
+      evaluation: PolicyEvaluation;
+    };
 
 export async function runRetune(env: Env, actor: "cron" | "admin", now = Date.now()): Promise<RetuneReport> {
   const settings = retuneSettings(env);
@@ -40,7 +48,12 @@ export async function runRetune(env: Env, actor: "cron" | "admin", now = Date.no
   // Seeded by what it learns from, so a re-tune of the same outcomes is reproducible.
   const seed = hashString(`${active.version}:${rows.length}:${rows[0]?.solveId ?? ""}`);
   const stamp = createdAt.replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  const result = retunePolicy(active, rows, { version: `retune-${stamp}-${(seed >>> 0).toString(16).padStart(8, "0").slice(0, 6)}`, createdAt, seed, minOutcomes: settings.minOutcomes });
+  const result = retunePolicy(active, rows, {
+    version: `retune-${stamp}-${(seed >>> 0).toString(16).padStart(8, "0").slice(0, 6)}`,
+    createdAt,
+    seed,
+    minOutcomes: settings.minOutcomes,
+  });
   if (!result.ok) return { retuned: false, outcomes: result.outcomes, reason: result.reason };
   const version = result.candidate.version;
   const stored = {
@@ -54,20 +67,45 @@ export async function runRetune(env: Env, actor: "cron" | "admin", now = Date.no
     reason: result.reason,
     createdAt: now,
   };
-  const move = result.promote ? { from: active.version, to: version, action: "promote" as const, actor, shipped: configuredPolicy(env).version } : null;
+  const move = result.promote
+    ? { from: active.version, to: version, action: "promote" as const, actor, shipped: configuredPolicy(env).version }
+    : null;
   const { moved } = await storeAndMove(env.DB, stored, move, now);
   if (result.promote && !moved) {
     // Another re-tune or a rollback moved the pointer while this one ran: it was compared with a policy no longer active.
-    await env.DB.prepare("UPDATE policy_versions SET decision = 'rejected', reason = ? WHERE version = ?").bind(`superseded: the active policy changed from ${active.version} while this re-tune ran`, version).run();
-    return { retuned: true, version, parent: active.version, outcomes: result.outcomes, promoted: false, reason: "superseded: the active policy changed while this re-tune ran", evaluation: result.evaluation };
+    await env.DB.prepare("UPDATE policy_versions SET decision = 'rejected', reason = ? WHERE version = ?")
+      .bind(`superseded: the active policy changed from ${active.version} while this re-tune ran`, version)
+      .run();
+    return {
+      retuned: true,
+      version,
+      parent: active.version,
+      outcomes: result.outcomes,
+      promoted: false,
+      reason: "superseded: the active policy changed while this re-tune ran",
+      evaluation: result.evaluation,
+    };
   }
-  return { retuned: true, version, parent: active.version, outcomes: result.outcomes, promoted: result.promote, reason: result.reason, evaluation: result.evaluation };
+  return {
+    retuned: true,
+    version,
+    parent: active.version,
+    outcomes: result.outcomes,
+    promoted: result.promote,
+    reason: result.reason,
+    evaluation: result.evaluation,
+  };
 }
 
 /** The cron trigger: re-tune only when enough new labelled outcomes arrived since the last attempt. */
 export async function scheduledRetune(env: Env, now = Date.now()): Promise<RetuneReport> {
   const settings = retuneSettings(env);
   const fresh = await countOutcomesSince(env.DB, await lastRetuneAt(env.DB));
-  if (fresh < settings.minNewOutcomes) return { retuned: false, outcomes: fresh, reason: `${fresh} new labelled outcomes since the last re-tune; the cron waits for ${settings.minNewOutcomes}` };
+  if (fresh < settings.minNewOutcomes)
+    return {
+      retuned: false,
+      outcomes: fresh,
+      reason: `${fresh} new labelled outcomes since the last re-tune; the cron waits for ${settings.minNewOutcomes}`,
+    };
   return runRetune(env, "cron", now);
 }

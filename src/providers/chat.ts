@@ -8,7 +8,15 @@ import type { CallContext, GenerateRequest, GenerateResponse } from "../engine/t
 import type { ProviderConfig } from "./config";
 import { ChatResponseSchema } from "./formats";
 import { ProviderError } from "./http";
-import { allBilled, cardOf, httpOptionsFor, parseResponse, postAndRead, type AdapterContext, type GeneratorAdapter } from "./shared";
+import {
+  allBilled,
+  cardOf,
+  httpOptionsFor,
+  parseResponse,
+  postAndRead,
+  type AdapterContext,
+  type GeneratorAdapter,
+} from "./shared";
 
 type Config = Extract<ProviderConfig, { kind: "openai-chat" }>;
 
@@ -17,7 +25,8 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
   const http = httpOptionsFor(config, context);
   const url = `${config.baseUrl.replace(/\/$/, "")}/v1/chat/completions`;
 
-  const promptTokenBound = (req: GenerateRequest): number => renderChatMessages(req).reduce((t, m) => t + utf8Length(m.content) + 8, 8);
+  const promptTokenBound = (req: GenerateRequest): number =>
+    renderChatMessages(req).reduce((t, m) => t + utf8Length(m.content) + 8, 8);
 
   async function call(req: GenerateRequest, ctx: CallContext | undefined, part: number): Promise<GenerateResponse> {
     const messages = renderChatMessages(req);
@@ -39,14 +48,26 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
       ...(continuing ? { continue_final_message: true, add_generation_prompt: false } : {}),
     };
     const bound = () => ({ promptTokens: promptTokenBound(req), completionTokens: req.n * req.maxTokens });
-    const { choices, usage } = await postAndRead(url, body, `provider ${name}`, http, ctx, { part: String(part), replays: config.replaysRequests, bound }, (raw) => {
-      const parsed = parseResponse(ChatResponseSchema, raw, name, "chat");
-      if (parsed.choices.length !== req.n) throw new ProviderError(`provider ${name}: expected ${req.n} choices, got ${parsed.choices.length}`, false);
-      return parsed;
-    });
+    const { choices, usage } = await postAndRead(
+      url,
+      body,
+      `provider ${name}`,
+      http,
+      ctx,
+      { part: String(part), replays: config.replaysRequests, bound },
+      (raw) => {
+        const parsed = parseResponse(ChatResponseSchema, raw, name, "chat");
+        if (parsed.choices.length !== req.n)
+          throw new ProviderError(`provider ${name}: expected ${req.n} choices, got ${parsed.choices.length}`, false);
+        return parsed;
+      },
+    );
     const ordered = [...choices].sort((a, b) => a.index - b.index);
     return {
-      completions: ordered.map((ch) => ({ text: ch.message.content ?? "", finishReason: ch.finish_reason === "length" ? "length" : "stop" })),
+      completions: ordered.map((ch) => ({
+        text: ch.message.content ?? "",
+        finishReason: ch.finish_reason === "length" ? "length" : "stop",
+      })),
       usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens },
     };
   }

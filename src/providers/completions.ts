@@ -7,7 +7,18 @@ import { renderPrompt, utf8Length } from "../engine/prompts";
 import type { CallContext, Completion, GenerateRequest, GenerateResponse } from "../engine/types";
 import { CompletionsResponseSchema } from "./formats";
 import { ProviderError } from "./http";
-import { allBilled, batchesOf, cardOf, httpOptionsFor, parseResponse, postAndRead, splitUsage, sumUsage, type AdapterContext, type GeneratorAdapter } from "./shared";
+import {
+  allBilled,
+  batchesOf,
+  cardOf,
+  httpOptionsFor,
+  parseResponse,
+  postAndRead,
+  splitUsage,
+  sumUsage,
+  type AdapterContext,
+  type GeneratorAdapter,
+} from "./shared";
 import type { ProviderConfig } from "./config";
 
 type Config = Extract<ProviderConfig, { kind: "openai-completions" }>;
@@ -21,7 +32,9 @@ function batchKey(r: GenerateRequest): string {
  * The server seeds a call, not each prompt in it: identical prompts in one call would get identical samples
  * (DVTS's subtrees all start from the same empty prefix). Ask once for their n's together.
  */
-function merge(requests: readonly GenerateRequest[]): { req: GenerateRequest; parts: { index: number; n: number }[] }[] {
+function merge(
+  requests: readonly GenerateRequest[],
+): { req: GenerateRequest; parts: { index: number; n: number }[] }[] {
   const merged: { req: GenerateRequest; parts: { index: number; n: number }[] }[] = [];
   const byPrompt = new Map<string, number>();
   requests.forEach((r, index) => {
@@ -46,10 +59,17 @@ export function completionsGenerator(name: string, config: Config, context: Adap
 
   const promptTokenBound = (req: GenerateRequest): number => utf8Length(renderPrompt(req)) + 8;
 
-  async function call(batch: GenerateRequest[], ctx: CallContext | undefined, part: number): Promise<GenerateResponse[]> {
+  async function call(
+    batch: GenerateRequest[],
+    ctx: CallContext | undefined,
+    part: number,
+  ): Promise<GenerateResponse[]> {
     const first = batch[0] as GenerateRequest;
     const prompts = batch.map((r) => renderPrompt(r));
-    const bound = () => ({ promptTokens: batch.reduce((t, r) => t + promptTokenBound(r), 0), completionTokens: batch.length * first.n * first.maxTokens });
+    const bound = () => ({
+      promptTokens: batch.reduce((t, r) => t + promptTokenBound(r), 0),
+      completionTokens: batch.length * first.n * first.maxTokens,
+    });
     const body = {
       model: config.model,
       prompt: prompts,
@@ -60,16 +80,29 @@ export function completionsGenerator(name: string, config: Config, context: Adap
       ...(first.oneStep ? { stop: ["\n\n"] } : {}),
     };
     const expected = batch.length * first.n;
-    const { slots, usage } = await postAndRead(url, body, `provider ${name}`, http, ctx, { part: String(part), replays: config.replaysRequests, bound }, (raw) => {
-      const { choices, usage } = parseResponse(CompletionsResponseSchema, raw, name, "completions");
-      if (choices.length !== expected) throw new ProviderError(`provider ${name}: expected ${expected} choices (${batch.length} prompts × n=${first.n}), got ${choices.length}`, false);
-      const slots: (Completion | undefined)[] = new Array(expected);
-      for (const ch of choices) {
-        if (ch.index >= expected || slots[ch.index]) throw new ProviderError(`provider ${name}: choice index ${ch.index} is out of range or repeated`, false);
-        slots[ch.index] = { text: ch.text, finishReason: ch.finish_reason === "length" ? "length" : "stop" };
-      }
-      return { slots, usage };
-    });
+    const { slots, usage } = await postAndRead(
+      url,
+      body,
+      `provider ${name}`,
+      http,
+      ctx,
+      { part: String(part), replays: config.replaysRequests, bound },
+      (raw) => {
+        const { choices, usage } = parseResponse(CompletionsResponseSchema, raw, name, "completions");
+        if (choices.length !== expected)
+          throw new ProviderError(
+            `provider ${name}: expected ${expected} choices (${batch.length} prompts × n=${first.n}), got ${choices.length}`,
+            false,
+          );
+        const slots: (Completion | undefined)[] = new Array(expected);
+        for (const ch of choices) {
+          if (ch.index >= expected || slots[ch.index])
+            throw new ProviderError(`provider ${name}: choice index ${ch.index} is out of range or repeated`, false);
+          slots[ch.index] = { text: ch.text, finishReason: ch.finish_reason === "length" ? "length" : "stop" };
+        }
+        return { slots, usage };
+      },
+    );
     const completions = batch.map((_, i) => slots.slice(i * first.n, (i + 1) * first.n) as Completion[]);
     const usages = splitUsage(
       { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens },
@@ -83,14 +116,28 @@ export function completionsGenerator(name: string, config: Config, context: Adap
     card: cardOf(name, config),
     promptTokenBound,
     // Each batch may be tried 1 + retries times.
-    subrequests: (requests) => batchesOf(merge(requests).map((m) => m.req), batchKey, config.maxBatch).length * (config.retries + 1),
+    subrequests: (requests) =>
+      batchesOf(
+        merge(requests).map((m) => m.req),
+        batchKey,
+        config.maxBatch,
+      ).length *
+      (config.retries + 1),
     async generate(requests, ctx) {
       const merged = merge(requests);
       const answers: GenerateResponse[] = new Array(merged.length);
       await allBilled(
-        batchesOf(merged.map((m) => m.req), batchKey, config.maxBatch).map((indices, part) =>
+        batchesOf(
+          merged.map((m) => m.req),
+          batchKey,
+          config.maxBatch,
+        ).map((indices, part) =>
           limit(async () => {
-            const responses = await call(indices.map((i) => (merged[i] as (typeof merged)[number]).req), ctx, part);
+            const responses = await call(
+              indices.map((i) => (merged[i] as (typeof merged)[number]).req),
+              ctx,
+              part,
+            );
             indices.forEach((i, j) => (answers[i] = responses[j] as GenerateResponse));
             return responses;
           }),
@@ -101,10 +148,17 @@ export function completionsGenerator(name: string, config: Config, context: Adap
       const out: GenerateResponse[] = new Array(requests.length);
       merged.forEach((m, k) => {
         const answer = answers[k] as GenerateResponse;
-        const usages = splitUsage(answer.usage, m.parts.map((p) => p.n), m.parts.map((p) => p.n));
+        const usages = splitUsage(
+          answer.usage,
+          m.parts.map((p) => p.n),
+          m.parts.map((p) => p.n),
+        );
         let offset = 0;
         m.parts.forEach((part, j) => {
-          out[part.index] = { completions: answer.completions.slice(offset, offset + part.n), usage: usages[j] as GenerateResponse["usage"] };
+          out[part.index] = {
+            completions: answer.completions.slice(offset, offset + part.n),
+            usage: usages[j] as GenerateResponse["usage"],
+          };
           offset += part.n;
         });
       });

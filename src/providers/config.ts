@@ -42,7 +42,12 @@ export const ProviderConfigSchema = z.discriminatedUnion("kind", [
     /** The server continues a final assistant message (vLLM's `continue_final_message`): step-wise search works. */
     continueFinalMessage: z.boolean().default(false),
   }),
-  z.object({ kind: z.literal("vllm-prm"), ...card, ...remote, maxBatch: z.number().int().min(1).max(1024).default(64) }),
+  z.object({
+    kind: z.literal("vllm-prm"),
+    ...card,
+    ...remote,
+    maxBatch: z.number().int().min(1).max(1024).default(64),
+  }),
   z.object({ kind: z.literal("llm-judge"), ...card, ...remote }),
 ]);
 
@@ -69,7 +74,9 @@ export const ProvidersConfigSchema = z.union([
 export type ProvidersConfig = z.output<typeof ProvidersConfigSchema>;
 
 /** Parse PROVIDERS; the error names the offending field. */
-export function parseProvidersConfig(raw: string | undefined): { ok: true; config: ProvidersConfig } | { ok: false; error: string } {
+export function parseProvidersConfig(
+  raw: string | undefined,
+): { ok: true; config: ProvidersConfig } | { ok: false; error: string } {
   if (raw === undefined || raw.trim() === "" || raw.trim() === "sim") return { ok: true, config: "sim" };
   let data: unknown;
   try {

@@ -39,7 +39,11 @@ export const ChatResponseSchema = z.object({
       message: z.object({ role: z.string(), content: z.string().nullable() }),
       finish_reason: z.string().nullable(),
       logprobs: z
-        .object({ content: z.array(z.object({ token: z.string(), logprob: z.number(), top_logprobs: z.array(TopLogprob) })).nullable() })
+        .object({
+          content: z
+            .array(z.object({ token: z.string(), logprob: z.number(), top_logprobs: z.array(TopLogprob) }))
+            .nullable(),
+        })
         .nullable()
         .optional(),
     }),
@@ -73,7 +77,8 @@ export function parsePrmInput(text: string): { question: string; steps: string[]
 
 /** LLM-as-judge: the probability of "Yes" to whether the last step of a partial solution is correct. */
 export const JUDGE_SYSTEM = "You are a careful math grader. Answer with a single word, Yes or No.";
-export const JUDGE_QUESTION = "Is the last step above correct, and does the solution so far lead toward the right answer?";
+export const JUDGE_QUESTION =
+  "Is the last step above correct, and does the solution so far lead toward the right answer?";
 
 export function renderJudgeUser(question: string, steps: readonly string[]): string {
   return `Problem: ${question}\n\nPartial solution:\n${steps.join("\n\n")}\n\n${JUDGE_QUESTION}`;

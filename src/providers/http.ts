@@ -54,14 +54,25 @@ export interface CallOptions {
   mayRetry?(): boolean;
 }
 
-async function attempt(url: string, body: unknown, label: string, options: HttpOptions, call: CallOptions, timeoutMs: number): Promise<{ ok: true; value: unknown } | { ok: false; error: ProviderError; waitMs?: number }> {
+async function attempt(
+  url: string,
+  body: unknown,
+  label: string,
+  options: HttpOptions,
+  call: CallOptions,
+  timeoutMs: number,
+): Promise<{ ok: true; value: unknown } | { ok: false; error: ProviderError; waitMs?: number }> {
   const doFetch = options.fetch ?? fetch;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const res = await doFetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", ...options.headers, ...(call.idempotencyKey ? { "idempotency-key": call.idempotencyKey } : {}) },
+      headers: {
+        "content-type": "application/json",
+        ...options.headers,
+        ...(call.idempotencyKey ? { "idempotency-key": call.idempotencyKey } : {}),
+      },
       body: JSON.stringify(body),
       signal: controller.signal,
     });
@@ -71,12 +82,16 @@ async function attempt(url: string, body: unknown, label: string, options: HttpO
       let detail = text.slice(0, 200);
       try {
         const parsed = JSON.parse(text) as { error?: { message?: string } | string };
-        detail = typeof parsed.error === "string" ? parsed.error : parsed.error?.message ?? detail;
+        detail = typeof parsed.error === "string" ? parsed.error : (parsed.error?.message ?? detail);
       } catch {
         // keep the raw text
       }
       const waitMs = retryAfterMs(res.headers.get("retry-after"));
-      return { ok: false, error: new ProviderError(`${label}: HTTP ${res.status}: ${detail}`, retryable, res.status), ...(waitMs !== undefined ? { waitMs } : {}) };
+      return {
+        ok: false,
+        error: new ProviderError(`${label}: HTTP ${res.status}: ${detail}`, retryable, res.status),
+        ...(waitMs !== undefined ? { waitMs } : {}),
+      };
     }
     try {
       return { ok: true, value: JSON.parse(text) as unknown };
@@ -88,7 +103,9 @@ async function attempt(url: string, body: unknown, label: string, options: HttpO
     }
   } catch (err) {
     const timedOut = controller.signal.aborted;
-    const message = timedOut ? `no response within ${timeoutMs} ms` : `request failed: ${err instanceof Error ? err.message : String(err)}`;
+    const message = timedOut
+      ? `no response within ${timeoutMs} ms`
+      : `request failed: ${err instanceof Error ? err.message : String(err)}`;
     // A request that timed out may still have been served and billed.
     if (timedOut) call.billedUnread?.(`${label}: ${message}`);
     return { ok: false, error: new ProviderError(`${label}: ${message}`, true) };
@@ -101,13 +118,23 @@ async function attempt(url: string, body: unknown, label: string, options: HttpO
  * POST a JSON body and return the parsed JSON response, retrying what may succeed on another try. With a
  * deadline, each attempt's timeout is cut to the time left and no retry waits past it.
  */
-export async function postJson(url: string, body: unknown, label: string, options: HttpOptions = DEFAULT_HTTP, call: CallOptions = {}): Promise<unknown> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  label: string,
+  options: HttpOptions = DEFAULT_HTTP,
+  call: CallOptions = {},
+): Promise<unknown> {
   const random = options.random ?? Math.random;
   const left = (): number => (call.deadline === undefined ? Infinity : call.deadline - Date.now());
   let last: ProviderError | undefined;
   for (let i = 0; i <= options.retries; i++) {
     const timeoutMs = Math.min(options.timeoutMs, left());
-    if (timeoutMs <= 0) throw new ProviderError(`${label}: the solve's deadline passed${last ? ` (last attempt: ${last.message})` : ""}`, false);
+    if (timeoutMs <= 0)
+      throw new ProviderError(
+        `${label}: the solve's deadline passed${last ? ` (last attempt: ${last.message})` : ""}`,
+        false,
+      );
     const r = await attempt(url, body, label, options, call, timeoutMs);
     if (r.ok) return r.value;
     last = r.error;
@@ -116,12 +143,30 @@ export async function postJson(url: string, body: unknown, label: string, option
     // The server said when to come back: trying sooner only spends a retry on another 429.
     const wait = r.waitMs !== undefined ? Math.max(r.waitMs, backoff) : backoff;
     if (wait > MAX_RETRY_AFTER_MS) {
-      throw new ProviderError(`${r.error.message} (the provider asks to retry after ${Math.round(wait / 1000)} s)`, false, r.error.status);
+      throw new ProviderError(
+        `${r.error.message} (the provider asks to retry after ${Math.round(wait / 1000)} s)`,
+        false,
+        r.error.status,
+      );
     }
-    if (wait >= left()) throw new ProviderError(`${r.error.message} (no time left before the solve's deadline to retry)`, false, r.error.status);
-    if (call.mayRetry && !call.mayRetry()) throw new ProviderError(`${r.error.message} (another attempt could exceed the solve's budget)`, false, r.error.status);
+    if (wait >= left())
+      throw new ProviderError(
+        `${r.error.message} (no time left before the solve's deadline to retry)`,
+        false,
+        r.error.status,
+      );
+    if (call.mayRetry && !call.mayRetry())
+      throw new ProviderError(
+        `${r.error.message} (another attempt could exceed the solve's budget)`,
+        false,
+        r.error.status,
+      );
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
   const attempts = options.retries + 1;
-  throw new ProviderError(last!.retryable ? `${last!.message} (gave up after ${attempts} attempts)` : last!.message, false, last!.status);
+  throw new ProviderError(
+    last!.retryable ? `${last!.message} (gave up after ${attempts} attempts)` : last!.message,
+    false,
+    last!.status,
+  );
 }

@@ -8,7 +8,16 @@ import type { CallContext, ScoreResponse } from "../engine/types";
 import type { ProviderConfig } from "./config";
 import { ChatResponseSchema, JUDGE_SYSTEM, renderJudgeUser } from "./formats";
 import { ProviderError } from "./http";
-import { allBilled, cardOf, httpOptionsFor, parseResponse, postAndRead, sumUsage, type AdapterContext, type VerifierAdapter } from "./shared";
+import {
+  allBilled,
+  cardOf,
+  httpOptionsFor,
+  parseResponse,
+  postAndRead,
+  sumUsage,
+  type AdapterContext,
+  type VerifierAdapter,
+} from "./shared";
 
 type Config = Extract<ProviderConfig, { kind: "llm-judge" }>;
 
@@ -17,9 +26,15 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
   const http = httpOptionsFor(config, context);
   const url = `${config.baseUrl.replace(/\/$/, "")}/v1/chat/completions`;
 
-  const judgeBound = (question: string, steps: string[]): number => utf8Length(renderJudgeUser(question, steps) + JUDGE_SYSTEM) + 24;
+  const judgeBound = (question: string, steps: string[]): number =>
+    utf8Length(renderJudgeUser(question, steps) + JUDGE_SYSTEM) + 24;
 
-  async function judge(question: string, steps: string[], ctx: CallContext | undefined, part: string): Promise<{ p: number; promptTokens: number; completionTokens: number }> {
+  async function judge(
+    question: string,
+    steps: string[],
+    ctx: CallContext | undefined,
+    part: string,
+  ): Promise<{ p: number; promptTokens: number; completionTokens: number }> {
     const body = {
       model: config.model,
       messages: [
@@ -32,16 +47,34 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
       top_logprobs: 5,
     };
     const bound = () => ({ promptTokens: judgeBound(question, steps), completionTokens: 1 });
-    return postAndRead(url, body, `provider ${name}`, http, ctx, { part, replays: config.replaysRequests, bound }, (raw) => {
-      const response = parseResponse(ChatResponseSchema, raw, name, "chat");
-      const top = response.choices[0]?.logprobs?.content?.[0]?.top_logprobs;
-      if (!top) throw new ProviderError(`provider ${name}: the response has no logprobs (the judge needs logprobs and top_logprobs)`, false);
-      const prob = (word: string): number => top.filter((t) => t.token.trim().toLowerCase() === word).reduce((s, t) => s + Math.exp(t.logprob), 0);
-      const yes = prob("yes");
-      const no = prob("no");
-      if (yes + no === 0) throw new ProviderError(`provider ${name}: neither "Yes" nor "No" is among the top logprobs`, false);
-      return { p: yes / (yes + no), promptTokens: response.usage.prompt_tokens, completionTokens: response.usage.completion_tokens };
-    });
+    return postAndRead(
+      url,
+      body,
+      `provider ${name}`,
+      http,
+      ctx,
+      { part, replays: config.replaysRequests, bound },
+      (raw) => {
+        const response = parseResponse(ChatResponseSchema, raw, name, "chat");
+        const top = response.choices[0]?.logprobs?.content?.[0]?.top_logprobs;
+        if (!top)
+          throw new ProviderError(
+            `provider ${name}: the response has no logprobs (the judge needs logprobs and top_logprobs)`,
+            false,
+          );
+        const prob = (word: string): number =>
+          top.filter((t) => t.token.trim().toLowerCase() === word).reduce((s, t) => s + Math.exp(t.logprob), 0);
+        const yes = prob("yes");
+        const no = prob("no");
+        if (yes + no === 0)
+          throw new ProviderError(`provider ${name}: neither "Yes" nor "No" is among the top logprobs`, false);
+        return {
+          p: yes / (yes + no),
+          promptTokens: response.usage.prompt_tokens,
+          completionTokens: response.usage.completion_tokens,
+        };
+      },
+    );
   }
 
   return {

@@ -1,6 +1,13 @@
 /** What every adapter shares: its interfaces, HTTP options from configuration, batching and usage splitting. */
 import type { ModelCard } from "../engine/budget";
-import type { CallContext, GenerateRequest, GenerateResponse, ScoreRequest, ScoreResponse, Usage } from "../engine/types";
+import type {
+  CallContext,
+  GenerateRequest,
+  GenerateResponse,
+  ScoreRequest,
+  ScoreResponse,
+  Usage,
+} from "../engine/types";
 import type { z } from "zod";
 import { DEFAULT_HTTP, postJson, ProviderError, type CallOptions, type HttpOptions } from "./http";
 
@@ -32,17 +39,31 @@ export interface AdapterContext {
 }
 
 /** The executor's view of a configured provider: prices, size and whether it replays repeated requests. */
-export function cardOf(name: string, config: { parameters: number; inputPricePerMillion: number; outputPricePerMillion: number; replaysRequests: boolean }): ModelCard {
-  return { name, parameters: config.parameters, inputPricePerMillion: config.inputPricePerMillion, outputPricePerMillion: config.outputPricePerMillion, replaysRequests: config.replaysRequests };
+export function cardOf(
+  name: string,
+  config: { parameters: number; inputPricePerMillion: number; outputPricePerMillion: number; replaysRequests: boolean },
+): ModelCard {
+  return {
+    name,
+    parameters: config.parameters,
+    inputPricePerMillion: config.inputPricePerMillion,
+    outputPricePerMillion: config.outputPricePerMillion,
+    replaysRequests: config.replaysRequests,
+  };
 }
 
-export function httpOptionsFor(config: { timeoutMs: number; retries: number; apiKeySecret?: string | undefined }, context: AdapterContext): HttpOptions {
+export function httpOptionsFor(
+  config: { timeoutMs: number; retries: number; apiKeySecret?: string | undefined },
+  context: AdapterContext,
+): HttpOptions {
   const key = config.apiKeySecret ? context.secrets?.[config.apiKeySecret] : undefined;
   return {
     ...DEFAULT_HTTP,
     timeoutMs: config.timeoutMs,
     retries: config.retries,
-    ...(context.backoffBaseMs !== undefined ? { backoffBaseMs: context.backoffBaseMs, backoffMaxMs: Math.max(context.backoffBaseMs * 8, 1) } : {}),
+    ...(context.backoffBaseMs !== undefined
+      ? { backoffBaseMs: context.backoffBaseMs, backoffMaxMs: Math.max(context.backoffBaseMs * 8, 1) }
+      : {}),
     ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}),
     ...(context.fetch ? { fetch: context.fetch } : {}),
     ...(context.random ? { random: context.random } : {}),
@@ -70,7 +91,11 @@ export function batchesOf<T>(items: readonly T[], key: (item: T) => string, max:
  * A batch's usage is reported once; attribute it to its requests in proportion to their prompt and
  * completion lengths, so that the parts add up exactly to what the provider billed.
  */
-export function splitUsage(total: Usage, promptWeights: readonly number[], completionWeights: readonly number[]): Usage[] {
+export function splitUsage(
+  total: Usage,
+  promptWeights: readonly number[],
+  completionWeights: readonly number[],
+): Usage[] {
   const split = (amount: number, weights: readonly number[]): number[] => {
     const sum = weights.reduce((a, b) => a + b, 0);
     const parts = weights.map((w) => (sum > 0 ? Math.floor((amount * w) / sum) : Math.floor(amount / weights.length)));
@@ -84,37 +109,58 @@ export function splitUsage(total: Usage, promptWeights: readonly number[], compl
 }
 
 /** Validate a provider's response; a mismatch is a provider error naming the field. */
-export function parseResponse<T extends z.ZodType>(schema: T, raw: unknown, provider: string, what: string): z.output<T> {
+export function parseResponse<T extends z.ZodType>(
+  schema: T,
+  raw: unknown,
+  provider: string,
+  what: string,
+): z.output<T> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw new ProviderError(`provider ${provider}: malformed ${what} response: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`, false);
+  throw new ProviderError(
+    `provider ${provider}: malformed ${what} response: ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+    false,
+  );
 }
-
 
 function reportedUsage(raw: unknown): Usage | undefined {
   const u = (raw as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } } | null)?.usage;
   const p = u?.prompt_tokens;
   const c = u?.completion_tokens ?? 0;
-  return typeof p === "number" && typeof c === "number" && p >= 0 && c >= 0 ? { promptTokens: p, completionTokens: c } : undefined;
+  return typeof p === "number" && typeof c === "number" && p >= 0 && c >= 0
+    ? { promptTokens: p, completionTokens: c }
+    : undefined;
 }
 
 /**
  * Await every part of a call. When one fails, the parts that were answered beside it were billed all the
  * same: their usage is reported to the context before the first failure is rethrown, after every part settled.
  */
-export async function allBilled<T>(tasks: readonly Promise<T>[], ctx: CallContext | undefined, usageOf: (value: T) => Usage): Promise<T[]> {
+export async function allBilled<T>(
+  tasks: readonly Promise<T>[],
+  ctx: CallContext | undefined,
+  usageOf: (value: T) => Usage,
+): Promise<T[]> {
   const settled = await Promise.allSettled(tasks);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (!failure) return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
   for (const s of settled) {
-    if (s.status === "fulfilled") ctx?.billed({ usage: usageOf(s.value), estimated: false, detail: "answered beside a part of the call that failed" });
+    if (s.status === "fulfilled")
+      ctx?.billed({
+        usage: usageOf(s.value),
+        estimated: false,
+        detail: "answered beside a part of the call that failed",
+      });
   }
   throw failure.reason;
 }
 
 export function sumUsage(usages: readonly Usage[]): Usage {
-  return { promptTokens: usages.reduce((t, u) => t + u.promptTokens, 0), completionTokens: usages.reduce((t, u) => t + u.completionTokens, 0) };
+  return {
+    promptTokens: usages.reduce((t, u) => t + u.promptTokens, 0),
+    completionTokens: usages.reduce((t, u) => t + u.completionTokens, 0),
+  };
 }
 
 /**
@@ -122,7 +168,15 @@ export function sumUsage(usages: readonly Usage[]): Usage {
  * the wrong number of results) was billed all the same: its reported usage (or `bound`) is charged through
  * the context before the error propagates.
  */
-export async function postAndRead<T>(url: string, body: unknown, label: string, http: HttpOptions, ctx: CallContext | undefined, call: { part: string; replays: boolean; bound: () => Usage }, read: (raw: unknown) => T): Promise<T> {
+export async function postAndRead<T>(
+  url: string,
+  body: unknown,
+  label: string,
+  http: HttpOptions,
+  ctx: CallContext | undefined,
+  call: { part: string; replays: boolean; bound: () => Usage },
+  read: (raw: unknown) => T,
+): Promise<T> {
   const { bound } = call;
   let unread: string | undefined;
   const options: CallOptions = ctx

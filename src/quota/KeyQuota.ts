@@ -49,17 +49,26 @@ export class KeyQuota extends DurableObject<Env> {
     const a = admit(this.bucket, ratePerMinute, Date.now());
     this.bucket = a.bucket;
     if (a.ok) return { ok: true };
-    return { ok: false, limit: "rate", message: `rate limit: this key may make ${ratePerMinute} requests per minute`, retryAfterSeconds: a.retryAfterSeconds };
+    return {
+      ok: false,
+      limit: "rate",
+      message: `rate limit: this key may make ${ratePerMinute} requests per minute`,
+      retryAfterSeconds: a.retryAfterSeconds,
+    };
   }
 
   /** Reserve a solve's budget from today's caps (idempotent per solve). */
   reserve(solveId: string, want: Amount, limits: Pick<KeyLimits, "tokensPerDay" | "moneyPerDay">): QuotaResult {
     const now = Date.now();
     const day = utcDay(now);
-    if (this.sql.exec("SELECT 1 FROM reservations WHERE solve_id = ?", solveId).toArray().length > 0) return { ok: true };
+    if (this.sql.exec("SELECT 1 FROM reservations WHERE solve_id = ?", solveId).toArray().length > 0)
+      return { ok: true };
     this.sql.exec("DELETE FROM reservations WHERE day < ? AND settled = 1", day);
     const used = this.committed(day);
-    for (const [kind, cap, unit] of [["tokens", limits.tokensPerDay, ""], ["money", limits.moneyPerDay, "$"]] as const) {
+    for (const [kind, cap, unit] of [
+      ["tokens", limits.tokensPerDay, ""],
+      ["money", limits.moneyPerDay, "$"],
+    ] as const) {
       const left = Math.max(0, cap - used.committed[kind]);
       if (want[kind] <= left) continue;
       const fmt = (x: number) => (unit ? `$${x.toFixed(4)}` : String(Math.round(x)));
@@ -73,7 +82,13 @@ export class KeyQuota extends DurableObject<Env> {
         retryAfterSeconds: soon ? RETRY_WHILE_SOLVES_RUN_S : secondsToNextUtcDay(now),
       };
     }
-    this.sql.exec("INSERT INTO reservations (solve_id, day, tokens, money) VALUES (?, ?, ?, ?)", solveId, day, want.tokens, want.money);
+    this.sql.exec(
+      "INSERT INTO reservations (solve_id, day, tokens, money) VALUES (?, ?, ?, ?)",
+      solveId,
+      day,
+      want.tokens,
+      want.money,
+    );
     return { ok: true };
   }
 
@@ -81,13 +96,20 @@ export class KeyQuota extends DurableObject<Env> {
   charge(solveId: string, spent: Amount): void {
     this.sql.exec(
       "UPDATE reservations SET spent_tokens = MAX(spent_tokens, ?), spent_money = MAX(spent_money, ?) WHERE solve_id = ? AND settled = 0",
-      spent.tokens, spent.money, solveId,
+      spent.tokens,
+      spent.money,
+      solveId,
     );
   }
 
   /** The solve ended: its final spend stays charged, the rest of its reservation is released. */
   settle(solveId: string, spent: Amount): void {
-    this.sql.exec("UPDATE reservations SET spent_tokens = ?, spent_money = ?, settled = 1 WHERE solve_id = ? AND settled = 0", spent.tokens, spent.money, solveId);
+    this.sql.exec(
+      "UPDATE reservations SET spent_tokens = ?, spent_money = ?, settled = 1 WHERE solve_id = ? AND settled = 0",
+      spent.tokens,
+      spent.money,
+      solveId,
+    );
   }
 
   /** A reservation for a solve that never started. */
@@ -103,7 +125,11 @@ export class KeyQuota extends DurableObject<Env> {
         day,
       )
       .one();
-    return { day, tokens: { limit: limits.tokensPerDay, spent: row.st, reserved: row.rt }, money: { limit: limits.moneyPerDay, spent: row.sm, reserved: row.rm } };
+    return {
+      day,
+      tokens: { limit: limits.tokensPerDay, spent: row.st, reserved: row.rt },
+      money: { limit: limits.moneyPerDay, spent: row.sm, reserved: row.rm },
+    };
   }
 
   /** Committed spend (what new reservations must fit beside) and its floor (what stays once running solves settle). */

@@ -13,5 +13,9 @@ export function admit(bucket: Bucket | undefined, perMinute: number, now: number
   const perMs = perMinute / 60_000;
   const tokens = bucket ? Math.min(perMinute, bucket.tokens + (now - bucket.at) * perMs) : perMinute;
   if (tokens >= 1) return { ok: true, bucket: { tokens: tokens - 1, at: now } };
-  return { ok: false, bucket: { tokens, at: now }, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)) };
+  return {
+    ok: false,
+    bucket: { tokens, at: now },
+    retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)),
+  };
 }

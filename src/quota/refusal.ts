@@ -3,5 +3,7 @@ import { ApiError } from "../api/errors";
 import type { QuotaRefusal } from "./KeyQuota";
 
 export function quotaRefused(r: QuotaRefusal): ApiError {
-  return new ApiError(429, "rate_limited", `${r.message}; retry after ${r.retryAfterSeconds} s`, { headers: { "Retry-After": String(r.retryAfterSeconds) } });
+  return new ApiError(429, "rate_limited", `${r.message}; retry after ${r.retryAfterSeconds} s`, {
+    headers: { "Retry-After": String(r.retryAfterSeconds) },
+  });
 }

@@ -72,7 +72,10 @@ export function parsePrompt(prompt: string): ParsedPrompt | null {
   const re = /<attempt (\d+)>\n([\s\S]*?)\n<\/attempt (\d+)>/g;
   let m: RegExpExecArray | null;
   while ((m = re.exec(prompt)) && m.index < s) {
-    if (m[1] === m[3] && prompt.startsWith(ATTEMPT_CLOSE(Number(m[1])), m.index + m[0].length - ATTEMPT_CLOSE(Number(m[1])).length)) {
+    if (
+      m[1] === m[3] &&
+      prompt.startsWith(ATTEMPT_CLOSE(Number(m[1])), m.index + m[0].length - ATTEMPT_CLOSE(Number(m[1])).length)
+    ) {
       attempts.push(splitSteps(m[2] ?? ""));
     }
   }
@@ -138,7 +141,8 @@ export class SimModels {
       // Suffix products, computed once per problem: the PRM asks for them at every step it scores.
       const t = this.world.errors.referenceTemperature;
       values = new Array<number>(problem.ops.length + 1).fill(1);
-      for (let j = problem.ops.length - 1; j >= 0; j--) values[j] = (values[j + 1] as number) * (1 - this.errorProbability(problem, j, this.world.base.skill, t));
+      for (let j = problem.ops.length - 1; j >= 0; j--)
+        values[j] = (values[j + 1] as number) * (1 - this.errorProbability(problem, j, this.world.base.skill, t));
       this.valueCache.set(problem, values);
     }
     return values[Math.min(opsDone, problem.ops.length)] as number;
@@ -165,8 +169,15 @@ export class SimModels {
     const op = problem.ops[j]!;
     const kind = h % 4;
     let wrong: number;
-    if (kind === 0) wrong = right + (right >= 0 ? 10 : -10); // lost or extra carry
-    else if (kind === 1) wrong = op.kind === "add" ? apply("subtract", a, op.operand) : op.kind === "subtract" ? apply("add", a, op.operand) : right - 1;
+    if (kind === 0)
+      wrong = right + (right >= 0 ? 10 : -10); // lost or extra carry
+    else if (kind === 1)
+      wrong =
+        op.kind === "add"
+          ? apply("subtract", a, op.operand)
+          : op.kind === "subtract"
+            ? apply("add", a, op.operand)
+            : right - 1;
     else if (kind === 2) wrong = swapDigits(right, h);
     else wrong = right + ((h >>> 8) % 2 === 0 ? 1 : -1) * Math.pow(10, Math.max(0, String(Math.abs(right)).length - 2));
     return wrong === right ? right + 1 : wrong;
@@ -189,7 +200,15 @@ export class SimModels {
    * The result a model writes for operation j from value a: right, its common mistake, or a random slip.
    * `extraLogit` raises the error logit (a reviser primed to find a mistake).
    */
-  private deriveOp(problem: ParsedProblem, j: number, a: number, skill: number, temperature: number, rng: Rng, extraLogit = 0): number {
+  private deriveOp(
+    problem: ParsedProblem,
+    j: number,
+    a: number,
+    skill: number,
+    temperature: number,
+    rng: Rng,
+    extraLogit = 0,
+  ): number {
     const right = this.rightResult(problem, j, a);
     const z = this.errorLogit(problem, j, skill) + extraLogit;
     const q = this.world.errors.commonMistakeShare;
@@ -210,7 +229,8 @@ export class SimModels {
       const deg = this.world.degenerate;
       const scale = this.degenerateScale(problem, temperature);
       if (p.lastWasCheck && rng.chance(deg.checkRepeat)) return writeCheckStep(p.value, phrase);
-      if (p.opsDone >= 1 && p.opsDone <= 2 && rng.chance(deg.shortcutRate * scale)) return writeFinalStep(p.value, phrase);
+      if (p.opsDone >= 1 && p.opsDone <= 2 && rng.chance(deg.shortcutRate * scale))
+        return writeFinalStep(p.value, phrase);
       if (rng.chance(deg.checkRate * scale)) return writeCheckStep(p.value, phrase);
     }
     const j = p.opsDone;
@@ -220,7 +240,14 @@ export class SimModels {
   }
 
   /** Continue a partial solution: one step, or until the final answer (bounded). */
-  private continueFrom(problem: ParsedProblem, prefix: readonly string[], skill: number, temperature: number, oneStep: boolean, rng: Rng): string[] {
+  private continueFrom(
+    problem: ParsedProblem,
+    prefix: readonly string[],
+    skill: number,
+    temperature: number,
+    oneStep: boolean,
+    rng: Rng,
+  ): string[] {
     const p = progressOf(problem, prefix);
     const out: string[] = [];
     if (p.finished) return out;
@@ -249,8 +276,10 @@ export class SimModels {
       const rng = new Rng(mixSeeds(params.seed, i, hashString(prompt)));
       let steps: string[];
       if (!parsed || !problem) steps = ["I cannot parse this problem."];
-      else if (model === "reviser" && parsed.attempts.length > 0) steps = this.revise(problem, parsed.attempts, parsed.prefix, params, rng);
-      else steps = this.continueFrom(problem, parsed.prefix, this.skillOf(model), params.temperature, params.oneStep, rng);
+      else if (model === "reviser" && parsed.attempts.length > 0)
+        steps = this.revise(problem, parsed.attempts, parsed.prefix, params, rng);
+      else
+        steps = this.continueFrom(problem, parsed.prefix, this.skillOf(model), params.temperature, params.oneStep, rng);
       let text = joinSteps(steps);
       let finishReason: Completion["finishReason"] = "stop";
       if (countTokens(text) > params.maxTokens) {
@@ -272,7 +301,13 @@ export class SimModels {
    * fixes a wrong step as often as it would have got that step right, and breaks a right one as often as it
    * gets it wrong; an attempt that ends early is continued. Nothing here reads a per-bin rate.
    */
-  private revise(problem: ParsedProblem, attempts: string[][], prefix: string[], params: SampleParams, rng: Rng): string[] {
+  private revise(
+    problem: ParsedProblem,
+    attempts: string[][],
+    prefix: string[],
+    params: SampleParams,
+    rng: Rng,
+  ): string[] {
     const r = this.world.reviser;
     const shown = attempts.slice(-4);
     const skill = r.skill + r.contextGain * shown.length;
@@ -308,7 +343,15 @@ export class SimModels {
   }
 
   /** Keep the attempt's first `at` steps, write operation `at` with `result` if given, and continue to the end. */
-  private rewriteFrom(problem: ParsedProblem, last: readonly string[], at: number, skill: number, temperature: number, rng: Rng, result?: number): string[] {
+  private rewriteFrom(
+    problem: ParsedProblem,
+    last: readonly string[],
+    at: number,
+    skill: number,
+    temperature: number,
+    rng: Rng,
+    result?: number,
+  ): string[] {
     const kept = last.slice(0, at);
     if (result === undefined) return [...kept, ...this.continueFrom(problem, kept, skill, temperature, false, rng)];
     const p = progressOf(problem, kept);
@@ -358,7 +401,10 @@ export class SimModels {
         if (r.kind === "op" && opsDone < problem.ops.length) {
           // It checks a step by working it out itself. Where its own result differs it doubts the step, as much
           // as it trusts its own arithmetic there: little on a step it often gets wrong, a lot on an easy one.
-          if (r.value !== this.verifierResult(problem, opsDone, current) && !this.takenOnTrust(problem, opsDone, current, r.value)) {
+          if (
+            r.value !== this.verifierResult(problem, opsDone, current) &&
+            !this.takenOnTrust(problem, opsDone, current, r.value)
+          ) {
             belief *= sigmoid(this.errorLogit(problem, opsDone, v.skill));
           }
           current = r.value;
@@ -394,7 +440,8 @@ export class SimModels {
     const right = this.rightResult(problem, j, a);
     const key = hashString(`${problem.question}#${j}#${a}`, 0x9e71);
     if (unitFromHash(key) >= sigmoid(this.errorLogit(problem, j, this.world.verifier.skill))) return right;
-    if (unitFromHash(hashString("common", key)) < this.world.errors.commonMistakeShare) return this.commonMistake(problem, j, a, right);
+    if (unitFromHash(hashString("common", key)) < this.world.errors.commonMistakeShare)
+      return this.commonMistake(problem, j, a, right);
     return right + (key % 2 === 0 ? 1 : -1);
   }
 }
@@ -418,4 +465,3 @@ function swapDigits(x: number, h: number): number {
   const swapped = Number(chars.join(""));
   return x < 0 ? -swapped : swapped;
 }
-

@@ -112,7 +112,8 @@ function parseUncached(question: string): ParsedProblem | null {
     else if ((r = /^Multiply by (\d+)\.$/.exec(sentence))) ops.push({ kind: "multiply", operand: Number(r[1]) });
     else if ((r = /^Divide by (\d+)\.$/.exec(sentence))) ops.push({ kind: "divide", operand: Number(r[1]) });
     else if (sentence === "Square it.") ops.push({ kind: "square", operand: 0 });
-    else if ((r = /^Take the remainder when divided by (\d+)\.$/.exec(sentence))) ops.push({ kind: "remainder", operand: Number(r[1]) });
+    else if ((r = /^Take the remainder when divided by (\d+)\.$/.exec(sentence)))
+      ops.push({ kind: "remainder", operand: Number(r[1]) });
     else return null;
   }
   if (ops.length === 0) return null;
@@ -142,7 +143,13 @@ export function generateProblems(world: World, seed: number, count: number): Dat
     const parsed = parseProblem(question);
     if (!parsed) continue;
     seen.add(question);
-    rows.push({ unique_id: `sim/${seed}/${rows.length}`, problem: question, answer: String(parsed.answer), level: parsed.ops.length, subject: "Arithmetic" });
+    rows.push({
+      unique_id: `sim/${seed}/${rows.length}`,
+      problem: question,
+      answer: String(parsed.answer),
+      level: parsed.ops.length,
+      subject: "Arithmetic",
+    });
   }
   return rows;
 }
@@ -163,7 +170,17 @@ function makeQuestion(world: World, rng: Rng): string {
 
 function chooseOp(v: number, rng: Rng, bigRate: number, maxValue: number): Operation {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const kind = rng.pick<OpKind>(["add", "add", "subtract", "subtract", "multiply", "multiply", "divide", "square", "remainder"]);
+    const kind = rng.pick<OpKind>([
+      "add",
+      "add",
+      "subtract",
+      "subtract",
+      "multiply",
+      "multiply",
+      "divide",
+      "square",
+      "remainder",
+    ]);
     let b = 0;
     switch (kind) {
       case "add":

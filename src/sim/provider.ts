@@ -23,7 +23,10 @@ export interface SimProviderOptions {
 }
 
 export function simModelCards(world: World, generatorModel: SimModelName = "base"): CostModel["cards"] {
-  const card = (name: string, m: { parameters: number; inputPricePerMillion: number; outputPricePerMillion: number }): ModelCard => ({
+  const card = (
+    name: string,
+    m: { parameters: number; inputPricePerMillion: number; outputPricePerMillion: number },
+  ): ModelCard => ({
     name,
     parameters: m.parameters,
     inputPricePerMillion: m.inputPricePerMillion,
@@ -48,16 +51,23 @@ export function simCostModel(world: World, generatorModel: SimModelName = "base"
   };
 }
 
-export function simProviders(world: World, options: SimProviderOptions = {}): { providers: ProviderSet; costs: CostModel; models: SimModels } {
+export function simProviders(
+  world: World,
+  options: SimProviderOptions = {},
+): { providers: ProviderSet; costs: CostModel; models: SimModels } {
   const models = new SimModels(world);
   const generatorModel = options.generatorModel ?? "base";
-  const modelFor = (role: GeneratorRole): SimModelName => (role === "reviser" ? "reviser" : role === "large" ? "large" : generatorModel);
+  const modelFor = (role: GeneratorRole): SimModelName =>
+    role === "reviser" ? "reviser" : role === "large" ? "large" : generatorModel;
   const providers: ProviderSet = {
     async generate(role: GeneratorRole, requests: GenerateRequest[]): Promise<GenerateResponse[]> {
       return requests.map((req) => models.complete(modelFor(role), renderPrompt(req), req));
     },
     async score(requests: ScoreRequest[]): Promise<ScoreResponse[]> {
-      return requests.map((req) => ({ scores: models.score(req.question, req.steps), usage: { promptTokens: scoringTokens(req), completionTokens: 0 } }));
+      return requests.map((req) => ({
+        scores: models.score(req.question, req.steps),
+        usage: { promptTokens: scoringTokens(req), completionTokens: 0 },
+      }));
     },
   };
   return { providers, costs: simCostModel(world, generatorModel), models };

@@ -85,7 +85,11 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
   let billedTokens = 0;
 
   /** Answer with `body` after the simulated latency, unless a fault says otherwise. */
-  const respond = async (c: Context, body: Record<string, unknown> & { choices?: unknown[]; data?: unknown[] }, tokens: number) => {
+  const respond = async (
+    c: Context,
+    body: Record<string, unknown> & { choices?: unknown[]; data?: unknown[] },
+    tokens: number,
+  ) => {
     const key = c.req.header("idempotency-key");
     const prior = key === undefined || options.replay === false ? undefined : replays.get(key);
     if (prior) {
@@ -101,7 +105,10 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     if (fault === "500") return openAiError(c, 500, "internal error (simulated)", "server_error");
     const full = JSON.stringify(body);
     if (key !== undefined && options.replay !== false) {
-      replays.set(key, sleep(latency.perCallMs + latency.perTokenMs * tokens).then(() => full));
+      replays.set(
+        key,
+        sleep(latency.perCallMs + latency.perTokenMs * tokens).then(() => full),
+      );
       if (replays.size > 100_000) replays.delete(replays.keys().next().value as string);
     }
     billedTokens += Number((body.usage as { total_tokens?: number } | undefined)?.total_tokens ?? 0);
@@ -112,7 +119,8 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
       if (body.data) body.data = body.data.slice(0, Math.max(0, body.data.length - 1));
     }
     const text = JSON.stringify(body);
-    if (fault === "truncated") return c.body(text.slice(0, Math.floor(text.length / 2)), 200, { "content-type": "application/json" });
+    if (fault === "truncated")
+      return c.body(text.slice(0, Math.floor(text.length / 2)), 200, { "content-type": "application/json" });
     if (fault === "malformed") return c.body(`{"choices": [oops`, 200, { "content-type": "application/json" });
     return c.body(text, 200, { "content-type": "application/json" });
   };
@@ -138,7 +146,12 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     };
   };
 
-  app.get("/v1/models", (c) => c.json({ object: "list", data: Object.keys(MODELS).map((id) => ({ id, object: "model", owned_by: "ttc-edge-sim" })) }));
+  app.get("/v1/models", (c) =>
+    c.json({
+      object: "list",
+      data: Object.keys(MODELS).map((id) => ({ id, object: "model", owned_by: "ttc-edge-sim" })),
+    }),
+  );
 
   app.get("/_sim/stats", (c) => c.json({ served, replayed, billedTokens, busyMs, queuedFaults: queue }));
 
@@ -162,23 +175,44 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     const body = await readJson(c);
     if (!body) return openAiError(c, 400, "request body must be a JSON object", "invalid_request_error");
     const model = MODELS[String(body.model)];
-    if (!model || model === "prm") return openAiError(c, 404, `model "${String(body.model)}" does not exist or is not a generator`, "invalid_request_error");
+    if (!model || model === "prm")
+      return openAiError(
+        c,
+        404,
+        `model "${String(body.model)}" does not exist or is not a generator`,
+        "invalid_request_error",
+      );
     const prompts = Array.isArray(body.prompt) ? body.prompt : [body.prompt];
-    if (prompts.length === 0 || prompts.some((p) => typeof p !== "string")) return openAiError(c, 400, "prompt must be a string or an array of strings", "invalid_request_error");
+    if (prompts.length === 0 || prompts.some((p) => typeof p !== "string"))
+      return openAiError(c, 400, "prompt must be a string or an array of strings", "invalid_request_error");
     const params = sampling(body);
     const choices: { index: number; text: string; finish_reason: string; logprobs: null }[] = [];
     let promptTokens = 0;
     let completionTokens = 0;
     (prompts as string[]).forEach((prompt, i) => {
-      const out = model === "reviser" || model === "base" || model === "large" ? models.complete(model, prompt, params) : null;
+      const out =
+        model === "reviser" || model === "base" || model === "large" ? models.complete(model, prompt, params) : null;
       if (!out) return;
       promptTokens += out.usage.promptTokens;
       completionTokens += out.usage.completionTokens;
-      out.completions.forEach((comp, j) => choices.push({ index: i * params.n + j, text: comp.text, finish_reason: comp.finishReason, logprobs: null }));
+      out.completions.forEach((comp, j) =>
+        choices.push({ index: i * params.n + j, text: comp.text, finish_reason: comp.finishReason, logprobs: null }),
+      );
     });
     return respond(
       c,
-      { id: `cmpl-sim-${served}`, object: "text_completion", created: 0, model: body.model, choices, usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } },
+      {
+        id: `cmpl-sim-${served}`,
+        object: "text_completion",
+        created: 0,
+        model: body.model,
+        choices,
+        usage: {
+          prompt_tokens: promptTokens,
+          completion_tokens: completionTokens,
+          total_tokens: promptTokens + completionTokens,
+        },
+      },
       completionTokens,
     );
   });
@@ -187,9 +221,19 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     const body = await readJson(c);
     if (!body) return openAiError(c, 400, "request body must be a JSON object", "invalid_request_error");
     const model = MODELS[String(body.model)];
-    if (!model || model === "prm") return openAiError(c, 404, `model "${String(body.model)}" does not exist or is not a generator`, "invalid_request_error");
+    if (!model || model === "prm")
+      return openAiError(
+        c,
+        404,
+        `model "${String(body.model)}" does not exist or is not a generator`,
+        "invalid_request_error",
+      );
     const messages = body.messages;
-    if (!Array.isArray(messages) || messages.length === 0 || messages.some((m) => typeof m?.content !== "string" || typeof m?.role !== "string")) {
+    if (
+      !Array.isArray(messages) ||
+      messages.length === 0 ||
+      messages.some((m) => typeof m?.content !== "string" || typeof m?.role !== "string")
+    ) {
       return openAiError(c, 400, "messages must be a non-empty array of {role, content}", "invalid_request_error");
     }
     const chat = messages as ChatMessage[];
@@ -210,7 +254,14 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
           object: "chat.completion",
           created: 0,
           model: body.model,
-          choices: [{ index: 0, message: { role: "assistant", content: top[0]!.token }, finish_reason: "length", logprobs: { content: [{ token: top[0]!.token, logprob: top[0]!.logprob, top_logprobs: top }] } }],
+          choices: [
+            {
+              index: 0,
+              message: { role: "assistant", content: top[0]!.token },
+              finish_reason: "length",
+              logprobs: { content: [{ token: top[0]!.token, logprob: top[0]!.logprob, top_logprobs: top }] },
+            },
+          ],
           usage: { prompt_tokens: promptTokens, completion_tokens: 1, total_tokens: promptTokens + 1 },
         },
         1,
@@ -218,11 +269,20 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     }
     const last = chat[chat.length - 1];
     if (last?.role === "assistant" && body.continue_final_message !== true) {
-      return openAiError(c, 400, "a final assistant message is only continued with continue_final_message: true", "invalid_request_error");
+      return openAiError(
+        c,
+        400,
+        "a final assistant message is only continued with continue_final_message: true",
+        "invalid_request_error",
+      );
     }
     const params = sampling(body);
     const out = models.complete(model as SimModelName, chatToPrompt(chat), params);
-    const usage = { prompt_tokens: out.usage.promptTokens, completion_tokens: out.usage.completionTokens, total_tokens: out.usage.promptTokens + out.usage.completionTokens };
+    const usage = {
+      prompt_tokens: out.usage.promptTokens,
+      completion_tokens: out.usage.completionTokens,
+      total_tokens: out.usage.promptTokens + out.usage.completionTokens,
+    };
     return respond(
       c,
       {
@@ -230,7 +290,12 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
         object: "chat.completion",
         created: 0,
         model: body.model,
-        choices: out.completions.map((comp, j) => ({ index: j, message: { role: "assistant", content: comp.text }, finish_reason: comp.finishReason, logprobs: null })),
+        choices: out.completions.map((comp, j) => ({
+          index: j,
+          message: { role: "assistant", content: comp.text },
+          finish_reason: comp.finishReason,
+          logprobs: null,
+        })),
         usage,
       },
       out.usage.completionTokens,
@@ -240,9 +305,16 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
   app.post("/pooling", async (c) => {
     const body = await readJson(c);
     if (!body) return openAiError(c, 400, "request body must be a JSON object", "invalid_request_error");
-    if (MODELS[String(body.model)] !== "prm") return openAiError(c, 404, `model "${String(body.model)}" is not a pooling (reward) model`, "invalid_request_error");
+    if (MODELS[String(body.model)] !== "prm")
+      return openAiError(
+        c,
+        404,
+        `model "${String(body.model)}" is not a pooling (reward) model`,
+        "invalid_request_error",
+      );
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    if (inputs.length === 0 || inputs.some((x) => typeof x !== "string")) return openAiError(c, 400, "input must be a string or an array of strings", "invalid_request_error");
+    if (inputs.length === 0 || inputs.some((x) => typeof x !== "string"))
+      return openAiError(c, 400, "input must be a string or an array of strings", "invalid_request_error");
     let promptTokens = 0;
     const data = (inputs as string[]).map((text, index) => {
       promptTokens += countTokens(text);
@@ -252,7 +324,18 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
       const scores = parsed ? models.score(parsed.question, parsed.steps) : new Array<number>(stepCount).fill(0.5);
       return { index, object: "pooling", data: scores.map((p) => [1 - p, p]) };
     });
-    return respond(c, { id: `pool-sim-${served}`, object: "list", created: 0, model: body.model, data, usage: { prompt_tokens: promptTokens, total_tokens: promptTokens } }, 0);
+    return respond(
+      c,
+      {
+        id: `pool-sim-${served}`,
+        object: "list",
+        created: 0,
+        model: body.model,
+        data,
+        usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+      },
+      0,
+    );
   });
 
   return app;

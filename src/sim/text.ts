@@ -79,7 +79,9 @@ export function phraseWeights(count: number, temperature: number): number[] {
   if (hit) return hit;
   const out: number[] = [];
   for (let i = 0; i < count; i++) {
-    const w = (TEMPLATE_WEIGHTS[i % TEMPLATE_WEIGHTS.length] as number) * (OPENER_WEIGHTS[Math.floor(i / TEMPLATE_WEIGHTS.length) % OPENERS.length] as number);
+    const w =
+      (TEMPLATE_WEIGHTS[i % TEMPLATE_WEIGHTS.length] as number) *
+      (OPENER_WEIGHTS[Math.floor(i / TEMPLATE_WEIGHTS.length) % OPENERS.length] as number);
     out.push(Math.pow(w, 1 / Math.max(temperature, 1e-3)));
   }
   if (weightCache.size > 64) weightCache.clear();

@@ -110,7 +110,10 @@ export const WorldSchema = z
       perTokenMs: z.number().min(0),
     }),
   })
-  .refine((w) => w.problems.minOps <= w.problems.maxOps, { message: "minOps must not exceed maxOps", path: ["problems", "minOps"] });
+  .refine((w) => w.problems.minOps <= w.problems.maxOps, {
+    message: "minOps must not exceed maxOps",
+    path: ["problems", "minOps"],
+  });
 
 export type World = z.output<typeof WorldSchema>;
 

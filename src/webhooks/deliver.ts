@@ -15,7 +15,11 @@ export interface Message {
 
 const TIMEOUT_MS = 10_000;
 
-export async function attemptDelivery(msg: Message, secrets: readonly string[], deps: { resolve: Resolver; guard: GuardOptions; now: () => number; fetch?: typeof fetch }): Promise<AttemptOutcome> {
+export async function attemptDelivery(
+  msg: Message,
+  secrets: readonly string[],
+  deps: { resolve: Resolver; guard: GuardOptions; now: () => number; fetch?: typeof fetch },
+): Promise<AttemptOutcome> {
   const url = new URL(msg.url);
   const host = hostToResolve(url);
   if (host && !deps.guard.allowLocal) {
@@ -45,13 +49,26 @@ export async function attemptDelivery(msg: Message, secrets: readonly string[], 
       body: msg.body,
     });
   } catch (err) {
-    return { kind: "failed", error: err instanceof Error && err.name === "TimeoutError" ? `no answer within ${TIMEOUT_MS / 1000} s` : `request failed: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      kind: "failed",
+      error:
+        err instanceof Error && err.name === "TimeoutError"
+          ? `no answer within ${TIMEOUT_MS / 1000} s`
+          : `request failed: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
   // The body is not needed; release the connection.
   await res.body?.cancel();
   if (res.status >= 200 && res.status < 300) return { kind: "delivered", status: res.status };
   if (res.status === 410) return { kind: "gone", status: 410 };
-  if (res.status >= 300 && res.status < 400) return { kind: "failed", status: res.status, error: `answered ${res.status} (redirects are not followed)` };
-  const retryAfterMs = res.status === 429 || res.status >= 500 ? parseRetryAfter(res.headers.get("retry-after"), deps.now()) : undefined;
-  return { kind: "failed", status: res.status, error: `answered ${res.status}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  if (res.status >= 300 && res.status < 400)
+    return { kind: "failed", status: res.status, error: `answered ${res.status} (redirects are not followed)` };
+  const retryAfterMs =
+    res.status === 429 || res.status >= 500 ? parseRetryAfter(res.headers.get("retry-after"), deps.now()) : undefined;
+  return {
+    kind: "failed",
+    status: res.status,
+    error: `answered ${res.status}`,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  };
 }

@@ -9,6 +9,10 @@ export async function checkDestination(env: Env, tenantId: string, url: string):
   if (!verdict.ok) throw new ApiError(400, "invalid_request", `webhook.url: ${verdict.reason}`);
   const disabled = await endpointDisabled(env.DB, tenantId, url);
   if (disabled) {
-    throw new ApiError(400, "invalid_request", `webhook.url: this endpoint was disabled after it answered 410 Gone (${new Date(disabled.disabledAt).toISOString()}); enable it again with POST /v1/webhooks/endpoints/enable`);
+    throw new ApiError(
+      400,
+      "invalid_request",
+      `webhook.url: this endpoint was disabled after it answered 410 Gone (${new Date(disabled.disabledAt).toISOString()}); enable it again with POST /v1/webhooks/endpoints/enable`,
+    );
   }
 }

@@ -8,7 +8,14 @@ import { attemptDelivery } from "./deliver";
 import type { Outbox, OutboxEntry } from "./outbox";
 import { dohResolver, type Resolver } from "./resolve";
 import { nextStep, type AttemptOutcome } from "./schedule";
-import { createDelivery, disableEndpoint, endpointDisabled, recordAttempt, signingSecrets, tenantSecrets } from "./store";
+import {
+  createDelivery,
+  disableEndpoint,
+  endpointDisabled,
+  recordAttempt,
+  signingSecrets,
+  tenantSecrets,
+} from "./store";
 
 const OUR_FAULT_RETRY_MS = 60_000;
 
@@ -32,7 +39,19 @@ export class WebhookDispatcher {
     const id = messageId(view.id);
     const type = view.stopReason === "failed" ? "solve.failed" : "solve.completed";
     const body = JSON.stringify({ type, timestamp: new Date(now).toISOString(), data: view });
-    await createDelivery(this.env.DB, { id, tenantId, solveId: view.id, url, eventType: type, payload: body, status: "pending", attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now });
+    await createDelivery(this.env.DB, {
+      id,
+      tenantId,
+      solveId: view.id,
+      url,
+      eventType: type,
+      payload: body,
+      status: "pending",
+      attempts: 0,
+      nextAttemptAt: now,
+      createdAt: now,
+      updatedAt: now,
+    });
     this.outbox.put({ id, url, body, attempts: 0, nextAt: now });
   }
 
@@ -59,18 +78,37 @@ export class WebhookDispatcher {
     } else {
       const secrets = await tenantSecrets(this.env.DB, tenantId, at);
       if (!secrets) throw new Error(`tenant ${tenantId} has no record`);
-      outcome = await attemptDelivery({ id: entry.id, url: entry.url, body: entry.body }, signingSecrets(secrets), { resolve: this.resolve, guard: { allowLocal: webhooksAllowLocal(this.env) }, now: Date.now });
+      outcome = await attemptDelivery({ id: entry.id, url: entry.url, body: entry.body }, signingSecrets(secrets), {
+        resolve: this.resolve,
+        guard: { allowLocal: webhooksAllowLocal(this.env) },
+        now: Date.now,
+      });
     }
     const attempts = entry.attempts + 1;
     const next = nextStep(outcome, attempts, Date.now());
     if (next.kind === "retry") this.outbox.put({ ...entry, attempts, nextAt: next.at });
     else this.outbox.remove(entry.id);
     const statusCode = "status" in outcome ? outcome.status : undefined;
-    const error = outcome.kind === "refused" ? `refused: ${outcome.reason}` : outcome.kind === "failed" ? outcome.error : outcome.kind === "gone" ? "answered 410 Gone: endpoint disabled" : undefined;
+    const error =
+      outcome.kind === "refused"
+        ? `refused: ${outcome.reason}`
+        : outcome.kind === "failed"
+          ? outcome.error
+          : outcome.kind === "gone"
+            ? "answered 410 Gone: endpoint disabled"
+            : undefined;
     // The outbox has the outcome; the D1 records follow, and their failure must not send the message again.
     try {
       if (outcome.kind === "gone") await disableEndpoint(this.env.DB, tenantId, entry.url, entry.id, at);
-      await recordAttempt(this.env.DB, { deliveryId: entry.id, attempt: attempts, at, statusCode, error, status: next.kind === "retry" ? "pending" : next.status, nextAttemptAt: next.kind === "retry" ? next.at : null });
+      await recordAttempt(this.env.DB, {
+        deliveryId: entry.id,
+        attempt: attempts,
+        at,
+        statusCode,
+        error,
+        status: next.kind === "retry" ? "pending" : next.status,
+        nextAttemptAt: next.kind === "retry" ? next.at : null,
+      });
     } catch (err) {
       console.error(`webhook ${entry.id}: recording attempt ${attempts} in D1 failed:`, err);
     }

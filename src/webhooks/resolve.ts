@@ -11,7 +11,10 @@ export function dohResolver(fetcher: typeof fetch = fetch): Resolver {
   return async (host) => {
     const out: string[] = [];
     for (const [type, code] of Object.entries(TYPES)) {
-      const res = await fetcher(`${DOH}?name=${encodeURIComponent(host)}&type=${type}`, { headers: { accept: "application/dns-json" }, signal: AbortSignal.timeout(5_000) });
+      const res = await fetcher(`${DOH}?name=${encodeURIComponent(host)}&type=${type}`, {
+        headers: { accept: "application/dns-json" },
+        signal: AbortSignal.timeout(5_000),
+      });
       if (!res.ok) throw new Error(`DNS lookup of ${host} (${type}) answered HTTP ${res.status}`);
       const body = (await res.json()) as { Status?: number; Answer?: { type: number; data: string }[] };
       // NXDOMAIN and friends: no addresses of this type.

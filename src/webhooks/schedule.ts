@@ -2,7 +2,16 @@
  * When to try a webhook again: the Standard Webhooks schedule (immediately, 5 s, 5 min, 30 min, 2 h, 5 h,
  * 10 h, 10 h), later when the receiver's Retry-After asks for more (at most a day), and never after 410.
  */
-export const RETRY_DELAYS_MS = [0, 5_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000, 5 * 3_600_000, 10 * 3_600_000, 10 * 3_600_000];
+export const RETRY_DELAYS_MS = [
+  0,
+  5_000,
+  5 * 60_000,
+  30 * 60_000,
+  2 * 3_600_000,
+  5 * 3_600_000,
+  10 * 3_600_000,
+  10 * 3_600_000,
+];
 const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
 
 export type AttemptOutcome =

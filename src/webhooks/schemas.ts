@@ -30,5 +30,13 @@ export const DeliverySchema = z.object({
 
 export const DeliveryDetailSchema = DeliverySchema.extend({
   payload: z.string(),
-  log: z.array(z.object({ deliveryId: z.string(), attempt: z.number().int(), at: z.number().int(), statusCode: z.number().int().nullable(), error: z.string().nullable() })),
+  log: z.array(
+    z.object({
+      deliveryId: z.string(),
+      attempt: z.number().int(),
+      at: z.number().int(),
+      statusCode: z.number().int().nullable(),
+      error: z.string().nullable(),
+    }),
+  ),
 });

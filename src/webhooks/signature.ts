@@ -19,12 +19,23 @@ export function generateSecret(): string {
 }
 
 export async function sign(secret: string, id: string, timestampSeconds: number, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", fromBase64(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    fromBase64(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${id}.${timestampSeconds}.${body}`));
   return `v1,${toBase64(new Uint8Array(mac))}`;
 }
 
 /** The webhook-signature header: one signature per secret in use. */
-export async function signatureHeader(secrets: readonly string[], id: string, timestampSeconds: number, body: string): Promise<string> {
+export async function signatureHeader(
+  secrets: readonly string[],
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): Promise<string> {
   return (await Promise.all(secrets.map((s) => sign(s, id, timestampSeconds, body)))).join(" ");
 }

@@ -15,7 +15,15 @@ export interface GuardOptions {
 }
 
 /** Names that resolve to this machine or a private network by convention, whatever DNS says. */
-const LOCAL_NAMES = [/^localhost$/, /\.localhost$/, /\.local$/, /\.internal$/, /\.home\.arpa$/, /^metadata$/, /^metadata\.google\.internal$/];
+const LOCAL_NAMES = [
+  /^localhost$/,
+  /\.localhost$/,
+  /\.local$/,
+  /\.internal$/,
+  /\.home\.arpa$/,
+  /^metadata$/,
+  /^metadata\.google\.internal$/,
+];
 
 /** The host as an address, when it is an IP literal (brackets and a trailing dot removed). */
 function literalAddress(hostname: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
@@ -28,7 +36,8 @@ export function nonPublicReason(address: string): string | null {
   if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
   let parsed = ipaddr.parse(address);
   // An IPv4 address written as IPv6 is judged as the IPv4 address it is.
-  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   const range = parsed.range();
   return range === "unicast" ? null : `${address} is a ${range} address`;
 }
@@ -40,7 +49,8 @@ export function checkWebhookUrl(raw: string, options: GuardOptions): Verdict {
   } catch {
     return { ok: false, reason: "is not a valid absolute URL" };
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && options.allowLocal)) return { ok: false, reason: `must use https (not ${url.protocol.replace(":", "")})` };
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && options.allowLocal))
+    return { ok: false, reason: `must use https (not ${url.protocol.replace(":", "")})` };
   if (url.username || url.password) return { ok: false, reason: "must not carry credentials (user:password@)" };
   if (options.allowLocal) return { ok: true };
   const host = url.hostname.toLowerCase().replace(/\.$/, "");

@@ -33,21 +33,47 @@ export async function startFakeService(world: World, options: { key: string; too
       res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
     };
     void (async () => {
-      if (req.headers.authorization !== `Bearer ${options.key}`) return send(401, { error: { type: "unauthorized", message: "this API key is not valid (unknown or revoked)" } });
+      if (req.headers.authorization !== `Bearer ${options.key}`)
+        return send(401, {
+          error: { type: "unauthorized", message: "this API key is not valid (unknown or revoked)" },
+        });
       if (req.method === "GET" && req.url === "/v1/usage") {
         const zero = { limit: 1e9, spent: 0, reserved: 0 };
-        return send(200, { keyId: "key_fake", tenantId: "ten_fake", ratePerMinute: 6000, defaultSolveBudget: { tokens: 200000, money: 1 }, day: "2026-12-02", tokens: zero, money: zero });
+        return send(200, {
+          keyId: "key_fake",
+          tenantId: "ten_fake",
+          ratePerMinute: 6000,
+          defaultSolveBudget: { tokens: 200000, money: 1 },
+          day: "2026-12-02",
+          tokens: zero,
+          money: zero,
+        });
       }
       if (req.method === "POST" && req.url === "/v1/solves") {
         if (tooMany > 0) {
           tooMany--;
           stats.refused++;
-          return send(429, { error: { type: "rate_limited", message: "rate limit: retry after 0 s" } }, { "retry-after": "0" });
+          return send(
+            429,
+            { error: { type: "rate_limited", message: "rate limit: retry after 0 s" } },
+            { "retry-after": "0" },
+          );
         }
-        const body = (await bodyOf(req)) as { prompt: string; strategy: unknown; budget: { generations?: number }; seed: number };
+        const body = (await bodyOf(req)) as {
+          prompt: string;
+          strategy: unknown;
+          budget: { generations?: number };
+          seed: number;
+        };
         const spec = StrategySpecSchema.parse(body.strategy);
         const { providers, costs } = simProviders(world);
-        const started = startExecution({ question: body.prompt }, spec, { generations: body.budget.generations ?? 4096 }, body.seed, costs);
+        const started = startExecution(
+          { question: body.prompt },
+          spec,
+          { generations: body.budget.generations ?? 4096 },
+          body.seed,
+          costs,
+        );
         if (!started.ok) return send(400, { error: { type: "invalid_request", message: started.error } });
         const done = await runToEnd(started.execution, providers, costs);
         stats.solves++;
@@ -61,7 +87,14 @@ export async function startFakeService(world: World, options: { key: string; too
           answer: done.outcome?.answer ?? null,
           confidence: done.outcome ? done.outcome.confidence : null,
           steps: done.steps,
-          spend: { generations: l.generations, samples: l.samples, tokens: l.tokens, verifierTokens: l.verifierTokens, flops: l.flops, money: l.money },
+          spend: {
+            generations: l.generations,
+            samples: l.samples,
+            tokens: l.tokens,
+            verifierTokens: l.verifierTokens,
+            flops: l.flops,
+            money: l.money,
+          },
           createdAt: Date.now(),
         });
       }

@@ -48,7 +48,9 @@ export function webhookWorld() {
       const type = url.searchParams.get("type") === "AAAA" ? 28 : 1;
       const addresses = DNS_TABLE[name];
       if (!addresses) return Response.json({ Status: 3 });
-      const answer = addresses.filter((a) => a.includes(":") === (type === 28)).map((data) => ({ name, type, TTL: 60, data }));
+      const answer = addresses
+        .filter((a) => a.includes(":") === (type === 28))
+        .map((data) => ({ name, type, TTL: 60, data }));
       return Response.json({ Status: 0, Answer: answer });
     }
     if (url.host === "hooks.example.com") return receiver.fetch(request);

@@ -19,7 +19,11 @@ const SIM = "http://sim.test";
 const PROBLEM = "Start with 23. Add 58. Multiply by 4. Subtract 17. What is the final number?";
 
 async function stats(): Promise<{ served: number; replayed: number; billedTokens: number }> {
-  return (await (await fetch(`${SIM}/_sim/stats`)).json()) as { served: number; replayed: number; billedTokens: number };
+  return (await (await fetch(`${SIM}/_sim/stats`)).json()) as {
+    served: number;
+    replayed: number;
+    billedTokens: number;
+  };
 }
 
 async function served(): Promise<number> {
@@ -27,11 +31,19 @@ async function served(): Promise<number> {
 }
 
 async function fault(kind: string, count: number, path?: string): Promise<void> {
-  await fetch(`${SIM}/_sim/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind, count, path }) });
+  await fetch(`${SIM}/_sim/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ kind, count, path }),
+  });
 }
 
 async function start(body: unknown): Promise<SolveView> {
-  const res = await authedFetch("https://ttc.test/v1/solves", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await authedFetch("https://ttc.test/v1/solves", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(202);
   return (await res.json()) as SolveView;
 }
@@ -63,11 +75,17 @@ describe("SolveSession over HTTP providers", () => {
     expect(view.stopReason).toBe("complete");
     const events = (await (await authedFetch(`https://ttc.test/v1/solves/${solve.id}/events`)).text())
       .split("\n\n")
-      .map((block) => block.split("\n").find((l) => l.startsWith("data:"))?.slice(5))
+      .map((block) =>
+        block
+          .split("\n")
+          .find((l) => l.startsWith("data:"))
+          ?.slice(5),
+      )
       .filter((d): d is string => d !== undefined && d.includes("invocation"))
       .map((d) => JSON.parse(d) as { invocation: number; subrequests: number });
     const perInvocation = new Map<number, number>();
-    for (const e of events) perInvocation.set(e.invocation, Math.max(perInvocation.get(e.invocation) ?? 0, e.subrequests));
+    for (const e of events)
+      perInvocation.set(e.invocation, Math.max(perInvocation.get(e.invocation) ?? 0, e.subrequests));
     expect([...perInvocation.values()].every((n) => n <= 8)).toBe(true);
     expect(perInvocation.size).toBeGreaterThan(1);
     // What the server served is within what the invocations counted (retries counted at their most).
@@ -90,7 +108,11 @@ describe("SolveSession over HTTP providers", () => {
     expect(after.replayed - before.replayed).toBe(2);
     // The two attempts billed but unread are charged at their worst case (this provider is not configured as
     // replaying), so the solve's spend covers everything the provider billed.
-    const rows = await env.DB.prepare("SELECT purpose, status, prompt_tokens + completion_tokens AS tokens FROM provider_calls WHERE solve_id = ? ORDER BY id").bind(solve.id).all<{ purpose: string; status: string; tokens: number }>();
+    const rows = await env.DB.prepare(
+      "SELECT purpose, status, prompt_tokens + completion_tokens AS tokens FROM provider_calls WHERE solve_id = ? ORDER BY id",
+    )
+      .bind(solve.id)
+      .all<{ purpose: string; status: string; tokens: number }>();
     const discarded = rows.results.filter((r) => r.status === "discarded");
     expect(discarded.map((r) => r.purpose).sort()).toEqual(["generate:generator", "score:verifier"]);
     expect(rows.results.reduce((t, r) => t + r.tokens, 0)).toBe(view.spend.tokens);
@@ -124,10 +146,16 @@ describe("SolveSession over HTTP providers", () => {
     // The samples were billed, so they are in the ledger and in D1.
     expect(view.spend.samples).toBe(4);
     expect(view.answer).not.toBeNull();
-    const row = await env.DB.prepare("SELECT samples, stop_reason FROM solves WHERE id = ?").bind(solve.id).first<{ samples: number; stop_reason: string }>();
+    const row = await env.DB.prepare("SELECT samples, stop_reason FROM solves WHERE id = ?")
+      .bind(solve.id)
+      .first<{ samples: number; stop_reason: string }>();
     expect(row).toEqual({ samples: 4, stop_reason: "cancelled" });
     // The stalled attempt may have been billed too: charged at its worst case beside the call that answered.
-    const calls = await env.DB.prepare("SELECT status, estimated, prompt_tokens + completion_tokens AS tokens FROM provider_calls WHERE solve_id = ? ORDER BY seq").bind(solve.id).all<{ status: string; estimated: number; tokens: number }>();
+    const calls = await env.DB.prepare(
+      "SELECT status, estimated, prompt_tokens + completion_tokens AS tokens FROM provider_calls WHERE solve_id = ? ORDER BY seq",
+    )
+      .bind(solve.id)
+      .all<{ status: string; estimated: number; tokens: number }>();
     expect(calls.results.map((c) => [c.status, c.estimated])).toEqual([
       ["discarded", 1],
       ["ok", 0],
@@ -149,17 +177,37 @@ describe("SolveSession over HTTP providers", () => {
     // Inside the object (its input gate keeps alarms out): start, hold the alarm, and do the first half of
     // a step as an alarm that died after storing its provider results but before absorbing them.
     await runInDurableObject(stub, async (instance, state) => {
-      const started = await instance.start({ id, prompt: PROBLEM, spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 4 }), budget: {}, seed: 6, tenantId: "ten_direct", keyId: "key_direct" });
+      const started = await instance.start({
+        id,
+        prompt: PROBLEM,
+        spec: StrategySpecSchema.parse({ strategy: "best-of-n", n: 4 }),
+        budget: {},
+        seed: 6,
+        tenantId: "ten_direct",
+        keyId: "key_direct",
+      });
       if (!started.ok) throw new Error(started.error);
       await state.storage.deleteAlarm();
       const exec = new SolveStorage(state.storage).read("exec") as Execution;
       const config = parseProvidersConfig(env.PROVIDERS);
       if (!config.ok || config.config === "sim") throw new Error("expected HTTP providers");
-      const { providers, costs } = assembleProviders({ generator: generatorAdapter("generator", config.config.generator), verifier: verifierAdapter("verifier", config.config.verifier) });
+      const { providers, costs } = assembleProviders({
+        generator: generatorAdapter("generator", config.config.generator),
+        verifier: verifierAdapter("verifier", config.config.verifier),
+      });
       const plan = planStep(exec, costs, Date.now());
       if (plan.kind !== "call") throw new Error("expected a call");
       const results = await callProviders(plan.work, providers);
-      const pending: StepResults = { step: exec.steps, work: plan.work, results, received: results.responses, providerMs: 0, interruptions: 0, prior: [], discarded: [] };
+      const pending: StepResults = {
+        step: exec.steps,
+        work: plan.work,
+        results,
+        received: results.responses,
+        providerMs: 0,
+        interruptions: 0,
+        prior: [],
+        discarded: [],
+      };
       await new SolveStorage(state.storage).keep(pending);
     });
     const before = await served();

@@ -21,11 +21,17 @@ async function solveView(id: string): Promise<SolveView> {
 
 beforeAll(async () => {
   k = await newTenantKey();
-  client = new OpenAI({ apiKey: k.key, baseURL: "https://ttc.test/v1", maxRetries: 0, fetch: (url: RequestInfo | URL, init?: RequestInit) => SELF.fetch(url instanceof Request ? url : String(url), init) });
+  client = new OpenAI({
+    apiKey: k.key,
+    baseURL: "https://ttc.test/v1",
+    maxRetries: 0,
+    fetch: (url: RequestInfo | URL, init?: RequestInit) => SELF.fetch(url instanceof Request ? url : String(url), init),
+  });
   const real = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
-    if (url.startsWith("http://sim.test/v1/") || url.startsWith("http://sim.test/pooling")) await new Promise((r) => setTimeout(r, 25));
+    if (url.startsWith("http://sim.test/v1/") || url.startsWith("http://sim.test/pooling"))
+      await new Promise((r) => setTimeout(r, 25));
     return real(input, init);
   });
 });
@@ -76,7 +82,6 @@ describe("streamed chat completion", () => {
     const content = chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
     expect(content).toContain(`\\boxed{${view.answer}}`);
   });
-
 
   it("a client that goes away mid-stream cancels its solve", async () => {
     const stream = await client.chat.completions.create({

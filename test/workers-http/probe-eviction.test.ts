@@ -10,7 +10,8 @@ import type { SolveView } from "../../src/api/schemas";
 import { testKey } from "../workers/auth";
 import { driveToEnd } from "../workers/drive";
 
-const PROMPT = "Start with 4821. Multiply by 37. Subtract 9518. Divide by 7. Add 12345. Multiply by 3. Subtract 2469. What is the final number?";
+const PROMPT =
+  "Start with 4821. Multiply by 37. Subtract 9518. Divide by 7. Add 12345. Multiply by 3. Subtract 2469. What is the final number?";
 
 async function start(seed: number): Promise<SolveView> {
   const req = new Request("https://ttc.test/v1/solves", {
@@ -42,7 +43,12 @@ describe("a probing auto solve over HTTP providers", () => {
     expect(done.policy).toEqual(a.policy);
     expect(done.answer).toBe(a.answer);
     expect(done.spend).toEqual(a.spend);
-    const rows = await env.DB.prepare("SELECT purpose FROM provider_calls WHERE solve_id = ? ORDER BY seq").bind(b.id).all<{ purpose: string }>();
-    expect(rows.results.filter((r) => r.purpose.startsWith("probe")).map((r) => r.purpose)).toEqual(["probe-generate:generator", "probe-score:verifier"]);
+    const rows = await env.DB.prepare("SELECT purpose FROM provider_calls WHERE solve_id = ? ORDER BY seq")
+      .bind(b.id)
+      .all<{ purpose: string }>();
+    expect(rows.results.filter((r) => r.purpose.startsWith("probe")).map((r) => r.purpose)).toEqual([
+      "probe-generate:generator",
+      "probe-score:verifier",
+    ]);
   });
 });

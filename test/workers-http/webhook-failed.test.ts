@@ -8,9 +8,23 @@ import { driveToEnd } from "../workers/drive";
 
 it("a failed solve's webhook is solve.failed, without the provider's answer", async () => {
   const k = await newTenantKey();
-  await fetch("http://sim.test/_sim/faults", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind: "500", count: 50, path: "/pooling" }) });
-  const { secret } = (await (await SELF.fetch("https://ttc.test/v1/webhooks/secret", { headers: k.headers })).json()) as { secret: string };
-  const res = await SELF.fetch("https://ttc.test/v1/solves", { method: "POST", headers: k.headers, body: JSON.stringify({ prompt: "Start with 23. Add 58. What is the final number?", strategy: { strategy: "best-of-n", n: 4 }, webhook: { url: "https://hooks.example.com/hook/failed" } }) });
+  await fetch("http://sim.test/_sim/faults", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ kind: "500", count: 50, path: "/pooling" }),
+  });
+  const { secret } = (await (
+    await SELF.fetch("https://ttc.test/v1/webhooks/secret", { headers: k.headers })
+  ).json()) as { secret: string };
+  const res = await SELF.fetch("https://ttc.test/v1/solves", {
+    method: "POST",
+    headers: k.headers,
+    body: JSON.stringify({
+      prompt: "Start with 23. Add 58. What is the final number?",
+      strategy: { strategy: "best-of-n", n: 4 },
+      webhook: { url: "https://hooks.example.com/hook/failed" },
+    }),
+  });
   const solve = (await res.json()) as SolveView;
   await driveToEnd(solve.id);
   await fetch("http://sim.test/_sim/faults", { method: "DELETE" });
@@ -23,6 +37,8 @@ it("a failed solve's webhook is solve.failed, without the provider's answer", as
   const event = new Webhook(secret).verify(got[0]!.body, got[0]!.headers) as { type: string; data: SolveView };
   expect(event.type).toBe("solve.failed");
   expect(event.data.stopReason).toBe("failed");
-  expect(event.data.detail).toMatch(/^provider error: provider verifier: HTTP 500 \(the provider's answer is in the service log\)$/);
+  expect(event.data.detail).toMatch(
+    /^provider error: provider verifier: HTTP 500 \(the provider's answer is in the service log\)$/,
+  );
   expect(got[0]!.body).not.toMatch(/simulated/);
 });

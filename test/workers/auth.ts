@@ -13,8 +13,20 @@ export interface TestKey {
 /** A new tenant with one key in the test's D1 (generous limits unless given). */
 export async function newTenantKey(limits: Partial<KeyLimits> = {}, tenantId?: string): Promise<TestKey> {
   const tenant = tenantId ?? (await createTenant(env.DB, "test tenant")).id;
-  const made = await createKey(env.DB, tenant, "test", { ratePerMinute: 100_000, tokensPerDay: 1e9, moneyPerDay: 1e6, defaultSolveTokens: 1e8, defaultSolveMoney: 1e4, ...limits });
-  return { key: made.key, keyId: made.row.id, tenantId: tenant, headers: { authorization: `Bearer ${made.key}`, "content-type": "application/json" } };
+  const made = await createKey(env.DB, tenant, "test", {
+    ratePerMinute: 100_000,
+    tokensPerDay: 1e9,
+    moneyPerDay: 1e6,
+    defaultSolveTokens: 1e8,
+    defaultSolveMoney: 1e4,
+    ...limits,
+  });
+  return {
+    key: made.key,
+    keyId: made.row.id,
+    tenantId: tenant,
+    headers: { authorization: `Bearer ${made.key}`, "content-type": "application/json" },
+  };
 }
 
 let shared: Promise<TestKey> | undefined;

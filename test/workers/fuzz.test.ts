@@ -13,22 +13,43 @@ import { speaksOpenAI } from "../../src/api/errors";
 import { newTenantKey, type TestKey } from "./auth";
 
 const PROBLEM = "Start with 48. Add 17. What is the final number?";
-const LIMITS = { ratePerMinute: 100_000, tokensPerDay: 60_000, moneyPerDay: 1, defaultSolveTokens: 3_000, defaultSolveMoney: 0.01 };
+const LIMITS = {
+  ratePerMinute: 100_000,
+  tokensPerDay: 60_000,
+  moneyPerDay: 1,
+  defaultSolveTokens: 3_000,
+  defaultSolveMoney: 0.01,
+};
 
 let k: TestKey;
 let ownSolve: string;
 let otherSolve: string;
 
 const VALID: Record<string, () => Record<string, unknown>> = {
-  "/v1/solves": () => ({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 2 }, budget: { tokens: 2000 }, mode: "async" }),
-  "/v1/chat/completions": () => ({ model: "ttc-best-of-n", messages: [{ role: "user", content: PROBLEM }], reasoning_effort: "low", max_completion_tokens: 2000 }),
+  "/v1/solves": () => ({
+    prompt: PROBLEM,
+    strategy: { strategy: "best-of-n", n: 2 },
+    budget: { tokens: 2000 },
+    mode: "async",
+  }),
+  "/v1/chat/completions": () => ({
+    model: "ttc-best-of-n",
+    messages: [{ role: "user", content: PROBLEM }],
+    reasoning_effort: "low",
+    max_completion_tokens: 2000,
+  }),
   "/admin/tenants": () => ({ name: "fuzzed" }),
   "/admin/keys": () => ({ tenantId: k.tenantId, name: "fuzzed", limits: { ratePerMinute: 5 } }),
   "/v1/webhooks/endpoints/enable": () => ({ url: "https://hooks.example.com/hook/fuzz" }),
 };
 
 /** A valid body with one field (at any depth) replaced, removed or added. */
-function mutate(body: Record<string, unknown>, path: string[], value: unknown, op: "set" | "delete"): Record<string, unknown> {
+function mutate(
+  body: Record<string, unknown>,
+  path: string[],
+  value: unknown,
+  op: "set" | "delete",
+): Record<string, unknown> {
   const copy = structuredClone(body);
   let node: Record<string, unknown> = copy;
   for (const p of path.slice(0, -1)) {
@@ -61,38 +82,83 @@ const idArb = () =>
 const bodyArb = (path: string) => {
   const valid = VALID[path];
   const anyJson = fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v));
-  const garbage = fc.oneof(fc.string({ maxLength: 200 }), fc.constant("{"), fc.constant(""), fc.constant("null"), fc.constant('{"__proto__": {"x": 1}}'));
+  const garbage = fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.constant("{"),
+    fc.constant(""),
+    fc.constant("null"),
+    fc.constant('{"__proto__": {"x": 1}}'),
+  );
   const oversized = fc.constant(JSON.stringify({ prompt: "x".repeat(300 * 1024) }));
   if (!valid) return fc.oneof(anyJson, garbage, oversized);
   const seed = valid();
   const mutation = fc
-    .tuple(fc.constantFrom(...paths(seed)), fc.jsonValue({ maxDepth: 2 }), fc.constantFrom("set" as const, "delete" as const))
+    .tuple(
+      fc.constantFrom(...paths(seed)),
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom("set" as const, "delete" as const),
+    )
     .map(([p, v, op]) => JSON.stringify(mutate(seed, p, v, op)));
-  const extraField = fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), fc.jsonValue({ maxDepth: 1 })).map(([key, v]) => JSON.stringify({ ...seed, [key]: v }));
-  return fc.oneof({ weight: 4, arbitrary: mutation }, { weight: 1, arbitrary: extraField }, { weight: 2, arbitrary: anyJson }, { weight: 1, arbitrary: garbage }, { weight: 1, arbitrary: oversized }, { weight: 1, arbitrary: fc.constant(JSON.stringify(seed)) });
+  const extraField = fc
+    .tuple(fc.string({ minLength: 1, maxLength: 10 }), fc.jsonValue({ maxDepth: 1 }))
+    .map(([key, v]) => JSON.stringify({ ...seed, [key]: v }));
+  return fc.oneof(
+    { weight: 4, arbitrary: mutation },
+    { weight: 1, arbitrary: extraField },
+    { weight: 2, arbitrary: anyJson },
+    { weight: 1, arbitrary: garbage },
+    { weight: 1, arbitrary: oversized },
+    { weight: 1, arbitrary: fc.constant(JSON.stringify(seed)) },
+  );
 };
 
 const contentTypeArb = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom("application/json", "APPLICATION/JSON", "application/json; charset=utf-8") },
-  { weight: 1, arbitrary: fc.constantFrom("text/plain; x=application/json", "text/plain", "multipart/form-data", undefined) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom("text/plain; x=application/json", "text/plain", "multipart/form-data", undefined),
+  },
 );
 /** The key, or the admin secret on admin routes, mostly: most requests should get past authentication. */
 const authArb = (admin: boolean) =>
-  fc.oneof({ weight: 6, arbitrary: fc.constant<"key" | "admin">(admin ? "admin" : "key") }, { weight: 1, arbitrary: fc.constantFrom<"key" | "none" | "garbage" | "admin" | "basic">("none", "garbage", "basic", admin ? "key" : "admin") });
+  fc.oneof(
+    { weight: 6, arbitrary: fc.constant<"key" | "admin">(admin ? "admin" : "key") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<"key" | "none" | "garbage" | "admin" | "basic">(
+        "none",
+        "garbage",
+        "basic",
+        admin ? "key" : "admin",
+      ),
+    },
+  );
 
 async function footprint(): Promise<string> {
   const row = await env.DB.prepare(
     "SELECT (SELECT COUNT(*) FROM tenants) AS tenants, (SELECT COUNT(*) FROM api_keys) AS keys, (SELECT COUNT(*) FROM idempotency_keys) AS idem, (SELECT COUNT(*) FROM webhook_disabled_endpoints) AS disabled, (SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending') AS pending",
   ).first();
   // Spend moves on by itself while earlier solves run; the reservations only by requests.
-  const reservations = await runInDurableObject(env.KEY_QUOTA.get(env.KEY_QUOTA.idFromName(k.keyId)), (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservations").one().n);
+  const reservations = await runInDurableObject(
+    env.KEY_QUOTA.get(env.KEY_QUOTA.idFromName(k.keyId)),
+    (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservations").one().n,
+  );
   return JSON.stringify({ ...row, reservations });
 }
 
 beforeAll(async () => {
   k = await newTenantKey(LIMITS);
   const other = await newTenantKey();
-  const start = async (key: TestKey) => ((await (await SELF.fetch("https://ttc.test/v1/solves", { method: "POST", headers: key.headers, body: JSON.stringify(VALID["/v1/solves"]!()) })).json()) as SolveView).id;
+  const start = async (key: TestKey) =>
+    (
+      (await (
+        await SELF.fetch("https://ttc.test/v1/solves", {
+          method: "POST",
+          headers: key.headers,
+          body: JSON.stringify(VALID["/v1/solves"]!()),
+        })
+      ).json()) as SolveView
+    ).id;
   ownSolve = await start(k);
   otherSolve = await start(other);
 });
@@ -100,34 +166,54 @@ beforeAll(async () => {
 describe("fuzz: every route, authenticated and not", () => {
   it("answers 2xx or a 4xx naming the problem, never a 5xx, and a refusal stores nothing", async () => {
     const op = fc
-      .constantFrom(...OPERATIONS.map((o) => ({ method: o.method.toUpperCase(), path: o.path })), { method: "PUT", path: "/v1/solves" }, { method: "DELETE", path: "/v1/solves/:id" })
+      .constantFrom(
+        ...OPERATIONS.map((o) => ({ method: o.method.toUpperCase(), path: o.path })),
+        { method: "PUT", path: "/v1/solves" },
+        { method: "DELETE", path: "/v1/solves/:id" },
+      )
       .chain((o) => fc.tuple(fc.constant(o), bodyArb(o.path), authArb(o.path.startsWith("/admin"))));
     const seen = new Map<number, number>();
     await fc.assert(
-      fc.asyncProperty(op, idArb(), contentTypeArb, fc.boolean(), fc.context(), async ([o, body, auth], id, contentType, idem, ctx) => {
-        const headers: Record<string, string> = {};
-        if (auth === "key") headers.authorization = `Bearer ${k.key}`;
-        if (auth === "garbage") headers.authorization = "Bearer ttc_garbage";
-        if (auth === "admin") headers.authorization = `Bearer ${env.ADMIN_SECRET}`;
-        if (auth === "basic") headers.authorization = "Basic Zm9vOmJhcg==";
-        if (contentType) headers["content-type"] = contentType;
-        if (idem) headers["idempotency-key"] = `fuzz-${id.slice(0, 8)}`;
-        const url = `https://ttc.test${o.path.replace(":id", id)}${o.path === "/v1/webhooks/deliveries" ? `?status=${encodeURIComponent(id.slice(0, 12))}` : ""}`;
-        const before = await footprint();
-        const res = await SELF.fetch(url, { method: o.method, headers, ...(o.method === "POST" || o.method === "PUT" ? { body } : {}) });
-        const text = await res.text();
-        ctx.log(`${o.method} ${url.slice(0, 120)} auth=${auth} ct=${contentType} body=${body.slice(0, 200)} → ${res.status} ${text.slice(0, 300)}`);
-        seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-        expect(res.status).toBeLessThan(500);
-        if (res.status >= 400) {
-          const err = (JSON.parse(text) as { error: { type: string; message: string; param?: unknown; code?: unknown } }).error;
-          expect(typeof err.type).toBe("string");
-          expect(err.message.length).toBeGreaterThan(5);
-          expect(err.message).not.toMatch(/\n\s+at |\.ts:\d+/);
-          if (speaksOpenAI(new URL(url).pathname)) expect(Object.keys(err).sort()).toEqual(["code", "message", "param", "type"]);
-          expect(await footprint()).toBe(before);
-        }
-      }),
+      fc.asyncProperty(
+        op,
+        idArb(),
+        contentTypeArb,
+        fc.boolean(),
+        fc.context(),
+        async ([o, body, auth], id, contentType, idem, ctx) => {
+          const headers: Record<string, string> = {};
+          if (auth === "key") headers.authorization = `Bearer ${k.key}`;
+          if (auth === "garbage") headers.authorization = "Bearer ttc_garbage";
+          if (auth === "admin") headers.authorization = `Bearer ${env.ADMIN_SECRET}`;
+          if (auth === "basic") headers.authorization = "Basic Zm9vOmJhcg==";
+          if (contentType) headers["content-type"] = contentType;
+          if (idem) headers["idempotency-key"] = `fuzz-${id.slice(0, 8)}`;
+          const url = `https://ttc.test${o.path.replace(":id", id)}${o.path === "/v1/webhooks/deliveries" ? `?status=${encodeURIComponent(id.slice(0, 12))}` : ""}`;
+          const before = await footprint();
+          const res = await SELF.fetch(url, {
+            method: o.method,
+            headers,
+            ...(o.method === "POST" || o.method === "PUT" ? { body } : {}),
+          });
+          const text = await res.text();
+          ctx.log(
+            `${o.method} ${url.slice(0, 120)} auth=${auth} ct=${contentType} body=${body.slice(0, 200)} → ${res.status} ${text.slice(0, 300)}`,
+          );
+          seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+          expect(res.status).toBeLessThan(500);
+          if (res.status >= 400) {
+            const err = (
+              JSON.parse(text) as { error: { type: string; message: string; param?: unknown; code?: unknown } }
+            ).error;
+            expect(typeof err.type).toBe("string");
+            expect(err.message.length).toBeGreaterThan(5);
+            expect(err.message).not.toMatch(/\n\s+at |\.ts:\d+/);
+            if (speaksOpenAI(new URL(url).pathname))
+              expect(Object.keys(err).sort()).toEqual(["code", "message", "param", "type"]);
+            expect(await footprint()).toBe(before);
+          }
+        },
+      ),
       { numRuns: 200, seed: 8_2026, endOnFailure: true },
     );
     // The fuzz reached past validation: successes as well as refusals of several kinds.

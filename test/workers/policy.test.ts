@@ -22,7 +22,18 @@ function problems(count: number, seed: number): string[] {
 
 interface VersionList {
   active: string;
-  data: { version: string; kind: string; decision: string; reason: string; active: boolean; outcomes: number; evaluation: { active: { accuracy: number; meanTokens: number; replayed: number }; candidate: { accuracy: number; meanTokens: number; replayed: number } } | null }[];
+  data: {
+    version: string;
+    kind: string;
+    decision: string;
+    reason: string;
+    active: boolean;
+    outcomes: number;
+    evaluation: {
+      active: { accuracy: number; meanTokens: number; replayed: number };
+      candidate: { accuracy: number; meanTokens: number; replayed: number };
+    } | null;
+  }[];
   history: { action: string; fromVersion: string; toVersion: string; actor: string }[];
 }
 
@@ -55,7 +66,9 @@ async function logOutcomes(count: number, seed: number, exploreShare = 0.5): Pro
   prompts.forEach((prompt, i) => {
     const features = promptFeatures(prompt);
     const chosen = chooseArmFor(policy, features, 20_000, 0);
-    const cheapest = policy.arms.filter((a) => a.bin === chosen.bin).sort((a, b) => a.evidence.meanCost - b.evidence.meanCost)[0]!;
+    const cheapest = policy.arms
+      .filter((a) => a.bin === chosen.bin)
+      .sort((a, b) => a.evidence.meanCost - b.evidence.meanCost)[0]!;
     const explore = rng.next() < exploreShare;
     const arm = explore ? cheapest : chosen.arm;
     const same = cheapest === chosen.arm;
@@ -68,8 +81,25 @@ async function logOutcomes(count: number, seed: number, exploreShare = 0.5): Pro
       env.DB.prepare(
         `INSERT INTO solves (id, tenant_id, key_id, prompt_hash, status, strategy, spec, budget, seed, generations, samples, generator_tokens, verifier_tokens, flops, money, steps, created_at, finished_at, policy_version, predicted_bin, estimator, exploration, features, cap_tokens, propensity)
          VALUES (?, ?, ?, 'h', 'done', ?, ?, '{"tokens":20000}', 1, ?, 1, ?, 0, 0, 0, 1, ?, ?, ?, ?, 'free', ?, ?, 20000, ?)`,
-      ).bind(id, tenantId, keyId, arm.config, JSON.stringify(arm.spec), arm.evidence.meanGenerations, Math.round(arm.evidence.meanCost), now - count + i, now - count + i, policy.version, chosen.bin, explore ? 1 : 0, JSON.stringify(features), propensity),
-      env.DB.prepare("INSERT INTO solve_feedback (solve_id, tenant_id, correct, answer, created_at) VALUES (?, ?, ?, NULL, ?)").bind(id, tenantId, correct, now - count + i),
+      ).bind(
+        id,
+        tenantId,
+        keyId,
+        arm.config,
+        JSON.stringify(arm.spec),
+        arm.evidence.meanGenerations,
+        Math.round(arm.evidence.meanCost),
+        now - count + i,
+        now - count + i,
+        policy.version,
+        chosen.bin,
+        explore ? 1 : 0,
+        JSON.stringify(features),
+        propensity,
+      ),
+      env.DB.prepare(
+        "INSERT INTO solve_feedback (solve_id, tenant_id, correct, answer, created_at) VALUES (?, ?, ?, NULL, ?)",
+      ).bind(id, tenantId, correct, now - count + i),
     );
   });
   for (let i = 0; i < statements.length; i += 200) await env.DB.batch(statements.slice(i, i + 200));
@@ -78,19 +108,34 @@ async function logOutcomes(count: number, seed: number, exploreShare = 0.5): Pro
 describe("policy versions on workerd: re-tune from feedback, promotion, history and rollback", () => {
   // D1 is shared by this file's tests: each starts from no versions and no outcomes.
   beforeEach(async () => {
-    await env.DB.batch(["policy_active", "policy_events", "policy_versions", "solve_feedback", "solves"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
+    await env.DB.batch(
+      ["policy_active", "policy_events", "policy_versions", "solve_feedback", "solves"].map((t) =>
+        env.DB.prepare(`DELETE FROM ${t}`),
+      ),
+    );
   });
 
   it("an operator installs a policy fitted elsewhere: validated in full, stored, activated when asked", async () => {
-    const upload = (body: unknown, headers: Record<string, string> = ADMIN) => SELF.fetch(`${BASE}/v1/policy/versions`, { method: "POST", headers, body: JSON.stringify(body) });
+    const upload = (body: unknown, headers: Record<string, string> = ADMIN) =>
+      SELF.fetch(`${BASE}/v1/policy/versions`, { method: "POST", headers, body: JSON.stringify(body) });
     const shipped = servicePolicy();
     const { headers } = await testKey();
     expect((await upload({ document: { ...shipped, version: "mine-1" } }, headers)).status).toBe(401);
     // Not a policy: the first offending field is named, and nothing is stored.
-    const bad = await upload({ document: { ...shipped, version: "mine-1", arms: shipped.arms.filter((a) => a.bin !== 3) } });
+    const bad = await upload({
+      document: { ...shipped, version: "mine-1", arms: shipped.arms.filter((a) => a.bin !== 3) },
+    });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/document: policy field arms: no arm for difficulty bin 3/);
-    const wrongFeatures = await upload({ document: { ...shipped, version: "mine-1", estimator: { ...shipped.estimator, features: shipped.estimator.features.slice(1) } } });
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
+      /document: policy field arms: no arm for difficulty bin 3/,
+    );
+    const wrongFeatures = await upload({
+      document: {
+        ...shipped,
+        version: "mine-1",
+        estimator: { ...shipped.estimator, features: shipped.estimator.features.slice(1) },
+      },
+    });
     expect(wrongFeatures.status).toBe(400);
     expect((await versions()).data.map((v) => v.version)).toEqual([shipped.version]);
     expect((await upload({ document: shipped })).status).toBe(409);
@@ -106,14 +151,25 @@ describe("policy versions on workerd: re-tune from feedback, promotion, history 
     expect(await second.json()).toEqual({ version: "mine-2", active: "mine-2" });
     const listed = await versions();
     expect(listed.active).toBe("mine-2");
-    expect(listed.history.map((e) => `${e.action}:${e.fromVersion}->${e.toVersion}`)).toEqual(["activate:mine-1->mine-2", `rollback:${shipped.version}->mine-1`]);
-    expect(listed.data.find((v) => v.version === "mine-1")).toMatchObject({ decision: "uploaded", kind: "calibration" });
+    expect(listed.history.map((e) => `${e.action}:${e.fromVersion}->${e.toVersion}`)).toEqual([
+      "activate:mine-1->mine-2",
+      `rollback:${shipped.version}->mine-1`,
+    ]);
+    expect(listed.data.find((v) => v.version === "mine-1")).toMatchObject({
+      decision: "uploaded",
+      kind: "calibration",
+    });
   });
 
   it("serves the shipped policy until a re-tune wins; the admin routes need the operator's secret", async () => {
     const res = await authedFetch(`${BASE}/v1/policy`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { version: string; since: number | null; kind: string; document: { arms: unknown[] } };
+    const body = (await res.json()) as {
+      version: string;
+      since: number | null;
+      kind: string;
+      document: { arms: unknown[] };
+    };
     expect(body).toMatchObject({ version: servicePolicy().version, since: null, kind: "calibration" });
     expect(body.document.arms.length).toBe(servicePolicy().arms.length);
 
@@ -162,17 +218,36 @@ describe("policy versions on workerd: re-tune from feedback, promotion, history 
     expect(v.evaluation!.candidate.meanTokens).toBeLessThan(v.evaluation!.active.meanTokens);
     expect(v.evaluation!.candidate.replayed).toBeGreaterThanOrEqual(30);
     expect(after.active).toBe(v.version);
-    expect(after.history[0]).toMatchObject({ action: "promote", fromVersion: shipped, toVersion: v.version, actor: "cron" });
+    expect(after.history[0]).toMatchObject({
+      action: "promote",
+      fromVersion: shipped,
+      toVersion: v.version,
+      actor: "cron",
+    });
 
-    const doc = (await (await authedFetch(`${BASE}/v1/policy`)).json()) as { version: string; kind: string; document: { estimator: { kind: string }; source: { kind: string } } };
-    expect(doc).toMatchObject({ version: v.version, kind: "retune", document: { estimator: { kind: "logistic-outcome" }, source: { kind: "retune" } } });
+    const doc = (await (await authedFetch(`${BASE}/v1/policy`)).json()) as {
+      version: string;
+      kind: string;
+      document: { estimator: { kind: string }; source: { kind: string } };
+    };
+    expect(doc).toMatchObject({
+      version: v.version,
+      kind: "retune",
+      document: { estimator: { kind: "logistic-outcome" }, source: { kind: "retune" } },
+    });
 
     // A new auto solve is decided by the new version, and logged with the cap it was decided within.
-    const solved = await authedFetch(`${BASE}/v1/solves`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt: problems(1, 99)[0], budget: { tokens: 20_000 }, mode: "sync", seed: 3 }) });
+    const solved = await authedFetch(`${BASE}/v1/solves`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: problems(1, 99)[0], budget: { tokens: 20_000 }, mode: "sync", seed: 3 }),
+    });
     expect(solved.status).toBe(200);
     const view = (await solved.json()) as SolveView;
     expect(view.policy?.policyVersion).toBe(v.version);
-    const row = await env.DB.prepare("SELECT policy_version, cap_tokens, features FROM solves WHERE id = ?").bind(view.id).first<{ policy_version: string; cap_tokens: number; features: string }>();
+    const row = await env.DB.prepare("SELECT policy_version, cap_tokens, features FROM solves WHERE id = ?")
+      .bind(view.id)
+      .first<{ policy_version: string; cap_tokens: number; features: string }>();
     expect(row).toMatchObject({ policy_version: v.version, cap_tokens: 20_000 });
     expect((JSON.parse(row!.features) as number[]).length).toBe(servicePolicy().estimator.features.length);
 
@@ -186,12 +261,22 @@ describe("policy versions on workerd: re-tune from feedback, promotion, history 
     expect(forward.status).toBe(200);
     const final = await versions();
     expect(final.active).toBe(v.version);
-    expect(final.history.map((e) => `${e.action}:${e.toVersion}:${e.actor}`)).toEqual([`rollback:${v.version}:admin`, `rollback:${shipped}:admin`, `promote:${v.version}:cron`]);
+    expect(final.history.map((e) => `${e.action}:${e.toVersion}:${e.actor}`)).toEqual([
+      `rollback:${v.version}:admin`,
+      `rollback:${shipped}:admin`,
+      `promote:${v.version}:cron`,
+    ]);
 
     // An admin re-tune right away runs on the same outcomes; whatever it decides, it is stored with its reason.
     const again = await retune();
     expect(again.status).toBe(201);
-    const report = (await again.json()) as { version: string; promoted: boolean; reason: string; active: string; parent: string };
+    const report = (await again.json()) as {
+      version: string;
+      promoted: boolean;
+      reason: string;
+      active: string;
+      parent: string;
+    };
     expect(report.parent).toBe(v.version);
     expect(report.active).toBe(report.promoted ? report.version : v.version);
     const listed = (await versions()).data.find((x) => x.version === report.version);

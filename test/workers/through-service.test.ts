@@ -22,10 +22,18 @@ import { parseWorld } from "../../src/sim/world";
 const parsed = parseWorld(defaultWorld);
 if (!parsed.ok) throw new Error(parsed.error);
 const world = parsed.world;
-const problems = generateProblems(world, 41, 4).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
+const problems = generateProblems(world, 41, 4).map((r) => ({
+  id: r.unique_id,
+  question: r.problem,
+  answer: r.answer,
+}));
 
 async function client() {
-  return createServiceClient({ base: "https://ttc.test", key: (await testKey()).key, fetch: (url, init) => SELF.fetch(url, init) });
+  return createServiceClient({
+    base: "https://ttc.test",
+    key: (await testKey()).key,
+    fetch: (url, init) => SELF.fetch(url, init),
+  });
 }
 
 describe("through the service", () => {
@@ -35,13 +43,30 @@ describe("through the service", () => {
     const specs = specsOf(entries, budgets);
     if (!specs.ok) throw new Error(specs.error);
     const configs = [...specs.specs].map(([config, spec]) => ({ config, spec }));
-    const result = await calibrateThroughService(await client(), problems, { configs, oracleSamples: 2, seed: 9, concurrency: 4, solveTokens: 200_000, runId: "w" });
+    const result = await calibrateThroughService(await client(), problems, {
+      configs,
+      oracleSamples: 2,
+      seed: 9,
+      concurrency: 4,
+      solveTokens: 200_000,
+      runId: "w",
+    });
     const d = result.data;
     for (const [i, p] of problems.entries()) {
-      const inProcess = await evaluateProblem(world, p, i, { seed: 9, strategies: entries, budgets, oracleSamples: 8, oracleTemperature: 0.8 });
+      const inProcess = await evaluateProblem(world, p, i, {
+        seed: 9,
+        strategies: entries,
+        budgets,
+        oracleSamples: 8,
+        oracleTemperature: 0.8,
+      });
       for (const rec of inProcess.records) {
         const c = d.configs.findIndex((x) => x.config === rec.config);
-        expect([d.correct[c]![i], d.tokens[c]![i], d.generations[c]![i]], `${rec.config} on problem ${i}`).toEqual([rec.correct ? 1 : 0, rec.tokens, rec.generations]);
+        expect([d.correct[c]![i], d.tokens[c]![i], d.generations[c]![i]], `${rec.config} on problem ${i}`).toEqual([
+          rec.correct ? 1 : 0,
+          rec.tokens,
+          rec.generations,
+        ]);
       }
     }
     expect(result.failed.size).toBe(0);
@@ -49,7 +74,12 @@ describe("through the service", () => {
 
   it("auto solves run the shipped policy's choice, and feedback with the gold answer is graded as the client grades", async () => {
     const cap = 8192;
-    const records = await runAutoThroughService(await client(), problems, { cap, concurrency: 2, seedOf: (i) => 100 + i, feedback: true });
+    const records = await runAutoThroughService(await client(), problems, {
+      cap,
+      concurrency: 2,
+      seedOf: (i) => 100 + i,
+      feedback: true,
+    });
     const policy = servicePolicy();
     for (const r of records) {
       expect(r.policyVersion).toBe(policy.version);

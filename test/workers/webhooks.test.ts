@@ -14,21 +14,36 @@ import { driveToEnd } from "./drive";
 const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
 const HOOKS = "https://hooks.example.com";
 
-type Delivery = { id: string; status: string; attempts: number; lastStatusCode: number | null; lastError: string | null; nextAttemptAt: number | null; log: { attempt: number; statusCode: number | null; error: string | null }[] };
+type Delivery = {
+  id: string;
+  status: string;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  nextAttemptAt: number | null;
+  log: { attempt: number; statusCode: number | null; error: string | null }[];
+};
 type Logged = { headers: Record<string, string>; body: string };
 
 async function script(name: string, statuses: number[], headers?: Record<string, string>): Promise<void> {
   await fetch(`${HOOKS}/_script/${name}`, { method: "POST", body: JSON.stringify({ statuses, headers }) });
 }
-const received = async (name: string): Promise<Logged[]> => (await (await fetch(`${HOOKS}/_log/${name}`)).json()) as Logged[];
+const received = async (name: string): Promise<Logged[]> =>
+  (await (await fetch(`${HOOKS}/_log/${name}`)).json()) as Logged[];
 const outbound = async (): Promise<string[]> => (await (await fetch(`${HOOKS}/_outbound`)).json()) as string[];
 
 function api(k: TestKey, path: string, init: RequestInit = {}): Promise<Response> {
-  return SELF.fetch(`https://ttc.test${path}`, { ...init, headers: { ...k.headers, ...(init.headers as Record<string, string>) } });
+  return SELF.fetch(`https://ttc.test${path}`, {
+    ...init,
+    headers: { ...k.headers, ...(init.headers as Record<string, string>) },
+  });
 }
 
 async function solveWithHook(k: TestKey, url: string): Promise<SolveView> {
-  const res = await api(k, "/v1/solves", { method: "POST", body: JSON.stringify({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, seed: 1, webhook: { url } }) });
+  const res = await api(k, "/v1/solves", {
+    method: "POST",
+    body: JSON.stringify({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, seed: 1, webhook: { url } }),
+  });
   expect(res.status, await res.clone().text()).toBe(202);
   return (await res.json()) as SolveView;
 }
@@ -49,7 +64,9 @@ async function attempt(k: TestKey, solveId: string, attempts: number): Promise<D
 }
 
 async function alarmAt(solveId: string): Promise<number | null> {
-  return runInDurableObject(env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(solveId)), (_i, state) => state.storage.getAlarm());
+  return runInDurableObject(env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(solveId)), (_i, state) =>
+    state.storage.getAlarm(),
+  );
 }
 
 describe("webhooks", () => {
@@ -93,7 +110,9 @@ describe("webhooks", () => {
 
   it("do not follow redirects", async () => {
     const k = await newTenantKey();
-    await script("redirect", [302, 302, 302, 302, 302, 302, 302, 302], { location: "https://169.254.169.254/latest/meta-data/" });
+    await script("redirect", [302, 302, 302, 302, 302, 302, 302, 302], {
+      location: "https://169.254.169.254/latest/meta-data/",
+    });
     const solve = await solveWithHook(k, `${HOOKS}/hook/redirect`);
     await driveToEnd(solve.id);
     const d = await attempt(k, solve.id, 1);
@@ -109,10 +128,22 @@ describe("webhooks", () => {
     const d = await attempt(k, solve.id, 1);
     expect(d).toMatchObject({ status: "disabled", lastStatusCode: 410 });
     expect(await alarmAt(solve.id)).toBeNull();
-    const refused = await api(k, "/v1/solves", { method: "POST", body: JSON.stringify({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 2 }, webhook: { url: `${HOOKS}/hook/gone` } }) });
+    const refused = await api(k, "/v1/solves", {
+      method: "POST",
+      body: JSON.stringify({
+        prompt: PROBLEM,
+        strategy: { strategy: "best-of-n", n: 2 },
+        webhook: { url: `${HOOKS}/hook/gone` },
+      }),
+    });
     expect(refused.status).toBe(400);
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^webhook\.url: this endpoint was disabled after it answered 410 Gone/);
-    const enabled = await api(k, "/v1/webhooks/endpoints/enable", { method: "POST", body: JSON.stringify({ url: `${HOOKS}/hook/gone` }) });
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+      /^webhook\.url: this endpoint was disabled after it answered 410 Gone/,
+    );
+    const enabled = await api(k, "/v1/webhooks/endpoints/enable", {
+      method: "POST",
+      body: JSON.stringify({ url: `${HOOKS}/hook/gone` }),
+    });
     expect(enabled.status).toBe(200);
     const again = await solveWithHook(k, `${HOOKS}/hook/gone`);
     await driveToEnd(again.id);
@@ -126,7 +157,9 @@ describe("webhooks", () => {
       await driveToEnd(solve.id);
       const d = await attempt(k, solve.id, 1);
       expect(d.status, host).toBe("failed");
-      expect(d.lastError).toMatch(new RegExp(`^refused: ${host.replace(/\./g, "\\.")} resolves to [0-9a-f.:]+, which is not public`));
+      expect(d.lastError).toMatch(
+        new RegExp(`^refused: ${host.replace(/\./g, "\\.")} resolves to [0-9a-f.:]+, which is not public`),
+      );
     }
     expect((await outbound()).filter((u) => /^(rebind|mixed|metadata)\.example\.com/.test(u))).toEqual([]);
   });
@@ -134,7 +167,10 @@ describe("webhooks", () => {
   it("rotation: both secrets sign during the overlap, and either verifies", async () => {
     const k = await newTenantKey();
     const { secret: old } = (await (await api(k, "/v1/webhooks/secret")).json()) as { secret: string };
-    const rotated = (await (await api(k, "/v1/webhooks/secret/rotate", { method: "POST" })).json()) as { secret: string; previousValidUntil: string };
+    const rotated = (await (await api(k, "/v1/webhooks/secret/rotate", { method: "POST" })).json()) as {
+      secret: string;
+      previousValidUntil: string;
+    };
     expect(rotated.secret).not.toBe(old);
     expect(Date.parse(rotated.previousValidUntil)).toBeGreaterThan(Date.now() + 23 * 3_600_000);
     const solve = await solveWithHook(k, `${HOOKS}/hook/rotated`);
@@ -152,7 +188,9 @@ describe("webhooks", () => {
     const solve = await solveWithHook(k, `${HOOKS}/hook/replayed`);
     await driveToEnd(solve.id);
     await attempt(k, solve.id, 1);
-    const list = (await (await api(k, `/v1/webhooks/deliveries?status=delivered`)).json()) as { data: { id: string; payload?: string }[] };
+    const list = (await (await api(k, `/v1/webhooks/deliveries?status=delivered`)).json()) as {
+      data: { id: string; payload?: string }[];
+    };
     expect(list.data.map((d) => d.id)).toEqual([`msg_${solve.id}`]);
     expect((await api(other, `/v1/webhooks/deliveries/msg_${solve.id}`)).status).toBe(404);
     expect((await api(other, `/v1/webhooks/deliveries/msg_${solve.id}/replay`, { method: "POST" })).status).toBe(404);
@@ -168,9 +206,25 @@ describe("webhooks", () => {
 
   it("refuses forbidden webhook URLs when the solve is submitted, storing nothing", async () => {
     const k = await newTenantKey();
-    const count = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM idempotency_keys WHERE tenant_id = ?").bind(k.tenantId).first<{ n: number }>())!.n;
-    for (const url of ["http://hooks.example.com/x", "https://127.0.0.1/x", "https://10.1.2.3/x", "https://169.254.169.254/x", "https://[::1]/x", "https://localhost/x", "https://u:p@hooks.example.com/x", "nonsense"]) {
-      const res = await api(k, "/v1/solves", { method: "POST", headers: { "idempotency-key": `bad-${url}`.replace(/[^\x21-\x7e]/g, "_") }, body: JSON.stringify({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 2 }, webhook: { url } }) });
+    const count = async () =>
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM idempotency_keys WHERE tenant_id = ?")
+        .bind(k.tenantId)
+        .first<{ n: number }>())!.n;
+    for (const url of [
+      "http://hooks.example.com/x",
+      "https://127.0.0.1/x",
+      "https://10.1.2.3/x",
+      "https://169.254.169.254/x",
+      "https://[::1]/x",
+      "https://localhost/x",
+      "https://u:p@hooks.example.com/x",
+      "nonsense",
+    ]) {
+      const res = await api(k, "/v1/solves", {
+        method: "POST",
+        headers: { "idempotency-key": `bad-${url}`.replace(/[^\x21-\x7e]/g, "_") },
+        body: JSON.stringify({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 2 }, webhook: { url } }),
+      });
       expect(res.status, url).toBe(400);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^webhook\.url: /);
     }

@@ -7,10 +7,12 @@ import { z } from "zod";
 import { defineStrategy, square, type GridConfigs, type GridValues } from "./definition";
 import { stepwiseFields, stepwiseMachine, type StepwiseState } from "./stepwiseSearch";
 
-export const BeamSearchSpecSchema = z.object({ strategy: z.literal("beam-search"), ...stepwiseFields }).refine((s) => s.width <= s.n && s.n % s.width === 0, {
-  message: "beam search needs width M to divide n (N/M prefixes are kept each round)",
-  path: ["width"],
-});
+export const BeamSearchSpecSchema = z
+  .object({ strategy: z.literal("beam-search"), ...stepwiseFields })
+  .refine((s) => s.width <= s.n && s.n % s.width === 0, {
+    message: "beam search needs width M to divide n (N/M prefixes are kept each round)",
+    path: ["width"],
+  });
 
 export type BeamSearchSpec = z.output<typeof BeamSearchSpecSchema>;
 

@@ -52,7 +52,14 @@ export interface BestOfNState {
  */
 function init(problem: Problem, spec: BestOfNSpec, seed: number, given: Candidate[] = []): BestOfNState {
   const candidates = [...given];
-  return { spec, question: problem.question, seed, phase: candidates.length < spec.n ? "sample" : "score", candidates, ...(candidates.length ? { given: candidates.length } : {}) };
+  return {
+    spec,
+    question: problem.question,
+    seed,
+    phase: candidates.length < spec.n ? "sample" : "score",
+    candidates,
+    ...(candidates.length ? { given: candidates.length } : {}),
+  };
 }
 
 function plan(state: BestOfNState): Work {
@@ -75,7 +82,8 @@ function plan(state: BestOfNState): Work {
           maxTokens: spec.maxTokens,
           // The first round draws what a fixed-N run would draw first; later rounds, and any round after given
           // candidates (which a provider would otherwise draw again from the same seed), draw fresh samples.
-          seed: round === 0 && !state.given ? mixSeeds(state.seed, 1) : mixSeeds(state.seed, 1, round, state.given ?? 0),
+          seed:
+            round === 0 && !state.given ? mixSeeds(state.seed, 1) : mixSeeds(state.seed, 1, round, state.given ?? 0),
         },
       ],
     };
@@ -95,7 +103,8 @@ function absorb(state: BestOfNState, results: WorkResults): BestOfNState {
     const sampled = { ...state, candidates: [...state.candidates, ...fresh], rounds: (state.rounds ?? 0) + 1 };
     // Majority needs no scores, and a round of empty completions has nothing to score: decide right after
     // sampling whether to sample on.
-    if (state.spec.selection === "majority" || fresh.every((c) => c.steps.length === 0)) return { ...sampled, phase: nextPhase(sampled, fresh.length) };
+    if (state.spec.selection === "majority" || fresh.every((c) => c.steps.length === 0))
+      return { ...sampled, phase: nextPhase(sampled, fresh.length) };
     return { ...sampled, phase: "score" };
   }
   let next = 0;
@@ -137,7 +146,8 @@ export const bestOfN = defineStrategy({
   schema: BestOfNSpecSchema,
   costFormula: "N",
   cost: (spec) => spec.n,
-  label: (spec) => `best-of-n(n=${spec.n},${spec.selection}${spec.stopAt === undefined ? "" : `,stop=${spec.stopAt},chunk=${spec.chunk}`}${spec.model ? `,model=${spec.model}` : ""})`,
+  label: (spec) =>
+    `best-of-n(n=${spec.n},${spec.selection}${spec.stopAt === undefined ? "" : `,stop=${spec.stopAt},chunk=${spec.chunk}`}${spec.model ? `,model=${spec.model}` : ""})`,
   init,
   plan,
   absorb,
@@ -148,7 +158,10 @@ export const bestOfN = defineStrategy({
       params: {},
       aliases: { bon: {} },
       label: () => "Best-of-N weighted",
-      configs: (_, budget) => ({ ok: true, configs: [{ series: "Best-of-N weighted", spec: { strategy: "best-of-n", n: budget, selection: "weighted" } }] }),
+      configs: (_, budget) => ({
+        ok: true,
+        configs: [{ series: "Best-of-N weighted", spec: { strategy: "best-of-n", n: budget, selection: "weighted" } }],
+      }),
     },
     {
       name: "best-of-n-adaptive",
@@ -156,14 +169,22 @@ export const bestOfN = defineStrategy({
       label: (v) => `Best-of-N weighted, adaptive (stop at ${v.c}%)`,
       configs: (v, budget) => ({
         ok: true,
-        configs: [{ series: `Best-of-N weighted, adaptive (stop at ${v.c}%)`, spec: { strategy: "best-of-n", n: budget, selection: "weighted", stopAt: Number(v.c) / 100, chunk: 4 } }],
+        configs: [
+          {
+            series: `Best-of-N weighted, adaptive (stop at ${v.c}%)`,
+            spec: { strategy: "best-of-n", n: budget, selection: "weighted", stopAt: Number(v.c) / 100, chunk: 4 },
+          },
+        ],
       }),
     },
     {
       name: "majority",
       params: {},
       label: () => "Majority",
-      configs: (_, budget) => ({ ok: true, configs: [{ series: "Majority", spec: { strategy: "best-of-n", n: budget, selection: "majority" } }] }),
+      configs: (_, budget) => ({
+        ok: true,
+        configs: [{ series: "Majority", spec: { strategy: "best-of-n", n: budget, selection: "majority" } }],
+      }),
     },
     {
       // Escalation candidates (method.md §8): the larger model, greedy or with a few samples. Budgets above `max`
@@ -171,13 +192,35 @@ export const bestOfN = defineStrategy({
       name: "large",
       params: { max: { default: 16, min: 1, max: 4096 } },
       label: () => "Larger model, best-of-N weighted",
-      configs: (v, budget) => ({ ok: true, configs: budget > Number(v.max) ? [] : [{ series: "Larger model, best-of-N weighted", spec: { strategy: "best-of-n", n: budget, selection: "weighted", model: "large" } }] }),
+      configs: (v, budget) => ({
+        ok: true,
+        configs:
+          budget > Number(v.max)
+            ? []
+            : [
+                {
+                  series: "Larger model, best-of-N weighted",
+                  spec: { strategy: "best-of-n", n: budget, selection: "weighted", model: "large" },
+                },
+              ],
+      }),
     },
     {
       name: "large-majority",
       params: { max: { default: 16, min: 1, max: 4096 } },
       label: () => "Larger model, majority",
-      configs: (v, budget) => ({ ok: true, configs: budget > Number(v.max) ? [] : [{ series: "Larger model, majority", spec: { strategy: "best-of-n", n: budget, selection: "majority", model: "large" } }] }),
+      configs: (v, budget) => ({
+        ok: true,
+        configs:
+          budget > Number(v.max)
+            ? []
+            : [
+                {
+                  series: "Larger model, majority",
+                  spec: { strategy: "best-of-n", n: budget, selection: "majority", model: "large" },
+                },
+              ],
+      }),
     },
   ],
 });

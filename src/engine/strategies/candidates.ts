@@ -7,7 +7,7 @@ import type { Candidate, Completion, ScoreResponse } from "../types";
 export function candidateFromCompletion(c: Completion): Candidate {
   const steps = splitSteps(c.text);
   const last = steps[steps.length - 1];
-  return { steps, answer: last === undefined ? null : extractAnswer(last) ?? extractAnswer(c.text) };
+  return { steps, answer: last === undefined ? null : (extractAnswer(last) ?? extractAnswer(c.text)) };
 }
 
 /** Attach verifier scores; the number of scores must match the steps (providers are checked for this). */

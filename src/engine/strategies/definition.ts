@@ -65,7 +65,9 @@ export interface Strategy<Schema extends SpecSchema, State extends { spec: z.out
 }
 
 /** Declare a strategy module (only for type inference). */
-export function defineStrategy<Schema extends SpecSchema, State extends { spec: z.output<Schema> }>(s: Strategy<Schema, State>): Strategy<Schema, State> {
+export function defineStrategy<Schema extends SpecSchema, State extends { spec: z.output<Schema> }>(
+  s: Strategy<Schema, State>,
+): Strategy<Schema, State> {
   return s;
 }
 

@@ -7,10 +7,12 @@ import { z } from "zod";
 import { defineStrategy } from "./definition";
 import { stepwiseFields, stepwiseMachine, type StepwiseState } from "./stepwiseSearch";
 
-export const DvtsSpecSchema = z.object({ strategy: z.literal("dvts"), ...stepwiseFields }).refine((s) => s.width <= s.n && s.n % s.width === 0, {
-  message: "DVTS needs width M to divide n (n/M independent subtrees of M)",
-  path: ["width"],
-});
+export const DvtsSpecSchema = z
+  .object({ strategy: z.literal("dvts"), ...stepwiseFields })
+  .refine((s) => s.width <= s.n && s.n % s.width === 0, {
+    message: "DVTS needs width M to divide n (n/M independent subtrees of M)",
+    path: ["width"],
+  });
 
 export type DvtsSpec = z.output<typeof DvtsSpecSchema>;
 
@@ -26,7 +28,8 @@ export const dvts = defineStrategy<typeof DvtsSpecSchema, StepwiseState<DvtsSpec
       configs(v, budget) {
         const m = v.M as number;
         if (budget < m) return { ok: true, configs: [] };
-        if (budget % m !== 0) return { ok: false, error: `dvts:M=${m} cannot spend budget ${budget}: N must be divisible by M=${m}` };
+        if (budget % m !== 0)
+          return { ok: false, error: `dvts:M=${m} cannot spend budget ${budget}: N must be divisible by M=${m}` };
         return { ok: true, configs: [{ series: this.label(v), spec: { strategy: "dvts", n: budget, width: m } }] };
       },
     },

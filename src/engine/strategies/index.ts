@@ -49,7 +49,12 @@ export function strategyOf(name: StrategyName): AnyStrategy {
   return s;
 }
 
-export function initStrategy(problem: Problem, spec: StrategySpec, seed: number, given: Candidate[] = []): StrategyState {
+export function initStrategy(
+  problem: Problem,
+  spec: StrategySpec,
+  seed: number,
+  given: Candidate[] = [],
+): StrategyState {
   return strategyOf(spec.strategy).init(problem, spec, seed, given);
 }
 

@@ -50,10 +50,21 @@ function plan(state: RevisionsState): Work {
   const { spec } = state;
   if (state.phase === "generate") {
     const depth = state.chains[0]?.length ?? 0;
-    const base = { role: "reviser" as const, question: state.question, prefix: [], temperature: spec.temperature, oneStep: false, maxTokens: spec.maxTokens };
+    const base = {
+      role: "reviser" as const,
+      question: state.question,
+      prefix: [],
+      temperature: spec.temperature,
+      oneStep: false,
+      maxTokens: spec.maxTokens,
+    };
     if (depth === 0) {
       // First attempts share one prompt: a single request with n = p.
-      return { kind: "generate", generations: spec.parallel, requests: [{ ...base, n: spec.parallel, seed: mixSeeds(state.seed, 0) }] };
+      return {
+        kind: "generate",
+        generations: spec.parallel,
+        requests: [{ ...base, n: spec.parallel, seed: mixSeeds(state.seed, 0) }],
+      };
     }
     const requests: GenerateRequest[] = state.chains.map((chain, c) => ({
       ...base,
@@ -122,7 +133,10 @@ function splits(label: string, selection: "verifier" | "majority", budget: numbe
   sequential.add(budget);
   const configs = [...sequential]
     .sort((a, b) => a - b)
-    .map((s) => ({ series: `${label} s:p=${s}:${budget / s}`, spec: { strategy: "revisions", sequential: s, parallel: budget / s, selection } }));
+    .map((s) => ({
+      series: `${label} s:p=${s}:${budget / s}`,
+      spec: { strategy: "revisions", sequential: s, parallel: budget / s, selection },
+    }));
   return { ok: true, configs };
 }
 
@@ -140,5 +154,8 @@ export const revisions = defineStrategy({
   plan,
   absorb,
   conclude,
-  grid: [family("revisions", "Revisions (verifier)", "verifier"), family("revisions-majority", "Revisions (majority)", "majority")],
+  grid: [
+    family("revisions", "Revisions (verifier)", "verifier"),
+    family("revisions-majority", "Revisions (majority)", "majority"),
+  ],
 });

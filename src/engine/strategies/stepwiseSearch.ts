@@ -94,7 +94,12 @@ export interface StepwiseState<Spec extends StepwiseSpec = StepwiseSpec> {
 }
 
 /** DVTS splits the N slots into N/M independent groups of M; beam search is one group of N. */
-export function initStepwise<Spec extends StepwiseSpec>(problem: Problem, spec: Spec, seed: number, given: Candidate[] = []): StepwiseState<Spec> {
+export function initStepwise<Spec extends StepwiseSpec>(
+  problem: Problem,
+  spec: Spec,
+  seed: number,
+  given: Candidate[] = [],
+): StepwiseState<Spec> {
   const groupCount = spec.strategy === "dvts" ? spec.n / spec.width : 1;
   const slots = spec.n / groupCount;
   const groups: Group[] = [];
@@ -107,7 +112,17 @@ export function initStepwise<Spec extends StepwiseSpec>(problem: Problem, spec: 
       done: false,
     });
   }
-  return { spec, question: problem.question, seed, round: 0, phase: "expand", rolloutDepth: 0, charged: false, groups, ...(given.length ? { given } : {}) };
+  return {
+    spec,
+    question: problem.question,
+    seed,
+    round: 0,
+    phase: "expand",
+    rolloutDepth: 0,
+    charged: false,
+    groups,
+    ...(given.length ? { given } : {}),
+  };
 }
 
 export function planStepwise(state: StepwiseState): Work {
@@ -151,7 +166,8 @@ export function planStepwise(state: StepwiseState): Work {
   if (state.phase === "score") {
     const requests = [];
     for (const group of state.groups) {
-      for (const beam of group.fresh) requests.push({ question: state.question, steps: [...beam.steps, ...beam.rollout] });
+      for (const beam of group.fresh)
+        requests.push({ question: state.question, steps: [...beam.steps, ...beam.rollout] });
     }
     return { kind: "score", requests };
   }
@@ -174,11 +190,19 @@ function stepsOf(text: string): string[] {
 function copyForAbsorb<Spec extends StepwiseSpec>(state: StepwiseState<Spec>): StepwiseState<Spec> {
   return {
     ...state,
-    groups: state.groups.map((g) => ({ ...g, kept: [...g.kept], finished: [...g.finished], fresh: g.fresh.map((b) => ({ ...b, rollout: [...b.rollout] })) })),
+    groups: state.groups.map((g) => ({
+      ...g,
+      kept: [...g.kept],
+      finished: [...g.finished],
+      fresh: g.fresh.map((b) => ({ ...b, rollout: [...b.rollout] })),
+    })),
   };
 }
 
-export function absorbStepwise<Spec extends StepwiseSpec>(state: StepwiseState<Spec>, results: WorkResults): StepwiseState<Spec> {
+export function absorbStepwise<Spec extends StepwiseSpec>(
+  state: StepwiseState<Spec>,
+  results: WorkResults,
+): StepwiseState<Spec> {
   const next = copyForAbsorb(state);
   const { spec } = next;
   if (next.phase === "expand") {
