@@ -1,8 +1,9 @@
 /** `/admin`: tenants and API keys, behind the ADMIN_SECRET. */
 import { Hono } from "hono";
 import { CreateKeySchema, CreateTenantSchema } from "../src/api/adminSchemas";
-import { ApiError } from "../src/api/errors";
-import { jsonBody, type AppEnv } from "../src/api/http";
+import { ApiError } from "../src/errors/apiError";
+import { jsonBody } from "../src/api/http";
+import type { AppEnv } from "../src/auth/env";
 import { describeIssue } from "../src/api/schemas";
 import { requireAdmin } from "../src/auth/admin";
 import { createKey, createTenant, listKeys, revokeKey, tenantExists } from "../src/auth/keyStore";

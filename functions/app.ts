@@ -4,9 +4,9 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ApiError, renderError } from "../src/api/errors";
+import { ApiError, renderError } from "../src/errors/apiError";
 import { docsPage } from "../src/api/docsPage";
-import type { AppEnv } from "../src/api/http";
+import type { AppEnv } from "../src/auth/env";
 import { openApiDocument } from "../src/api/openapi";
 import { MAX_BODY_BYTES } from "../src/api/schemas";
 import { authenticate } from "../src/auth/authenticate";

@@ -1,7 +1,8 @@
 /** The OpenAI-compatible routes: `POST /v1/chat/completions` and `GET /v1/models`. */
 import { Hono } from "hono";
-import { ApiError } from "../src/api/errors";
-import { jsonBody, type AppEnv } from "../src/api/http";
+import { ApiError } from "../src/errors/apiError";
+import { jsonBody } from "../src/api/http";
+import type { AppEnv } from "../src/auth/env";
 import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency";
 import { prepareSolve, sessionOf, waitForSolve } from "../src/api/startSolve";
 import { chatCompletion, usageOf } from "../src/openai/completion";

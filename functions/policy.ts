@@ -3,8 +3,9 @@
  * (the operator's ADMIN_SECRET). Thin: the work is in src/policyVersions and src/db/policies.
  */
 import { Hono } from "hono";
-import { ApiError } from "../src/api/errors";
-import { jsonBody, type AppEnv } from "../src/api/http";
+import { ApiError } from "../src/errors/apiError";
+import { jsonBody } from "../src/api/http";
+import type { AppEnv } from "../src/auth/env";
 import { RollbackSchema, UploadPolicySchema } from "../src/api/policySchemas";
 import { describeIssue } from "../src/api/schemas";
 import { requireAdmin } from "../src/auth/admin";

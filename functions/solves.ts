@@ -1,10 +1,11 @@
 /** `/v1/solves`: start, read, follow and cancel solves. Thin: validate, then delegate to `src/api`. */
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
-import { ApiError } from "../src/api/errors";
-import { jsonBody, type AppEnv } from "../src/api/http";
+import { ApiError } from "../src/errors/apiError";
+import { jsonBody } from "../src/api/http";
+import type { AppEnv } from "../src/auth/env";
 import { CreateSolveSchema, describeIssue, FeedbackSchema, type DryRunView } from "../src/api/schemas";
-import { policyView, probingView } from "../src/api/view";
+import { policyView, probingView } from "../src/solve/view";
 import { forecastProbe } from "../src/policy/probeStep";
 import { recordFeedback } from "../src/db/feedback";
 import { answersEquivalent } from "../src/engine/answers";

@@ -1,7 +1,8 @@
 /** `/v1/webhooks`: the tenant's signing secret, the delivery log, replays, and re-enabling an endpoint. */
 import { Hono } from "hono";
-import { ApiError } from "../src/api/errors";
-import { jsonBody, type AppEnv } from "../src/api/http";
+import { ApiError } from "../src/errors/apiError";
+import { jsonBody } from "../src/api/http";
+import type { AppEnv } from "../src/auth/env";
 import { describeIssue } from "../src/api/schemas";
 import { sessionOf } from "../src/api/startSolve";
 import { EnableEndpointSchema, ListDeliveriesQuerySchema } from "../src/webhooks/schemas";

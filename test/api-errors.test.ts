@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { Hono } from "hono";
 import { bearerAuth } from "hono/bearer-auth";
-import { ApiError, renderError } from "../src/api/errors.js";
+import { ApiError, renderError } from "../src/errors/apiError.js";
 
 function app(): Hono {
   const a = new Hono();

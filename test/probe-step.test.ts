@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import type { CallRecord } from "../src/engine/budget";
-import { startExecution, type Execution } from "../src/engine/executor";
+import { startExecution } from "../src/engine/executor";
 import { executeStep } from "../src/engine/step";
 import { aggregateScores } from "../src/engine/steps";
 import { StrategySpecSchema, type StrategySpec } from "../src/engine/strategies";
@@ -24,7 +24,9 @@ import {
   probeAffordable,
   probeSpec,
   probeWorstTokens,
+  executeProbedStep,
   startProbe,
+  type ProbedExecution,
   type ProbePlan,
 } from "../src/policy/probeStep";
 import { simProviders } from "../src/sim/provider";
@@ -71,14 +73,14 @@ async function runProbed(
   cap: number,
   seed = 7,
   extra: Partial<ProbePlan> = {},
-): Promise<{ exec: Execution; calls: CallRecord[]; states: Execution[] }> {
+): Promise<{ exec: ProbedExecution; calls: CallRecord[]; states: ProbedExecution[] }> {
   const started = startExecution({ question: PROMPT }, probeSpec(policy), { tokens: cap }, seed, costs);
   if (!started.ok) throw new Error(started.error);
   let exec = startProbe(started.execution, planFor(policy, cap, extra));
   const calls: CallRecord[] = [];
-  const states: Execution[] = [];
+  const states: ProbedExecution[] = [];
   while (exec.status === "running") {
-    const report = await executeStep(exec, { providers, costs, now: () => 0 });
+    const report = await executeProbedStep(exec, { providers, costs, now: () => 0 });
     calls.push(...report.calls);
     exec = report.exec;
     states.push(exec);
@@ -171,7 +173,7 @@ describe("the verifier probe step", () => {
 
   it("explores after the probe as decideAuto does: another configuration in the probe's bin, within the rest of the cap", async () => {
     const policy = shippedProbing();
-    const decisionOf = (e: Execution) => (e.probe?.phase === "decided" ? e.probe.decision : undefined);
+    const decisionOf = (e: ProbedExecution) => (e.probe?.phase === "decided" ? e.probe.decision : undefined);
     const own = decisionOf((await runProbed(policy, 50_000, 7)).exec)!;
     const explored = decisionOf((await runProbed(policy, 50_000, 7, { explore: { share: 1, draw: 0 } })).exec)!;
     expect(own.exploration).toBe(false);

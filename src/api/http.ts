@@ -1,9 +1,7 @@
-/** What every route shares: the Hono environment, the request id and the JSON body reader. */
+/** What every route shares: the JSON body reader (the Hono environment is src/auth/env.ts). */
 import type { Context } from "hono";
-import type { Principal } from "../auth/keyStore";
-import { ApiError } from "./errors";
-
-export type AppEnv = { Bindings: Env; Variables: { principal: Principal; requestId: string } };
+import type { AppEnv } from "../auth/env";
+import { ApiError } from "../errors/apiError";
 
 /** A JSON body: the media type is compared case-insensitively and parameters are ignored. */
 export async function jsonBody(c: Context<AppEnv>): Promise<unknown> {

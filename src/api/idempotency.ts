@@ -9,8 +9,8 @@ import { and, eq, lt } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { Principal } from "../auth/keyStore";
 import { idempotencyKeys } from "../db/schema";
-import type { StartInput } from "../durable/storage";
-import { ApiError } from "./errors";
+import type { StartInput } from "../solve/input";
+import { ApiError } from "../errors/apiError";
 import type { SolveView } from "./schemas";
 import { launchSolve, sessionOf } from "./startSolve";
 

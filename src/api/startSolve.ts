@@ -5,7 +5,7 @@
  */
 import type { Principal } from "../auth/keyStore";
 import type { SolveSession, RpcResult } from "../durable/SolveSession";
-import type { StartInput } from "../durable/storage";
+import type { StartInput } from "../solve/input";
 import { refuseBudget } from "../engine/executor";
 import { generationCost, type StrategySpec } from "../engine/strategies";
 import type { CostModel } from "../engine/budget";
@@ -17,7 +17,7 @@ import { providersFromEnv } from "../providers/fromEnv";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
 import { apiBudgetField, toEngineBudget, withKeyDefaults } from "./budget";
-import { ApiError } from "./errors";
+import { ApiError } from "../errors/apiError";
 import type { ApiBudget, SolveView } from "./schemas";
 
 export const SOLVE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -3,8 +3,8 @@
  * admin routes are off. Compared by digest, in constant time.
  */
 import { createMiddleware } from "hono/factory";
-import { ApiError } from "../api/errors";
-import type { AppEnv } from "../api/http";
+import { ApiError } from "../errors/apiError";
+import type { AppEnv } from "./env";
 
 async function digest(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));

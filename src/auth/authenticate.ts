@@ -3,8 +3,8 @@
  * key's rate limit is applied (its KeyQuota object counts). Refusals name what is wrong.
  */
 import { createMiddleware } from "hono/factory";
-import { ApiError } from "../api/errors";
-import type { AppEnv } from "../api/http";
+import { ApiError } from "../errors/apiError";
+import type { AppEnv } from "./env";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
 import { KEY_PREFIX } from "./apiKey";

@@ -2,14 +2,13 @@
 import type { AutoDecision } from "../policy/auto";
 import { promptFeatures } from "../policy/features";
 import { PROBE_FEATURES } from "../policy/probe";
-import { probeLabel, type ProbePhase } from "../policy/probeStep";
+import { probeLabel, type ProbedExecution, type ProbePhase } from "../policy/probeStep";
 import { drizzle } from "drizzle-orm/d1";
 import { getTableColumns } from "drizzle-orm";
 import type { CallRecord } from "../engine/budget";
-import type { Execution } from "../engine/executor";
 import { hashString } from "../engine/random";
 import { describeSpec } from "../engine/strategies";
-import type { SolveMeta } from "../durable/storage";
+import type { SolveMeta } from "../solve/input";
 import { providerCalls, solves } from "./schema";
 
 /** D1 binds at most 100 parameters per statement. */
@@ -26,7 +25,7 @@ const CALLS_PER_INSERT = Math.floor(D1_MAX_BOUND / CALL_COLUMNS);
 export async function recordSolve(
   db: D1Database,
   meta: SolveMeta,
-  exec: Execution,
+  exec: ProbedExecution,
   calls: readonly CallRecord[],
   finishedAt: number,
 ): Promise<void> {

@@ -1,26 +1,34 @@
 /**
- * SolveSession: one Durable Object per solve, a thin host around the engine's `executeStep`. It keeps the
+ * SolveSession: one Durable Object per solve, a thin host around the engine's `executeStep` (through the policy's `executeProbedStep`). It keeps the
  * solve's state in storage (`storage.ts`), runs one executor step per alarm, commits each step's new state
  * together with its provider calls and progress event, and records the finished solve in D1. Provider
  * results are kept before they are absorbed, so a step retried after eviction or a crash reuses what was
  * already paid for. RPC methods return result objects rather than throwing.
  */
 import { DurableObject } from "cloudflare:workers";
-import { toSolveView } from "../api/view";
-import type { SolveView } from "../api/schemas";
+import { toSolveView } from "../solve/view";
+import type { SolveView } from "../solve/schemas";
 import { recordSolve } from "../db/recordSolve";
-import { startExecution, stopExecution, type Execution, type RefusedField } from "../engine/executor";
-import { abandonStep, executeStep, type StepIntent, type StepReport, type StepResults } from "../engine/step";
+import { startExecution, stopExecution, type RefusedField } from "../engine/executor";
+import type { StepIntent, StepResults } from "../engine/step";
 import { describeSpec } from "../engine/strategies";
-import { probeLabel, startProbe } from "../policy/probeStep";
+import {
+  abandonProbedStep,
+  executeProbedStep,
+  probeLabel,
+  startProbe,
+  type ProbedExecution,
+  type ProbedStepReport,
+} from "../policy/probeStep";
 import { providersFromEnv } from "../providers/fromEnv";
-import { topChoices, type Choice } from "../openai/choices";
-import type { SpendDetail } from "../openai/completion";
+import { topChoices, type Choice, type SpendDetail } from "../solve/choices";
+
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { Outbox } from "../webhooks/outbox";
 import { CallLog } from "./callLog";
 import { EventLog, type SolveEvent } from "./eventLog";
-import { SolveStorage, type SolveMeta, type StartInput } from "./storage";
+import type { SolveMeta, StartInput } from "../solve/input";
+import { SolveStorage } from "./storage";
 
 /** `field`: the budget field an `invalid` start refused. */
 export type RpcResult<T> =
@@ -192,7 +200,7 @@ export class SolveSession extends DurableObject<Env> {
       steps++
     ) {
       const stepBegan = Date.now();
-      let report: StepReport;
+      let report: ProbedStepReport;
       try {
         report = await this.step(exec, solve.meta.input.id, { left, perInvocation });
       } catch (err) {
@@ -236,10 +244,10 @@ export class SolveSession extends DurableObject<Env> {
   }
 
   private async step(
-    exec: Execution,
+    exec: ProbedExecution,
     id: string,
     subrequests: { left: number; perInvocation: number },
-  ): Promise<StepReport> {
+  ): Promise<ProbedStepReport> {
     const wired = providersFromEnv(this.env.PROVIDERS, this.env as unknown as Record<string, unknown>);
     // A configuration error is the operator's, but the solve must still end cleanly.
     if (!wired.ok)
@@ -249,7 +257,7 @@ export class SolveSession extends DurableObject<Env> {
         providerMs: 0,
         subrequests: 0,
       };
-    return executeStep(exec, {
+    return executeProbedStep(exec, {
       ...wired.wired,
       now: Date.now,
       journal: this.store,
@@ -263,7 +271,7 @@ export class SolveSession extends DurableObject<Env> {
    * Fail the solve after an unexpected error (a storage limit, a bug), charging what its step's journal
    * shows was paid for, and without the candidates, so that the final state fits whatever made the step fail.
    */
-  private abandon(exec: Execution, detail: string): StepReport {
+  private abandon(exec: ProbedExecution, detail: string): ProbedStepReport {
     const wired = providersFromEnv(this.env.PROVIDERS, this.env as unknown as Record<string, unknown>);
     let entry: StepIntent | StepResults | undefined;
     try {
@@ -272,7 +280,7 @@ export class SolveSession extends DurableObject<Env> {
       entry = undefined;
     }
     const report = wired.ok
-      ? abandonStep(exec, entry, wired.wired.costs, detail)
+      ? abandonProbedStep(exec, entry, wired.wired.costs, detail)
       : { exec: stopExecution(exec, "failed", detail), calls: [], providerMs: 0, subrequests: 0 };
     const stopped = report.exec;
     return {
@@ -290,7 +298,7 @@ export class SolveSession extends DurableObject<Env> {
     for (const w of [...this.waiters]) w();
   }
 
-  private view(meta: SolveMeta, exec: Execution): SolveView {
+  private view(meta: SolveMeta, exec: ProbedExecution): SolveView {
     return toSolveView(
       { id: meta.input.id, spec: meta.input.spec, createdAt: meta.createdAt, policy: meta.input.policy },
       exec,
@@ -305,7 +313,7 @@ export class SolveSession extends DurableObject<Env> {
    * Spend so far against the key's daily caps. Its reservation already covers it, so a failed charge only
    * delays what the key's usage shows; it is logged, not fatal.
    */
-  private async charge(meta: SolveMeta, exec: Execution): Promise<void> {
+  private async charge(meta: SolveMeta, exec: ProbedExecution): Promise<void> {
     // A solve started before keys existed has no quota to charge.
     if (!meta.input.keyId) return;
     try {
@@ -316,7 +324,7 @@ export class SolveSession extends DurableObject<Env> {
   }
 
   /** The final spend settled with the key's quota and the solve's records in D1, each once. */
-  private async record(meta: SolveMeta, exec: Execution): Promise<void> {
+  private async record(meta: SolveMeta, exec: ProbedExecution): Promise<void> {
     if (!(await this.store.get("settled")) && meta.input.keyId) {
       await this.quota(meta).settle(meta.input.id, { tokens: exec.ledger.tokens, money: exec.ledger.money });
       await this.store.put("settled", true);

@@ -4,36 +4,9 @@
  * thousands of candidates), so they are stored as JSON split across rows of a SQLite table, each row far
  * below the platform's 2 MB limit on a value.
  */
-import type { AutoDecision } from "../policy/auto";
-import type { ProbePlan } from "../policy/probeStep";
-import type { Budget } from "../engine/budget";
-import type { Execution } from "../engine/executor";
+import type { ProbedExecution } from "../policy/probeStep";
 import type { StepIntent, StepJournal, StepResults } from "../engine/step";
-import type { StrategySpec } from "../engine/strategies";
-
-/** What the edge handler hands a new solve. */
-export interface StartInput {
-  id: string;
-  /** Who owns the solve: other tenants are told it does not exist. */
-  tenantId: string;
-  /** The key whose daily caps the solve is charged against (its KeyQuota object). */
-  keyId: string;
-  prompt: string;
-  spec: StrategySpec;
-  budget: Budget;
-  seed: number;
-  /** Where to POST the solve's completion (Standard Webhooks), checked by the SSRF guard. */
-  webhook?: { url: string };
-  /** For `auto` solves decided at the edge: what the policy chose and why. */
-  policy?: AutoDecision;
-  /** For `auto` solves whose policy probes first: `spec` is the probe, and this decides after it. */
-  probe?: ProbePlan;
-}
-
-export interface SolveMeta {
-  input: StartInput;
-  createdAt: number;
-}
+import type { SolveMeta } from "../solve/input";
 
 interface Small {
   meta: SolveMeta;
@@ -47,7 +20,7 @@ interface Small {
 }
 
 interface Large {
-  exec: Execution;
+  exec: ProbedExecution;
   /** A step's intent, then its results, between its provider calls and the commit of the new state. */
   pending: StepIntent | StepResults;
 }
@@ -95,19 +68,19 @@ export class SolveStorage implements StepJournal {
   }
 
   /** Meta and execution together, or null for an object that holds no solve. */
-  async load(): Promise<{ meta: SolveMeta; exec: Execution } | null> {
+  async load(): Promise<{ meta: SolveMeta; exec: ProbedExecution } | null> {
     const meta = await this.get("meta");
     const exec = this.read("exec");
     return meta && exec ? { meta, exec } : null;
   }
 
-  async create(meta: SolveMeta, exec: Execution): Promise<void> {
+  async create(meta: SolveMeta, exec: ProbedExecution): Promise<void> {
     this.write("exec", exec);
     await this.put("meta", meta);
   }
 
   /** The step's new state; its journal entry is no longer needed. */
-  commit(exec: Execution): void {
+  commit(exec: ProbedExecution): void {
     this.storage.transactionSync(() => {
       this.write("exec", exec);
       this.write("pending", undefined);

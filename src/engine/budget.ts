@@ -218,8 +218,11 @@ export interface CallRecord {
   role: GeneratorRole | "verifier";
   /** The model card's name. */
   provider: string;
-  /** `probe-*`: the verifier probe an `auto` solve runs before choosing its arm (src/policy/probeStep.ts). */
-  purpose: "generate" | "score" | "probe-generate" | "probe-score";
+  /**
+   * The work's kind, which a layer above may prefix with the phase it ran in (`probe-generate`: the verifier
+   * probe an `auto` solve runs before choosing its arm, src/policy/probeStep.ts).
+   */
+  purpose: CallWork["kind"] | `${string}-${CallWork["kind"]}`;
   requests: number;
   samples: number;
   promptTokens: number;

@@ -31,7 +31,6 @@ import {
   type StrategySpec,
   type StrategyState,
 } from "./strategies";
-import type { ProbePhase } from "../policy/probeStep";
 import type {
   Candidate,
   GenerateRequest,
@@ -61,11 +60,6 @@ export interface Execution {
   outcome?: SolveOutcome;
   /** The first cap that made a step smaller than the strategy planned: the solve ends "budget", not "complete". */
   limitedBy?: keyof Spend;
-  /**
-   * An `auto` solve whose policy probes first: while `probing`, `strategy` is the probe; once it is scored,
-   * the arm chosen from it (src/policy/probeStep.ts `settleProbe`).
-   */
-  probe?: ProbePhase;
 }
 
 export type StepPlan =

@@ -26,7 +26,6 @@ import {
   type AppliedPlan,
   type Execution,
 } from "./executor";
-import { markProbeCalls, settleProbe } from "../policy/probeStep";
 import type {
   BilledAttempt,
   CallContext,
@@ -208,6 +207,12 @@ export interface StepPorts {
    * allows (`perInvocation`). A step that needs more is split: it calls what fits and yields.
    */
   subrequests?: { left: number; perInvocation: number };
+  /**
+   * Runs on the execution once a step's results are absorbed, before a cancel that arrived meanwhile is
+   * honoured: a layer above may change course here (src/policy/probeStep.ts chooses an auto solve's arm once
+   * its probe is scored), so the step that made the change commits it.
+   */
+  afterApply?(exec: Execution): Execution;
 }
 
 export interface StepReport {
@@ -277,11 +282,6 @@ function chunkSize(work: CallWork, offset: number, ports: StepPorts): number {
  *   cancel that arrives while the providers work takes effect once the step is counted.
  */
 export async function executeStep(exec: Execution, ports: StepPorts): Promise<StepReport> {
-  const report = await runStep(exec, ports);
-  return exec.probe?.phase === "probing" ? { ...report, calls: markProbeCalls(exec, report.calls) } : report;
-}
-
-async function runStep(exec: Execution, ports: StepPorts): Promise<StepReport> {
   if (exec.status === "done") return { exec, calls: [], providerMs: 0, subrequests: 0 };
   const kept = await ports.journal?.recall(exec.steps);
   if (kept && hasResults(kept)) return finishStep(exec, kept, ports, 0);
@@ -520,8 +520,7 @@ export function abandonStep(
         extraRecord(exec.steps, lost, role, usage, costs, "interrupted", true),
       )
     : [];
-  const report = abandon(exec, { ...entry, prior: [...entry.prior, ...charged] }, costs, "failed", detail);
-  return { ...report, calls: markProbeCalls(exec, report.calls) };
+  return abandon(exec, { ...entry, prior: [...entry.prior, ...charged] }, costs, "failed", detail);
 }
 
 function receivedRecords(
@@ -570,9 +569,9 @@ async function finishStep(
   subrequests = 0,
 ): Promise<StepReport> {
   const applied = applyStep(charge(exec, entry.prior), entry, entry.results, ports.costs, entry.providerMs);
+  const charged = charge(applied.exec, entry.discarded);
   let out: StepReport = {
-    // An auto solve's probe, once scored, chooses its arm here: the step that finished it commits the choice.
-    exec: settleProbe(charge(applied.exec, entry.discarded)),
+    exec: ports.afterApply ? ports.afterApply(charged) : charged,
     calls: [...entry.prior, ...entry.discarded, ...applied.calls],
     providerMs,
     subrequests,

@@ -6,14 +6,9 @@
  * the verifier's scoring), all of it search, so `reasoning_tokens` equals it: the returned content is one
  * of the searched samples, billed once.
  */
-import type { SolveView } from "../api/schemas";
-import type { Choice } from "./choices";
+import type { SolveView } from "../solve/schemas";
+import type { Choice, SpendDetail } from "../solve/choices";
 import type { Usage } from "./schemas";
-
-export interface SpendDetail {
-  tokens: number;
-  generatorPromptTokens: number;
-}
 
 export function usageOf(spend: SpendDetail): Usage {
   const completion = spend.tokens - spend.generatorPromptTokens;

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
-import type { AppEnv } from "../api/http";
+import type { AppEnv } from "../auth/env";
 import { sessionOf } from "../api/startSolve";
 import { chunk, finishReason, progressLine, usageOf, type ChunkChoice } from "./completion";
 

@@ -5,7 +5,7 @@
  * request's own.
  */
 import { z } from "zod";
-import { ApiError } from "../api/errors";
+import { ApiError } from "../errors/apiError";
 import { CreateSolveSchema } from "../api/schemas";
 import type { SolveRequest } from "../api/startSolve";
 import { AUTO_MODEL, EFFORT_GENERATIONS, modelIds, presetFor } from "./models";

@@ -3,8 +3,11 @@
  * one. Pure: the edge plans it (or skips it when the cap cannot afford it), the executor runs the probe as an
  * ordinary best-of-N of the policy's k samples scored by the PRM (same providers, journal, ledger and caps as
  * any step), and once it is scored `settleProbe` chooses the arm from the probe's features within the rest of
- * the cap and starts it with the probe's samples as given candidates. The host only stores the result.
+ * the cap and starts it with the probe's samples as given candidates. The probe is the policy's: it rides
+ * beside the engine's execution (`ProbedExecution`) and steps run through `executeProbedStep`, which hooks
+ * the choice into the engine's step; the engine knows nothing of it. The host only stores the result.
  */
+import { abandonStep, executeStep, type StepIntent, type StepPorts, type StepReport } from "../engine/step";
 import { generationBound, type CallRecord, type CostModel } from "../engine/budget";
 import type { Execution } from "../engine/executor";
 import { aggregateScores } from "../engine/steps";
@@ -37,8 +40,63 @@ export interface ProbePlan {
   expectedTokens: number | null;
 }
 
-/** `Execution.probe`: probing (the execution's strategy is the probe), or decided (it is the chosen arm). */
+/** `ProbedExecution.probe`: probing (the execution's strategy is the probe), or decided (it is the chosen arm). */
 export type ProbePhase = { phase: "probing"; plan: ProbePlan } | { phase: "decided"; decision: AutoDecision };
+
+/**
+ * A solve's execution as its host keeps it: the engine's state, and for an `auto` solve whose policy probes
+ * first its probe phase (while `probing`, `strategy` is the probe; once it is scored, the arm chosen from it).
+ */
+export type ProbedExecution = Execution & { probe?: ProbePhase };
+
+/** A step's report with the execution as its host keeps it. */
+export type ProbedStepReport = Omit<StepReport, "exec"> & { exec: ProbedExecution };
+
+function withProbe(exec: Execution, probe: ProbePhase | undefined): ProbedExecution {
+  return probe ? { ...exec, probe } : exec;
+}
+
+/**
+ * One step of a solve that may be probing: the engine's step, with the probe's calls logged as such and,
+ * on the step that finishes the probe, the arm chosen and started (before a cancel that arrived meanwhile is
+ * honoured, so the choice is committed with the step that made it).
+ */
+export async function executeProbedStep(exec: ProbedExecution, ports: StepPorts): Promise<ProbedStepReport> {
+  const { probe, ...inner } = exec;
+  if (probe?.phase !== "probing") {
+    const report = await executeStep(inner, ports);
+    return { ...report, exec: withProbe(report.exec, probe) };
+  }
+  let decision: AutoDecision | undefined;
+  const report = await executeStep(inner, {
+    ...ports,
+    afterApply: (applied) => {
+      const after = ports.afterApply ? ports.afterApply(applied) : applied;
+      const settled = settleProbe(after, probe.plan);
+      if (!settled) return after;
+      decision = settled.decision;
+      return settled.exec;
+    },
+  });
+  const phase: ProbePhase = decision ? { phase: "decided", decision } : probe;
+  return { ...report, exec: withProbe(report.exec, phase), calls: markProbeCalls(report.calls) };
+}
+
+/** The engine's `abandonStep` for a solve that may be probing: a probe's charges are logged as the probe's. */
+export function abandonProbedStep(
+  exec: ProbedExecution,
+  entry: StepIntent | undefined,
+  costs: CostModel,
+  detail: string,
+): ProbedStepReport {
+  const { probe, ...inner } = exec;
+  const report = abandonStep(inner, entry, costs, detail);
+  return {
+    ...report,
+    exec: withProbe(report.exec, probe),
+    calls: probe?.phase === "probing" ? markProbeCalls(report.calls) : report.calls,
+  };
+}
 
 /**
  * The probe as a strategy: best-of-N weighted of the policy's k samples at its temperature, each scored by
@@ -180,7 +238,7 @@ export function imputedProbe(policy: PolicyDocument): ProbeInput {
 }
 
 /** Start state of a probing execution: the execution runs the probe spec; the plan decides after it. */
-export function startProbe(exec: Execution, plan: ProbePlan): Execution {
+export function startProbe(exec: Execution, plan: ProbePlan): ProbedExecution {
   return { ...exec, probe: { phase: "probing", plan } };
 }
 
@@ -188,12 +246,12 @@ export function startProbe(exec: Execution, plan: ProbePlan): Execution {
  * Once the probe is scored: choose the arm from the probe's features within the rest of the cap (with the
  * exploration draw made at the edge), and start it with the probe's samples as given candidates (their scores
  * re-aggregated as the arm aggregates). Best-of-N counts them toward N; the other strategies add them to
- * their final selection pool. Anything else is returned as it is: this runs after every step.
+ * their final selection pool. Null while the probe is not finished (or the solve stopped): this runs after
+ * every step of the probe.
  */
-export function settleProbe(exec: Execution): Execution {
-  if (exec.probe?.phase !== "probing" || exec.status !== "running") return exec;
-  if (planStrategy(exec.strategy).kind !== "done") return exec;
-  const { plan } = exec.probe;
+export function settleProbe(exec: Execution, plan: ProbePlan): { exec: Execution; decision: AutoDecision } | null {
+  if (exec.status !== "running") return null;
+  if (planStrategy(exec.strategy).kind !== "done") return null;
   const probe = exec.strategy as BestOfNState;
   const samples = plan.policy.probe?.samples ?? probe.spec.n;
   const features = probeFeatures(probe.candidates);
@@ -218,15 +276,13 @@ export function settleProbe(exec: Execution): Execution {
     },
   };
   return {
-    ...exec,
-    strategy: initStrategy({ question: probe.question }, decided.strategy, probe.seed, given),
-    probe: { phase: "decided", decision },
+    exec: { ...exec, strategy: initStrategy({ question: probe.question }, decided.strategy, probe.seed, given) },
+    decision,
   };
 }
 
 /** The probe's provider calls are logged as such (`probe-generate`, `probe-score`). */
-export function markProbeCalls(exec: Execution, calls: CallRecord[]): CallRecord[] {
-  if (exec.probe?.phase !== "probing") return calls;
+function markProbeCalls(calls: CallRecord[]): CallRecord[] {
   return calls.map((c) =>
     c.purpose === "generate" || c.purpose === "score"
       ? { ...c, purpose: c.purpose === "generate" ? "probe-generate" : "probe-score" }
@@ -235,7 +291,7 @@ export function markProbeCalls(exec: Execution, calls: CallRecord[]): CallRecord
 }
 
 /** The strategy a probing or probed execution runs now, as the API labels it. */
-export function currentSpec(exec: Execution, requested: StrategySpec): StrategySpec | null {
+export function currentSpec(exec: ProbedExecution, requested: StrategySpec): StrategySpec | null {
   if (exec.probe?.phase === "decided") return exec.probe.decision.strategy;
   return exec.probe ? null : requested;
 }

@@ -12,7 +12,11 @@
  * bucket has mostly refilled anyway.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { KeyLimits } from "../auth/apiKey";
+/** The daily caps a key is held to (its KeyLimits, src/auth/apiKey.ts). */
+export interface DailyLimits {
+  tokensPerDay: number;
+  moneyPerDay: number;
+}
 import { secondsToNextUtcDay, utcDay } from "./day";
 import { admit, type Bucket } from "./rateLimit";
 
@@ -58,7 +62,7 @@ export class KeyQuota extends DurableObject<Env> {
   }
 
   /** Reserve a solve's budget from today's caps (idempotent per solve). */
-  reserve(solveId: string, want: Amount, limits: Pick<KeyLimits, "tokensPerDay" | "moneyPerDay">): QuotaResult {
+  reserve(solveId: string, want: Amount, limits: DailyLimits): QuotaResult {
     const now = Date.now();
     const day = utcDay(now);
     if (this.sql.exec("SELECT 1 FROM reservations WHERE solve_id = ?", solveId).toArray().length > 0)
@@ -117,7 +121,7 @@ export class KeyQuota extends DurableObject<Env> {
     this.sql.exec("DELETE FROM reservations WHERE solve_id = ? AND settled = 0", solveId);
   }
 
-  usage(limits: Pick<KeyLimits, "tokensPerDay" | "moneyPerDay">): DailyUsage {
+  usage(limits: DailyLimits): DailyUsage {
     const day = utcDay(Date.now());
     const row = this.sql
       .exec<{ st: number; sm: number; rt: number; rm: number }>(

@@ -1,5 +1,5 @@
 /** A quota refusal as the API answers it: 429 with Retry-After and a message naming the limit. */
-import { ApiError } from "../api/errors";
+import { ApiError } from "../errors/apiError";
 import type { QuotaRefusal } from "./KeyQuota";
 
 export function quotaRefused(r: QuotaRefusal): ApiError {

@@ -1,5 +1,5 @@
 /** A webhook URL a solve names, checked before anything is stored: the SSRF guard, and not disabled. */
-import { ApiError } from "../api/errors";
+import { ApiError } from "../errors/apiError";
 import { webhooksAllowLocal } from "./dispatcher";
 import { checkWebhookUrl } from "./ssrf";
 import { endpointDisabled } from "./store";

@@ -3,7 +3,7 @@
  * outbox first (the durable record of what is left to send) and then to the D1 log. A destination that
  * answered 410 is disabled for the tenant, and nothing more is sent to it.
  */
-import type { SolveView } from "../api/schemas";
+import type { SolveView } from "../solve/schemas";
 import { attemptDelivery } from "./deliver";
 import type { Outbox, OutboxEntry } from "./outbox";
 import { dohResolver, type Resolver } from "./resolve";

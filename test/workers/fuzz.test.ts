@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS } from "../../src/api/openapi";
 import type { SolveView } from "../../src/api/schemas";
-import { speaksOpenAI } from "../../src/api/errors";
+import { speaksOpenAI } from "../../src/errors/apiError";
 import { newTenantKey, type TestKey } from "./auth";
 
 const PROBLEM = "Start with 48. Add 17. What is the final number?";

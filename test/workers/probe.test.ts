@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import app from "../../functions/index";
 import { OPERATIONS } from "../../src/api/openapi";
 import type { DryRunView, SolveView } from "../../src/api/schemas";
-import type { StartInput } from "../../src/durable/storage";
+import type { StartInput } from "../../src/solve/input";
 import { decideAuto } from "../../src/policy/auto";
 import { configuredPolicy } from "../../src/policy/configured";
 import type { PolicyDocument } from "../../src/policy/document";

@@ -36,3 +36,9 @@ export function topChoices(outcome: SolveOutcome | undefined, n: number): Choice
     .map(([, g]): Choice => ({ answer: g.best.answer, content: joinSteps(g.best.steps) }));
   return [first, ...rest].slice(0, n);
 }
+
+/** The spend a chat completion's usage is computed from (src/openai/completion.ts `usageOf`). */
+export interface SpendDetail {
+  tokens: number;
+  generatorPromptTokens: number;
+}

@@ -1,13 +1,12 @@
 /** A solve as the API shows it, from what the Durable Object stores. */
-import type { Execution } from "../engine/executor";
 import { describeSpec, type StrategySpec } from "../engine/strategies";
 import type { AutoDecision } from "../policy/auto";
-import { probeLabel, type ProbePhase, type ProbePlan } from "../policy/probeStep";
+import { probeLabel, type ProbedExecution, type ProbePhase, type ProbePlan } from "../policy/probeStep";
 import type { PolicyView, SolveView } from "./schemas";
 
 export function toSolveView(
   solve: { id: string; spec: StrategySpec; createdAt: number; policy?: AutoDecision | undefined },
-  exec: Execution,
+  exec: ProbedExecution,
 ): SolveView {
   const l = exec.ledger;
   const policy = policyView(solve.policy, exec.probe);
