@@ -42,7 +42,8 @@ import {
   outcomeData,
   type Ratio,
 } from "../src/eval/outcomes";
-import { parsePolicy, type CostUnit } from "../src/policy/document";
+import { parseCostUnit, UNITS, type CostUnit } from "../src/engine/meter";
+import { parsePolicy } from "../src/policy/document";
 import { costBudgets, costsIn, fitArms, fitPolicy, policyCurve, type OutcomeData } from "../src/policy/fit";
 import { generateProblems } from "../src/sim/problems";
 import { simProviders } from "../src/sim/provider";
@@ -195,10 +196,9 @@ async function main(): Promise<void> {
       : args.budgets.split(",").map((b) => intArg("budgets", b.trim(), 0, 1));
   if (!budgets.includes(64))
     throw new InputError("--budgets must include 64 (the policy is measured against best-of-N weighted at N = 64)");
-  const unitArg = args["cost-unit"] ?? "tokens";
-  if (unitArg !== "tokens" && unitArg !== "money" && unitArg !== "flops")
-    throw new InputError(`--cost-unit must be tokens, money or flops, got "${unitArg}"`);
-  const unit: CostUnit = unitArg;
+  const parsedUnit = parseCostUnit(args["cost-unit"] ?? "tokens");
+  if (!parsedUnit.ok) throw new InputError(`--cost-unit ${parsedUnit.error}`);
+  const unit: CostUnit = parsedUnit.unit;
   const probeSizes = unit === "tokens" ? PROBE_SIZES : [0];
   let strategies;
   let extra;
@@ -452,7 +452,7 @@ async function main(): Promise<void> {
     return `median ${median(got).toFixed(2)}× (range ${Math.min(...got).toFixed(2)}–${Math.max(...got).toFixed(2)}×${got.length < xs.length ? `; not reached on ${xs.length - got.length} of ${xs.length}` : ""})`;
   };
   const label = (size: number): string => (size === 0 ? "text only (free)" : `probe of ${size}`);
-  const unitName = unit === "tokens" ? "tokens" : unit === "money" ? "dollars" : "FLOPs";
+  const unitName = UNITS[unit].name;
   const amount = (x: number): string =>
     unit === "tokens" ? `${Math.round(x)}` : unit === "money" ? `$${x.toPrecision(3)}` : x.toExponential(2);
   const last = probeSizes[probeSizes.length - 1] as number;

@@ -19,7 +19,8 @@ import {
   ServiceError,
   ServiceUnreachable,
 } from "../src/eval/serviceClient";
-import { parsePolicy, type CostUnit } from "../src/policy/document";
+import { parseCostUnit, type CostUnit } from "../src/engine/meter";
+import { parsePolicy } from "../src/policy/document";
 import {
   costBudgets,
   costsIn,
@@ -57,10 +58,9 @@ export const IN_PROCESS_ONLY = ["world", "seeds", "extra-strategies", "threads",
 export async function calibrateDataset(args: DatasetArgs): Promise<void> {
   if (!args.service)
     throw new InputError("--dataset needs --service URL (the running service to calibrate through) and --key KEY");
-  const unitArg = args["cost-unit"] ?? "tokens";
-  if (unitArg !== "tokens" && unitArg !== "money" && unitArg !== "flops")
-    throw new InputError(`--cost-unit must be tokens, money or flops, got "${unitArg}"`);
-  const unit: CostUnit = unitArg;
+  const parsedUnit = parseCostUnit(args["cost-unit"] ?? "tokens");
+  if (!parsedUnit.ok) throw new InputError(`--cost-unit ${parsedUnit.error}`);
+  const unit: CostUnit = parsedUnit.unit;
   const key = args.key ?? process.env.TTC_KEY;
   if (!key)
     throw new InputError("--dataset needs --key KEY (or TTC_KEY in the environment): an API key of the service");

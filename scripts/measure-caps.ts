@@ -87,8 +87,7 @@ async function main(): Promise<void> {
       : unit === "money"
         ? `$${x.toPrecision(3)}`
         : `${x.toExponential(2)} FLOPs`;
-  const spent = (r: { tokens: number; money: number; flops: number }): number =>
-    unit === "tokens" ? r.tokens : unit === "money" ? r.money : r.flops;
+  const spent = (r: { tokens: number; money: number; flops: number }): number => r[unit];
   const lines = [
     `# What the hard cap does to ${name} (${policy.version}), world ${world.name}, ${count} problems per seed`,
     "",

@@ -10,7 +10,8 @@ import { refuseBudget } from "../engine/executor";
 import { generationCost, type StrategySpec } from "../engine/strategies";
 import type { CostModel } from "../engine/budget";
 import { decideAuto, servablePolicy, usesLargeModel, type AutoDecision } from "../policy/auto";
-import type { CostUnit, PolicyDocument } from "../policy/document";
+import type { CostUnit } from "../engine/meter";
+import type { PolicyDocument } from "../policy/document";
 import { imputedProbe, planProbe, probeSpec, type ProbePlan } from "../policy/probeStep";
 import { activePolicy } from "../policyVersions/active";
 import { providersFromEnv } from "../providers/fromEnv";
@@ -87,7 +88,7 @@ function autoCaps(
       ]),
     };
   }
-  const asked = policy.costUnit === "money" ? req.budget.money : req.budget.flops;
+  const asked = req.budget[policy.costUnit];
   const cap = lowest([
     [asked ?? Infinity, "request"],
     [asked === undefined ? policy.defaultBudget : Infinity, "policy default"],

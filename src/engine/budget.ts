@@ -2,30 +2,19 @@
  * Budgets, the spend ledger, and worst-case bounds. A budget is a hard cap: the executor only issues a
  * step whose worst-case spend still fits in what is left (method.md §2).
  */
+import { SPEND_UNITS, type Spend, type SpendUnit } from "./meter";
 import type { GenerateRequest, GeneratorRole, ScoreRequest, Usage, Work } from "./types";
+
+export type { Spend };
 
 /** Work that calls providers (not `done`). */
 export type CallWork = Extract<Work, { kind: "generate" | "score" }>;
 
-export interface Budget {
-  /** Generation budget in the paper's units (N for best-of-N and beam search, N(k+1) for lookahead, s·p for revisions). */
-  generations?: number;
-  /** Total billed tokens: generator and verifier, prompt and completion. */
-  tokens?: number;
-  /** US dollars. */
-  money?: number;
-  /** Inference FLOPs (2·P·D for every model called). */
-  flops?: number;
+/** A cap in any unit of the meter (src/engine/meter.ts), and a wall-clock deadline. */
+export type Budget = Partial<Spend> & {
   /** Wall-clock deadline, epoch milliseconds. */
   deadline?: number;
-}
-
-export interface Spend {
-  generations: number;
-  tokens: number;
-  money: number;
-  flops: number;
-}
+};
 
 export interface Ledger extends Spend {
   /** Completions returned by generators (whole solutions or single steps). */
@@ -132,11 +121,9 @@ export function workBound(work: CallWork, costs: CostModel): Spend {
     : scoringBound(work.requests, costs);
 }
 
-const SPEND_KEYS: readonly (keyof Spend)[] = ["generations", "tokens", "money", "flops"];
-
 /** The first cap that `extra` more spend would break, or null when it fits. */
-export function exceededCap(ledger: Spend, extra: Spend, budget: Budget): keyof Spend | null {
-  for (const k of SPEND_KEYS) {
+export function exceededCap(ledger: Spend, extra: Spend, budget: Budget): SpendUnit | null {
+  for (const k of SPEND_UNITS) {
     const cap = budget[k];
     if (cap !== undefined && ledger[k] + extra[k] > cap * (1 + 1e-12)) return k;
   }

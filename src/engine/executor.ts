@@ -21,6 +21,7 @@ import {
   type Ledger,
   type Spend,
 } from "./budget";
+import { formatAmount } from "./meter";
 import {
   concludeStrategy,
   generationCost,
@@ -82,17 +83,6 @@ export interface BudgetRefusal {
 
 export type StartResult = { ok: true; execution: Execution } | { ok: false; error: string; field: RefusedField };
 
-function describeAmount(cap: keyof Spend, amount: number): string {
-  switch (cap) {
-    case "money":
-      return `$${amount.toPrecision(3)}`;
-    case "flops":
-      return `${amount.toExponential(3)} FLOPs`;
-    default:
-      return `${Math.ceil(amount)} ${cap}`;
-  }
-}
-
 /**
  * Why a budget cannot run this configuration at all, or null: its generation cost exceeds the generation
  * cap, or the caps cannot afford even one sample of the strategy's first step (its prompt and
@@ -122,7 +112,7 @@ export function refuseBudget(
   if (cap === null) return null;
   return {
     field: cap,
-    message: `is too small to buy one sample of this prompt: that needs at least ${describeAmount(cap, minimum[cap])} (its prompt and ${one.maxTokens} completion tokens)`,
+    message: `is too small to buy one sample of this prompt: that needs at least ${formatAmount(cap, minimum[cap])} (its prompt and ${one.maxTokens} completion tokens)`,
   };
 }
 

@@ -8,6 +8,7 @@
  * through per-cell sums with problem weights: weights of 1 give the point estimates, bootstrap multiplicities
  * give the resamples, and summing several seeds' cells pools them.
  */
+import { SPEND_UNITS, UNITS as METER_UNITS, type CostUnit, type SpendUnit } from "../engine/meter";
 import { mixSeeds, Rng } from "../engine/random";
 import type { Family } from "./grid";
 import { mean, percentileInterval, quantileBins, round, sig, stratifiedResample, wilson } from "./stats";
@@ -16,16 +17,14 @@ import type { ProblemResult } from "./sweep";
 export const BIN_COUNT = 5;
 export type BinLabel = number | "all";
 
-export const COST_UNITS = ["tokens", "flops", "money"] as const;
-export type CostUnit = (typeof COST_UNITS)[number];
+export type { CostUnit };
+/** The meter's cost units (src/engine/meter.ts) in the order the report's tables show them. */
+export const COST_UNITS: readonly CostUnit[] = ["tokens", "flops", "money"];
 export const UNITS = ["generations", ...COST_UNITS] as const;
-export type Unit = (typeof UNITS)[number];
-export const UNIT_NAMES: Record<Unit, string> = {
-  generations: "generations",
-  tokens: "tokens",
-  flops: "FLOPs",
-  money: "dollars",
-};
+export type Unit = SpendUnit;
+export const UNIT_NAMES: Record<Unit, string> = Object.fromEntries(
+  SPEND_UNITS.map((u) => [u, METER_UNITS[u].name]),
+) as Record<Unit, string>;
 
 /** Accuracies at or beyond these say nothing about a comparison: nothing can go lower or higher. */
 export const FLOOR = 0.02;

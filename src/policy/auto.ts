@@ -4,7 +4,8 @@
  */
 import { runsOnLargeModel, type StrategySpec } from "../engine/strategies";
 import { choosePolicyArm, generationsWithProbe, probeSamplesSpent, type ProbeInput } from "./choose";
-import { armTokens, type CostUnit, type PolicyArm, type PolicyDocument } from "./document";
+import type { CostUnit } from "../engine/meter";
+import { armTokens, type PolicyArm, type PolicyDocument } from "./document";
 
 export interface AutoDecision {
   policyVersion: string;

@@ -4,6 +4,7 @@
  * difficulty bin, the strategy to run at each cost budget with the evidence it was chosen on.
  */
 import { z } from "zod";
+import { CostUnitSchema } from "../engine/meter";
 import { StrategySpecSchema } from "../engine/strategies";
 import { featureNames } from "./features";
 import { PROBE_FEATURES } from "./probe";
@@ -74,7 +75,7 @@ export const PolicySchema = z
      * What arms are fitted and capped on: billed tokens, or dollars or FLOPs when models of different sizes and
      * prices compete (a larger model's token is not a small model's token), as with escalation arms.
      */
-    costUnit: z.enum(["tokens", "money", "flops"]),
+    costUnit: CostUnitSchema,
     /** The verifier probe run before choosing (its features join the estimator's), or none: text alone. */
     probe: z
       .strictObject({ samples: z.number().int().min(1).max(64), temperature: z.number().min(0).max(2) })
@@ -153,7 +154,6 @@ export const PolicySchema = z
   });
 
 export type PolicyDocument = z.output<typeof PolicySchema>;
-export type CostUnit = PolicyDocument["costUnit"];
 
 /** An arm's billed tokens, mean and 90th percentile: its cost when the policy is in tokens, else recorded beside it. */
 export function armTokens(e: PolicyArm["evidence"]): { mean: number; high: number } {

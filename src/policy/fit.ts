@@ -7,7 +7,8 @@ import type { StrategySpec } from "../engine/strategies";
 import { binOf, fitRidge, passLogit, predictFeatures } from "./estimator";
 import { featureNames, promptFeatures } from "./features";
 import { choosePolicyArm } from "./choose";
-import type { CostUnit, PolicyArm, PolicyDocument } from "./document";
+import type { CostUnit } from "../engine/meter";
+import type { PolicyArm, PolicyDocument } from "./document";
 import { PROBE_FEATURES } from "./probe";
 
 export interface CandidateConfig {
@@ -47,7 +48,7 @@ export const BINS = 5;
 
 /** Every configuration's cost per problem in a unit. */
 export function costsIn(data: OutcomeData, unit: CostUnit): Float64Array[] {
-  return unit === "tokens" ? data.tokens : unit === "money" ? data.money : data.flops;
+  return data[unit];
 }
 const STEPS_PER_DOUBLING = 4;
 

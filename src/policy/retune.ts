@@ -15,17 +15,11 @@
  *   policy is scored the same way on the same halves. The candidate wins if its accuracy per token is not lower
  *   and its accuracy is not lower by more than one standard error.
  */
+import { formatAmount, type CostUnit } from "../engine/meter";
 import { describeSpec, type StrategySpec } from "../engine/strategies";
 import { hashString } from "../engine/random";
 import { chooseArmFor } from "./choose";
-import {
-  armTokens,
-  parsePolicy,
-  type CostUnit,
-  type PolicyAlternative,
-  type PolicyArm,
-  type PolicyDocument,
-} from "./document";
+import { armTokens, parsePolicy, type PolicyAlternative, type PolicyArm, type PolicyDocument } from "./document";
 import { binOf, fitOutcomeEstimator, predictFeatures } from "./estimator";
 import { BINS, chooseBinArms, quantile, thresholdsOf, type ArmStats } from "./fit";
 
@@ -82,7 +76,7 @@ export interface ReplayScore {
 
 /** What a logged solve cost in a unit. */
 function costOf(r: LoggedOutcome, unit: CostUnit): number {
-  return unit === "tokens" ? r.tokens : unit === "money" ? r.money : r.flops;
+  return r[unit];
 }
 
 /** The choice a policy would have made for a logged solve, at the caps it was logged with. */
@@ -422,7 +416,7 @@ export function retunePolicy(
   const a = evaluation.active;
   const c = evaluation.candidate;
   const fmt = (s: ReplayScore) =>
-    `${(100 * s.accuracy).toFixed(1)}% at ${formatCost(s.meanCost, active.costUnit)} (${s.replayed} replayed, ${Math.round(s.effective)} effective)`;
+    `${(100 * s.accuracy).toFixed(1)}% at ${formatAmount(active.costUnit, s.meanCost)} (${s.replayed} replayed, ${Math.round(s.effective)} effective)`;
   let promote = false;
   let reason: string;
   const changed = rows.filter((r) => specKey(replayChoice(candidate, r)) !== specKey(replayChoice(active, r))).length;
@@ -440,14 +434,6 @@ export function retunePolicy(
         : `${decided.reason}: candidate ${fmt(c)} against active ${fmt(a)}`;
   }
   return { ok: true, outcomes: rows.length, candidate, evaluation, promote, reason };
-}
-
-function formatCost(x: number, unit: CostUnit): string {
-  return unit === "tokens"
-    ? `${Math.round(x)} tokens`
-    : unit === "money"
-      ? `$${x.toPrecision(3)}`
-      : `${x.toExponential(2)} FLOPs`;
 }
 
 /** Accuracy points a cheaper candidate may lose and still count as not worse (the non-inferiority margin). */

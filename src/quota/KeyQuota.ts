@@ -12,18 +12,18 @@
  * bucket has mostly refilled anyway.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { Spend } from "../engine/meter";
+import { secondsToNextUtcDay, utcDay } from "./day";
+import { admit, type Bucket } from "./rateLimit";
+
 /** The daily caps a key is held to (its KeyLimits, src/auth/apiKey.ts). */
 export interface DailyLimits {
   tokensPerDay: number;
   moneyPerDay: number;
 }
-import { secondsToNextUtcDay, utcDay } from "./day";
-import { admit, type Bucket } from "./rateLimit";
 
-export interface Amount {
-  tokens: number;
-  money: number;
-}
+/** What a solve reserves and charges against its key's day: the meter's tokens and dollars. */
+export type Amount = Pick<Spend, "tokens" | "money">;
 
 export type QuotaRefusal = { ok: false; limit: string; message: string; retryAfterSeconds: number };
 export type QuotaResult = { ok: true } | QuotaRefusal;

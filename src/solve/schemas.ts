@@ -3,6 +3,7 @@
  * webhook): zod schemas, the single source of its validation and OpenAPI component.
  */
 import { z } from "zod";
+import { CostUnitSchema } from "../engine/meter";
 
 export const EvidenceViewSchema = z.object({
   accuracy: z.number(),
@@ -38,7 +39,7 @@ export const AutoDecisionSchema = z.object({
    * What the policy's arms are fitted and capped on: `tokens`, or `money` (dollars) or `flops` for a policy
    * whose arms include the larger model (escalation), and the cap in that unit the choice was made within.
    */
-  costUnit: z.enum(["tokens", "money", "flops"]).optional(),
+  costUnit: CostUnitSchema.optional(),
   capCost: z.number().optional(),
   /** The token cap the whole solve (the probe included) was chosen within, and where it came from. */
   capTokens: z.number(),
