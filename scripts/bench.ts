@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startExecution } from "../src/engine/executor";
-import { runToEnd } from "../src/engine/step";
+import { runToEnd } from "../src/engine/executeStep";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
 import { ProviderConfigSchema } from "../src/providers/config";

@@ -3,7 +3,7 @@
  * (spending less) and samples on to N when it is not.
  */
 import { describe, expect, it } from "vitest";
-import { callProviders, type ProviderSet } from "../src/engine/step.js";
+import { callProviders, type ProviderSet } from "../src/engine/executeStep.js";
 import {
   absorbStrategy,
   initStrategy,

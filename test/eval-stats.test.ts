@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { mixSeeds, Rng } from "../src/engine/random";
 import { startExecution } from "../src/engine/executor";
-import { runToEnd } from "../src/engine/step";
+import { runToEnd } from "../src/engine/executeStep";
 import { generationCost, StrategySpecSchema } from "../src/engine/strategies";
 import { checkProperties, type PropertyCheck } from "../src/eval/properties";
 import {

@@ -12,7 +12,7 @@ import {
   stopExecution,
   type Execution,
 } from "../src/engine/executor.js";
-import { callProviders, runToEnd, type ProviderSet } from "../src/engine/step.js";
+import { callProviders, runToEnd, type ProviderSet } from "../src/engine/executeStep.js";
 import { fitWork, generationBound, MIN_COMPLETION_TOKENS, type Budget, type Ledger } from "../src/engine/budget.js";
 import {
   generationCost,

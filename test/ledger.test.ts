@@ -15,7 +15,7 @@ import {
   type StepIntent,
   type StepJournal,
   type StepResults,
-} from "../src/engine/step";
+} from "../src/engine/executeStep";
 import { StrategySpecSchema, type StrategySpecInput } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
 import { ProviderConfigSchema, type ProviderConfigInput } from "../src/providers/config";

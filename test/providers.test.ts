@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CallRecord, CostModel } from "../src/engine/budget";
 import { startExecution, type Execution } from "../src/engine/executor";
-import { executeStep, runToEnd, type ProviderSet } from "../src/engine/step";
+import { executeStep, runToEnd, type ProviderSet } from "../src/engine/executeStep";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import type { GenerateRequest } from "../src/engine/types";
 import { loadWorld } from "../src/eval/io";

@@ -1,6 +1,6 @@
 import { describe, it, expect } from "vitest";
 import fc from "fast-check";
-import { aggregateScores, joinSteps, splitSteps, AGGREGATIONS } from "../src/engine/steps.js";
+import { aggregateScores, joinSteps, splitSteps, AGGREGATIONS } from "../src/engine/solutionSteps.js";
 import { select, selectBest, selectHierarchical, selectMajority, selectWeighted } from "../src/engine/selection.js";
 import type { Candidate } from "../src/engine/types.js";
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { answersEquivalent } from "../src/engine/answers";
 import { renderPrompt } from "../src/engine/prompts";
-import { splitSteps } from "../src/engine/steps";
+import { splitSteps } from "../src/engine/solutionSteps";
 import { candidateFromCompletion } from "../src/engine/strategies/candidates";
 import { countTokens, parsePrompt, SimModels, type SampleParams, type SimModelName } from "../src/sim/models";
 import { apply, generateProblems, parseProblem, type DatasetRow, type ParsedProblem } from "../src/sim/problems";

@@ -4,7 +4,7 @@ import { parseWorld, type World } from "../src/sim/world.js";
 import { simProviders } from "../src/sim/provider.js";
 import { generateProblems } from "../src/sim/problems.js";
 import { startExecution } from "../src/engine/executor.js";
-import { callProviders, runToEnd } from "../src/engine/step.js";
+import { callProviders, runToEnd } from "../src/engine/executeStep.js";
 import { absorbStrategy, initStrategy, planStrategy, type StrategyState } from "../src/engine/strategies/index.js";
 import {
   generationCost,
@@ -14,7 +14,7 @@ import {
 } from "../src/engine/strategies/index.js";
 import type { StepwiseState } from "../src/engine/strategies/stepwiseSearch.js";
 import type { RevisionsState } from "../src/engine/strategies/revisions.js";
-import { joinSteps, splitSteps } from "../src/engine/steps.js";
+import { joinSteps, splitSteps } from "../src/engine/solutionSteps.js";
 import type { GenerateRequest, Work, WorkResults } from "../src/engine/types.js";
 
 function loadWorld(): World {

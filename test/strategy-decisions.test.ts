@@ -7,7 +7,7 @@
  * selection).
  */
 import { describe, expect, it } from "vitest";
-import { callProviders, type ProviderSet } from "../src/engine/step.js";
+import { callProviders, type ProviderSet } from "../src/engine/executeStep.js";
 import {
   absorbStrategy,
   initStrategy,

@@ -10,7 +10,7 @@ import { toSolveView } from "../solve/view";
 import type { SolveView } from "../solve/schemas";
 import { recordSolve } from "../db/recordSolve";
 import { startExecution, stopExecution, type RefusedField } from "../engine/executor";
-import type { StepIntent, StepResults } from "../engine/step";
+import type { StepIntent, StepResults } from "../engine/executeStep";
 import { describeSpec } from "../engine/strategies";
 import {
   abandonProbedStep,
@@ -56,8 +56,8 @@ export class SolveSession extends DurableObject<Env> {
   private readonly calls: CallLog;
   private readonly outbox: Outbox;
   private readonly webhooks: WebhookDispatcher;
-  /** When this instance last armed the alarm (in memory: unknown after eviction), to report scheduling delay. */
-  private armedAt?: number;
+  /** When this instance last set the alarm for the next step (in memory: unknown after eviction), to report scheduling delay. */
+  private alarmSetAt?: number;
   /** Callers waiting for this solve to end (sync requests); in memory, so a caller falls back to polling. */
   private readonly waiters = new Set<() => void>();
   /** An alarm invocation of this instance is running its steps. */
@@ -95,7 +95,7 @@ export class SolveSession extends DurableObject<Env> {
     this.events.append("started", {
       strategy: input.probe ? probeLabel(input.probe.policy.probe?.samples ?? 0) : describeSpec(input.spec),
     });
-    await this.arm();
+    await this.alarmNextStep();
     return { ok: true, value: this.view(meta, execution) };
   }
 
@@ -116,7 +116,7 @@ export class SolveSession extends DurableObject<Env> {
     if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
     if (solve.exec.status === "running") {
       await this.store.put("cancelRequested", true);
-      await this.arm();
+      await this.alarmNextStep();
     }
     return { ok: true, value: this.view(solve.meta, solve.exec) };
   }
@@ -164,7 +164,7 @@ export class SolveSession extends DurableObject<Env> {
   /**
    * Executor steps, several per invocation: each step's new state, its provider calls and its event are
    * committed before the next begins, so a crash loses at most the step in flight (whose intent is
-   * journaled). A watchdog alarm armed first resumes the solve if this invocation dies; the work per
+   * journaled). A watchdog alarm set first resumes the solve if this invocation dies; the work per
    * invocation is bounded by time and by steps. An unexpected error (a storage limit, a bug) fails the
    * solve cleanly with the best answer it had, rather than leaving it running or retrying its calls.
    */
@@ -187,7 +187,7 @@ export class SolveSession extends DurableObject<Env> {
       // Finished: the D1 write failed last time (the platform retried the alarm), or webhooks are due.
       await this.record(solve.meta, solve.exec);
       await this.webhooks.deliverDue(solve.meta.input.tenantId);
-      await this.rearm();
+      await this.alarmForWebhooks();
       return;
     }
     await this.ctx.storage.setAlarm(began + WATCHDOG_MS);
@@ -216,7 +216,7 @@ export class SolveSession extends DurableObject<Env> {
           : {};
       exec = report.exec;
       // Scheduling delay only for the invocation's first step: the others follow without an alarm.
-      const scheduled = steps === 0 && this.armedAt !== undefined ? { scheduledMs: began - this.armedAt } : {};
+      const scheduled = steps === 0 && this.alarmSetAt !== undefined ? { scheduledMs: began - this.alarmSetAt } : {};
       const timing = { ...scheduled, stepMs: Date.now() - stepBegan, providerMs: report.providerMs };
       this.calls.append(report.calls);
       this.events.append(exec.status === "done" ? "done" : "step", {
@@ -231,13 +231,13 @@ export class SolveSession extends DurableObject<Env> {
       this.store.commit(exec);
       await this.charge(solve.meta, exec);
     }
-    if (exec.status === "running") return this.arm();
+    if (exec.status === "running") return this.alarmNextStep();
     if (exec.stopReason === "failed") console.error(`solve ${solve.meta.input.id} failed: ${exec.detail}`);
-    // The watchdog alarm stays armed until D1 has the record: a failed write is tried again. Waiters are
+    // The watchdog alarm stays set until D1 has the record: a failed write is tried again. Waiters are
     // woken after it, so an answered caller finds the solve settled with its quota and recorded.
     try {
       await this.record(solve.meta, exec);
-      await this.rearm();
+      await this.alarmForWebhooks();
     } finally {
       this.wake();
     }
@@ -289,9 +289,9 @@ export class SolveSession extends DurableObject<Env> {
     };
   }
 
-  private async arm(): Promise<void> {
-    this.armedAt = Date.now();
-    await this.ctx.storage.setAlarm(this.armedAt);
+  private async alarmNextStep(): Promise<void> {
+    this.alarmSetAt = Date.now();
+    await this.ctx.storage.setAlarm(this.alarmSetAt);
   }
 
   private wake(): void {
@@ -339,7 +339,7 @@ export class SolveSession extends DurableObject<Env> {
   }
 
   /** After the end: the alarm stays only for webhooks still to send. */
-  private async rearm(): Promise<void> {
+  private async alarmForWebhooks(): Promise<void> {
     const next = this.outbox.earliest();
     if (next === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
@@ -353,7 +353,7 @@ export class SolveSession extends DurableObject<Env> {
     const solve = await this.store.load();
     if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
     this.outbox.put({ ...message, nextAt: Date.now() });
-    await this.rearm();
+    await this.alarmForWebhooks();
     return { ok: true, value: true };
   }
 }

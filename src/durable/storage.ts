@@ -5,7 +5,7 @@
  * below the platform's 2 MB limit on a value.
  */
 import type { ProbedExecution } from "../policy/probeStep";
-import type { StepIntent, StepJournal, StepResults } from "../engine/step";
+import type { StepIntent, StepJournal, StepResults } from "../engine/executeStep";
 import type { SolveMeta } from "../solve/input";
 
 interface Small {

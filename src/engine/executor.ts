@@ -1,7 +1,7 @@
 /**
  * The executor's pure halves: starting a solve (and refusing a budget that cannot run it), planning the next
  * step within the caps (shrunk to fit when it must be), validating and pricing provider results, and
- * absorbing them. `step.ts` runs a step around them with providers and a journal.
+ * absorbing them. `executeStep.ts` runs a step around them with providers and a journal.
  */
 import {
   cardOf,

@@ -2,7 +2,7 @@
  * How a semantic generation request becomes model input text. One template for every text-completion
  * provider (real or simulated): the simulated models read exactly this text, as a real model would.
  */
-import { joinSteps, STEP_SEPARATOR } from "./steps";
+import { joinSteps, STEP_SEPARATOR } from "./solutionSteps";
 import type { GenerateRequest } from "./types";
 
 export const SOLVE_INSTRUCTION =

@@ -4,7 +4,7 @@
  * deterministic for a given candidate order.
  */
 import { answerKey } from "./answers";
-import { joinSteps } from "./steps";
+import { joinSteps } from "./solutionSteps";
 import type { Candidate, SolveOutcome } from "./types";
 
 export type SelectionRule = "weighted" | "best" | "majority";

@@ -9,7 +9,7 @@
 import { mixSeeds } from "../engine/random";
 import { selectMajority, selectWeighted } from "../engine/selection";
 import { candidateFromCompletion, withScores } from "../engine/strategies/candidates";
-import { joinSteps } from "../engine/steps";
+import { joinSteps } from "../engine/solutionSteps";
 import { REVISION_CONTEXT } from "../engine/prompts";
 import type { Candidate } from "../engine/types";
 import { simProviders } from "../sim/provider";

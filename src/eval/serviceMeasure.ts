@@ -8,7 +8,7 @@ import type { Budget } from "../engine/budget";
 import pLimit from "p-limit";
 import { mixSeeds } from "../engine/random";
 import { startExecution } from "../engine/executor";
-import { runToEnd } from "../engine/step";
+import { runToEnd } from "../engine/executeStep";
 import { describeSpec, type StrategySpec } from "../engine/strategies";
 import { simProviders } from "../sim/provider";
 import type { World } from "../sim/world";

@@ -6,7 +6,7 @@
 import { answersEquivalent } from "../engine/answers";
 import { candidateFromCompletion } from "../engine/strategies/candidates";
 import { startExecution, type Execution } from "../engine/executor";
-import { runToEnd } from "../engine/step";
+import { runToEnd } from "../engine/executeStep";
 import { hashString, mixSeeds } from "../engine/random";
 import { describeSpec, generationCost, type StrategySpec } from "../engine/strategies";
 import { simProviders } from "../sim/provider";

@@ -7,10 +7,10 @@
  * beside the engine's execution (`ProbedExecution`) and steps run through `executeProbedStep`, which hooks
  * the choice into the engine's step; the engine knows nothing of it. The host only stores the result.
  */
-import { abandonStep, executeStep, type StepIntent, type StepPorts, type StepReport } from "../engine/step";
+import { abandonStep, executeStep, type StepIntent, type StepPorts, type StepReport } from "../engine/executeStep";
 import { generationBound, type CallRecord, type CostModel } from "../engine/budget";
 import type { Execution } from "../engine/executor";
-import { aggregateScores } from "../engine/steps";
+import { aggregateScores } from "../engine/solutionSteps";
 import {
   initStrategy,
   planStrategy,

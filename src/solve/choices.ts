@@ -4,7 +4,7 @@
  * their count where nothing was scored. Each is shown as its best-scored solution.
  */
 import { answerKey } from "../engine/answers";
-import { joinSteps } from "../engine/steps";
+import { joinSteps } from "../engine/solutionSteps";
 import type { Candidate, SolveOutcome } from "../engine/types";
 
 export interface Choice {

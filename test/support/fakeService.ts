@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startExecution } from "../../src/engine/executor";
-import { runToEnd } from "../../src/engine/step";
+import { runToEnd } from "../../src/engine/executeStep";
 import { describeSpec, StrategySpecSchema } from "../../src/engine/strategies";
 import { simProviders } from "../../src/sim/provider";
 import type { World } from "../../src/sim/world";

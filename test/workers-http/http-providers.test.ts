@@ -7,7 +7,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { authedFetch } from "../workers/auth";
 import { beforeEach, describe, expect, it } from "vitest";
 import { planStep, type Execution } from "../../src/engine/executor";
-import { callProviders, type StepResults } from "../../src/engine/step";
+import { callProviders, type StepResults } from "../../src/engine/executeStep";
 import { parseProvidersConfig } from "../../src/providers/config";
 import { assembleProviders, generatorAdapter, verifierAdapter } from "../../src/providers/index";
 import type { SolveView } from "../../src/api/schemas";

@@ -1,6 +1,6 @@
 /** Turning model output into candidates, shared by every strategy. */
 import { extractAnswer } from "../answers";
-import { aggregateScores, splitSteps, type Aggregation } from "../steps";
+import { aggregateScores, splitSteps, type Aggregation } from "../solutionSteps";
 import type { Candidate, Completion, ScoreResponse } from "../types";
 
 /** A whole-solution completion as a candidate. A solution cut by max_tokens keeps a boxed answer only if one was written. */

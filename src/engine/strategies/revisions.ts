@@ -6,7 +6,7 @@
  * attempt of every chain.
  */
 import { z } from "zod";
-import { joinSteps } from "../steps";
+import { joinSteps } from "../solutionSteps";
 import { mixSeeds } from "../random";
 import { selectHierarchical, selectMajority } from "../selection";
 import { REVISION_CONTEXT } from "../prompts";

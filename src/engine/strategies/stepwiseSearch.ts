@@ -16,7 +16,7 @@
 import { z } from "zod";
 import { mixSeeds } from "../random";
 import { selectWeighted } from "../selection";
-import { aggregateScores, splitSteps } from "../steps";
+import { aggregateScores, splitSteps } from "../solutionSteps";
 import type { Candidate, GenerateRequest, Problem, SolveOutcome, Work, WorkResults } from "../types";
 import { extractAnswer } from "../answers";
 import { isFinalStep } from "./candidates";
