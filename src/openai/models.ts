@@ -11,13 +11,10 @@ export type Effort = (typeof EFFORTS)[number];
 /** Generation budget N per effort (medium is the default). */
 export const EFFORT_GENERATIONS: Record<Effort, number> = { low: 4, medium: 16, high: 64 };
 
-/** How each strategy spends N. A strategy without a preset is not offered as a model. */
-const PRESETS: Partial<Record<StrategyName, (n: number) => Record<string, unknown>>> = {
-  "best-of-n": (n) => ({ n }),
-  "beam-search": (n) => ({ n, width: n >= 16 ? 4 : 2 }),
-  dvts: (n) => ({ n, width: n >= 16 ? 4 : 2 }),
-  revisions: (n) => ({ sequential: Math.sqrt(n), parallel: Math.sqrt(n) }),
-};
+/** How each strategy spends N: its own `preset` (src/engine/strategies). */
+const PRESETS: Partial<Record<StrategyName, (n: number) => Record<string, unknown>>> = Object.fromEntries(
+  STRATEGIES.map((s) => [s.name, s.preset]),
+);
 
 export const MODEL_PREFIX = "ttc-";
 

@@ -40,6 +40,7 @@ export const beamSearch = defineStrategy<typeof BeamSearchSpecSchema, StepwiseSt
   name: "beam-search",
   schema: BeamSearchSpecSchema,
   ...stepwiseMachine,
+  preset: (n) => ({ n, width: n >= 16 ? 4 : 2 }),
   grid: [
     {
       name: "beam",

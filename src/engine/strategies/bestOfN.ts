@@ -152,6 +152,7 @@ export const bestOfN = defineStrategy({
   plan,
   absorb,
   conclude,
+  preset: (n) => ({ n }),
   grid: [
     {
       name: "best-of-n",

@@ -62,6 +62,11 @@ export interface Strategy<Schema extends SpecSchema, State extends { spec: z.out
   conclude(state: State): SolveOutcome;
   /** The families the evaluation CLI sweeps for this strategy. */
   grid: GridFamily[];
+  /**
+   * How the strategy spends a generation budget N when a caller gives only N (the OpenAI-compatible models'
+   * `reasoning_effort`): the spec's fields besides `strategy`, before validation.
+   */
+  preset(n: number): Record<string, unknown>;
 }
 
 /** Declare a strategy module (only for type inference). */

@@ -20,6 +20,7 @@ export const dvts = defineStrategy<typeof DvtsSpecSchema, StepwiseState<DvtsSpec
   name: "dvts",
   schema: DvtsSpecSchema,
   ...stepwiseMachine,
+  preset: (n) => ({ n, width: n >= 16 ? 4 : 2 }),
   grid: [
     {
       name: "dvts",

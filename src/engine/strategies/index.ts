@@ -39,6 +39,7 @@ interface AnyStrategy {
   absorb(state: StrategyState, results: WorkResults): StrategyState;
   conclude(state: StrategyState): SolveOutcome;
   grid: GridFamily[];
+  preset(n: number): Record<string, unknown>;
 }
 
 const byName = new Map<string, AnyStrategy>(STRATEGIES.map((s) => [s.name, s as unknown as AnyStrategy]));

@@ -154,6 +154,7 @@ export const revisions = defineStrategy({
   plan,
   absorb,
   conclude,
+  preset: (n) => ({ sequential: Math.sqrt(n), parallel: Math.sqrt(n) }),
   grid: [
     family("revisions", "Revisions (verifier)", "verifier"),
     family("revisions-majority", "Revisions (majority)", "majority"),
