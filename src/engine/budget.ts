@@ -2,7 +2,7 @@
  * Budgets, the spend ledger, and worst-case bounds. A budget is a hard cap: the executor only issues a
  * step whose worst-case spend still fits in what is left (method.md §2).
  */
-import { SPEND_UNITS, type Spend, type SpendUnit } from "./meter";
+import { addPriced, noSpend, SPEND_UNITS, type Priced, type Spend, type SpendUnit } from "./meter";
 import type { GenerateRequest, GeneratorRole, ScoreRequest, Usage, Work } from "./types";
 
 export type { Spend };
@@ -32,10 +32,7 @@ export interface Ledger extends Spend {
 
 export function emptyLedger(): Ledger {
   return {
-    generations: 0,
-    tokens: 0,
-    money: 0,
-    flops: 0,
+    ...noSpend(),
     samples: 0,
     calls: 0,
     generatorPromptTokens: 0,
@@ -83,7 +80,7 @@ export function cardOf(costs: CostModel, role: GeneratorRole | "verifier"): Mode
 export const NO_LARGE_MODEL = 'no larger model is configured (the providers have no "large" model)';
 
 /** What `usage` costs on `card`: dollars at its prices, FLOPs as 2·P·D. */
-export function priceUsage(card: ModelCard, usage: Usage): { money: number; flops: number } {
+export function priceUsage(card: ModelCard, usage: Usage): Priced {
   return {
     money: (usage.promptTokens * card.inputPricePerMillion + usage.completionTokens * card.outputPricePerMillion) / 1e6,
     flops: 2 * card.parameters * (usage.promptTokens + usage.completionTokens),
@@ -92,25 +89,23 @@ export function priceUsage(card: ModelCard, usage: Usage): { money: number; flop
 
 /** Worst-case spend of a generation batch: every prompt billed in full, every completion at max_tokens. */
 export function generationBound(requests: readonly GenerateRequest[], generations: number, costs: CostModel): Spend {
-  const s: Spend = { generations, tokens: 0, money: 0, flops: 0 };
+  const s: Spend = { ...noSpend(), generations };
   for (const req of requests) {
     const usage = { promptTokens: costs.promptTokenBound(req), completionTokens: req.n * req.maxTokens };
     const p = priceUsage(cardOf(costs, req.role), usage);
     s.tokens += usage.promptTokens + usage.completionTokens;
-    s.money += p.money;
-    s.flops += p.flops;
+    addPriced(s, p);
   }
   return s;
 }
 
 export function scoringBound(requests: readonly ScoreRequest[], costs: CostModel): Spend {
-  const s: Spend = { generations: 0, tokens: 0, money: 0, flops: 0 };
+  const s: Spend = noSpend();
   for (const req of requests) {
     const usage = { promptTokens: costs.scoreTokenBound(req), completionTokens: 0 };
     const p = priceUsage(costs.cards.verifier, usage);
     s.tokens += usage.promptTokens;
-    s.money += p.money;
-    s.flops += p.flops;
+    addPriced(s, p);
   }
   return s;
 }
@@ -199,8 +194,8 @@ export function fitWork(
   return { work: fitted, bound: workBound(fitted, costs) };
 }
 
-/** One provider called in one executor step (one per role), priced as the ledger prices it. */
-export interface CallRecord {
+/** One provider called in one executor step (one per role), priced as the ledger prices it (`Priced`). */
+export interface CallRecord extends Priced {
   step: number;
   role: GeneratorRole | "verifier";
   /** The model card's name. */
@@ -214,8 +209,6 @@ export interface CallRecord {
   samples: number;
   promptTokens: number;
   completionTokens: number;
-  money: number;
-  flops: number;
   latencyMs: number;
   /**
    * `invalid`: the provider answered, but not what was asked (its reported usage is still charged);
@@ -233,8 +226,7 @@ export function chargeCalls(ledger: Ledger, calls: readonly CallRecord[]): Ledge
   for (const c of calls) {
     const tokens = c.promptTokens + c.completionTokens;
     out.tokens += tokens;
-    out.money += c.money;
-    out.flops += c.flops;
+    addPriced(out, c);
     out.samples += c.samples;
     out.calls += 1;
     if (c.role === "verifier") {

@@ -141,7 +141,6 @@ function extraRecord(
   estimated: boolean,
 ): CallRecord {
   const card = cardOf(costs, role);
-  const { money, flops } = priceUsage(card, usage);
   return {
     step,
     role,
@@ -151,8 +150,7 @@ function extraRecord(
     samples: 0,
     promptTokens: usage.promptTokens,
     completionTokens: usage.completionTokens,
-    money,
-    flops,
+    ...priceUsage(card, usage),
     latencyMs: 0,
     status,
     ...(estimated ? { estimated } : {}),

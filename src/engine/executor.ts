@@ -21,7 +21,7 @@ import {
   type Ledger,
   type Spend,
 } from "./budget";
-import { formatAmount } from "./meter";
+import { addPriced, formatAmount, noPriced, noSpend, SPEND_UNITS } from "./meter";
 import {
   concludeStrategy,
   generationCost,
@@ -161,10 +161,10 @@ export function planStep(exec: Execution, costs: CostModel, now: number): StepPl
   }
   // Token bounds mean rendering every prompt; skip them when only generations are capped.
   const b = exec.budget;
-  const priced = b.tokens !== undefined || b.money !== undefined || b.flops !== undefined;
+  const priced = SPEND_UNITS.some((u) => u !== "generations" && b[u] !== undefined);
   const bound = priced
     ? workBound(work, costs)
-    : { generations: work.kind === "generate" ? work.generations : 0, tokens: 0, money: 0, flops: 0 };
+    : { ...noSpend(), generations: work.kind === "generate" ? work.generations : 0 };
   const cap = exceededCap(exec.ledger, bound, exec.budget);
   if (!cap) return { kind: "call", work, bound };
   const fitted = fitWork(work, exec.ledger, exec.budget, costs);
@@ -265,8 +265,7 @@ export function priceCalls(
         samples: 0,
         promptTokens: 0,
         completionTokens: 0,
-        money: 0,
-        flops: 0,
+        ...noPriced(),
         latencyMs,
         status,
       };
@@ -275,11 +274,9 @@ export function priceCalls(
     rec.requests += 1;
     const response = responses[i] as { usage?: unknown; completions?: unknown } | undefined;
     if (!response || !validUsage(response.usage)) return;
-    const { money, flops } = priceUsage(card, response.usage);
     rec.promptTokens += response.usage.promptTokens;
     rec.completionTokens += response.usage.completionTokens;
-    rec.money += money;
-    rec.flops += flops;
+    addPriced(rec, priceUsage(card, response.usage));
     if (status === "ok" && Array.isArray(response.completions)) rec.samples += response.completions.length;
   });
   return [...byRole.values()];

@@ -23,6 +23,27 @@ export type SpendUnit = keyof Spend;
 /** Every unit, in the order caps are checked (the first one a step would break is the one named). */
 export const SPEND_UNITS: readonly SpendUnit[] = ["generations", "tokens", "money", "flops"];
 
+/** Nothing spent, in every unit. */
+export function noSpend(): Spend {
+  return { generations: 0, tokens: 0, ...noPriced() };
+}
+
+/**
+ * Units a model card prices a call's tokens in (src/engine/budget.ts `priceUsage`): a call record carries
+ * them beside its tokens, and the ledger and the worst-case bounds add them up unit by unit.
+ */
+export const PRICED_UNITS = ["money", "flops"] as const satisfies readonly SpendUnit[];
+export type Priced = Record<(typeof PRICED_UNITS)[number], number>;
+
+export function noPriced(): Priced {
+  return { money: 0, flops: 0 };
+}
+
+/** Add `amount` to `into` in every priced unit. */
+export function addPriced(into: Priced, amount: Priced): void {
+  for (const u of PRICED_UNITS) into[u] += amount[u];
+}
+
 /** Units a cost is measured in besides generations: what a policy is fitted and capped on. */
 export const COST_UNITS = ["tokens", "money", "flops"] as const;
 export type CostUnit = (typeof COST_UNITS)[number];
