@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import type { CallRecord } from "../src/engine/budget";
-import { startExecution } from "../src/engine/executor";
+import { planStep, startExecution } from "../src/engine/executor";
 import { executeStep } from "../src/engine/executeStep";
 import { aggregateScores } from "../src/engine/solutionSteps";
 import { StrategySpecSchema, type StrategySpec } from "../src/engine/strategies";
@@ -24,6 +24,7 @@ import {
   probeAffordable,
   probeSpec,
   probeWorstTokens,
+  abandonProbedStep,
   executeProbedStep,
   startProbe,
   type ProbedExecution,
@@ -194,6 +195,54 @@ describe("the verifier probe step", () => {
       expect(exec.ledger.tokens).toBe(billed);
       expect(exec.probe?.phase).toBe("decided");
     }
+  });
+
+  it("a cancel that arrives during the probe's last step: the step commits the choice, then the solve stops", async () => {
+    const policy = withEveryArm({ strategy: "best-of-n", n: 16, selection: "weighted" });
+    const started = startExecution({ question: PROMPT }, probeSpec(policy), { tokens: 200_000 }, 7, costs);
+    if (!started.ok) throw new Error(started.error);
+    let exec: ProbedExecution = startProbe(started.execution, planFor(policy, 200_000));
+    // Asked before each step and once its calls returned: the fourth ask is after the probe's scoring.
+    let asked = 0;
+    const cancelRequested = () => ++asked >= 4;
+    const purposes: string[] = [];
+    while (exec.status === "running") {
+      const report = await executeProbedStep(exec, { providers, costs, now: () => 0, cancelRequested });
+      purposes.push(...report.calls.map((c) => c.purpose));
+      exec = report.exec;
+    }
+    expect(purposes).toEqual(["probe-generate", "probe-score"]);
+    expect(exec.stopReason).toBe("cancelled");
+    expect(exec.probe?.phase).toBe("decided");
+    // The answer is the chosen arm's, from the probe's samples it was given.
+    expect(exec.outcome!.candidates).toEqual(
+      (await probeOnly(policy)).map((c) => ({ ...c, score: aggregateScores(c.stepScores!, "last") })),
+    );
+  });
+
+  it("abandoning a probing solve logs what its step's journal shows as the probe's", () => {
+    const policy = withEveryArm({ strategy: "best-of-n", n: 16, selection: "weighted" });
+    const started = startExecution({ question: PROMPT }, probeSpec(policy), { tokens: 200_000 }, 7, costs);
+    if (!started.ok) throw new Error(started.error);
+    const exec = startProbe(started.execution, planFor(policy, 200_000));
+    const plan = planStep(exec, costs, 0);
+    if (plan.kind !== "call") throw new Error("the probe starts by sampling");
+    const entry = {
+      step: 0,
+      work: plan.work,
+      interruptions: 0,
+      prior: [],
+      received: [],
+      discarded: [],
+      providerMs: 0,
+      inFlight: { offset: 0, count: plan.work.requests.length },
+    };
+    const report = abandonProbedStep(exec, entry, costs, "internal error: test");
+    expect(report.exec.status).toBe("done");
+    expect(report.exec.probe?.phase).toBe("probing");
+    expect(report.calls.length).toBeGreaterThan(0);
+    expect(report.calls.every((c) => c.purpose === "probe-generate" && c.status === "interrupted")).toBe(true);
+    expect(report.exec.ledger.tokens).toBe(report.calls.reduce((t, c) => t + c.promptTokens + c.completionTokens, 0));
   });
 
   it("affords the probe only when the cap covers its worst case and every bin's cheapest arm after it", () => {
