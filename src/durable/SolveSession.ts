@@ -1,6 +1,7 @@
 /**
- * SolveSession: one Durable Object per solve, a thin host around the engine's `executeStep` (through the policy's `executeProbedStep`). It keeps the
- * solve's state in storage (`storage.ts`), runs one executor step per alarm, commits each step's new state
+ * SolveSession: one Durable Object per solve, a thin host around the engine's `executeStep` (through the
+ * policy's `executeProbedStep`, which runs an auto solve's probe). It keeps the solve's state in storage
+ * (`storage.ts`), runs one executor step per alarm, commits each step's new state
  * together with its provider calls and progress event, and records the finished solve in D1. Provider
  * results are kept before they are absorbed, so a step retried after eviction or a crash reuses what was
  * already paid for. RPC methods return result objects rather than throwing.
@@ -22,7 +23,6 @@ import {
 } from "../policy/probeStep";
 import { providersFromEnv } from "../providers/fromEnv";
 import { topChoices, type Choice, type SpendDetail } from "../solve/choices";
-
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { Outbox } from "../webhooks/outbox";
 import { CallLog } from "./callLog";
@@ -56,7 +56,7 @@ export class SolveSession extends DurableObject<Env> {
   private readonly calls: CallLog;
   private readonly outbox: Outbox;
   private readonly webhooks: WebhookDispatcher;
-  /** When this instance last set the alarm for the next step (in memory: unknown after eviction), to report scheduling delay. */
+  /** When this instance last set the alarm for a step (in memory: unknown after eviction), for scheduling delay. */
   private alarmSetAt?: number;
   /** Callers waiting for this solve to end (sync requests); in memory, so a caller falls back to polling. */
   private readonly waiters = new Set<() => void>();
