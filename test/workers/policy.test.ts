@@ -299,7 +299,8 @@ describe("policy versions on workerd: re-tune from feedback, promotion, history 
     expect(await back.json()).toMatchObject({ active: shipped, previous: v.version, source: "global" });
     expect((await versions("key")).active).toBe(shipped);
     expect(((await (await authedFetch(`${BASE}/v1/policy`)).json()) as { version: string }).version).toBe(shipped);
-    // Another tenant cannot activate this tenant's version for itself.
+    // Another tenant cannot activate this tenant's version for itself, nor the operator as the global policy.
+    expect((await rollback({ version: v.version })).status).toBe(404);
     expect((await rollback({ version: v.version }, (await newTenantKey()).headers)).status).toBe(404);
     const forward = await rollback({ version: v.version }, ADMIN, `?tenant=${(await testKey()).tenantId}`);
     expect(forward.status).toBe(200);
