@@ -85,9 +85,7 @@ async function inBatches<T, R>(items: readonly T[], f: (item: T, i: number) => P
 
 /** B's choices: auto dry runs over a set of prompts and budgets, as "version config" per cell. */
 async function choices(t: Tenant): Promise<string[]> {
-  const cells = problems(10, 501).flatMap(({ problem }) =>
-    [300, 1000, 4000, 20_000].map((tokens) => ({ problem, tokens })),
-  );
+  const cells = problems(8, 501).flatMap(({ problem }) => [1000, 4000, 20_000].map((tokens) => ({ problem, tokens })));
   return inBatches(cells, async ({ problem, tokens }) => {
     const view = await solve(t, { prompt: problem, budget: { tokens }, dry_run: true });
     const p = view.policy as { policyVersion: string; config: string };
@@ -95,9 +93,9 @@ async function choices(t: Tenant): Promise<string[]> {
   });
 }
 
-/** B's accuracy: 40 auto sync solves at 4,000 tokens with fixed seeds, graded against the gold answers. */
+/** B's accuracy: 30 auto sync solves at 4,000 tokens with fixed seeds, graded against the gold answers. */
 async function accuracy(t: Tenant): Promise<number> {
-  const right = await inBatches(problems(40, 777), async ({ problem, answer }, i) => {
+  const right = await inBatches(problems(30, 777), async ({ problem, answer }, i) => {
     const view = await solve(t, { prompt: problem, budget: { tokens: 4000 }, mode: "sync", seed: 1000 + i });
     return view.answer !== null && answersEquivalent(view.answer, answer);
   });
@@ -226,7 +224,7 @@ describe("learning isolation on workerd", () => {
       };
     const [ofA, ofB] = [await policyOf(a), await policyOf(b)];
     console.log(
-      `poisoning: after A's 40 adversarial reports and the cron, B's choices changed in ${changedFirst} of ${choicesBefore.length} (prompt, budget) cells (re-tunes: ${firstDecisions}); after 500 more and the cron, in ${changed} of ${choicesBefore.length}, A's own in ${changedA}; B accuracy ${accuracyBefore}/40 before, ${accuracyAfter}/40 after (re-tunes: ${await decided()}); B's policy ${ofB.version} (${ofB.source ?? "global"}); A's policy ${ofA.version} (${ofA.source ?? "global"})`,
+      `poisoning: after A's 40 adversarial reports and the cron, B's choices changed in ${changedFirst} of ${choicesBefore.length} (prompt, budget) cells (re-tunes: ${firstDecisions}); after 500 more and the cron, in ${changed} of ${choicesBefore.length}, A's own in ${changedA}; B accuracy ${accuracyBefore}/30 before, ${accuracyAfter}/30 after (re-tunes: ${await decided()}); B's policy ${ofB.version} (${ofB.source ?? "global"}); A's policy ${ofA.version} (${ofA.source ?? "global"})`,
     );
     expect(changedFirst).toBe(0);
     expect(changed).toBe(0);
@@ -241,7 +239,8 @@ describe("learning isolation on workerd", () => {
     expect(aVersions.data.length).toBeGreaterThan(0);
     expect(aVersions.data.every((v) => v.version.startsWith(`${a.tenantId}/`))).toBe(true);
     expect((await versionsOf(`?tenant=${b.tenantId}`)).data).toEqual([]);
-  });
+    // About 110 solves and 120 dry runs: seconds on an idle machine, longer on a shared one.
+  }, 180_000);
 
   it("a trusted tenant's feedback moves the global policy and an untrusted one's does not; no source exceeds its share", async () => {
     const untrusted = await newTenant("untrusted");
