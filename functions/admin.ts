@@ -1,12 +1,13 @@
 /** `/admin`: tenants and API keys, behind the ADMIN_SECRET. */
 import { Hono } from "hono";
-import { CreateKeySchema, CreateTenantSchema } from "../src/api/adminSchemas";
+import { CreateKeySchema, CreateTenantSchema, TenantTrustSchema } from "../src/api/adminSchemas";
 import { ApiError } from "../src/errors/apiError";
 import { jsonBody } from "../src/api/http";
 import type { AppEnv } from "../src/auth/env";
 import { describeIssue } from "../src/api/schemas";
 import { requireAdmin } from "../src/auth/admin";
 import { createKey, createTenant, listKeys, revokeKey, tenantExists } from "../src/auth/keyStore";
+import { listTenants, setTenantTrusted } from "../src/db/tenantTrust";
 
 export const admin = new Hono<AppEnv>();
 
@@ -16,6 +17,17 @@ admin.post("/tenants", async (c) => {
   const parsed = CreateTenantSchema.safeParse(await jsonBody(c));
   if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
   return c.json(await createTenant(c.env.DB, parsed.data.name), 201);
+});
+
+admin.get("/tenants", async (c) => c.json({ data: await listTenants(c.env.DB) }));
+
+/** Trust a tenant's feedback to train the global policy, or stop trusting it (the next global re-tune reads the flag). */
+admin.post("/tenants/:id/trust", async (c) => {
+  const parsed = TenantTrustSchema.safeParse(await jsonBody(c));
+  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  const row = await setTenantTrusted(c.env.DB, c.req.param("id"), parsed.data.trusted);
+  if (!row) throw new ApiError(404, "not_found", `no tenant "${c.req.param("id")}"`);
+  return c.json(row);
 });
 
 admin.post("/keys", async (c) => {

@@ -1,6 +1,6 @@
 /**
  * The HTTP routes (Hono). Each route module is thin: validate, authenticate, decide, delegate to `src/`.
- * Errors are thrown as `ApiError` and rendered by one handler (`src/api/errors.ts`).
+ * Errors are thrown as `ApiError` and rendered by one handler (`src/errors/apiError.ts`).
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -13,7 +13,7 @@ import { authenticate } from "../src/auth/authenticate";
 import { keyQuota } from "../src/quota/stub";
 import { admin } from "./admin";
 import { openai } from "./openai";
-import { policy, policyAdmin } from "./policy";
+import { policy } from "./policy";
 import { solves } from "./solves";
 import { webhooks } from "./webhooks";
 
@@ -47,14 +47,14 @@ const limitBody = bodyLimit({
 });
 app.use("/v1/*", limitBody);
 app.use("/admin/*", limitBody);
-// Re-tuning and rollback are the operator's: their credential is the ADMIN_SECRET, not an API key.
-app.route("/v1/policy", policyAdmin);
+// The policy routes take an API key (its tenant's policy) or the operator's ADMIN_SECRET (any policy): they
+// authenticate themselves.
+app.route("/v1/policy", policy);
 app.use("/v1/*", authenticate);
 
 app.route("/v1/solves", solves);
 app.route("/v1", openai);
 app.route("/v1/webhooks", webhooks);
-app.route("/v1/policy", policy);
 app.route("/admin", admin);
 
 /** The calling key's limits and today's spend against them. */

@@ -10,11 +10,17 @@ export { KeyQuota, SolveSession };
 
 export default {
   fetch: app.fetch,
-  /** The cron trigger (wrangler.toml): re-tune the policy when enough new labelled outcomes have arrived. */
+  /**
+   * The cron trigger (wrangler.toml): re-tune each tenant's own policy that has enough new labelled outcomes
+   * (a bounded number per run), then the global one from trusted tenants (docs/policy-isolation.md).
+   */
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(
       scheduledRetune(env).then(
-        (r) => console.log(JSON.stringify({ event: "policy.retune", ...r })),
+        (r) => {
+          for (const t of r.tenants) console.log(JSON.stringify({ event: "policy.retune", ...t }));
+          console.log(JSON.stringify({ event: "policy.retune", ...r.global }));
+        },
         (err: unknown) => console.error(`policy re-tune failed: ${err instanceof Error ? err.stack : String(err)}`),
       ),
     );

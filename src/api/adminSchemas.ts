@@ -24,6 +24,11 @@ export const CreateKeySchema = z
 
 export const TenantSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.number().int() });
 
+/** Whether the tenant's feedback trains the global policy (docs/policy-isolation.md); every tenant starts untrusted. */
+export const TenantTrustSchema = z.strictObject({ trusted: z.boolean() });
+
+export const TenantListingSchema = TenantSchema.extend({ trusted: z.boolean() });
+
 /** A key as listings show it: never the key itself or its hash. */
 export const KeyListingSchema = z.object({
   id: z.string(),

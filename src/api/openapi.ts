@@ -22,7 +22,15 @@ import {
   UploadedPolicyViewSchema,
   UploadPolicySchema,
 } from "./policySchemas";
-import { CreatedKeySchema, CreateKeySchema, CreateTenantSchema, KeyListingSchema, TenantSchema } from "./adminSchemas";
+import {
+  CreatedKeySchema,
+  CreateKeySchema,
+  CreateTenantSchema,
+  KeyListingSchema,
+  TenantListingSchema,
+  TenantSchema,
+  TenantTrustSchema,
+} from "./adminSchemas";
 import {
   CreateSolveSchema,
   DryRunViewSchema,
@@ -43,7 +51,10 @@ export interface Operation {
   summary: string;
   description?: string;
   tag: string;
-  auth: "key" | "admin" | "none";
+  /** `key or admin`: an API key (its tenant's resource) or the ADMIN_SECRET (any, chosen by `?tenant=`). */
+  auth: "key" | "admin" | "key or admin" | "none";
+  /** Query parameters, by name: what each means. */
+  query?: Record<string, string>;
   request?: Schema;
   idempotent?: boolean;
   /** Status → body schema (JSON), or "sse" for a server-sent event stream. */
@@ -132,33 +143,51 @@ export const OPERATIONS: Operation[] = [
     method: "get",
     path: "/v1/policy",
     tag: "policy",
-    auth: "key",
+    auth: "key or admin",
+    query: {
+      tenant:
+        "With the ADMIN_SECRET: the tenant whose policy (absent: the global policy). With a key: its own tenant only.",
+    },
     summary: "The policy auto solves use",
     description:
-      "The active version's document: its difficulty estimator and thresholds, and per difficulty bin the configuration for each cost budget with the evidence it was chosen on.",
-    responses: { 200: { description: "the active policy", schema: ActivePolicyViewSchema }, ...errors([401, 429]) },
+      "The active version's document for the caller's tenant: its own version if a re-tune of its feedback won, else the global policy (`source` says which; docs/policy-isolation.md). Its difficulty estimator and thresholds, and per difficulty bin the configuration for each cost budget with the evidence it was chosen on.",
+    responses: {
+      200: { description: "the active policy", schema: ActivePolicyViewSchema },
+      ...errors([401, 403, 404, 429]),
+    },
   },
   {
     method: "get",
     path: "/v1/policy/versions",
     tag: "policy",
-    auth: "key",
+    auth: "key or admin",
+    query: {
+      tenant:
+        "With the ADMIN_SECRET: the tenant whose policy (absent: the global policy). With a key: its own tenant only.",
+    },
     summary: "Every policy version and the history of the active one",
     description:
-      "The shipped calibration and every re-tune, newest first, with what each re-tune's cross-validated comparison decided and why; `history` lists promotions and rollbacks.",
-    responses: { 200: { description: "versions and history", schema: PolicyVersionListSchema }, ...errors([401, 429]) },
+      "For the global policy: the shipped calibration, uploads and every global re-tune; for a tenant: its own re-tunes. Newest first, with what each re-tune's cross-validated comparison decided and why; `history` lists promotions and rollbacks of that policy.",
+    responses: {
+      200: { description: "versions and history", schema: PolicyVersionListSchema },
+      ...errors([401, 403, 404, 429]),
+    },
   },
   {
     method: "post",
     path: "/v1/policy/retune",
     tag: "policy",
-    auth: "admin",
+    auth: "key or admin",
+    query: {
+      tenant:
+        "With the ADMIN_SECRET: the tenant whose policy (absent: the global policy). With a key: its own tenant only.",
+    },
     summary: "Re-tune the policy from feedback now",
     description:
-      "Refits the policy from the labelled outcomes of auto solves (POST /v1/solves/{id}/feedback), compares it with the active version by two-fold replay, stores it either way, and makes it active only if its accuracy per token is not lower and its accuracy not lower by more than one standard error. The cron trigger does the same hourly when enough new outcomes arrived. Too few outcomes: 422 and no new version.",
+      "A tenant's re-tune refits from that tenant's own labelled outcomes (POST /v1/solves/{id}/feedback) with the global policy as the prior; the global re-tune refits from trusted tenants' outcomes only, no one tenant more than a capped share (docs/policy-isolation.md). The refit is compared with the scope's active version by two-fold replay, stored either way, and made active (for that scope only) only if it is no dearer and not less accurate, or dearer and more accurate. The cron trigger does the same hourly when enough new outcomes arrived. Too few outcomes: 422 and no new version.",
     responses: {
       201: { description: "the new version and what was decided", schema: RetuneViewSchema },
-      ...errors([401, 403]),
+      ...errors([401, 403, 404]),
       422: {
         description: "too few labelled outcomes: the message says how many there are and how many are needed",
         schema: ErrorBodySchema,
@@ -183,11 +212,15 @@ export const OPERATIONS: Operation[] = [
     method: "post",
     path: "/v1/policy/rollback",
     tag: "policy",
-    auth: "admin",
+    auth: "key or admin",
+    query: {
+      tenant:
+        "With the ADMIN_SECRET: the tenant whose policy (absent: the global policy). With a key: its own tenant only.",
+    },
     request: RollbackSchema,
     summary: "Make an earlier version active again",
     description:
-      "To the shipped calibration, a version that was active before, or one the operator uploaded; logged in the history. A re-tune that was not promoted cannot be made active.",
+      'Global: to the shipped calibration, a version that was active before, or one the operator uploaded. A tenant: to one of its own versions that was active before, or to `"global"` to follow the global policy again. Logged in that policy\'s history. A re-tune that was not promoted cannot be made active.',
     responses: {
       200: { description: "the version now active", schema: RollbackViewSchema },
       ...errors([400, 401, 403, 404, 409, 413, 415]),
@@ -315,6 +348,31 @@ export const OPERATIONS: Operation[] = [
     responses: { 201: { description: "the tenant", schema: TenantSchema }, ...errors([400, 401, 403]) },
   },
   {
+    method: "get",
+    path: "/admin/tenants",
+    tag: "admin",
+    auth: "admin",
+    summary: "List tenants, with whether each is trusted to train the global policy",
+    responses: {
+      200: { description: "tenants", schema: z.object({ data: z.array(TenantListingSchema) }) },
+      ...errors([401, 403]),
+    },
+  },
+  {
+    method: "post",
+    path: "/admin/tenants/:id/trust",
+    tag: "admin",
+    auth: "admin",
+    request: TenantTrustSchema,
+    summary: "Trust a tenant's feedback to train the global policy, or stop",
+    description:
+      "Every tenant's feedback re-tunes its own policy; only trusted tenants' feedback trains the global one, each capped to a share of the fit (docs/policy-isolation.md).",
+    responses: {
+      200: { description: "the tenant", schema: TenantListingSchema },
+      ...errors([400, 401, 403, 404, 413, 415]),
+    },
+  },
+  {
     method: "post",
     path: "/admin/keys",
     tag: "admin",
@@ -396,6 +454,8 @@ export function openApiDocument(): Record<string, unknown> {
       required: true,
       schema: { type: "string" },
     }));
+    for (const [name, description] of Object.entries(op.query ?? {}))
+      params.push({ name, in: "query", required: false, schema: { type: "string" }, description } as never);
     if (op.idempotent)
       params.push({
         name: "Idempotency-Key",
@@ -416,7 +476,12 @@ export function openApiDocument(): Record<string, unknown> {
       summary: op.summary,
       ...(op.description ? { description: op.description } : {}),
       operationId: `${op.method}${openApiPath(op.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
-      security: op.auth === "none" ? [] : [{ [op.auth === "admin" ? "adminSecret" : "apiKey"]: [] }],
+      security:
+        op.auth === "none"
+          ? []
+          : op.auth === "key or admin"
+            ? [{ apiKey: [] }, { adminSecret: [] }]
+            : [{ [op.auth === "admin" ? "adminSecret" : "apiKey"]: [] }],
       ...(params.length ? { parameters: params } : {}),
       ...(op.request
         ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(op.request) } } } }

@@ -20,11 +20,18 @@ export const PolicyEvaluationSchema = z.object({
   candidate: ReplayScoreSchema,
 });
 
+/** Whose policy a view is of: a tenant's id, or null for the global policy. */
+const TenantScopeSchema = z.string().nullable();
+/** Whether the version in force is the tenant's own or the global policy's (which a tenant follows until it has its own). */
+const PolicySourceSchema = z.enum(["tenant", "global"]);
+
 export const ActivePolicyViewSchema = z.object({
   version: z.string(),
   /** When it became active (ms since the epoch); null for the shipped calibration before any change. */
   since: z.number().nullable(),
   kind: z.enum(["calibration", "retune"]),
+  tenantId: TenantScopeSchema,
+  source: PolicySourceSchema,
   document: PolicySchema,
 });
 
@@ -53,11 +60,20 @@ export const PolicyEventViewSchema = z.object({
 
 export const PolicyVersionListSchema = z.object({
   active: z.string(),
+  tenantId: TenantScopeSchema,
+  source: PolicySourceSchema,
+  /** The global policy's active version (what a tenant without its own version uses). */
+  globalActive: z.string(),
   data: z.array(PolicyVersionViewSchema),
   history: z.array(PolicyEventViewSchema),
 });
 
 export const RetuneViewSchema = z.object({
+  tenantId: TenantScopeSchema,
+  /** The global re-tune only: each trusted tenant's outcomes offered, and admitted under the per-source cap. */
+  sources: z
+    .array(z.object({ tenantId: z.string(), offered: z.number().int(), admitted: z.number().int() }))
+    .optional(),
   version: z.string(),
   parent: z.string(),
   outcomes: z.number().int(),
@@ -68,9 +84,16 @@ export const RetuneViewSchema = z.object({
   active: z.string(),
 });
 
+/** `version`: a version to return to, or for a tenant `"global"` to follow the global policy again. */
 export const RollbackSchema = z.strictObject({ version: z.string().min(1).max(100) });
 
-export const RollbackViewSchema = z.object({ active: z.string(), previous: z.string(), at: z.number() });
+export const RollbackViewSchema = z.object({
+  active: z.string(),
+  previous: z.string(),
+  at: z.number(),
+  tenantId: TenantScopeSchema,
+  source: PolicySourceSchema,
+});
 
 /** An operator installs a policy fitted elsewhere (e.g. `npm run calibrate -- --dataset … --service …` on real providers). */
 export const UploadPolicySchema = z.strictObject({

@@ -13,7 +13,7 @@ import { decideAuto, servablePolicy, usesLargeModel, type AutoDecision } from ".
 import type { CostUnit } from "../engine/meter";
 import type { PolicyDocument } from "../policy/document";
 import { imputedProbe, planProbe, probeSpec, type ProbePlan } from "../policy/probeStep";
-import { activePolicy } from "../policyVersions/active";
+import { activePolicyFor } from "../policyVersions/active";
 import { providersFromEnv } from "../providers/fromEnv";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
@@ -145,7 +145,8 @@ export function resolveStrategy(
 
 /**
  * The start input for a request: validated and priced, but nothing stored yet. `explore` is false for a dry
- * run. An auto request is decided with the active policy version (D1's pointer, else the shipped one).
+ * run. An auto request is decided with the tenant's active policy version if it has one, else the global one
+ * (D1's pointer, else the shipped one).
  */
 export async function prepareSolve(
   env: Env,
@@ -157,8 +158,9 @@ export async function prepareSolve(
   const budget = withKeyDefaults(req.budget, principal.limits);
   const wired = providersFromEnv(env.PROVIDERS, env as unknown as Record<string, unknown>);
   if (!wired.ok) throw new Error(`PROVIDERS: ${wired.error}`);
-  // An auto request is decided with the active policy version (D1's pointer, else the configured shipped one).
-  const active = req.strategy.strategy === "auto" ? (await activePolicy(env)).policy : undefined;
+  // An auto request is decided with the tenant's own active version, else the global one (D1's pointer, else the
+  // configured shipped one): another tenant's feedback never changes it (docs/policy-isolation.md).
+  const active = req.strategy.strategy === "auto" ? (await activePolicyFor(env, principal.tenantId)).policy : undefined;
   const { spec, policy, probe } = active
     ? resolveStrategy(env, principal, req, wired.wired.costs, explore, active)
     : { spec: req.strategy as StrategySpec, policy: undefined, probe: undefined };

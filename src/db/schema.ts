@@ -107,6 +107,11 @@ export const tenants = sqliteTable("tenants", {
   /** The secret before the last rotation, still signed with until it expires. */
   webhookSecretPrevious: text("webhook_secret_previous"),
   webhookSecretPreviousUntil: integer("webhook_secret_previous_until"),
+  /**
+   * 1 when the operator trusts this tenant's feedback to train the global policy (docs/policy-isolation.md);
+   * any other tenant's feedback re-tunes only its own policy.
+   */
+  trusted: integer("trusted").notNull().default(0),
 });
 
 /**
@@ -207,6 +212,8 @@ export const policyVersions = sqliteTable(
   "policy_versions",
   {
     version: text("version").primaryKey(),
+    /** The tenant whose policy this is a version of; null for the global policy. */
+    tenantId: text("tenant_id"),
     /** The policy document (ttc-policy/1) as JSON. */
     document: text("document").notNull(),
     kind: text("kind").notNull(),
@@ -220,12 +227,25 @@ export const policyVersions = sqliteTable(
     reason: text("reason").notNull(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("policy_versions_created").on(t.createdAt)],
+  (t) => [
+    index("policy_versions_created").on(t.createdAt),
+    index("policy_versions_tenant").on(t.tenantId, t.createdAt),
+  ],
 );
 
-/** Which version auto solves use: one row (id 1), absent until the first promotion or rollback. */
+/** Which global version auto solves use: one row (id 1), absent until the first promotion or rollback. */
 export const policyActive = sqliteTable("policy_active", {
   id: integer("id").primaryKey(),
+  version: text("version").notNull(),
+  since: integer("since").notNull(),
+});
+
+/**
+ * Which of its own versions a tenant's auto solves use: one row per tenant that has one. A tenant without a
+ * row follows the global policy.
+ */
+export const policyTenantActive = sqliteTable("policy_tenant_active", {
+  tenantId: text("tenant_id").primaryKey(),
   version: text("version").notNull(),
   since: integer("since").notNull(),
 });
@@ -235,6 +255,8 @@ export const policyEvents = sqliteTable(
   "policy_events",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
+    /** The tenant whose policy moved; null for the global policy. */
+    tenantId: text("tenant_id"),
     at: integer("at").notNull(),
     /** promote (a re-tune won), rollback (an admin chose an earlier version). */
     action: text("action").notNull(),
@@ -243,5 +265,5 @@ export const policyEvents = sqliteTable(
     /** cron, or admin. */
     actor: text("actor").notNull(),
   },
-  (t) => [index("policy_events_at").on(t.at)],
+  (t) => [index("policy_events_at").on(t.at), index("policy_events_tenant").on(t.tenantId, t.at)],
 );

@@ -51,6 +51,12 @@ export interface RetuneOptions {
   seed: number;
   /** Fewer labelled outcomes than this: no refit (a clear refusal, no new version). */
   minOutcomes: number;
+  /**
+   * The policy whose evidence is the refit's prior, when it is not the active one the candidate is compared
+   * with: a tenant's re-tune learns with the global policy as its prior and competes with the tenant's own
+   * active version (docs/policy-isolation.md). Its features must be the active policy's.
+   */
+  prior?: PolicyDocument;
   /** Most pseudo-outcomes the active policy's evidence for an arm counts as (default 8). */
   priorWeight?: number;
   /** Outcomes in a bin after which a configuration not chosen there is no longer offered to exploration (default 30). */
@@ -380,6 +386,9 @@ export function retunePolicy(
   logged: readonly LoggedOutcome[],
   options: RetuneOptions,
 ): RetuneResult {
+  const prior = options.prior ?? active;
+  if (prior.estimator.features.join() !== active.estimator.features.join())
+    throw new Error(`the prior ${prior.version} and the active policy ${active.version} have different features`);
   const rows = usableOutcomes(active, logged);
   if (rows.length < options.minOutcomes) {
     const left = logged.length - rows.length;
@@ -399,7 +408,7 @@ export function retunePolicy(
     const train = rows.filter((_, i) => fold[i] !== f);
     const test = rows.filter((_, i) => fold[i] === f);
     if (train.length < 4 || test.length === 0) continue;
-    fitted.push(fitFromOutcomes(active, train, { ...options, seed: options.seed + f + 1 }));
+    fitted.push(fitFromOutcomes(prior, train, { ...options, seed: options.seed + f + 1 }));
     held.push(test);
   }
   const evaluation: PolicyEvaluation = {
@@ -409,7 +418,7 @@ export function retunePolicy(
     active: scoreOf(held.map((test) => replaySums(active, test))),
     candidate: scoreOf(held.map((test, f) => replaySums(fitted[f] as PolicyDocument, test))),
   };
-  const candidate = fitFromOutcomes(active, rows, options);
+  const candidate = fitFromOutcomes(prior, rows, options);
   // The version promoted is fitted on all outcomes and can differ from the folds' fits when data are few: it must
   // also pass the same comparison on all outcomes (in sample, so optimistic; the folds guard against that).
   const whole = { active: replay(active, rows), candidate: replay(candidate, rows) };

@@ -210,7 +210,8 @@ describe("escalation to the larger model", () => {
     await env.DB.batch(statements);
     const ctx = createExecutionContext();
     const res = await app.fetch(
-      new Request("https://ttc.test/v1/policy/retune", {
+      // The tenant's own re-tune (its outcomes are its own: it is not trusted to train the global policy).
+      new Request(`https://ttc.test/v1/policy/retune?tenant=${tenantId}`, {
         method: "POST",
         headers: { authorization: "Bearer test-admin-secret" },
       }),

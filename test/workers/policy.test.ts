@@ -9,7 +9,7 @@ import { Rng } from "../../src/engine/random";
 import { generateProblems } from "../../src/sim/problems";
 import { parseWorld } from "../../src/sim/world";
 import defaultWorld from "../../worlds/default.json";
-import { authedFetch, testKey } from "./auth";
+import { authedFetch, newTenantKey, testKey } from "./auth";
 
 const ADMIN = { authorization: "Bearer test-admin-secret", "content-type": "application/json" };
 const BASE = "https://ttc.test";
@@ -37,18 +37,22 @@ interface VersionList {
   history: { action: string; fromVersion: string; toVersion: string; actor: string }[];
 }
 
-async function versions(): Promise<VersionList> {
-  const res = await authedFetch(`${BASE}/v1/policy/versions`);
+/** The global policy's versions (the operator's view), or with a key its tenant's. */
+async function versions(as: "admin" | "key" = "admin"): Promise<VersionList> {
+  const res =
+    as === "admin"
+      ? await SELF.fetch(`${BASE}/v1/policy/versions`, { headers: ADMIN })
+      : await authedFetch(`${BASE}/v1/policy/versions`);
   expect(res.status).toBe(200);
   return (await res.json()) as VersionList;
 }
 
-async function retune(headers: Record<string, string> = ADMIN): Promise<Response> {
-  return SELF.fetch(`${BASE}/v1/policy/retune`, { method: "POST", headers });
+async function retune(headers: Record<string, string> = ADMIN, query = ""): Promise<Response> {
+  return SELF.fetch(`${BASE}/v1/policy/retune${query}`, { method: "POST", headers });
 }
 
-async function rollback(body: unknown, headers: Record<string, string> = ADMIN): Promise<Response> {
-  return SELF.fetch(`${BASE}/v1/policy/rollback`, { method: "POST", headers, body: JSON.stringify(body) });
+async function rollback(body: unknown, headers: Record<string, string> = ADMIN, query = ""): Promise<Response> {
+  return SELF.fetch(`${BASE}/v1/policy/rollback${query}`, { method: "POST", headers, body: JSON.stringify(body) });
 }
 
 /**
@@ -109,8 +113,8 @@ describe("policy versions on workerd: re-tune from feedback, promotion, history 
   // D1 is shared by this file's tests: each starts from no versions and no outcomes.
   beforeEach(async () => {
     await env.DB.batch(
-      ["policy_active", "policy_events", "policy_versions", "solve_feedback", "solves"].map((t) =>
-        env.DB.prepare(`DELETE FROM ${t}`),
+      ["policy_active", "policy_tenant_active", "policy_events", "policy_versions", "solve_feedback", "solves"].map(
+        (t) => env.DB.prepare(`DELETE FROM ${t}`),
       ),
     );
   });
@@ -161,30 +165,58 @@ describe("policy versions on workerd: re-tune from feedback, promotion, history 
     });
   });
 
-  it("serves the shipped policy until a re-tune wins; the admin routes need the operator's secret", async () => {
+  it("serves the shipped policy until a re-tune wins; a key reaches only its own tenant's policy", async () => {
     const res = await authedFetch(`${BASE}/v1/policy`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
       version: string;
       since: number | null;
       kind: string;
+      source: string;
+      tenantId: string;
       document: { arms: unknown[] };
     };
-    expect(body).toMatchObject({ version: servicePolicy().version, since: null, kind: "calibration" });
+    const { headers, tenantId } = await testKey();
+    expect(body).toMatchObject({
+      version: servicePolicy().version,
+      since: null,
+      kind: "calibration",
+      source: "global",
+      tenantId,
+    });
     expect(body.document.arms.length).toBe(servicePolicy().arms.length);
 
-    const { headers } = await testKey();
-    expect((await retune(headers)).status).toBe(401);
-    expect((await rollback({ version: servicePolicy().version }, headers)).status).toBe(401);
+    // A key's re-tune is its own tenant's (too few outcomes here); the global policy and uploads are the operator's.
+    const own = await retune(headers);
+    expect(own.status).toBe(422);
+    expect(((await own.json()) as { error: { message: string } }).error.message).toMatch(/there are 0/);
+    expect((await rollback({ version: servicePolicy().version }, headers)).status).toBe(404);
+    expect((await rollback({ version: "global" }, headers)).status).toBe(409);
+    const other = (await newTenantKey()).tenantId;
+    for (const path of ["/v1/policy", "/v1/policy/versions"])
+      expect((await authedFetch(`${BASE}${path}?tenant=${other}`)).status).toBe(403);
+    expect((await retune(headers, `?tenant=${other}`)).status).toBe(403);
     expect((await SELF.fetch(`${BASE}/v1/policy`)).status).toBe(401);
+    expect((await SELF.fetch(`${BASE}/v1/policy?tenant=ten_nope`, { headers: ADMIN })).status).toBe(404);
+    const upload = await SELF.fetch(`${BASE}/v1/policy/versions`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ document: { ...servicePolicy(), version: "mine" } }),
+    });
+    expect(upload.status).toBe(401);
   });
 
   it("a re-tune with too few labelled outcomes is refused with the counts, and stores nothing", async () => {
     await logOutcomes(20, 11);
-    const res = await retune();
+    const res = await retune((await testKey()).headers);
     expect(res.status).toBe(422);
     const err = (await res.json()) as { error: { message: string } };
     expect(err.error.message).toMatch(/at least 200 labelled outcomes .* there are 20/);
+    // The global re-tune learns from trusted tenants only: this untrusted tenant's outcomes are not its.
+    const global = await retune();
+    expect(global.status).toBe(422);
+    expect(((await global.json()) as { error: { message: string } }).error.message).toMatch(/there are 0/);
+    expect((await versions("key")).data.filter((v) => v.kind === "retune")).toEqual([]);
     expect((await versions()).data.filter((v) => v.kind === "retune")).toEqual([]);
   });
 
@@ -196,20 +228,21 @@ describe("policy versions on workerd: re-tune from feedback, promotion, history 
     expect((await rollback({ version: servicePolicy().version })).status).toBe(409);
   });
 
-  it("the cron re-tunes when enough outcomes arrived, promotes a cheaper policy the feedback supports, and auto solves use it; an admin rolls back and forward", async () => {
+  it("the cron re-tunes a tenant's policy when enough of its outcomes arrived, promotes a cheaper policy its feedback supports, and its auto solves use it; it rolls back and forward", async () => {
     const shipped = servicePolicy().version;
+    const { headers } = await testKey();
     // Fewer new outcomes than the cron waits for: nothing happens.
     await logOutcomes(60, 21);
     let ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
-    expect((await versions()).data.filter((v) => v.kind === "retune")).toEqual([]);
+    expect((await versions("key")).data.filter((v) => v.kind === "retune")).toEqual([]);
 
     await logOutcomes(500, 22);
     ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
-    const after = await versions();
+    const after = await versions("key");
     const retuned = after.data.filter((v) => v.kind === "retune");
     expect(retuned).toHaveLength(1);
     const v = retuned[0]!;
@@ -218,21 +251,29 @@ describe("policy versions on workerd: re-tune from feedback, promotion, history 
     expect(v.evaluation!.candidate.meanTokens).toBeLessThan(v.evaluation!.active.meanTokens);
     expect(v.evaluation!.candidate.replayed).toBeGreaterThanOrEqual(30);
     expect(after.active).toBe(v.version);
+    expect(v.version.startsWith(`${(await testKey()).tenantId}/retune-`)).toBe(true);
     expect(after.history[0]).toMatchObject({
       action: "promote",
-      fromVersion: shipped,
+      fromVersion: "global",
       toVersion: v.version,
       actor: "cron",
     });
+    // The global policy is untouched: this tenant is not trusted.
+    expect((await versions()).active).toBe(shipped);
+    expect(
+      ((await (await SELF.fetch(`${BASE}/v1/policy`, { headers: ADMIN })).json()) as { version: string }).version,
+    ).toBe(shipped);
 
     const doc = (await (await authedFetch(`${BASE}/v1/policy`)).json()) as {
       version: string;
       kind: string;
+      source: string;
       document: { estimator: { kind: string }; source: { kind: string } };
     };
     expect(doc).toMatchObject({
       version: v.version,
       kind: "retune",
+      source: "tenant",
       document: { estimator: { kind: "logistic-outcome" }, source: { kind: "retune" } },
     });
 
@@ -251,24 +292,28 @@ describe("policy versions on workerd: re-tune from feedback, promotion, history 
     expect(row).toMatchObject({ policy_version: v.version, cap_tokens: 20_000 });
     expect((JSON.parse(row!.features) as number[]).length).toBe(servicePolicy().estimator.features.length);
 
-    // Back to the shipped calibration, then forward again: both were active, both moves are in the history.
-    const back = await rollback({ version: shipped });
+    // Back to following the global policy (the tenant's key), then forward again (the operator, naming the
+    // tenant): both moves are in the tenant's history.
+    const back = await rollback({ version: "global" }, headers);
     expect(back.status).toBe(200);
-    expect(await back.json()).toMatchObject({ active: shipped, previous: v.version });
-    expect((await versions()).active).toBe(shipped);
+    expect(await back.json()).toMatchObject({ active: shipped, previous: v.version, source: "global" });
+    expect((await versions("key")).active).toBe(shipped);
     expect(((await (await authedFetch(`${BASE}/v1/policy`)).json()) as { version: string }).version).toBe(shipped);
-    const forward = await rollback({ version: v.version });
+    // Another tenant cannot activate this tenant's version for itself, nor the operator as the global policy.
+    expect((await rollback({ version: v.version })).status).toBe(404);
+    expect((await rollback({ version: v.version }, (await newTenantKey()).headers)).status).toBe(404);
+    const forward = await rollback({ version: v.version }, ADMIN, `?tenant=${(await testKey()).tenantId}`);
     expect(forward.status).toBe(200);
-    const final = await versions();
+    const final = await versions("key");
     expect(final.active).toBe(v.version);
     expect(final.history.map((e) => `${e.action}:${e.toVersion}:${e.actor}`)).toEqual([
       `rollback:${v.version}:admin`,
-      `rollback:${shipped}:admin`,
+      `rollback:global:tenant`,
       `promote:${v.version}:cron`,
     ]);
 
-    // An admin re-tune right away runs on the same outcomes; whatever it decides, it is stored with its reason.
-    const again = await retune();
+    // The tenant's re-tune right away runs on the same outcomes; whatever it decides, it is stored with its reason.
+    const again = await retune(headers);
     expect(again.status).toBe(201);
     const report = (await again.json()) as {
       version: string;
@@ -279,11 +324,11 @@ describe("policy versions on workerd: re-tune from feedback, promotion, history 
     };
     expect(report.parent).toBe(v.version);
     expect(report.active).toBe(report.promoted ? report.version : v.version);
-    const listed = (await versions()).data.find((x) => x.version === report.version);
+    const listed = (await versions("key")).data.find((x) => x.version === report.version);
     expect(listed).toMatchObject({ decision: report.promoted ? "promoted" : "rejected", reason: report.reason });
     if (!report.promoted) {
       // A version that was never active cannot be rolled back to.
-      const never = await rollback({ version: report.version });
+      const never = await rollback({ version: report.version }, headers);
       expect(never.status).toBe(409);
     }
   });
