@@ -11,6 +11,7 @@ import { basename, dirname } from "node:path";
 import { describeLines, readCalibrationDataset } from "../src/eval/datasetRows";
 import { parseStrategies } from "../src/eval/grid";
 import { InputError, intArg, writeFilesAtomically } from "../src/eval/io";
+import { RunFailure } from "./cli";
 import { CALIBRATE_LARGE, configFigures, costRatio, specsOf, subsetOutcomes } from "../src/eval/outcomes";
 import { calibrateThroughService } from "../src/eval/serviceCalibration";
 import {
@@ -138,8 +139,7 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
     const line = describeServiceFailure(err, client.base);
     if (line && (err instanceof ServiceError || err instanceof ServiceUnreachable)) {
       // Not bad input (the key and the service were checked): the run failed part-way; nothing is written.
-      process.stderr.write(`calibrate: the run stopped: ${line}; nothing written\n`);
-      process.exit(1);
+      throw new RunFailure(`the run stopped: ${line}; nothing written`);
     }
     throw err;
   }
