@@ -16,7 +16,8 @@ import { createServer } from "node:net";
 import { DEFAULT_KEY_LIMITS, generateApiKey, hashApiKey, keyPrefix } from "../src/auth/apiKey";
 import { d1, insertSql, lit } from "./d1";
 
-const ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
+// No colours: wrangler's output goes to a log file that is read as text.
+const ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", FORCE_COLOR: "0" };
 const KEY_FILE = ".wrangler/dev-key.json";
 const LOG = ".wrangler/dev.log";
 /** How long wrangler may take to answer /healthz (its first start bundles the Worker and boots workerd). */
@@ -37,10 +38,15 @@ function option(args: readonly string[], name: string): string | undefined {
   return undefined;
 }
 
-function tail(file: string, lines = 30): string {
+/** What to show when wrangler fails: its error lines (they may be far above a usage text), then the log's tail. */
+function logReport(file: string, lines = 20): string {
   if (!existsSync(file)) return "";
-  const all = readFileSync(file, "utf8").trimEnd().split("\n");
-  return all.slice(-lines).join("\n") + "\n";
+  const all = readFileSync(file, "utf8")
+    .replace(/\x1b\[[0-9;]*m/g, "")
+    .trimEnd()
+    .split("\n");
+  const errors = all.slice(0, -lines).filter((l) => l.includes("[ERROR]"));
+  return [...errors.slice(0, 5), ...(errors.length ? ["…"] : []), ...all.slice(-lines)].join("\n") + "\n";
 }
 
 /** Whether something already listens there (then /healthz would answer for another server, not ours). */
@@ -54,7 +60,7 @@ function portInUse(port: number, host: string): Promise<boolean> {
 
 function fail(message: string, code: number, showLog = false): never {
   process.stderr.write(`dev: ${message}\n`);
-  if (showLog) process.stderr.write(`--- last lines of ${LOG} ---\n${tail(LOG)}`);
+  if (showLog) process.stderr.write(`--- ${LOG}: its errors, then its last lines ---\n${logReport(LOG)}`);
   process.exit(code);
 }
 
