@@ -4,7 +4,7 @@
  * MATH-500-shaped dataset goes through every candidate configuration as a sync solve, the base model's pass@1
  * comes from `--oracle-samples` single-sample solves, and the pure `fitPolicy` fits the policy, which is
  * validated and written atomically. The candidate set is small by default (30 configurations) because every
- * configuration is a paid solve per problem; see README "Calibrating through the service".
+ * configuration is a paid solve per problem; see docs/policy.md "Calibrating through the service".
  */
 import { createHash, randomUUID } from "node:crypto";
 import { basename, dirname } from "node:path";

@@ -133,7 +133,7 @@ export function checkSimulatedDataset(file: string, rows: readonly DatasetRow[])
   if (unreadable.length > 0) {
     const first = unreadable[0] as DatasetRow;
     throw new InputError(
-      `--dataset ${file}: the simulated world reads only its own generated problems and cannot read ${unreadable.length} of ${rows.length} rows (first: line ${first.line}, "${first.problem.id}"); evaluate real problems against real providers through the service (README "Deploying and real providers")`,
+      `--dataset ${file}: the simulated world reads only its own generated problems and cannot read ${unreadable.length} of ${rows.length} rows (first: line ${first.line}, "${first.problem.id}"); evaluate real problems against real providers through the service (docs/operations.md)`,
     );
   }
   for (const r of rows) {
