@@ -86,7 +86,8 @@ export function command<const O extends Options>(spec: CommandSpec<O>): Command 
           allowPositionals: spec.positionals ?? false,
         });
       } catch (err) {
-        throw new InputError(`${(err as Error).message.split("\n")[0]} (see --help)`);
+        // node's message may run over lines (a value starting with "-" is ambiguous: it says how to give it).
+        throw new InputError(`${(err as Error).message.replace(/\s*\n\s*/g, " ")} (see --help)`);
       }
       const code = await spec.run(parsed.values as Values<O>, parsed.positionals);
       return code ?? 0;
