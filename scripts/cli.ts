@@ -187,3 +187,14 @@ export function checkGrid(strategies: readonly StrategyEntry[], budgets: readonl
       if (!grid.ok) throw new InputError(`--strategies/--budgets: ${grid.error}`);
     }
 }
+
+/** --strategies and --budgets of a sweep, checked together: every strategy must be possible at every budget. */
+export function gridArgs(
+  args: { strategies?: string; budgets?: string },
+  defaultStrategies: string,
+): { strategies: StrategyEntry[]; budgets: number[] } {
+  const budgets = budgetsArg(args.budgets);
+  const strategies = strategiesArg("--strategies", args.strategies ?? defaultStrategies);
+  checkGrid(strategies, budgets);
+  return { strategies, budgets };
+}

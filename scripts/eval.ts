@@ -10,19 +10,7 @@ import { generateProblems } from "../src/sim/problems";
 import { runEvaluations, EVAL_DEFAULTS, type MultiEvaluation } from "../src/eval/run";
 import { checkSimulatedDataset, loadDatasetRows, loadWorld, writeFilesAtomically } from "../src/eval/io";
 import { UNIT_NAMES } from "../src/eval/report";
-import {
-  budgetsArg,
-  checkGrid,
-  command,
-  intArg,
-  pick,
-  type Options,
-  runMain,
-  seedOrSeeds,
-  strategiesArg,
-  threadsArg,
-  type Values,
-} from "./cli";
+import { command, gridArgs, intArg, pick, runMain, seedOrSeeds, threadsArg, type Options, type Values } from "./cli";
 
 const options = {
   ...pick("world", "seed", "seeds", "problems", "strategies", "budgets", "out", "oracle-samples", "threads"),
@@ -43,9 +31,7 @@ async function run(args: Values<typeof options>): Promise<void> {
   const world = loadWorld(args.world);
   const seeds = seedOrSeeds(args, [EVAL_DEFAULTS.seed]);
   const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 10);
-  const budgets = budgetsArg(args.budgets);
-  const strategies = strategiesArg("--strategies", args.strategies ?? EVAL_DEFAULTS.strategies);
-  checkGrid(strategies, budgets);
+  const { strategies, budgets } = gridArgs(args, EVAL_DEFAULTS.strategies);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 1);
   const threads = threadsArg(args.threads);
   const resamples = args.resamples === undefined ? undefined : intArg("resamples", args.resamples, 0, 10);

@@ -23,19 +23,7 @@ import { DEFAULT_WORLD_FILE, loadWorld, writeFilesAtomically } from "../src/eval
 import { UNIT_NAMES, UNITS } from "../src/eval/report";
 import type { EvalProblem } from "../src/eval/sweep";
 import { diagnoseWorld, formatDiagnostics } from "../src/eval/diagnostics";
-import {
-  budgetsArg,
-  checkGrid,
-  command,
-  InputError,
-  intArg,
-  pick,
-  runMain,
-  seedOrSeeds,
-  strategiesArg,
-  threadsArg,
-  type Values,
-} from "./cli";
+import { command, gridArgs, InputError, intArg, pick, runMain, seedOrSeeds, threadsArg, type Values } from "./cli";
 
 const options = {
   world: {
@@ -165,9 +153,7 @@ async function run(args: Values<typeof options>): Promise<number> {
   const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 10);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 1);
   const resamples = args.resamples === undefined ? undefined : intArg("resamples", args.resamples, 0, 10);
-  const budgets = budgetsArg(args.budgets);
-  const strategies = strategiesArg("--strategies", args.strategies ?? EVAL_DEFAULTS.strategies + ",revisions-majority");
-  checkGrid(strategies, budgets);
+  const { strategies, budgets } = gridArgs(args, EVAL_DEFAULTS.strategies + ",revisions-majority");
   const out = args.out ?? "out/verify-world";
   const problemsFor = (world: World, seed: number): EvalProblem[] =>
     generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
