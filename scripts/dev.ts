@@ -172,7 +172,7 @@ process.stdout.write(
     "",
     `development API key above (tenant ten_dev; kept in ${KEY_FILE})`,
     `admin secret for /admin routes: ${dev.adminSecret}`,
-    `API docs: ${base}/docs (OpenAPI: ${base}/openapi.json)`,
+    `API docs: ${base}/docs (OpenAPI: ${base}/openapi.json); guides: README.md and docs/`,
     `wrangler's output and request logs: ${LOG} (errors and warnings also here); Ctrl-C stops`,
     "",
   ].join("\n"),
