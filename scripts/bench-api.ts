@@ -13,30 +13,34 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { freePort, freshState, seedKey, signalWorker, startWorker } from "./localService";
+import { command, intArg, runMain } from "./cli";
+import { freePort, freshState, quantile, seedKey, signalWorker, startWorker } from "./localService";
 
-const { values } = parseArgs({
+export const benchApiCommand = command({
+  name: "bench:api",
+  summary: "The cost of the API layer: GET /healthz against GET /v1/models, and POST /v1/solves against chat.",
   options: {
-    requests: { type: "string" },
-    solves: { type: "string" },
-    concurrency: { type: "string" },
-    out: { type: "string" },
-    rounds: { type: "string" },
+    requests: { type: "string", arg: "N", help: "requests per light-route measurement (default 2000)" },
+    solves: { type: "string", arg: "N", help: "solves per measurement (default 100)" },
+    concurrency: { type: "string", arg: "LIST", help: "concurrencies, comma-separated (default 1,16)" },
+    rounds: { type: "string", arg: "N", help: "alternating rounds per pair (default 4)" },
+    out: { type: "string", arg: "DIR", help: "where bench-api.json is written (default out/bench-api)" },
   },
-  strict: true,
+  run(values) {
+    REQUESTS = intArg("requests", values.requests, 2000, 1);
+    SOLVES = intArg("solves", values.solves, 100, 1);
+    CONCURRENCY = (values.concurrency ?? "1,16").split(",").map((c) => intArg("concurrency", c.trim(), 1, 1));
+    ROUNDS = intArg("rounds", values.rounds, 4, 1);
+    OUT = values.out ?? "out/bench-api";
+    return main();
+  },
 });
-const REQUESTS = Number(values.requests ?? 2000);
-const SOLVES = Number(values.solves ?? 100);
-const CONCURRENCY = (values.concurrency ?? "1,16").split(",").map(Number);
-const ROUNDS = Number(values.rounds ?? 4);
-const OUT = values.out ?? "out/bench-api";
+let REQUESTS = 2000;
+let SOLVES = 100;
+let CONCURRENCY = [1, 16];
+let ROUNDS = 4;
+let OUT = "out/bench-api";
 const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
-
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-};
 
 type Call = (i: number) => Promise<void>;
 
@@ -168,10 +172,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench:api: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(import.meta.url, benchApiCommand);

@@ -13,18 +13,30 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { startExecution } from "../src/engine/executor";
 import { runToEnd } from "../src/engine/executeStep";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
 import { ProviderConfigSchema } from "../src/providers/config";
 import { assembleProviders, generatorAdapter, verifierAdapter } from "../src/providers/index";
-import { freePort, freshState, seedKey, signalWorker, startSim, startWorker } from "./localService";
+import { command, intArg, runMain } from "./cli";
+import { freePort, freshState, quantile, seedKey, signalWorker, startSim, startWorker } from "./localService";
 
-const { values } = parseArgs({ options: { solves: { type: "string" }, out: { type: "string" } }, strict: true });
-const SOLVES = Number(values.solves ?? 30);
-const OUT = values.out ?? "out/bench";
+export const benchCommand = command({
+  name: "bench",
+  summary: "Orchestration overhead of the service against wrangler dev, the simulated world served over HTTP.",
+  options: {
+    solves: { type: "string", arg: "N", help: "solves per measurement (default 30)" },
+    out: { type: "string", arg: "DIR", help: "where bench.json is written (default out/bench)" },
+  },
+  run(values) {
+    SOLVES = intArg("solves", values.solves, 30, 1);
+    OUT = values.out ?? "out/bench";
+    return main();
+  },
+});
+let SOLVES = 30;
+let OUT = "out/bench";
 const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
 const STRATEGIES = {
   "best-of-n(16)": { strategy: "best-of-n", n: 16 },
@@ -33,11 +45,6 @@ const STRATEGIES = {
 
 /** The Authorization header for the running service's seeded key. */
 let auth: Record<string, string> = {};
-
-const quantile = (xs: number[], q: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
-};
 
 const CARD = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 30_000, retries: 0 };
 
@@ -218,10 +225,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(import.meta.url, benchCommand);

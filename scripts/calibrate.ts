@@ -23,10 +23,9 @@
  * text alone (no probe), and the report measures it against the same policy fitted without the larger model.
  */
 import { createHash } from "node:crypto";
-import { availableParallelism } from "node:os";
 import { describeSpec, runsOnLargeModel, type StrategySpec } from "../src/engine/strategies";
 import { configsAt, parseStrategies } from "../src/eval/grid";
-import { InputError, loadWorld, seedsArg, writeFilesAtomically, intArg, runCli, parseCliArgs } from "../src/eval/io";
+import { loadWorld, writeFilesAtomically } from "../src/eval/io";
 import { runSweep } from "../src/eval/pool";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { median } from "../src/eval/stats";
@@ -55,6 +54,7 @@ import { configSeed, type EvalProblem } from "../src/eval/sweep";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import { dirname, basename } from "node:path";
 import { calibrateDataset, IN_PROCESS_ONLY } from "./calibrateService";
+import { command, InputError, intArg, pick, runMain, seedsArg, threadsArg, type Values } from "./cli";
 
 const DEFAULT_STRATEGIES = CALIBRATE_STRATEGIES;
 const DEFAULT_EXTRA = CALIBRATE_EXTRA;
@@ -145,30 +145,33 @@ function fixedOnly(d: OutcomeData): OutcomeData {
 
 const byCost = (p: { accuracy: number; meanCost: number }) => p.meanCost;
 
-async function main(): Promise<void> {
-  const args = parseCliArgs({
-    world: { type: "string" },
-    seeds: { type: "string" },
-    problems: { type: "string" },
-    "oracle-samples": { type: "string" },
-    strategies: { type: "string" },
-    "extra-strategies": { type: "string" },
-    budgets: { type: "string" },
-    threads: { type: "string" },
-    out: { type: "string" },
-    report: { type: "string" },
-    cache: { type: "string" },
-    probe: { type: "string" },
-    "cost-unit": { type: "string" },
-    // Calibration through a running service (scripts/calibrateService.ts).
-    dataset: { type: "string" },
-    service: { type: "string" },
-    key: { type: "string" },
-    seed: { type: "string" },
-    concurrency: { type: "string" },
-    "solve-tokens": { type: "string" },
-    "skip-invalid-rows": { type: "boolean" },
-  });
+const options = {
+  ...pick("world", "seeds", "problems", "oracle-samples", "strategies", "budgets", "threads", "cache"),
+  "extra-strategies": { type: "string", arg: "LIST", help: "swept separately and joined (default adaptive best-of-N)" },
+  out: { type: "string", arg: "FILE", help: "the policy written (default policies/<world>.json)" },
+  report: { type: "string", arg: "FILE", help: "where the markdown report is written" },
+  probe: { type: "string", arg: "best|0|4|8", help: "the verifier probe's samples (default best)" },
+  "cost-unit": { type: "string", arg: "tokens|money|flops", help: "the unit the policy is fitted in" },
+  // Calibration through a running service (scripts/calibrateService.ts).
+  dataset: { type: "string", arg: "FILE.jsonl", help: "calibrate through a service on this dataset" },
+  ...pick("service", "key", "seed", "concurrency"),
+  "solve-tokens": { type: "string", arg: "N", help: "with --dataset: each solve's token cap" },
+  "skip-invalid-rows": { type: "boolean", help: "with --dataset: skip rows that do not parse" },
+} as const;
+
+export const calibrateCommand = command({
+  name: "calibrate",
+  usage: [
+    "[--world FILE] [--seeds LIST] [--problems N] [--cost-unit tokens|money|flops] [options]",
+    "--dataset FILE.jsonl --service URL --key KEY [options]",
+  ],
+  summary: `Fits a compute-optimal policy (difficulty estimator + per-bin arms) on the simulated world in process,
+or with --dataset through a running service, writes it and reports how it does held out.`,
+  options,
+  run,
+});
+
+async function run(args: Values<typeof options>): Promise<void> {
   if (args.dataset !== undefined) {
     const stray = IN_PROCESS_ONLY.filter((o) => args[o] !== undefined);
     if (stray.length)
@@ -189,7 +192,7 @@ async function main(): Promise<void> {
   const seeds = args.seeds === undefined ? [1] : seedsArg("--seeds", args.seeds);
   const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 20);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 8);
-  const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
+  const threads = threadsArg(args.threads);
   const budgets =
     args.budgets === undefined
       ? EVAL_DEFAULTS.budgets
@@ -527,4 +530,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${report}\nwrote ${out}\n`);
 }
 
-runCli("calibrate", main);
+runMain(import.meta.url, calibrateCommand);

@@ -4,13 +4,14 @@
  * MATH-500-shaped dataset goes through every candidate configuration as a sync solve, the base model's pass@1
  * comes from `--oracle-samples` single-sample solves, and the pure `fitPolicy` fits the policy, which is
  * validated and written atomically. The candidate set is small by default (30 configurations) because every
- * configuration is a paid solve per problem; see README "Calibrating through the service".
+ * configuration is a paid solve per problem; see docs/policy.md "Calibrating through the service".
  */
 import { createHash, randomUUID } from "node:crypto";
 import { basename, dirname } from "node:path";
 import { describeLines, readCalibrationDataset } from "../src/eval/datasetRows";
 import { parseStrategies } from "../src/eval/grid";
 import { InputError, intArg, writeFilesAtomically } from "../src/eval/io";
+import { RunFailure } from "./cli";
 import { CALIBRATE_LARGE, configFigures, costRatio, specsOf, subsetOutcomes } from "../src/eval/outcomes";
 import { calibrateThroughService } from "../src/eval/serviceCalibration";
 import {
@@ -138,8 +139,7 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
     const line = describeServiceFailure(err, client.base);
     if (line && (err instanceof ServiceError || err instanceof ServiceUnreachable)) {
       // Not bad input (the key and the service were checked): the run failed part-way; nothing is written.
-      process.stderr.write(`calibrate: the run stopped: ${line}; nothing written\n`);
-      process.exit(1);
+      throw new RunFailure(`the run stopped: ${line}; nothing written`);
     }
     throw err;
   }

@@ -1,6 +1,6 @@
 /**
  * Fails when the Worker bundle built by `npm run build` (wrangler deploy --dry-run) grows past the limit
- * documented in the README. Cloudflare's own cap is 3 MiB gzipped on the free plan; ours is far below it
+ * documented in docs/operations.md. Cloudflare's own cap is 3 MiB gzipped on the free plan; ours is far below it
  * so that growth is noticed early.
  */
 import { readFileSync } from "node:fs";

@@ -19,28 +19,33 @@
  *
  * Exit 0 when every check holds, 1 otherwise. Bounded: at most --kills kills and a few minutes of waiting.
  */
-import { parseArgs } from "node:util";
 import { loadWorld } from "../src/eval/io";
 import { generateProblems } from "../src/sim/problems";
+import { command, intArg, runMain } from "./cli";
 import { freePort, freshState, queryLocalD1, seedKey, signalWorker, startSim, startWorker } from "./localService";
 
-const { values } = parseArgs({
+export const crashTestCommand = command({
+  name: "crash-test",
+  summary: `Kills the service with kill -9 at random moments while solves run, restarts it, and checks that every
+solve finishes and that what the solves report spending is what the providers billed. Exit 1 if a check fails.`,
   options: {
-    kills: { type: "string" },
-    solves: { type: "string" },
-    "no-replay": { type: "boolean" },
-    policy: { type: "string" },
+    kills: { type: "string", arg: "N", help: "kills at the most (default 20)" },
+    solves: { type: "string", arg: "N", help: "solves in flight (default 4)" },
+    "no-replay": { type: "boolean", help: "the provider does not replay repeated Idempotency-Keys" },
+    policy: { type: "string", arg: "NAME", help: "run the service with this shipped policy; every other solve auto" },
   },
-  strict: true,
+  run(values) {
+    POLICY = values.policy;
+    KILLS = intArg("kills", values.kills, 20, 1);
+    CONCURRENT = intArg("solves", values.solves, 4, 1);
+    REPLAY = !values["no-replay"];
+    return main();
+  },
 });
-const POLICY = values.policy;
-const KILLS = Number(values.kills ?? 20);
-const CONCURRENT = Number(values.solves ?? 4);
-const REPLAY = !values["no-replay"];
-if (!Number.isInteger(KILLS) || KILLS < 1 || !Number.isInteger(CONCURRENT) || CONCURRENT < 1) {
-  process.stderr.write("crash-test: --kills and --solves must be positive integers\n");
-  process.exit(2);
-}
+let POLICY: string | undefined;
+let KILLS = 20;
+let CONCURRENT = 4;
+let REPLAY = true;
 
 const world = loadWorld();
 const problems = generateProblems(world, 7, 200).map((p) => p.problem);
@@ -60,7 +65,7 @@ interface View {
   policy?: { state: string; estimator: string };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const sim = await startSim(world, { latency: { perCallMs: 120, perTokenMs: 0.2 }, replay: REPLAY });
   const card = {
     parameters: 3e9,
@@ -168,17 +173,11 @@ async function main(): Promise<void> {
       usage.tokens.spent === reported &&
       usage.tokens.reserved === 0;
     process.stdout.write(ok ? "crash test: holds\n" : "crash test: FAILS\n");
-    if (!ok) process.exitCode = 1;
+    return ok ? 0 : 1;
   } finally {
     signalWorker(worker);
     await sim.close();
   }
 }
 
-main().then(
-  () => process.exit(process.exitCode ?? 0),
-  (err: unknown) => {
-    process.stderr.write(`crash-test: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+runMain(import.meta.url, crashTestCommand);

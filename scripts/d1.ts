@@ -1,5 +1,6 @@
 /** SQL against the service's D1 database through wrangler: the local one (default) or the deployed one. */
 import { spawnSync } from "node:child_process";
+import type { NewKey } from "../src/auth/apiKey";
 
 export interface D1Target {
   remote?: boolean;
@@ -30,4 +31,21 @@ export function lit(value: string | number | null): string {
 export function insertSql(table: string, row: Record<string, string | number | null>): string {
   const cols = Object.keys(row);
   return `INSERT INTO ${table} (${cols.join(", ")}) VALUES (${cols.map((c) => lit(row[c]!)).join(", ")})`;
+}
+
+/** The INSERT of an API key's row (only its hash is stored). */
+export function insertKeySql(r: NewKey["row"]): string {
+  return insertSql("api_keys", {
+    id: r.id,
+    tenant_id: r.tenantId,
+    name: r.name,
+    hash: r.hash,
+    prefix: r.prefix,
+    rate_per_minute: r.ratePerMinute,
+    tokens_per_day: r.tokensPerDay,
+    money_per_day: r.moneyPerDay,
+    default_solve_tokens: r.defaultSolveTokens,
+    default_solve_money: r.defaultSolveMoney,
+    created_at: r.createdAt,
+  });
 }

@@ -10,17 +10,31 @@
  * verifier and revision prompts included; the larger model one sample (its pass@1 from --large-samples
  * samples). The sweep is verify-world's, so with the same --cache it is read back.
  */
-import { availableParallelism } from "node:os";
 import { candidateFromCompletion } from "../src/engine/strategies/candidates";
 import { mixSeeds } from "../src/engine/random";
 import { parseStrategies } from "../src/eval/grid";
-import { loadWorld, seedsArg, writeFilesAtomically, intArg, runCli, parseCliArgs } from "../src/eval/io";
+import { loadWorld, writeFilesAtomically } from "../src/eval/io";
 import { EVAL_DEFAULTS, runEvaluation } from "../src/eval/run";
 import { isCorrect } from "../src/eval/sweep";
 import { median } from "../src/eval/stats";
 import { generateProblems } from "../src/sim/problems";
 import { simProviders } from "../src/sim/provider";
 import { dirname, basename } from "node:path";
+import { command, intArg, pick, runMain, seedsArg, threadsArg, type Values } from "./cli";
+
+const options = {
+  ...pick("world", "seeds", "problems", "oracle-samples", "threads", "cache"),
+  "large-samples": { type: "string", arg: "N", help: "samples of the larger model per problem (its pass@1)" },
+  out: { type: "string", arg: "FILE", help: "where the markdown report is written" },
+} as const;
+
+export const escalationCommand = command({
+  name: "escalation",
+  summary: `Test-time compute on the small model against the larger model at matched FLOPs (method.md §8), per
+difficulty bin.`,
+  options,
+  run,
+});
 
 export const R_VALUES = [0.16, 1, 22];
 
@@ -29,24 +43,14 @@ export function matchedMultiplier(M: number, R: number): number {
   return M + (3 * (M - 1)) / R;
 }
 
-async function main(): Promise<void> {
-  const args = parseCliArgs({
-    world: { type: "string" },
-    seeds: { type: "string" },
-    problems: { type: "string" },
-    "oracle-samples": { type: "string" },
-    "large-samples": { type: "string" },
-    threads: { type: "string" },
-    cache: { type: "string" },
-    out: { type: "string" },
-  });
+async function run(args: Values<typeof options>): Promise<void> {
   const worldFile = args.world ?? "worlds/default.json";
   const world = loadWorld(worldFile);
   const seeds = args.seeds === undefined ? [1] : seedsArg("--seeds", args.seeds);
   const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 20);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 8);
   const largeSamples = intArg("large-samples", args["large-samples"], 64, 1);
-  const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
+  const threads = threadsArg(args.threads);
   const budgets = EVAL_DEFAULTS.budgets;
   const strategies = parseStrategies(EVAL_DEFAULTS.strategies + ",revisions-majority");
   const M = world.large.parameters / world.base.parameters;
@@ -158,4 +162,4 @@ async function main(): Promise<void> {
   process.stdout.write(report);
 }
 
-runCli("escalation", main);
+runMain(import.meta.url, escalationCommand);

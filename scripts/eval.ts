@@ -5,77 +5,35 @@
  * Sweeps strategies over a dataset against the simulated world and writes results.json, CSV tables and
  * SVG figures. Same world + seeds + arguments => byte-identical results.json.
  */
-import { availableParallelism } from "node:os";
 import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
 import { runEvaluations, EVAL_DEFAULTS, type MultiEvaluation } from "../src/eval/run";
-import {
-  checkSimulatedDataset,
-  InputError,
-  loadDatasetRows,
-  loadWorld,
-  seedsArg,
-  writeFilesAtomically,
-  intArg,
-  runCli,
-  parseCliArgs,
-} from "../src/eval/io";
-import { configsAt, parseStrategies } from "../src/eval/grid";
+import { checkSimulatedDataset, loadDatasetRows, loadWorld, writeFilesAtomically } from "../src/eval/io";
 import { UNIT_NAMES } from "../src/eval/report";
+import { command, gridArgs, intArg, pick, runMain, seedOrSeeds, threadsArg, type Options, type Values } from "./cli";
 
-function budgetsArg(value: string | undefined): number[] {
-  if (value === undefined) return EVAL_DEFAULTS.budgets;
-  const out: number[] = [];
-  for (const part of value
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    if (!/^\d+$/.test(part) || Number(part) < 1)
-      throw new InputError(`--budgets: "${part}" is not a budget (an integer >= 1 generation)`);
-    if (Number(part) > 4096) throw new InputError(`--budgets: ${part} is above the largest supported budget (4096)`);
-    out.push(Number(part));
-  }
-  if (out.length === 0) throw new InputError("--budgets: no budgets given");
-  return [...new Set(out)].sort((a, b) => a - b);
-}
+const options = {
+  ...pick("world", "seed", "seeds", "problems", "strategies", "budgets", "out", "oracle-samples", "threads"),
+  ...pick("resamples", "cache"),
+  dataset: { type: "string", arg: "FILE", help: "a MATH-500 shaped JSONL of the simulated world's problems" },
+  quiet: { type: "boolean", help: "no progress bar" },
+} as const satisfies Options;
 
-async function main(): Promise<void> {
-  const args = parseCliArgs({
-    world: { type: "string" },
-    seed: { type: "string" },
-    seeds: { type: "string" },
-    resamples: { type: "string" },
-    cache: { type: "string" },
-    problems: { type: "string" },
-    strategies: { type: "string" },
-    budgets: { type: "string" },
-    out: { type: "string" },
-    dataset: { type: "string" },
-    "oracle-samples": { type: "string" },
-    threads: { type: "string" },
-    quiet: { type: "boolean" },
-  });
+export const evalCommand = command({
+  name: "eval",
+  summary: `Sweeps strategies over a dataset against the simulated world and writes results.json, CSV tables and
+SVG figures. Same world + seeds + arguments => byte-identical results.json.`,
+  options: options,
+  run,
+});
+
+async function run(args: Values<typeof options>): Promise<void> {
   const world = loadWorld(args.world);
-  if (args.seed !== undefined && args.seeds !== undefined) throw new InputError("--seed and --seeds: give one of them");
-  const seeds =
-    args.seeds !== undefined ? seedsArg("--seeds", args.seeds) : [intArg("seed", args.seed, EVAL_DEFAULTS.seed, 0)];
+  const seeds = seedOrSeeds(args, [EVAL_DEFAULTS.seed]);
   const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 10);
-  const budgets = budgetsArg(args.budgets);
-  let strategies;
-  try {
-    strategies = parseStrategies(args.strategies ?? EVAL_DEFAULTS.strategies);
-  } catch (err) {
-    throw new InputError(`--strategies: ${(err as Error).message}`);
-  }
-  // Refuse impossible strategy/budget combinations before any work starts.
-  for (const entry of strategies) {
-    for (const budget of budgets) {
-      const grid = configsAt(entry, budget);
-      if (!grid.ok) throw new InputError(`--strategies/--budgets: ${grid.error}`);
-    }
-  }
+  const { strategies, budgets } = gridArgs(args, EVAL_DEFAULTS.strategies);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 1);
-  const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
+  const threads = threadsArg(args.threads);
   const resamples = args.resamples === undefined ? undefined : intArg("resamples", args.resamples, 0, 10);
   const out = args.out ?? "out/eval";
   let dataset: ReturnType<typeof loadDatasetRows> | null = null;
@@ -156,4 +114,4 @@ function report(result: MultiEvaluation): string {
   return lines.join("\n") + "\n";
 }
 
-runCli("eval", main);
+runMain(import.meta.url, evalCommand);

@@ -7,66 +7,72 @@
  * API keys in the local D1 database (what `npm run dev` serves), or with --remote in the deployed one.
  * A created key is printed once; only its SHA-256 is stored.
  */
-import { parseArgs } from "node:util";
 import { DEFAULT_KEY_LIMITS, newKey, type KeyLimits } from "../src/auth/apiKey";
-import { d1, insertSql, lit, type D1Target } from "./d1";
+import { command, InputError, runMain, type Values } from "./cli";
+import { d1, insertKeySql, insertSql, lit, type D1Target } from "./d1";
 
-function fail(message: string): never {
-  process.stderr.write(`keys: ${message}\n`);
-  process.exit(2);
-}
+const options = {
+  tenant: { type: "string", arg: "ID", help: "an existing tenant (create, list)" },
+  "tenant-name": { type: "string", arg: "NAME", help: "create: the new tenant's name (default default)" },
+  name: { type: "string", arg: "NAME", help: "create: the key's name" },
+  rate: { type: "string", arg: "N", help: "create: requests per minute" },
+  "tokens-per-day": { type: "string", arg: "N", help: "create: daily token cap" },
+  "money-per-day": { type: "string", arg: "USD", help: "create: daily dollar cap" },
+  "solve-tokens": { type: "string", arg: "N", help: "create: a solve's default token cap" },
+  "solve-money": { type: "string", arg: "USD", help: "create: a solve's default dollar cap" },
+  remote: { type: "boolean", help: "the deployed database instead of the local one" },
+  "persist-to": { type: "string", arg: "DIR", help: "a local state folder other than .wrangler/state" },
+} as const;
+type Args = Values<typeof options>;
 
-function args() {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      strict: true,
-      options: {
-        tenant: { type: "string" },
-        "tenant-name": { type: "string" },
-        name: { type: "string" },
-        rate: { type: "string" },
-        "tokens-per-day": { type: "string" },
-        "money-per-day": { type: "string" },
-        "solve-tokens": { type: "string" },
-        "solve-money": { type: "string" },
-        remote: { type: "boolean" },
-        "persist-to": { type: "string" },
-      },
-    });
-  } catch (err) {
-    return fail(err instanceof Error ? err.message.split("\n")[0]! : String(err));
-  }
-}
+export const keysCommand = command({
+  name: "keys",
+  usage: ["create [--tenant ID | --tenant-name NAME] [--name NAME] [limits]", "list [--tenant ID]", "revoke KEY_ID"],
+  summary: `API keys in the local D1 database (what npm run dev serves), or with --remote in the deployed one. A
+created key is printed once; only its SHA-256 is stored. Defaults per key: ${JSON.stringify(DEFAULT_KEY_LIMITS)}.`,
+  options,
+  positionals: true,
+  async run(values, [sub, ...rest]) {
+    const target: D1Target = {
+      ...(values.remote ? { remote: true } : {}),
+      ...(values["persist-to"] ? { persistTo: values["persist-to"] } : {}),
+    };
+    if (sub === "create") await create(values, target);
+    else if (sub === "list") list(values, target);
+    else if (sub === "revoke") revoke(rest[0], target);
+    else
+      throw new InputError(
+        `${sub === undefined ? "no command" : `unknown command "${sub}"`}: give create, list or revoke (see --help)`,
+      );
+  },
+});
 
-const { values, positionals } = args();
-
-function positive(flag: string, integer: boolean): number | undefined {
-  const raw = values[flag as keyof typeof values];
+function positive(
+  values: Args,
+  flag: "rate" | "tokens-per-day" | "money-per-day" | "solve-tokens" | "solve-money",
+  integer: boolean,
+): number | undefined {
+  const raw = values[flag];
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
-    fail(`--${flag} must be a positive ${integer ? "integer" : "number"}, not "${String(raw)}"`);
+    throw new InputError(`--${flag} must be a positive ${integer ? "integer" : "number"}, not "${String(raw)}"`);
   return n;
 }
 
-const target: D1Target = {
-  ...(values.remote ? { remote: true } : {}),
-  ...(values["persist-to"] ? { persistTo: values["persist-to"] } : {}),
-};
-
-async function create(): Promise<void> {
+async function create(values: Args, target: D1Target): Promise<void> {
   const limits: Partial<KeyLimits> = {};
   const set = (k: keyof KeyLimits, v: number | undefined) => v !== undefined && (limits[k] = v);
-  set("ratePerMinute", positive("rate", true));
-  set("tokensPerDay", positive("tokens-per-day", true));
-  set("moneyPerDay", positive("money-per-day", false));
-  set("defaultSolveTokens", positive("solve-tokens", true));
-  set("defaultSolveMoney", positive("solve-money", false));
+  set("ratePerMinute", positive(values, "rate", true));
+  set("tokensPerDay", positive(values, "tokens-per-day", true));
+  set("moneyPerDay", positive(values, "money-per-day", false));
+  set("defaultSolveTokens", positive(values, "solve-tokens", true));
+  set("defaultSolveMoney", positive(values, "solve-money", false));
   let tenantId = values.tenant;
   const statements: string[] = [];
   if (tenantId) {
-    if (d1(`SELECT id FROM tenants WHERE id = ${lit(tenantId)}`, target).length === 0) fail(`no tenant "${tenantId}"`);
+    if (d1(`SELECT id FROM tenants WHERE id = ${lit(tenantId)}`, target).length === 0)
+      throw new InputError(`no tenant "${tenantId}"`);
   } else {
     tenantId = `ten_${crypto.randomUUID()}`;
     statements.push(
@@ -75,26 +81,12 @@ async function create(): Promise<void> {
   }
   const made = await newKey(tenantId, values.name ?? "default", limits);
   const r = made.row;
-  statements.push(
-    insertSql("api_keys", {
-      id: r.id,
-      tenant_id: r.tenantId,
-      name: r.name,
-      hash: r.hash,
-      prefix: r.prefix,
-      rate_per_minute: r.ratePerMinute,
-      tokens_per_day: r.tokensPerDay,
-      money_per_day: r.moneyPerDay,
-      default_solve_tokens: r.defaultSolveTokens,
-      default_solve_money: r.defaultSolveMoney,
-      created_at: r.createdAt,
-    }),
-  );
+  statements.push(insertKeySql(r));
   d1(statements.join("; "), target);
   process.stdout.write(`key ${r.id} for tenant ${tenantId}\n${made.key}\n(shown once: store it now)\n`);
 }
 
-function list(): void {
+function list(values: Args, target: D1Target): void {
   const where = values.tenant ? ` WHERE tenant_id = ${lit(values.tenant)}` : "";
   const rows = d1<Record<string, unknown>>(
     `SELECT id, tenant_id, name, prefix, rate_per_minute, tokens_per_day, money_per_day, default_solve_tokens, default_solve_money, created_at, revoked_at FROM api_keys${where} ORDER BY created_at`,
@@ -109,18 +101,14 @@ function list(): void {
   if (rows.length === 0) process.stdout.write("no keys\n");
 }
 
-function revoke(id: string | undefined): void {
-  if (!id) fail("revoke needs a key id (see `npm run keys -- list`)");
+function revoke(id: string | undefined, target: D1Target): void {
+  if (!id) throw new InputError("revoke needs a key id (see `npm run keys -- list`)");
   const done = d1<{ id: string }>(
     `UPDATE api_keys SET revoked_at = ${Date.now()} WHERE id = ${lit(id)} AND revoked_at IS NULL RETURNING id`,
     target,
   );
-  if (done.length === 0) fail(`no active key "${id}"`);
+  if (done.length === 0) throw new InputError(`no active key "${id}"`);
   process.stdout.write(`revoked ${id}\n`);
 }
 
-const [command, ...rest] = positionals;
-if (command === "create") await create();
-else if (command === "list") list();
-else if (command === "revoke") revoke(rest[0]);
-else fail(`usage: npm run keys -- create|list|revoke (defaults per key: ${JSON.stringify(DEFAULT_KEY_LIMITS)})`);
+runMain(import.meta.url, keysCommand);

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import type { World } from "../src/sim/world";
 import { createSimServer, type SimServerOptions } from "../src/sim/server";
 import { newKey } from "../src/auth/apiKey";
-import { d1, insertSql } from "./d1";
+import { d1, insertKeySql, insertSql } from "./d1";
 
 const ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
@@ -32,6 +32,12 @@ export async function startSim(world: World, options: SimServerOptions) {
   const stats = async (): Promise<SimStats> => (await (await fetch(`${base}/_sim/stats`)).json()) as SimStats;
   return { base, stats, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
+
+/** The q-quantile of a sample (the nearest rank below), for the benchmarks' p50 and p95. */
+export const quantile = (xs: number[], q: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+};
 
 /** A port nothing listens on now (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -121,24 +127,8 @@ export async function seedKey(persist: string): Promise<string> {
     defaultSolveMoney: 1e6,
   });
   const r = made.row;
-  d1(
-    [
-      insertSql("tenants", { id: "ten_local", name: "local", created_at: r.createdAt }),
-      insertSql("api_keys", {
-        id: r.id,
-        tenant_id: r.tenantId,
-        name: r.name,
-        hash: r.hash,
-        prefix: r.prefix,
-        rate_per_minute: r.ratePerMinute,
-        tokens_per_day: r.tokensPerDay,
-        money_per_day: r.moneyPerDay,
-        default_solve_tokens: r.defaultSolveTokens,
-        default_solve_money: r.defaultSolveMoney,
-        created_at: r.createdAt,
-      }),
-    ].join("; "),
-    { persistTo: persist },
-  );
+  d1([insertSql("tenants", { id: "ten_local", name: "local", created_at: r.createdAt }), insertKeySql(r)].join("; "), {
+    persistTo: persist,
+  });
   return made.key;
 }

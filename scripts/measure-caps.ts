@@ -16,25 +16,31 @@
  * simulated world, a solve that did not explore should match it exactly).
  */
 import type { Budget } from "../src/engine/budget";
-import { InputError, intArg, loadWorld, parseCliArgs, runCli, seedsArg } from "../src/eval/io";
+import { loadWorld } from "../src/eval/io";
 import { serviceSeed } from "../src/eval/serviceCalibration";
 import { createServiceClient, describeServiceFailure, type ServiceClient } from "../src/eval/serviceClient";
 import { pairedDifference, runAutoThroughService, runCappedInProcess } from "../src/eval/serviceMeasure";
 import { choosePolicyArm } from "../src/policy/choose";
 import { configuredPolicy, SHIPPED_POLICY_NAMES } from "../src/policy/configured";
 import { generateProblems } from "../src/sim/problems";
+import { command, InputError, intArg, pick, runMain, seedsArg, type Values } from "./cli";
 
-async function main(): Promise<void> {
-  const args = parseCliArgs({
-    policy: { type: "string" },
-    world: { type: "string" },
-    seeds: { type: "string" },
-    problems: { type: "string" },
-    caps: { type: "string" },
-    service: { type: "string" },
-    key: { type: "string" },
-    concurrency: { type: "string" },
-  });
+const options = {
+  policy: { type: "string", arg: "NAME", help: "a shipped policy that chooses from the text (default default-text)" },
+  ...pick("world", "problems", "service", "key", "concurrency"),
+  seeds: { type: "string", arg: "LIST", help: "seeds, comma-separated (default 11,12: held out)" },
+  caps: { type: "string", arg: "LIST", help: "caps in the policy's unit, comma-separated" },
+} as const;
+
+export const measureCapsCommand = command({
+  name: "measure:caps",
+  summary: `What the service's hard cap does to a shipped policy's choices: per cap, each problem runs the
+configuration the policy chooses, capped as the service caps it and uncapped; the paired difference is reported.`,
+  options,
+  run,
+});
+
+async function run(args: Values<typeof options>): Promise<void> {
   const name = args.policy ?? "default-text";
   if (!(SHIPPED_POLICY_NAMES as readonly string[]).includes(name))
     throw new InputError(`--policy must be one of ${SHIPPED_POLICY_NAMES.join(", ")}, got "${name}"`);
@@ -142,4 +148,4 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-runCli("measure:caps", main);
+runMain(import.meta.url, measureCapsCommand);

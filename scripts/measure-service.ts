@@ -21,7 +21,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeSpec, StrategySpecSchema, type StrategySpec } from "../src/engine/strategies";
-import { InputError, intArg, loadWorld, parseCliArgs, runCli, seedsArg, writeFilesAtomically } from "../src/eval/io";
+import { loadWorld, writeFilesAtomically } from "../src/eval/io";
 import { ratioAgainst } from "../src/eval/outcomes";
 import { EVAL_DEFAULTS } from "../src/eval/run";
 import { serviceSeed } from "../src/eval/serviceCalibration";
@@ -47,6 +47,26 @@ import { parsePolicy, type PolicyDocument } from "../src/policy/document";
 import { costBudgets, policyCurve, type OutcomeData } from "../src/policy/fit";
 import { seedOutcomes } from "../src/eval/seedOutcomes";
 import { generateProblems } from "../src/sim/problems";
+import { command, InputError, intArg, pick, RunFailure, runMain, seedsArg, type Values } from "./cli";
+
+const options = {
+  ...pick("service", "key", "world", "problems", "concurrency", "oracle-samples", "cache", "threads"),
+  policy: { type: "string", arg: "FILE", help: "the policy the service runs (default policies/default-text.json)" },
+  seeds: { type: "string", arg: "LIST", help: "held-out seeds, comma-separated (default 11)" },
+  caps: { type: "string", arg: "LIST", help: "token caps, comma-separated (default 4096,16384,65536)" },
+  "baseline-n": { type: "string", arg: "N", help: "best-of-N weighted through the service at this N (0: none)" },
+  "matched-seeds": { type: "boolean", help: "send each solve the in-process sweep's seed" },
+  out: { type: "string", arg: "DIR", help: "where the results are written (default out/measure-service)" },
+} as const;
+
+export const measureServiceCommand = command({
+  name: "measure:service",
+  usage: ["--service URL --key KEY [options]"],
+  summary: `auto measured through a running service (npm run dev) on held-out problems, next to the in-process
+figure of the same policy on the same problems at the same cap.`,
+  options,
+  run,
+});
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const ci = (f: Figures): string => `${pct(f.accuracy)} [${pct(f.lo)}, ${pct(f.hi)}]`;
@@ -110,23 +130,7 @@ function inProcessAt(
   });
 }
 
-async function main(): Promise<void> {
-  const args = parseCliArgs({
-    service: { type: "string" },
-    key: { type: "string" },
-    world: { type: "string" },
-    policy: { type: "string" },
-    seeds: { type: "string" },
-    problems: { type: "string" },
-    caps: { type: "string" },
-    concurrency: { type: "string" },
-    "baseline-n": { type: "string" },
-    "matched-seeds": { type: "boolean" },
-    "oracle-samples": { type: "string" },
-    cache: { type: "string" },
-    threads: { type: "string" },
-    out: { type: "string" },
-  });
+async function run(args: Values<typeof options>): Promise<void> {
   if (!args.service)
     throw new InputError(
       "--service URL is required (the running service, e.g. http://localhost:8787 from npm run dev)",
@@ -334,8 +338,7 @@ async function main(): Promise<void> {
     }
   } catch (err) {
     if (err instanceof ServiceError || err instanceof ServiceUnreachable) {
-      process.stderr.write(`measure: the run stopped: ${describeServiceFailure(err, client.base)}; nothing written\n`);
-      process.exit(1);
+      throw new RunFailure(`the run stopped: ${describeServiceFailure(err, client.base)}; nothing written`);
     }
     throw err;
   }
@@ -415,4 +418,4 @@ function reportOf(
   return lines.join("\n");
 }
 
-runCli("measure:service", main);
+runMain(import.meta.url, measureServiceCommand);

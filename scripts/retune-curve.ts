@@ -23,19 +23,33 @@
  * caps) first reaches the learned policy's accuracy, over the learned policy's mean cost. The figure is the
  * number of outcomes after which both first hold.
  */
-import { availableParallelism } from "node:os";
 import { writeFileSync } from "node:fs";
 import { Rng } from "../src/engine/random";
 import { concatOutcomes } from "../src/eval/outcomes";
 import { seedOutcomes } from "../src/eval/seedOutcomes";
 import { EVAL_DEFAULTS } from "../src/eval/run";
-import { InputError, intArg, loadWorld, parseCliArgs, runCli, seedsArg } from "../src/eval/io";
+import { loadWorld } from "../src/eval/io";
 import { median } from "../src/eval/stats";
 import { decideAuto } from "../src/policy/auto";
 import { parsePolicy, type PolicyDocument } from "../src/policy/document";
 import { featureNames, promptFeatures } from "../src/policy/features";
 import { costBudgets, fitPolicy, policyCurve, quantile, type OutcomeData } from "../src/policy/fit";
 import { retunePolicy, type LoggedOutcome } from "../src/policy/retune";
+import { command, InputError, intArg, pick, runMain, seedsArg, threadsArg, type Values } from "./cli";
+
+const options = {
+  ...pick("world", "problems", "oracle-samples", "cache", "threads", "report"),
+  seeds: { type: "string", arg: "LIST", help: "at least two seeds, comma-separated (default 1,2,3)" },
+  explore: { type: "string", arg: "SHARE", help: "the share of solves that explore (default 0.2)" },
+  every: { type: "string", arg: "N", help: "outcomes between re-tunes (default 100)" },
+} as const;
+
+export const retuneCurveCommand = command({
+  name: "retune-curve",
+  summary: "How many labelled outcomes a policy needs to learn from feedback alone, with no calibration run.",
+  options,
+  run,
+});
 
 const MIN_OUTCOMES = 200;
 
@@ -124,18 +138,7 @@ interface Run {
   reached: Point | null;
 }
 
-async function main(): Promise<void> {
-  const args = parseCliArgs({
-    world: { type: "string" },
-    seeds: { type: "string" },
-    problems: { type: "string" },
-    "oracle-samples": { type: "string" },
-    explore: { type: "string" },
-    every: { type: "string" },
-    cache: { type: "string" },
-    threads: { type: "string" },
-    report: { type: "string" },
-  });
+async function run(args: Values<typeof options>): Promise<void> {
   const worldFile = args.world ?? "worlds/default.json";
   const world = loadWorld(worldFile);
   const seeds = seedsArg("--seeds", args.seeds ?? "1,2,3");
@@ -146,7 +149,7 @@ async function main(): Promise<void> {
   const problems = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 20);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 8);
   const every = intArg("every", args.every, 100, 10);
-  const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
+  const threads = threadsArg(args.threads);
   const explore = args.explore === undefined ? 0.2 : Number(args.explore);
   if (!(explore > 0 && explore < 1))
     throw new InputError(`--explore must be a share between 0 and 1 (exclusive), got "${args.explore}"`);
@@ -287,4 +290,4 @@ async function main(): Promise<void> {
   if (args.report) writeFileSync(args.report, text);
 }
 
-runCli("retune-curve", main);
+runMain(import.meta.url, retuneCurveCommand);

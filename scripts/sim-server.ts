@@ -6,9 +6,9 @@
  * x-sim-fault header or POST /_sim/faults.
  */
 import { serve } from "@hono/node-server";
-import { parseArgs } from "node:util";
-import { InputError, loadWorld } from "../src/eval/io";
+import { loadWorld } from "../src/eval/io";
 import { createSimServer } from "../src/sim/server";
+import { command, InputError, pick, runMain } from "./cli";
 
 function num(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -16,32 +16,33 @@ function num(name: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-try {
-  const { values } = parseArgs({
-    options: {
-      world: { type: "string" },
-      port: { type: "string" },
-      "latency-call-ms": { type: "string" },
-      "latency-token-ms": { type: "string" },
-      "stall-ms": { type: "string" },
-    },
-    strict: true,
-  });
-  const world = loadWorld(values.world);
-  const port = num("port", values.port) ?? 8788;
-  const perCallMs = num("latency-call-ms", values["latency-call-ms"]);
-  const perTokenMs = num("latency-token-ms", values["latency-token-ms"]);
-  const stallMs = num("stall-ms", values["stall-ms"]);
-  const app = createSimServer(world, {
-    latency: { perCallMs: perCallMs ?? world.latency.perCallMs, perTokenMs: perTokenMs ?? world.latency.perTokenMs },
-    ...(stallMs !== undefined ? { stallMs } : {}),
-  });
-  serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, (info) => {
-    process.stdout.write(
-      `simulated world "${world.name}" on http://127.0.0.1:${info.port} (models sim-base, sim-large, sim-reviser, sim-prm)\n`,
-    );
-  });
-} catch (err) {
-  process.stderr.write(`sim-server: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}\n`);
-  process.exit(2);
-}
+export const simServerCommand = command({
+  name: "sim-server",
+  summary:
+    "Serves the simulated world over HTTP with the real wire formats (OpenAI completions and chat, vLLM pooling).",
+  options: {
+    ...pick("world"),
+    port: { type: "string", arg: "N", help: "the port on 127.0.0.1 (default 8788)" },
+    "latency-call-ms": { type: "string", arg: "N", help: "latency per call (default: the world's)" },
+    "latency-token-ms": { type: "string", arg: "N", help: "latency per token (default: the world's)" },
+    "stall-ms": { type: "string", arg: "N", help: "how long a stall fault stalls" },
+  },
+  run(values) {
+    const world = loadWorld(values.world);
+    const port = num("port", values.port) ?? 8788;
+    const perCallMs = num("latency-call-ms", values["latency-call-ms"]);
+    const perTokenMs = num("latency-token-ms", values["latency-token-ms"]);
+    const stallMs = num("stall-ms", values["stall-ms"]);
+    const app = createSimServer(world, {
+      latency: { perCallMs: perCallMs ?? world.latency.perCallMs, perTokenMs: perTokenMs ?? world.latency.perTokenMs },
+      ...(stallMs !== undefined ? { stallMs } : {}),
+    });
+    serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, (info) => {
+      process.stdout.write(
+        `simulated world "${world.name}" on http://127.0.0.1:${info.port} (models sim-base, sim-large, sim-reviser, sim-prm)\n`,
+      );
+    });
+  },
+});
+
+runMain(import.meta.url, simServerCommand, { keepAlive: true });

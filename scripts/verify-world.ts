@@ -14,26 +14,35 @@
  * sweeps are kept in DIR and read back when the world, problems and options are the same (calibrate too).
  */
 import { readdirSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import { generateProblems } from "../src/sim/problems";
 import type { World } from "../src/sim/world";
 import { runEvaluations, EVAL_DEFAULTS, type MultiEvaluation, type AcrossSeeds } from "../src/eval/run";
-import {
-  DEFAULT_WORLD_FILE,
-  InputError,
-  loadWorld,
-  seedsArg,
-  writeFilesAtomically,
-  intArg,
-  runCli,
-  parseCliArgs,
-} from "../src/eval/io";
-import { configsAt, parseStrategies } from "../src/eval/grid";
+import { DEFAULT_WORLD_FILE, loadWorld, writeFilesAtomically } from "../src/eval/io";
 import { UNIT_NAMES, UNITS } from "../src/eval/report";
 import type { EvalProblem } from "../src/eval/sweep";
 import { diagnoseWorld, formatDiagnostics } from "../src/eval/diagnostics";
+import { command, gridArgs, InputError, intArg, pick, runMain, seedOrSeeds, threadsArg, type Values } from "./cli";
+
+const options = {
+  world: {
+    type: "string",
+    arg: "FILE[,FILE…]",
+    help: "worlds to check (default: every world in worlds/)",
+    multiple: true,
+  },
+  ...pick("seed", "seeds", "threads", "problems", "oracle-samples", "budgets", "strategies", "resamples", "cache"),
+  out: { type: "string", arg: "DIR", help: "where the results and summary.md are written (default out/verify-world)" },
+} as const;
+
+export const verifyWorldCommand = command({
+  name: "verify-world",
+  summary: `The check of sim-world.md §7 on every world in worlds/ (or the --world files): the seven properties
+and the efficiency ratios per world, a markdown summary. Exit 1 if a property does not hold on the default world.`,
+  options,
+  run,
+});
 
 const WORLDS_DIR = dirname(DEFAULT_WORLD_FILE);
 const HEADLINE_N = [16, 64, 256];
@@ -131,20 +140,7 @@ function worldSection(file: string, name: string, ev: MultiEvaluation, diag: str
   return lines;
 }
 
-async function main(): Promise<void> {
-  const args = parseCliArgs({
-    world: { type: "string", multiple: true },
-    seed: { type: "string" },
-    seeds: { type: "string" },
-    out: { type: "string" },
-    threads: { type: "string" },
-    problems: { type: "string" },
-    "oracle-samples": { type: "string" },
-    budgets: { type: "string" },
-    strategies: { type: "string" },
-    resamples: { type: "string" },
-    cache: { type: "string" },
-  });
+async function run(args: Values<typeof options>): Promise<number> {
   const files = worldFiles(args.world);
   // Each world's files go under its file name; two files of one name from different directories get a suffix.
   const worlds = files.map((f, i) => {
@@ -152,41 +148,12 @@ async function main(): Promise<void> {
     const clash = files.slice(0, i).some((g) => basename(g, ".json") === base);
     return { file: f, world: loadWorld(f), name: clash ? `${base}-${i + 1}` : base };
   });
-  if (args.seed !== undefined && args.seeds !== undefined) throw new InputError("--seed and --seeds: give one of them");
-  const seeds =
-    args.seeds !== undefined ? seedsArg("--seeds", args.seeds) : [intArg("seed", args.seed, EVAL_DEFAULTS.seed, 0)];
-  const threads = intArg("threads", args.threads, Math.max(1, Math.min(availableParallelism(), 8)), 1);
+  const seeds = seedOrSeeds(args, [EVAL_DEFAULTS.seed]);
+  const threads = threadsArg(args.threads);
   const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 10);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 1);
   const resamples = args.resamples === undefined ? undefined : intArg("resamples", args.resamples, 0, 10);
-  let budgets = EVAL_DEFAULTS.budgets;
-  if (args.budgets !== undefined) {
-    budgets = [
-      ...new Set(
-        args.budgets
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean)
-          .map((p) => {
-            if (!/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 4096)
-              throw new InputError(`--budgets: "${p}" is not a budget (an integer from 1 to 4096)`);
-            return Number(p);
-          }),
-      ),
-    ].sort((a, b) => a - b);
-    if (budgets.length === 0) throw new InputError("--budgets: no budgets given");
-  }
-  let strategies;
-  try {
-    strategies = parseStrategies(args.strategies ?? EVAL_DEFAULTS.strategies + ",revisions-majority");
-  } catch (err) {
-    throw new InputError(`--strategies: ${(err as Error).message}`);
-  }
-  for (const entry of strategies)
-    for (const b of budgets) {
-      const grid = configsAt(entry, b);
-      if (!grid.ok) throw new InputError(`--strategies/--budgets: ${grid.error}`);
-    }
+  const { strategies, budgets } = gridArgs(args, EVAL_DEFAULTS.strategies + ",revisions-majority");
   const out = args.out ?? "out/verify-world";
   const problemsFor = (world: World, seed: number): EvalProblem[] =>
     generateProblems(world, seed, count).map((r) => ({ id: r.unique_id, question: r.problem, answer: r.answer }));
@@ -245,7 +212,7 @@ async function main(): Promise<void> {
   const summary = [...head, verdict, "", ...sections].join("\n");
   writeFilesAtomically(out, { ...files_, "summary.md": summary });
   process.stdout.write(summary);
-  if (referenceFails.length) process.exitCode = 1;
+  return referenceFails.length ? 1 : 0;
 }
 
-runCli("verify-world", main);
+runMain(import.meta.url, verifyWorldCommand);

@@ -1,27 +1,25 @@
 /**
  * npm run calibrate as a user runs it: bad input is refused with exit code 2, one line and nothing written;
  * a small calibration writes a policy that validates, whose arms are configurations it measured, and with
- * two seeds a report of the held-out measurement. Each spawn costs a few seconds, so cases spawn once.
+ * two seeds a report of the held-out measurement. Each case runs the command's main in process.
  */
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { calibrateCommand } from "../scripts/calibrate";
+import { runCommand, type CliRun } from "./support/cli";
 import { afterAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../src/policy/document";
 import { choosePolicyArm } from "../src/policy/choose";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
-const TSX = join(REPO, "node_modules/.bin/tsx");
 const TMP = mkdtempSync(join(tmpdir(), "calibrate-cli-test-"));
 
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
-function calibrate(args: string[]): SpawnSyncReturns<string> {
-  const r = spawnSync(TSX, ["scripts/calibrate.ts", ...args], { cwd: REPO, encoding: "utf8", timeout: 180_000 });
-  if (r.error) throw r.error;
-  return r;
+function calibrate(args: string[]): Promise<CliRun> {
+  return runCommand(calibrateCommand, args);
 }
 
 const SMALL = [
@@ -60,9 +58,9 @@ describe("npm run calibrate", () => {
     ],
   ];
   for (const [what, args, message] of cases) {
-    it(`refuses ${what}: exit 2, one line, nothing written`, () => {
+    it(`refuses ${what}: exit 2, one line, nothing written`, async () => {
       const out = join(TMP, `refused-${what.replace(/\W+/g, "-")}.json`);
-      const r = calibrate([...args, "--out", out]);
+      const r = await calibrate([...args, "--out", out]);
       expect(r.status).toBe(2);
       const lines = r.stderr.split("\n").filter(Boolean);
       expect(lines).toHaveLength(1);
@@ -71,10 +69,10 @@ describe("npm run calibrate", () => {
     });
   }
 
-  it("fits and writes a policy that validates, and measures it held out with two seeds", () => {
+  it("fits and writes a policy that validates, and measures it held out with two seeds", async () => {
     const out = join(TMP, "policy.json");
     const report = join(TMP, "policy.md");
-    const r = calibrate([...SMALL, "--seeds", "1,2", "--out", out, "--report", report]);
+    const r = await calibrate([...SMALL, "--seeds", "1,2", "--out", out, "--report", report]);
     expect(r.status, r.stderr).toBe(0);
     const parsed = parsePolicy(JSON.parse(readFileSync(out, "utf8")));
     if (!parsed.ok) throw new Error(parsed.error);
@@ -92,10 +90,10 @@ describe("npm run calibrate", () => {
     expect(text).toContain("| 2 → 1 |");
   });
 
-  it("with --cost-unit money, adds the larger model's candidates, fits in dollars, and reports what escalation adds", () => {
+  it("with --cost-unit money, adds the larger model's candidates, fits in dollars, and reports what escalation adds", async () => {
     const out = join(TMP, "escalation.json");
     const report = join(TMP, "escalation.md");
-    const r = calibrate([...SMALL, "--seeds", "1,2", "--cost-unit", "money", "--out", out, "--report", report]);
+    const r = await calibrate([...SMALL, "--seeds", "1,2", "--cost-unit", "money", "--out", out, "--report", report]);
     expect(r.status, r.stderr).toBe(0);
     const parsed = parsePolicy(JSON.parse(readFileSync(out, "utf8")));
     if (!parsed.ok) throw new Error(parsed.error);

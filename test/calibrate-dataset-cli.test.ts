@@ -4,35 +4,24 @@
  * with exit 2 unless --skip-invalid-rows; an unreachable service, a refused key and in-process options are one
  * line and exit 2; a run writes a policy that validates, fitted on the usable rows, with nothing half-written.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { calibrateCommand } from "../scripts/calibrate";
+import { runCommand, type CliRun } from "./support/cli";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadWorld } from "../src/eval/io";
 import { parsePolicy } from "../src/policy/document";
 import { generateProblems } from "../src/sim/problems";
 import { startFakeService, type FakeService } from "./support/fakeService";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
-const TSX = join(REPO, "node_modules/.bin/tsx");
 const TMP = mkdtempSync(join(tmpdir(), "calibrate-dataset-cli-"));
 const KEY = "ttc_fake_key";
 
-/** Spawned asynchronously: the stand-in service answers from this process while the command runs. */
-function calibrate(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      ["scripts/calibrate.ts", ...args],
-      { cwd: REPO, encoding: "utf8", timeout: 60_000 },
-      (err, stdout, stderr) => {
-        resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      },
-    );
-  });
+/** In process: the stand-in service answers from this process while the command runs. */
+function calibrate(args: string[]): Promise<CliRun> {
+  return runCommand(calibrateCommand, args);
 }
 
 let fake: FakeService;

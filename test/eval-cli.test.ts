@@ -3,9 +3,8 @@
  * stderr and nothing written (including seeds that do not parse, a gold answer that cannot grade and a
  * dataset the simulated world cannot read); the same arguments give byte-identical results.json whatever
  * the thread count; several seeds give a summary beside each seed's own files; a MATH-500 shaped JSONL of
- * simulated problems is accepted. Each spawn costs 1-3 s, so every case spawns once.
+ * simulated problems is accepted. Each case runs the command's main in process.
  */
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -22,20 +21,19 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateProblems } from "../src/sim/problems";
 import { parseWorld } from "../src/sim/world";
+import { evalCommand } from "../scripts/eval";
+import { runCommand, type CliRun } from "./support/cli";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
-const TSX = join(REPO, "node_modules/.bin/tsx");
 const TMP = mkdtempSync(join(tmpdir(), "eval-cli-test-"));
 
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
-function runEval(args: string[]): SpawnSyncReturns<string> {
-  const r = spawnSync(TSX, ["scripts/eval.ts", ...args], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
-  if (r.error) throw r.error;
-  return r;
+function runEval(args: string[]): Promise<CliRun> {
+  return runCommand(evalCommand, args);
 }
 
-function stderrLines(r: SpawnSyncReturns<string>): string[] {
+function stderrLines(r: CliRun): string[] {
   return r.stderr.split("\n").filter((l) => l.length > 0);
 }
 
@@ -161,18 +159,18 @@ const SMALL: Record<string, string> = {
 };
 
 let badRuns = 0;
-function badRun(c: BadCase): { r: SpawnSyncReturns<string>; out: string } {
+async function badRun(c: BadCase): Promise<{ r: CliRun; out: string }> {
   const out = join(TMP, `out-bad-${badRuns++}`);
   const args = [...c.args];
   for (const [flag, value] of Object.entries(SMALL)) if (!args.includes(flag)) args.push(flag, value);
   args.push("--out", out);
-  return { r: runEval(args), out };
+  return { r: await runEval(args), out };
 }
 
 describe("eval CLI: bad input", () => {
   for (const c of BAD) {
-    it(`refuses ${c.name}: exit 2, one line on stderr, nothing written`, () => {
-      const { r, out } = badRun(c);
+    it(`refuses ${c.name}: exit 2, one line on stderr, nothing written`, async () => {
+      const { r, out } = await badRun(c);
       expect(r.status, r.stderr).toBe(2);
       const lines = stderrLines(r);
       expect(lines, r.stderr).toHaveLength(1);
@@ -197,11 +195,11 @@ describe("eval CLI: determinism and outputs", () => {
     "3",
   ];
 
-  it("gives byte-identical results.json for the same arguments, with 1 or 2 threads", () => {
+  it("gives byte-identical results.json for the same arguments, with 1 or 2 threads", async () => {
     const dirs = { a: join(TMP, "det-a"), b: join(TMP, "det-b"), c: join(TMP, "det-c") };
-    const ra = runEval([...TINY, "--threads", "1", "--out", dirs.a]);
-    const rb = runEval([...TINY, "--threads", "1", "--out", dirs.b]);
-    const rc = runEval([...TINY, "--threads", "2", "--out", dirs.c]);
+    const ra = await runEval([...TINY, "--threads", "1", "--out", dirs.a]);
+    const rb = await runEval([...TINY, "--threads", "1", "--out", dirs.b]);
+    const rc = await runEval([...TINY, "--threads", "2", "--out", dirs.c]);
     for (const r of [ra, rb, rc]) expect(r.status, r.stderr).toBe(0);
 
     const json = (d: string): Buffer => readFileSync(join(d, "results.json"));
@@ -298,7 +296,7 @@ describe("eval CLI: determinism and outputs", () => {
 });
 
 describe("eval CLI: several seeds", () => {
-  it("--seeds 3,4: each seed's files are exactly the single-seed run's, beside a summary with median and range", () => {
+  it("--seeds 3,4: each seed's files are exactly the single-seed run's, beside a summary with median and range", async () => {
     const args = [
       "--problems",
       "12",
@@ -315,8 +313,8 @@ describe("eval CLI: several seeds", () => {
     ];
     const single = join(TMP, "seed-single");
     const multi = join(TMP, "seed-multi");
-    const r1 = runEval([...args, "--seed", "4", "--out", single]);
-    const r2 = runEval([...args, "--seeds", "3,4,4", "--out", multi]);
+    const r1 = await runEval([...args, "--seed", "4", "--out", single]);
+    const r2 = await runEval([...args, "--seeds", "3,4,4", "--out", multi]);
     expect(r1.status, r1.stderr).toBe(0);
     expect(r2.status, r2.stderr).toBe(0);
     expect(readFileSync(join(multi, "seed-4/results.json")).equals(readFileSync(join(single, "results.json")))).toBe(
@@ -338,7 +336,7 @@ describe("eval CLI: several seeds", () => {
 });
 
 describe("eval CLI: --dataset", () => {
-  it("runs on a small MATH-500 shaped JSONL of simulated problems (answers as strings, extra fields, a blank line)", () => {
+  it("runs on a small MATH-500 shaped JSONL of simulated problems (answers as strings, extra fields, a blank line)", async () => {
     const r = parseWorld(JSON.parse(DEFAULT_WORLD_TEXT));
     if (!r.ok) throw new Error(r.error);
     const rows: Record<string, unknown>[] = generateProblems(r.world, 21, 10).map((p, i) => ({
@@ -353,7 +351,7 @@ describe("eval CLI: --dataset", () => {
     writeFileSync(file, rows.map((x) => JSON.stringify(x)).join("\n") + "\n\n");
     const out = join(TMP, "dataset-out");
     mkdirSync(out, { recursive: true }); // an existing directory is fine
-    const run = runEval([
+    const run = await runEval([
       "--dataset",
       file,
       "--budgets",

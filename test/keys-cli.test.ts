@@ -10,12 +10,14 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "../src/auth/apiKey";
 import { d1 } from "../scripts/d1";
+import { keysCommand } from "../scripts/keys";
+import { runCommand, type CliRun } from "./support/cli";
 
 const ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 const persist = process.env.TTC_CLI_TESTS === "1" ? mkdtempSync(join(tmpdir(), "ttc-keys-")) : "";
 
-function keys(...args: string[]) {
-  return spawnSync("npx", ["tsx", "scripts/keys.ts", ...args, "--persist-to", persist], { env: ENV, encoding: "utf8" });
+function keys(...args: string[]): Promise<CliRun> {
+  return runCommand(keysCommand, [...args, "--persist-to", persist]);
 }
 
 afterAll(() => {
@@ -30,7 +32,7 @@ describe.runIf(process.env.TTC_CLI_TESTS === "1")("npm run keys", () => {
       { env: ENV, encoding: "utf8" },
     );
     expect(migrate.status, migrate.stderr).toBe(0);
-    const created = keys("create", "--tenant-name", "acme", "--rate", "30", "--money-per-day", "2.5");
+    const created = await keys("create", "--tenant-name", "acme", "--rate", "30", "--money-per-day", "2.5");
     expect(created.status, created.stderr).toBe(0);
     const [head, key] = created.stdout.split("\n");
     const [, keyId, tenantId] = /^key (key_\S+) for tenant (ten_\S+)$/.exec(head!)!;
@@ -44,11 +46,11 @@ describe.runIf(process.env.TTC_CLI_TESTS === "1")("npm run keys", () => {
       revoked_at: null,
     });
     expect(JSON.stringify(rows)).not.toContain(key!.slice(4));
-    const listed = keys("list");
+    const listed = await keys("list");
     expect(listed.stdout).toMatch(new RegExp(`^${keyId}  ttc_\\S+…  tenant ${tenantId}  "default"  active  30/min`));
     expect(listed.stdout).not.toContain(key!);
-    expect(keys("revoke", keyId!).stdout).toBe(`revoked ${keyId}\n`);
-    const bad = keys("create", "--rate=-3");
+    expect((await keys("revoke", keyId!)).stdout).toBe(`revoked ${keyId}\n`);
+    const bad = await keys("create", "--rate=-3");
     expect([bad.status, bad.stderr]).toEqual([2, 'keys: --rate must be a positive integer, not "-3"\n']);
   });
 });

@@ -2,23 +2,12 @@
  * npm run measure:caps as a user runs it: bad input is refused with exit 2 and one line; a small run prints one
  * row per seed and cap, in the policy's unit, whose capped spend never exceeds the cap.
  */
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { measureCapsCommand } from "../scripts/measure-caps";
+import { runCommand, type CliRun } from "./support/cli";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
-const TSX = join(REPO, "node_modules/.bin/tsx");
-
-function measureCaps(args: string[]): SpawnSyncReturns<string> {
-  const r = spawnSync(TSX, ["scripts/measure-caps.ts", ...args], {
-    cwd: REPO,
-    encoding: "utf8",
-    timeout: 120_000,
-    env: { ...process.env, TTC_KEY: "" },
-  });
-  if (r.error) throw r.error;
-  return r;
+function measureCaps(args: string[]): Promise<CliRun> {
+  return runCommand(measureCapsCommand, args, { TTC_KEY: "" });
 }
 
 describe("npm run measure:caps", () => {
@@ -33,8 +22,8 @@ describe("npm run measure:caps", () => {
     ["a service without a key", ["--service", "http://127.0.0.1:9"], /--service needs --key KEY/],
   ];
   for (const [what, args, message] of cases) {
-    it(`refuses ${what}: exit 2, one line`, () => {
-      const r = measureCaps(args);
+    it(`refuses ${what}: exit 2, one line`, async () => {
+      const r = await measureCaps(args);
       expect(r.status).toBe(2);
       const lines = r.stderr.split("\n").filter(Boolean);
       expect(lines).toHaveLength(1);
@@ -42,8 +31,8 @@ describe("npm run measure:caps", () => {
     });
   }
 
-  it("measures a dollar policy at a dollar cap: one row per seed and cap, the capped spend within the cap", () => {
-    const r = measureCaps([
+  it("measures a dollar policy at a dollar cap: one row per seed and cap, the capped spend within the cap", async () => {
+    const r = await measureCaps([
       "--policy",
       "default-escalation",
       "--seeds",

@@ -4,15 +4,13 @@
  * default world does not reproduce a property (another world is reported, not failed), and bad input
  * refused with exit 2, one line and nothing written.
  */
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { verifyWorldCommand } from "../scripts/verify-world";
+import { runCommand, type CliRun } from "./support/cli";
 import { afterAll, describe, expect, it } from "vitest";
 
-const REPO = fileURLToPath(new URL("..", import.meta.url));
-const TSX = join(REPO, "node_modules/.bin/tsx");
 const TMP = mkdtempSync(join(tmpdir(), "verify-world-test-"));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
@@ -31,20 +29,18 @@ const TINY = [
   "20",
 ];
 
-function run(args: string[]): SpawnSyncReturns<string> {
-  const r = spawnSync(TSX, ["scripts/verify-world.ts", ...args], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
-  if (r.error) throw r.error;
-  return r;
+function run(args: string[]): Promise<CliRun> {
+  return runCommand(verifyWorldCommand, args);
 }
 
 describe("verify-world CLI", () => {
-  it("refuses seeds that do not parse and a missing world: exit 2, one line, nothing written", () => {
+  it("refuses seeds that do not parse and a missing world: exit 2, one line, nothing written", async () => {
     for (const [args, re] of [
       [["--seeds", "1,,x"], /--seeds/],
       [["--world", join(TMP, "nope.json")], /--world .*no such file/],
     ] as [string[], RegExp][]) {
       const out = join(TMP, `bad-${args[0]}`);
-      const r = run([...args, ...TINY, "--out", out]);
+      const r = await run([...args, ...TINY, "--out", out]);
       expect(r.status, r.stderr).toBe(2);
       const lines = r.stderr.split("\n").filter(Boolean);
       expect(lines).toHaveLength(1);
@@ -53,9 +49,9 @@ describe("verify-world CLI", () => {
     }
   });
 
-  it("checks several worlds over several seeds; only the default world's properties decide the exit code", () => {
+  it("checks several worlds over several seeds; only the default world's properties decide the exit code", async () => {
     const both = join(TMP, "both");
-    const r = run([
+    const r = await run([
       "--world",
       "worlds/default.json,worlds/noisy-verifier.json",
       "--seeds",
@@ -92,7 +88,7 @@ describe("verify-world CLI", () => {
 
     // Another world alone is reported, never failed.
     const other = join(TMP, "other");
-    const r2 = run(["--world", "worlds/noisy-verifier.json", "--seed", "1", ...TINY, "--out", other]);
+    const r2 = await run(["--world", "worlds/noisy-verifier.json", "--seed", "1", ...TINY, "--out", other]);
     expect(r2.status, r2.stderr).toBe(0);
     expect(readFileSync(join(other, "summary.md"), "utf8")).toMatch(/The default world was not among those checked/);
   });

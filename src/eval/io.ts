@@ -2,29 +2,14 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { z } from "zod";
 import { answersEquivalent, extractAnswer, normalizeAnswer } from "../engine/answers";
 import { parseProblem } from "../sim/problems";
 import { parseWorld, type World } from "../sim/world";
 import type { EvalProblem } from "./sweep";
 
-/** A command-line input problem: reported as one line and exit code 2. */
+/** A command-line input problem: reported as one line and exit code 2 (scripts/cli.ts). */
 export class InputError extends Error {}
-
-/**
- * Parse a command's options (no positionals; an unknown or malformed option is bad input, reported by its
- * first line).
- */
-export function parseCliArgs<const O extends ParseArgsOptionsConfig>(
-  options: O,
-): ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>["values"] {
-  try {
-    return parseArgs({ options, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new InputError((err as Error).message.split("\n")[0] ?? "bad arguments");
-  }
-}
 
 /** An integer option: the fallback when it is absent, else a whole number of at least `min`. */
 export function intArg(name: string, value: string | undefined, fallback: number, min: number): number {
@@ -32,18 +17,6 @@ export function intArg(name: string, value: string | undefined, fallback: number
   if (!/^\d+$/.test(value) || Number(value) < min)
     throw new InputError(`--${name} must be an integer >= ${min}, got "${value}"`);
   return Number(value);
-}
-
-/** Run a command's main: bad input is one line and exit 2; anything else its stack and exit 1. */
-export function runCli(name: string, main: () => Promise<void>): void {
-  main().catch((err: unknown) => {
-    if (err instanceof InputError) {
-      process.stderr.write(`${name}: ${err.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  });
 }
 
 export const DEFAULT_WORLD_FILE = join(dirname(fileURLToPath(import.meta.url)), "../../worlds/default.json");
@@ -133,7 +106,7 @@ export function checkSimulatedDataset(file: string, rows: readonly DatasetRow[])
   if (unreadable.length > 0) {
     const first = unreadable[0] as DatasetRow;
     throw new InputError(
-      `--dataset ${file}: the simulated world reads only its own generated problems and cannot read ${unreadable.length} of ${rows.length} rows (first: line ${first.line}, "${first.problem.id}"); evaluate real problems against real providers through the service (README "Deploying and real providers")`,
+      `--dataset ${file}: the simulated world reads only its own generated problems and cannot read ${unreadable.length} of ${rows.length} rows (first: line ${first.line}, "${first.problem.id}"); evaluate real problems against real providers through the service (docs/operations.md)`,
     );
   }
   for (const r of rows) {
