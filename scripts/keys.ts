@@ -8,7 +8,7 @@
  * A created key is printed once; only its SHA-256 is stored.
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_KEY_LIMITS, newKey, type KeyLimits } from "../src/auth/apiKey";
+import { DEFAULT_KEY_LIMITS, newKey, resolveKeyLimits, type KeyLimits } from "../src/auth/apiKey";
 import { d1, insertSql, lit, type D1Target } from "./d1";
 
 function fail(message: string): never {
@@ -55,6 +55,15 @@ const target: D1Target = {
   ...(values["persist-to"] ? { persistTo: values["persist-to"] } : {}),
 };
 
+/** The flag that sets each limit, for messages. */
+const FLAG: Record<keyof KeyLimits, string> = {
+  ratePerMinute: "--rate",
+  tokensPerDay: "--tokens-per-day",
+  moneyPerDay: "--money-per-day",
+  defaultSolveTokens: "--solve-tokens",
+  defaultSolveMoney: "--solve-money",
+};
+
 async function create(): Promise<void> {
   const limits: Partial<KeyLimits> = {};
   const set = (k: keyof KeyLimits, v: number | undefined) => v !== undefined && (limits[k] = v);
@@ -63,6 +72,8 @@ async function create(): Promise<void> {
   set("moneyPerDay", positive("money-per-day", false));
   set("defaultSolveTokens", positive("solve-tokens", true));
   set("defaultSolveMoney", positive("solve-money", false));
+  const resolved = resolveKeyLimits(limits);
+  if (!resolved.ok) fail(resolved.error.replace(/limits\.(\w+)/g, (_m, k: string) => FLAG[k as keyof KeyLimits]));
   let tenantId = values.tenant;
   const statements: string[] = [];
   if (tenantId) {
@@ -73,7 +84,7 @@ async function create(): Promise<void> {
       insertSql("tenants", { id: tenantId, name: values["tenant-name"] ?? "default", created_at: Date.now() }),
     );
   }
-  const made = await newKey(tenantId, values.name ?? "default", limits);
+  const made = await newKey(tenantId, values.name ?? "default", resolved.limits);
   const r = made.row;
   statements.push(
     insertSql("api_keys", {

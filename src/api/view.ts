@@ -1,4 +1,5 @@
 /** A solve as the API shows it, from what the Durable Object stores. */
+import type { Budget } from "../engine/budget";
 import type { Execution } from "../engine/executor";
 import { describeSpec, type StrategySpec } from "../engine/strategies";
 import type { AutoDecision } from "../policy/auto";
@@ -6,7 +7,13 @@ import { probeLabel, type ProbePhase, type ProbePlan } from "../policy/probeStep
 import type { PolicyView, SolveView } from "./schemas";
 
 export function toSolveView(
-  solve: { id: string; spec: StrategySpec; createdAt: number; policy?: AutoDecision | undefined },
+  solve: {
+    id: string;
+    spec: StrategySpec;
+    createdAt: number;
+    policy?: AutoDecision | undefined;
+    budget?: Budget | undefined;
+  },
   exec: Execution,
 ): SolveView {
   const l = exec.ledger;
@@ -33,8 +40,15 @@ export function toSolveView(
       flops: l.flops,
       money: l.money,
     },
+    ...(solve.budget ? { budget: budgetView(solve.budget, solve.createdAt) } : {}),
     createdAt: solve.createdAt,
   };
+}
+
+/** A solve's caps as the API writes them: the deadline relative to the solve's start. */
+function budgetView(b: Budget, createdAt: number): NonNullable<SolveView["budget"]> {
+  const { deadline, ...caps } = b;
+  return { ...caps, ...(deadline !== undefined ? { deadlineMs: Math.max(0, deadline - createdAt) } : {}) };
 }
 
 /**
