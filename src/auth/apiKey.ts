@@ -54,7 +54,7 @@ export function resolveKeyLimits(
     else if (limits[solve] > limits[day])
       return {
         ok: false,
-        error: `limits.${solve}: ${unit}${limits[solve]} is more than limits.${day} (${unit}${limits[day]}); a solve that names no budget gets ${solve}, so it must fit in a day (leave it out to get min(${unit}${DEFAULT_KEY_LIMITS[solve]}, ${day}))`,
+        error: `limits.${solve}: ${unit}${limits[solve]} is more than limits.${day} (${unit}${limits[day]}); a solve that names no budget gets limits.${solve}, so it must fit in a day (leave it out to get min(${unit}${DEFAULT_KEY_LIMITS[solve]}, limits.${day}))`,
       };
   }
   return { ok: true, limits };

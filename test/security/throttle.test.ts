@@ -18,7 +18,7 @@ describe("throttling the unauthenticated", () => {
     );
   });
 
-  it("300 requests with bad keys from one address: the first are 401, the rest 429 with Retry-After", async () => {
+  it("300 requests with bad keys from one address: 100 a window are 401, the rest 429 with Retry-After", async () => {
     const ip = "203.0.113.7";
     const statuses: number[] = [];
     // In parallel batches, as an attacker would send them.
@@ -48,9 +48,11 @@ describe("throttling the unauthenticated", () => {
         }
       }
     }
-    const limited = statuses.filter((s) => s === 429).length;
-    expect(statuses.filter((s) => s === 401).length).toBe(UNAUTHENTICATED_LIMIT);
-    expect(limited).toBe(300 - UNAUTHENTICATED_LIMIT);
+    // The binding's windows are aligned to the clock: the run may straddle two, so 100 or up to 200 pass.
+    const passed = statuses.filter((s) => s === 401).length;
+    expect(passed).toBeGreaterThanOrEqual(UNAUTHENTICATED_LIMIT);
+    expect(passed).toBeLessThanOrEqual(2 * UNAUTHENTICATED_LIMIT);
+    expect(statuses.filter((s) => s === 429).length).toBe(300 - passed);
     // A valid key from the same address is served; another address is still told 401.
     const k = await newTenantKey();
     expect((await api(k, "/v1/usage", {}, ip)).status).toBe(200);
@@ -60,10 +62,21 @@ describe("throttling the unauthenticated", () => {
   it("wrong admin secrets count too", async () => {
     const ip = "203.0.113.9";
     const statuses: number[] = [];
-    for (let i = 0; i < UNAUTHENTICATED_LIMIT + 5; i++)
-      statuses.push((await api(null, "/admin/keys", { headers: { authorization: `Bearer guess-${i}` } }, ip)).status);
-    expect(statuses.slice(0, UNAUTHENTICATED_LIMIT).every((s) => s === 401)).toBe(true);
-    expect(statuses.slice(UNAUTHENTICATED_LIMIT)).toEqual([429, 429, 429, 429, 429]);
+    // 2.5 windows' worth: at most two windows pass, whatever the clock.
+    for (let batch = 0; batch < 5; batch++) {
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          api(null, "/admin/keys", { headers: { authorization: `Bearer guess-${batch}-${i}` } }, ip),
+        ),
+      );
+      for (const res of answers) {
+        statuses.push(res.status);
+        expectErrorShape(await res.text());
+      }
+    }
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(UNAUTHENTICATED_LIMIT);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(250 - 2 * UNAUTHENTICATED_LIMIT);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
   });
 
   it("counts IPv6 clients per /64, and the in-memory fallback keeps a window per address", () => {
