@@ -8,7 +8,7 @@ export default defineConfig(async () => ({
         test: {
           name: "node",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/workers/**", "test/workers-http/**", "**/node_modules/**"],
+          exclude: ["test/workers/**", "test/workers-http/**", "test/security/**", "**/node_modules/**"],
           testTimeout: 60_000,
           // The node suites share no global state (no module mocks or stubbed globals; the CLI runner restores
           // stdout/stderr and env after each run), so one worker runs many files: a fresh worker per file cost

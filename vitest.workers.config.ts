@@ -69,7 +69,11 @@ async function project(
 
 export async function workersProjects(): Promise<TestProjectInlineConfiguration[]> {
   return [
-    await project("workers", ["test/workers/**/*.test.ts"], {}),
+    // The attack suite (test/security) runs here too: the same Worker, D1 and Durable Objects.
+    await project("workers", ["test/workers/**/*.test.ts", "test/security/**/*.test.ts"], {
+      // The security fuzz's request count: `npm run fuzz` asks for 10,000.
+      bindings: { FUZZ_REQUESTS: process.env.FUZZ_REQUESTS ?? "2000" },
+    }),
     // Eight provider requests per invocation (two calls with their retries): steps run across several alarms.
     await project("workers-http", ["test/workers-http/**/*.test.ts"], {
       bindings: { PROVIDERS: HTTP_PROVIDERS, SUBREQUESTS_PER_INVOCATION: "8" },

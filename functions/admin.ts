@@ -6,6 +6,7 @@ import { jsonBody } from "../src/api/http";
 import type { AppEnv } from "../src/auth/env";
 import { describeIssue } from "../src/api/schemas";
 import { requireAdmin } from "../src/auth/admin";
+import { resolveKeyLimits } from "../src/auth/apiKey";
 import { createKey, createTenant, listKeys, revokeKey, tenantExists } from "../src/auth/keyStore";
 import { listTenants, setTenantTrusted } from "../src/db/tenantTrust";
 
@@ -36,7 +37,9 @@ admin.post("/keys", async (c) => {
   const { tenantId, name, limits } = parsed.data;
   if (!(await tenantExists(c.env.DB, tenantId)))
     throw new ApiError(404, "not_found", `tenantId: no tenant "${tenantId}"`);
-  const made = await createKey(c.env.DB, tenantId, name, limits);
+  const resolved = resolveKeyLimits(limits);
+  if (!resolved.ok) throw new ApiError(400, "invalid_request", resolved.error);
+  const made = await createKey(c.env.DB, tenantId, name, resolved.limits);
   const { hash: _hash, ...shown } = made.row;
   return c.json({ key: made.key, ...shown }, 201);
 });

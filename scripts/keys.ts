@@ -7,7 +7,7 @@
  * API keys in the local D1 database (what `npm run dev` serves), or with --remote in the deployed one.
  * A created key is printed once; only its SHA-256 is stored.
  */
-import { DEFAULT_KEY_LIMITS, newKey, type KeyLimits } from "../src/auth/apiKey";
+import { DEFAULT_KEY_LIMITS, newKey, resolveKeyLimits, type KeyLimits } from "../src/auth/apiKey";
 import { command, InputError, runMain, type Values } from "./cli";
 import { d1, insertKeySql, insertSql, lit, type D1Target } from "./d1";
 
@@ -60,6 +60,15 @@ function positive(
   return n;
 }
 
+/** The flag that sets each limit, for messages. */
+const FLAG: Record<keyof KeyLimits, string> = {
+  ratePerMinute: "--rate",
+  tokensPerDay: "--tokens-per-day",
+  moneyPerDay: "--money-per-day",
+  defaultSolveTokens: "--solve-tokens",
+  defaultSolveMoney: "--solve-money",
+};
+
 async function create(values: Args, target: D1Target): Promise<void> {
   const limits: Partial<KeyLimits> = {};
   const set = (k: keyof KeyLimits, v: number | undefined) => v !== undefined && (limits[k] = v);
@@ -68,6 +77,9 @@ async function create(values: Args, target: D1Target): Promise<void> {
   set("moneyPerDay", positive(values, "money-per-day", false));
   set("defaultSolveTokens", positive(values, "solve-tokens", true));
   set("defaultSolveMoney", positive(values, "solve-money", false));
+  const resolved = resolveKeyLimits(limits);
+  if (!resolved.ok)
+    throw new InputError(resolved.error.replace(/limits\.(\w+)/g, (_m, k: string) => FLAG[k as keyof KeyLimits]));
   let tenantId = values.tenant;
   const statements: string[] = [];
   if (tenantId) {
@@ -79,7 +91,7 @@ async function create(values: Args, target: D1Target): Promise<void> {
       insertSql("tenants", { id: tenantId, name: values["tenant-name"] ?? "default", created_at: Date.now() }),
     );
   }
-  const made = await newKey(tenantId, values.name ?? "default", limits);
+  const made = await newKey(tenantId, values.name ?? "default", resolved.limits);
   const r = made.row;
   statements.push(insertKeySql(r));
   d1(statements.join("; "), target);

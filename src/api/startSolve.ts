@@ -15,6 +15,7 @@ import type { PolicyDocument } from "../policy/document";
 import { imputedProbe, planProbe, probeSpec, type ProbePlan } from "../policy/probeStep";
 import { activePolicyFor } from "../policyVersions/active";
 import { providersFromEnv } from "../providers/fromEnv";
+import { todaysDefaults } from "../auth/solveDefaults";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
 import { apiBudgetField, toEngineBudget, withKeyDefaults } from "./budget";
@@ -155,14 +156,17 @@ export async function prepareSolve(
   now = Date.now(),
   explore = true,
 ): Promise<StartInput> {
-  const budget = withKeyDefaults(req.budget, principal.limits);
+  // A request that names no budget gets the key's per-solve defaults, clipped to what today's caps leave.
+  const today = await todaysDefaults(env, principal, req.budget, now);
+  const caller: Principal = { ...principal, limits: today.limits };
+  const budget = withKeyDefaults(req.budget, caller.limits);
   const wired = providersFromEnv(env.PROVIDERS, env as unknown as Record<string, unknown>);
   if (!wired.ok) throw new Error(`PROVIDERS: ${wired.error}`);
   // An auto request is decided with the tenant's own active version, else the global one (D1's pointer, else the
   // configured shipped one): another tenant's feedback never changes it (docs/policy-isolation.md).
   const active = req.strategy.strategy === "auto" ? (await activePolicyFor(env, principal.tenantId)).policy : undefined;
   const { spec, policy, probe } = active
-    ? resolveStrategy(env, principal, req, wired.wired.costs, explore, active)
+    ? resolveStrategy(env, caller, req, wired.wired.costs, explore, active)
     : { spec: req.strategy as StrategySpec, policy: undefined, probe: undefined };
   if (budget.tokens > principal.limits.tokensPerDay) {
     throw new ApiError(
@@ -181,7 +185,21 @@ export async function prepareSolve(
   const engineBudget = toEngineBudget(budget, now);
   // Refused here, before a Durable Object is made: a budget that cannot run this strategy at all.
   const refused = refuseBudget({ question: req.prompt }, spec, engineBudget, wired.wired.costs);
-  if (refused) throw new ApiError(400, "invalid_request", `${apiBudgetField(refused.field)}: ${refused.message}`);
+  if (refused) {
+    // A default clipped by the day's cap is too small: the cap refuses, not the request.
+    const unit = refused.field === "tokens" || refused.field === "money" ? refused.field : undefined;
+    const clip = unit && today.clipped[unit];
+    if (unit && clip) {
+      const fmt = (x: number) => (unit === "money" ? `$${x.toFixed(4)}` : String(x));
+      throw quotaRefused({
+        ok: false,
+        limit: `${unit} per day`,
+        message: `daily ${unit} cap: the key's default budget.${unit} (${fmt(clip.from)}) clipped to the ${fmt(clip.to)} left today is too small for this solve (${refused.message})`,
+        retryAfterSeconds: today.retryAfterSeconds,
+      });
+    }
+    throw new ApiError(400, "invalid_request", `${apiBudgetField(refused.field)}: ${refused.message}`);
+  }
   return {
     id: crypto.randomUUID(),
     tenantId: principal.tenantId,

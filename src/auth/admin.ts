@@ -5,6 +5,7 @@
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../errors/apiError";
 import type { AppEnv } from "./env";
+import { refuseUnauthenticated } from "./throttle";
 
 async function digest(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -26,9 +27,14 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const m = /^bearer +(\S+) *$/i.exec(c.req.header("authorization") ?? "");
   const given = m?.[1];
   const same = given !== undefined && crypto.subtle.timingSafeEqual(await digest(given), await digest(secret));
+  // A wrong secret counts against the client's address, as a bad API key does (throttle.ts).
   if (!same)
-    throw new ApiError(401, "unauthorized", "admin routes need Authorization: Bearer <ADMIN_SECRET>", {
-      headers: { "WWW-Authenticate": 'Bearer realm="ttc-edge-admin"' },
-    });
+    return refuseUnauthenticated(
+      c.env,
+      c.req.raw,
+      new ApiError(401, "unauthorized", "admin routes need Authorization: Bearer <ADMIN_SECRET>", {
+        headers: { "WWW-Authenticate": 'Bearer realm="ttc-edge-admin"' },
+      }),
+    );
   await next();
 });

@@ -37,6 +37,29 @@ export function keyPrefix(key: string): string {
   return key.slice(0, KEY_PREFIX.length + 6);
 }
 
+/**
+ * A new key's limits from what its creator gave: the rest default, a per-solve default left out is the
+ * usual one clipped to the daily cap, and a per-solve default given larger than its daily cap is refused
+ * (a request naming no budget could never run under it).
+ */
+export function resolveKeyLimits(
+  given: Partial<KeyLimits>,
+): { ok: true; limits: KeyLimits } | { ok: false; error: string } {
+  const limits: KeyLimits = { ...DEFAULT_KEY_LIMITS, ...given };
+  for (const [solve, day, unit] of [
+    ["defaultSolveTokens", "tokensPerDay", ""],
+    ["defaultSolveMoney", "moneyPerDay", "$"],
+  ] as const) {
+    if (given[solve] === undefined) limits[solve] = Math.min(DEFAULT_KEY_LIMITS[solve], limits[day]);
+    else if (limits[solve] > limits[day])
+      return {
+        ok: false,
+        error: `limits.${solve}: ${unit}${limits[solve]} is more than limits.${day} (${unit}${limits[day]}); a solve that names no budget gets limits.${solve}, so it must fit in a day (leave it out to get min(${unit}${DEFAULT_KEY_LIMITS[solve]}, limits.${day}))`,
+      };
+  }
+  return { ok: true, limits };
+}
+
 export interface NewKey {
   /** The key itself: returned once, never stored. */
   key: string;
@@ -59,7 +82,11 @@ export async function newKey(
       hash: await hashApiKey(key),
       prefix: keyPrefix(key),
       createdAt: now,
+      // Defaults left out are clipped to the daily caps; a default given larger is kept (callers that take
+      // limits from users refuse it first with `resolveKeyLimits`; requests clip it to what is left anyway).
       ...DEFAULT_KEY_LIMITS,
+      defaultSolveTokens: Math.min(DEFAULT_KEY_LIMITS.defaultSolveTokens, limits.tokensPerDay ?? Infinity),
+      defaultSolveMoney: Math.min(DEFAULT_KEY_LIMITS.defaultSolveMoney, limits.moneyPerDay ?? Infinity),
       ...limits,
     },
   };

@@ -300,7 +300,13 @@ export class SolveSession extends DurableObject<Env> {
 
   private view(meta: SolveMeta, exec: ProbedExecution): SolveView {
     return toSolveView(
-      { id: meta.input.id, spec: meta.input.spec, createdAt: meta.createdAt, policy: meta.input.policy },
+      {
+        id: meta.input.id,
+        spec: meta.input.spec,
+        createdAt: meta.createdAt,
+        policy: meta.input.policy,
+        budget: meta.input.budget,
+      },
       exec,
     );
   }

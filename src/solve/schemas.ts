@@ -114,6 +114,19 @@ export const SolveViewSchema = z.object({
   confidence: z.number().nullable(),
   steps: z.number().int(),
   spend: SpendSchema,
+  /**
+   * The caps the solve runs under: the request's, and where it named none, the key's per-solve defaults
+   * clipped to what the key's daily caps left when it started. `deadlineMs` is relative to `createdAt`.
+   */
+  budget: z
+    .object({
+      tokens: z.number().optional(),
+      money: z.number().optional(),
+      generations: z.number().optional(),
+      flops: z.number().optional(),
+      deadlineMs: z.number().optional(),
+    })
+    .optional(),
   createdAt: z.number().int(),
 });
 

@@ -1,11 +1,18 @@
 /** A solve as the API shows it, from what the Durable Object stores. */
+import type { Budget } from "../engine/budget";
 import { describeSpec, type StrategySpec } from "../engine/strategies";
 import type { AutoDecision } from "../policy/auto";
 import { probeLabel, type ProbedExecution, type ProbePhase, type ProbePlan } from "../policy/probeStep";
 import type { PolicyView, SolveView } from "./schemas";
 
 export function toSolveView(
-  solve: { id: string; spec: StrategySpec; createdAt: number; policy?: AutoDecision | undefined },
+  solve: {
+    id: string;
+    spec: StrategySpec;
+    createdAt: number;
+    policy?: AutoDecision | undefined;
+    budget?: Budget | undefined;
+  },
   exec: ProbedExecution,
 ): SolveView {
   const l = exec.ledger;
@@ -32,8 +39,15 @@ export function toSolveView(
       flops: l.flops,
       money: l.money,
     },
+    ...(solve.budget ? { budget: budgetView(solve.budget, solve.createdAt) } : {}),
     createdAt: solve.createdAt,
   };
+}
+
+/** A solve's caps as the API writes them: the deadline relative to the solve's start. */
+function budgetView(b: Budget, createdAt: number): NonNullable<SolveView["budget"]> {
+  const { deadline, ...caps } = b;
+  return { ...caps, ...(deadline !== undefined ? { deadlineMs: Math.max(0, deadline - createdAt) } : {}) };
 }
 
 /**

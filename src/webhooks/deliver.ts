@@ -2,7 +2,7 @@
  * One delivery attempt: check where the URL's host resolves, sign, POST without following redirects, and
  * classify the answer. Nothing is sent to a destination the guard refuses.
  */
-import { checkResolved, hostToResolve, type GuardOptions } from "./ssrf";
+import { checkResolved, checkWebhookUrl, hostToResolve, type GuardOptions } from "./ssrf";
 import type { Resolver } from "./resolve";
 import { parseRetryAfter, type AttemptOutcome } from "./schedule";
 import { signatureHeader } from "./signature";
@@ -20,6 +20,9 @@ export async function attemptDelivery(
   secrets: readonly string[],
   deps: { resolve: Resolver; guard: GuardOptions; now: () => number; fetch?: typeof fetch },
 ): Promise<AttemptOutcome> {
+  // The URL again, as at registration: a guard made stricter since, or a URL stored before it, is judged now.
+  const named = checkWebhookUrl(msg.url, deps.guard);
+  if (!named.ok) return { kind: "refused", reason: `the URL ${named.reason}` };
   const url = new URL(msg.url);
   const host = hostToResolve(url);
   if (host && !deps.guard.allowLocal) {

@@ -1,7 +1,8 @@
 /** Webhook records in D1: tenants' signing secrets, deliveries with their attempt log, disabled endpoints. */
-import { and, desc, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { disabledEndpoints, tenants, webhookAttempts, webhookDeliveries } from "../db/schema";
+import { endpointIdentity } from "./endpoint";
 import { generateSecret } from "./signature";
 
 /** How long the secret before a rotation keeps signing, so receivers can switch over. */
@@ -136,6 +137,16 @@ export async function getDelivery(
   return { ...row, log };
 }
 
+/**
+ * The disable list is keyed by the endpoint's identity (`endpoint.ts`), so `?x=1` or another spelling of the
+ * same URL does not get past it. Rows written before identities were keyed by the URL as given: a lookup
+ * matches either.
+ */
+function endpointKeys(url: string): string[] {
+  const identity = endpointIdentity(url);
+  return identity === url ? [url] : [identity, url];
+}
+
 export async function disableEndpoint(
   db: D1Database,
   tenantId: string,
@@ -145,7 +156,7 @@ export async function disableEndpoint(
 ): Promise<void> {
   await drizzle(db)
     .insert(disabledEndpoints)
-    .values({ tenantId, url, deliveryId, disabledAt: now })
+    .values({ tenantId, url: endpointIdentity(url), deliveryId, disabledAt: now })
     .onConflictDoNothing();
 }
 
@@ -157,15 +168,16 @@ export async function endpointDisabled(
   const [row] = await drizzle(db)
     .select({ disabledAt: disabledEndpoints.disabledAt })
     .from(disabledEndpoints)
-    .where(and(eq(disabledEndpoints.tenantId, tenantId), eq(disabledEndpoints.url, url)))
+    .where(and(eq(disabledEndpoints.tenantId, tenantId), inArray(disabledEndpoints.url, endpointKeys(url))))
     .limit(1);
   return row ?? null;
 }
 
+/** Enable an endpoint again, named by any spelling of its URL; false when it was not disabled. */
 export async function enableEndpoint(db: D1Database, tenantId: string, url: string): Promise<boolean> {
   const done = await drizzle(db)
     .delete(disabledEndpoints)
-    .where(and(eq(disabledEndpoints.tenantId, tenantId), eq(disabledEndpoints.url, url)))
+    .where(and(eq(disabledEndpoints.tenantId, tenantId), inArray(disabledEndpoints.url, endpointKeys(url))))
     .returning({ url: disabledEndpoints.url });
   return done.length > 0;
 }

@@ -11,6 +11,11 @@ export const DNS_TABLE: Record<string, string[]> = {
   "rebind.example.com": ["10.0.0.7"],
   "mixed.example.com": ["93.184.215.15", "fd00::1"],
   "metadata.example.com": ["169.254.169.254"],
+  // IPv6 answers that carry a non-public IPv4 address (test/security/ssrf.test.ts).
+  "compat.example.com": ["::a9fe:a9fe"],
+  "nat64.example.com": ["64:ff9b::a00:1"],
+  "sixtofour.example.com": ["2002:a9fe:a9fe::1"],
+  "teredo.example.com": ["2001:0:4136:e378:8000:63bf:80ff:fffe"],
 };
 
 interface Script {

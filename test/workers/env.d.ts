@@ -5,6 +5,8 @@ declare global {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
       ADMIN_SECRET: string;
+      /** Requests the security fuzz sends (test/security/fuzz.test.ts). */
+      FUZZ_REQUESTS?: string;
     }
   }
 }

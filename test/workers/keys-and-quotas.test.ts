@@ -266,7 +266,8 @@ describe("limits", () => {
     const k = await newTenantKey({ moneyPerDay: 0.001, defaultSolveMoney: 0.0008 });
     expect((await solve(k, {})).status).toBe(202);
     const before = (await env.DB.prepare("SELECT COUNT(*) AS n FROM solves").first<{ n: number }>())!.n;
-    const res = await solve(k, {});
+    // Named explicitly: a request naming no budget would get the default clipped to what is left.
+    const res = await solve(k, { budget: { money: 0.0008 } });
     expect(res.status).toBe(429);
     expect(((await res.json()) as ErrorBody).error.message).toMatch(
       /^daily money cap: this solve's budget\.money \(\$0\.0008\) is more than the \$0\.0002 left/,
