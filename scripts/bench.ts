@@ -18,8 +18,8 @@ import { startExecution } from "../src/engine/executor";
 import { runToEnd } from "../src/engine/step";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
-import { ProviderConfigSchema } from "../src/providers/config";
-import { assembleProviders, generatorAdapter, verifierAdapter } from "../src/providers/index";
+import { assembleProviders } from "../src/providers/index";
+import { generatorAdapter, ProviderConfigSchema, verifierAdapter } from "../src/wiring/providers";
 import { freePort, freshState, seedKey, signalWorker, startSim, startWorker } from "./localService";
 
 const { values } = parseArgs({ options: { solves: { type: "string" }, out: { type: "string" } }, strict: true });

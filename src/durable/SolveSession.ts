@@ -13,7 +13,7 @@ import { startExecution, stopExecution, type Execution, type RefusedField } from
 import { abandonStep, executeStep, type StepIntent, type StepReport, type StepResults } from "../engine/step";
 import { describeSpec } from "../engine/strategies";
 import { probeLabel, startProbe } from "../policy/probeStep";
-import { providersFromEnv } from "../providers/fromEnv";
+import { providersFromEnv } from "../wiring/providers";
 import { topChoices, type Choice } from "../openai/choices";
 import type { SpendDetail } from "../openai/completion";
 import { WebhookDispatcher } from "../webhooks/dispatcher";

@@ -289,8 +289,9 @@ export function priceCalls(
       byRole.set(role, rec);
     }
     rec.requests += 1;
-    const response = responses[i] as { usage?: unknown; completions?: unknown } | undefined;
+    const response = responses[i] as { usage?: unknown; completions?: unknown; estimated?: unknown } | undefined;
     if (!response || !validUsage(response.usage)) return;
+    if (response.estimated === true) rec.estimated = true;
     const { money, flops } = priceUsage(card, response.usage);
     rec.promptTokens += response.usage.promptTokens;
     rec.completionTokens += response.usage.completionTokens;
