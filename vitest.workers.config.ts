@@ -51,6 +51,8 @@ async function project(
     plugins: [
       cloudflareTest({
         wrangler: { configPath: `${root}/wrangler.toml` },
+        // The [ai] binding is remote-only: tests never reach Cloudflare (Workers AI is tested with a fake binding).
+        remoteBindings: false,
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,

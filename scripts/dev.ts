@@ -8,12 +8,24 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { generateApiKey, hashApiKey, keyPrefix, DEFAULT_KEY_LIMITS } from "../src/auth/apiKey";
+import { parseProvidersConfig } from "../src/wiring/providers";
 import { d1, insertSql, lit } from "./d1";
 
 const ENV = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 const FILE = ".wrangler/dev-key.json";
 
 const args = process.argv.slice(2);
+
+// A PROVIDERS that cannot work is refused before anything starts, naming the field and the allowed values.
+const providersVar = args.find((a, i) => args[i - 1] === "--var" && a.startsWith("PROVIDERS:"));
+if (providersVar !== undefined) {
+  // Secrets and bindings live in wrangler, not here: only the configuration itself is checked.
+  const wired = parseProvidersConfig(providersVar.slice("PROVIDERS:".length));
+  if (!wired.ok) {
+    process.stderr.write(`dev: ${wired.error}\n`);
+    process.exit(2);
+  }
+}
 const persistAt = args.indexOf("--persist-to");
 const persistTo = persistAt >= 0 ? args[persistAt + 1] : undefined;
 const target = persistTo ? { persistTo } : {};
@@ -62,7 +74,17 @@ process.stdout.write(
 
 const child = spawn(
   "npx",
-  ["wrangler", "dev", "--var", `ADMIN_SECRET:${dev.adminSecret}`, "--var", "WEBHOOKS_ALLOW_LOCAL:true", ...args],
+  [
+    "wrangler",
+    "dev",
+    // The [ai] binding is remote-only: development stays on this machine unless --remote is asked for.
+    ...(args.includes("--remote") ? [] : ["--local"]),
+    "--var",
+    `ADMIN_SECRET:${dev.adminSecret}`,
+    "--var",
+    "WEBHOOKS_ALLOW_LOCAL:true",
+    ...args,
+  ],
   { env: ENV, stdio: "inherit" },
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));

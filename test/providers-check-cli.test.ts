@@ -1,0 +1,15 @@
+/** npm run providers:check: a configuration it cannot use exits 2 with one line naming the field and the allowed values. */
+import { spawnSync } from "node:child_process";
+import { expect, it } from "vitest";
+
+it("exits 2 on an unknown server, naming the field and the allowed values", () => {
+  const providers = JSON.stringify({
+    generator: { kind: "openai-completions", server: "vlm", baseUrl: "http://127.0.0.1:9", model: "m", parameters: 1 },
+    verifier: { kind: "sim", model: "sim-prm" },
+  });
+  const r = spawnSync("npx", ["tsx", "scripts/providers-check.ts", "--providers", providers], { encoding: "utf8" });
+  expect(r.status).toBe(2);
+  expect(r.stderr.trim()).toMatch(
+    /^providers:check: PROVIDERS\.generator\.server: .*allowed: vllm, sglang, tgi, ollama, llamacpp, openai$/,
+  );
+});
