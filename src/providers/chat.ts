@@ -91,7 +91,9 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
         if (parsed.choices.length !== req.n)
           throw new ProviderError(
             `${label}: expected ${req.n} choices, got ${parsed.choices.length}` +
-              (parsed.choices.length < req.n ? ": the server ignores n; set server or supportsN: false" : ""),
+              (parsed.choices.length === 1 && req.n > 1
+                ? ": the server ignores n; set server or supportsN: false"
+                : ""),
             false,
           );
         return parsed;

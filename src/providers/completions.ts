@@ -159,7 +159,7 @@ export function completionsGenerator(
         if (choices.length !== expected)
           throw new ProviderError(
             `${label}: expected ${expected} choices (${batch.length} prompts × n=${first.n}), got ${choices.length}` +
-              (choices.length < expected && first.n > 1
+              (choices.length === batch.length && first.n > 1
                 ? ": the server ignores n; set server or supportsN: false"
                 : ""),
             false,

@@ -125,7 +125,7 @@ describe("SolveSession over HTTP providers", () => {
     const view = await drive(solve.id);
     expect(view.status).toBe("done");
     expect(view.stopReason).toBe("failed");
-    expect(view.detail).toMatch(/provider verifier: HTTP 500/);
+    expect(view.detail).toMatch(/provider verifier \(vllm-prm, model sim-prm\): HTTP 500/);
     // The provider's own answer is logged, not shown.
     expect(view.detail).not.toMatch(/simulated/);
     const res = await authedFetch(`https://ttc.test/v1/solves/${solve.id}`);
