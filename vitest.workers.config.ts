@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import type { TestProjectInlineConfiguration } from "vitest/config";
 import { parseWorld } from "./src/sim/world";
-import { createSimServer } from "./src/sim/server";
+import { createSimServer, SIM_FLAVORS, type SimFlavor } from "./src/sim/server";
 import { webhookWorld } from "./test/support/webhookReceiver";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
@@ -16,10 +16,18 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 /** The host name under which tests reach the simulated world over HTTP. */
 export const SIM_HOST = "http://sim.test";
 
-function simApp() {
+function simApp(flavor: SimFlavor = "vllm", usage = true) {
   const world = parseWorld(JSON.parse(readFileSync(`${root}/worlds/default.json`, "utf8")));
   if (!world.ok) throw new Error(world.error);
-  return createSimServer(world.world, { latency: { perCallMs: 0, perTokenMs: 0 }, stallMs: 1500 });
+  return createSimServer(world.world, { latency: { perCallMs: 0, perTokenMs: 0 }, stallMs: 1500, flavor, usage });
+}
+
+/** Each server flavor of the simulated world at `http://<flavor>.sim.test` (and one without usage). */
+function flavoredSims(): Map<string, { fetch: (r: Request) => Response | Promise<Response> }> {
+  const sims = new Map<string, { fetch: (r: Request) => Response | Promise<Response> }>();
+  for (const flavor of SIM_FLAVORS) sims.set(`http://${flavor}.sim.test`, simApp(flavor));
+  sims.set("http://nousage.sim.test", simApp("vllm", false));
+  return sims;
 }
 
 const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 400, retries: 3 };
@@ -37,11 +45,14 @@ async function project(
 ): Promise<TestProjectInlineConfiguration> {
   const migrations = await readD1Migrations(`${root}/migrations`);
   const sim = extra.viaSim ? simApp() : undefined;
+  const flavored = extra.viaSim ? flavoredSims() : undefined;
   const world = webhookWorld();
   return {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: `${root}/wrangler.toml` },
+        // The [ai] binding is remote-only: tests never reach Cloudflare (Workers AI is tested with a fake binding).
+        remoteBindings: false,
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
@@ -51,6 +62,9 @@ async function project(
           },
           outboundService: async (request: Request) => {
             if (sim && request.url.startsWith(SIM_HOST)) return sim.fetch(request);
+            const origin = new URL(request.url).origin;
+            const flavoredSim = flavored?.get(origin);
+            if (flavoredSim) return flavoredSim.fetch(request);
             const answered = await world(request);
             if (answered) return answered;
             return new Response("outbound network access is disabled in tests", { status: 503 });

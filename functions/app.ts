@@ -16,6 +16,7 @@ import { openai } from "./openai";
 import { policy } from "./policy";
 import { solves } from "./solves";
 import { webhooks } from "./webhooks";
+import { providersFromEnv } from "../src/wiring/providers";
 
 export const app = new Hono<AppEnv>();
 
@@ -26,7 +27,12 @@ app.use("*", async (c, next) => {
   c.header("x-request-id", requestId);
 });
 
-app.get("/healthz", (c) => c.json({ ok: true }));
+// A PROVIDERS value that cannot work (unknown kind or server, a missing secret or binding) is reported here,
+// naming the field, so a deployment check fails instead of the first solve.
+app.get("/healthz", (c) => {
+  const wired = providersFromEnv(c.env.PROVIDERS, c.env as unknown as Record<string, unknown>);
+  return wired.ok ? c.json({ ok: true }) : c.json({ ok: false, error: wired.error }, 503);
+});
 let documented: { json: Record<string, unknown>; html: string } | undefined;
 /** Built once per isolate: the document does not change while it runs. */
 function documentation() {

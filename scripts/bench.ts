@@ -17,8 +17,8 @@ import { startExecution } from "../src/engine/executor";
 import { runToEnd } from "../src/engine/executeStep";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
-import { ProviderConfigSchema } from "../src/providers/config";
-import { assembleProviders, generatorAdapter, verifierAdapter } from "../src/providers/index";
+import { assembleProviders } from "../src/providers/index";
+import { generatorAdapter, ProviderConfigSchema, verifierAdapter } from "../src/wiring/providers";
 import { command, intArg, runMain } from "./cli";
 import { freePort, freshState, quantile, seedKey, signalWorker, startSim, startWorker } from "./localService";
 

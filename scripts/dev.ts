@@ -14,6 +14,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { DEFAULT_KEY_LIMITS, generateApiKey, hashApiKey, keyPrefix } from "../src/auth/apiKey";
+import { parseProvidersConfig } from "../src/wiring/providers";
 import { d1, insertSql, lit } from "./d1";
 
 // No colours: wrangler's output goes to a log file that is read as text.
@@ -79,6 +80,14 @@ const probeHost = !ip || ip === "0.0.0.0" || ip === "::" || ip === "*" ? "127.0.
 const urlHost = !ip || ip === "0.0.0.0" || ip === "::" || ip === "*" ? "localhost" : ip.includes(":") ? `[${ip}]` : ip;
 const base = `http://${urlHost}:${port}`;
 const persistTo = option(args, "persist-to");
+
+// A PROVIDERS that cannot work is refused before anything starts, naming the field and the allowed values.
+const providersVar = args.find((a, i) => args[i - 1] === "--var" && a.startsWith("PROVIDERS:"));
+if (providersVar !== undefined) {
+  // Secrets and bindings live in wrangler, not here: only the configuration itself is checked.
+  const wired = parseProvidersConfig(providersVar.slice("PROVIDERS:".length));
+  if (!wired.ok) fail(wired.error, 2);
+}
 const target = persistTo ? { persistTo } : {};
 
 if (await portInUse(port, probeHost))
@@ -127,7 +136,17 @@ const log = createWriteStream(LOG, { flags: "a" });
 const started = Date.now();
 const child = spawn(
   "npx",
-  ["wrangler", "dev", "--var", `ADMIN_SECRET:${dev.adminSecret}`, "--var", "WEBHOOKS_ALLOW_LOCAL:true", ...args],
+  [
+    "wrangler",
+    "dev",
+    // The [ai] binding is remote-only: development stays on this machine unless --remote is asked for.
+    ...(args.includes("--remote") ? [] : ["--local"]),
+    "--var",
+    `ADMIN_SECRET:${dev.adminSecret}`,
+    "--var",
+    "WEBHOOKS_ALLOW_LOCAL:true",
+    ...args,
+  ],
   { env: ENV, stdio: ["ignore", "pipe", "pipe"] },
 );
 let ready = false;

@@ -84,7 +84,8 @@ export async function startWorker(
   ];
   const child = spawn(
     "npx",
-    ["wrangler", "dev", "--port", String(port), "--persist-to", persist, ...vars, "--log-level", "error"],
+    // --local: the [ai] binding is remote-only, and measurements stay on this machine.
+    ["wrangler", "dev", "--local", "--port", String(port), "--persist-to", persist, ...vars, "--log-level", "error"],
     {
       env: ENV,
       stdio: ["ignore", "ignore", "inherit"],

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { benchApiCommand } from "../scripts/bench-api";
 import { benchCommand } from "../scripts/bench";
+import { benchProvidersCommand } from "../scripts/bench-providers";
 import { calibrateCommand } from "../scripts/calibrate";
 import type { Command } from "../scripts/cli";
 import { crashTestCommand } from "../scripts/crash-test";
@@ -14,6 +15,7 @@ import { exportProblemsCommand } from "../scripts/export-problems";
 import { keysCommand } from "../scripts/keys";
 import { measureCapsCommand } from "../scripts/measure-caps";
 import { measureServiceCommand } from "../scripts/measure-service";
+import { providersCheckCommand } from "../scripts/providers-check";
 import { retuneCurveCommand } from "../scripts/retune-curve";
 import { simServerCommand } from "../scripts/sim-server";
 import { verifyWorldCommand } from "../scripts/verify-world";
@@ -23,6 +25,7 @@ import { runCommand } from "./support/cli";
 const COMMANDS: [Command, string[], RegExp][] = [
   [benchApiCommand, ["--requests", "0"], /--requests must be an integer >= 1/],
   [benchCommand, ["--solves", "x"], /--solves must be an integer >= 1/],
+  [benchProvidersCommand, ["--problems", "0"], /--problems must be an integer >= 1/],
   [calibrateCommand, ["--cost-unit", "euros"], /--cost-unit must be tokens, money or flops/],
   [crashTestCommand, ["--kills=-1"], /--kills must be an integer >= 1/],
   [escalationCommand, ["--seeds", "1,,2"], /--seeds/],
@@ -31,8 +34,10 @@ const COMMANDS: [Command, string[], RegExp][] = [
   [keysCommand, ["rotate"], /unknown command "rotate"/],
   [measureCapsCommand, ["--caps=-5"], /--caps: "-5" is not a positive number/],
   [measureServiceCommand, [], /--service URL is required/],
+  [providersCheckCommand, ["--providers", "{}"], /PROVIDERS/],
   [retuneCurveCommand, ["--explore", "1.5"], /--explore must be a share between 0 and 1/],
   [simServerCommand, ["--port", "http"], /--port must be a non-negative number/],
+  [simServerCommand, ["--flavor", "triton"], /--flavor must be one of vllm, sglang, tgi, ollama, llamacpp/],
   [verifyWorldCommand, ["--seed", "1", "--seeds", "2"], /--seed and --seeds: give one of them/],
 ];
 

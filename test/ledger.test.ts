@@ -18,8 +18,13 @@ import {
 } from "../src/engine/executeStep";
 import { StrategySpecSchema, type StrategySpecInput } from "../src/engine/strategies";
 import { loadWorld } from "../src/eval/io";
-import { ProviderConfigSchema, type ProviderConfigInput } from "../src/providers/config";
-import { assembleProviders, generatorAdapter, verifierAdapter } from "../src/providers/index";
+import { assembleProviders } from "../src/providers/index";
+import {
+  generatorAdapter,
+  ProviderConfigSchema,
+  verifierAdapter,
+  type ProviderConfigInput,
+} from "../src/wiring/providers";
 import { generateProblems } from "../src/sim/problems";
 import { createSimServer } from "../src/sim/server";
 

@@ -11,8 +11,13 @@ import { executeStep, runToEnd, type ProviderSet } from "../src/engine/executeSt
 import { StrategySpecSchema } from "../src/engine/strategies";
 import type { GenerateRequest } from "../src/engine/types";
 import { loadWorld } from "../src/eval/io";
-import { ProviderConfigSchema, type ProviderConfigInput } from "../src/providers/config";
-import { assembleProviders, generatorAdapter, ProviderError, verifierAdapter } from "../src/providers/index";
+import { assembleProviders, ProviderError } from "../src/providers/index";
+import {
+  generatorAdapter,
+  ProviderConfigSchema,
+  verifierAdapter,
+  type ProviderConfigInput,
+} from "../src/wiring/providers";
 import { generateProblems } from "../src/sim/problems";
 import { SimModels } from "../src/sim/models";
 import { createSimServer } from "../src/sim/server";
@@ -130,7 +135,7 @@ describe("fault matrix: a retry, or a clean provider error", () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as Error).message).toMatch(
-      /provider gen: HTTP 500: internal error \(simulated\) \(gave up after 3 attempts\)/,
+      /provider gen \(openai-completions on vllm\): HTTP 500: internal error \(simulated\) \(gave up after 3 attempts\)/,
     );
   });
 
@@ -151,7 +156,7 @@ describe("fault matrix: a retry, or a clean provider error", () => {
     if (!started.ok) throw new Error(started.error);
     const end = await runToEnd(started.execution, providers, costs);
     expect(end.stopReason).toBe("failed");
-    expect(end.detail).toMatch(/provider prm: HTTP 500/);
+    expect(end.detail).toMatch(/provider prm \(vllm-prm, model sim-prm\): HTTP 500/);
     // The samples were paid for before scoring failed: the answer falls back to their majority.
     expect(end.outcome?.answer).not.toBeNull();
     expect(end.ledger.samples).toBe(4);
@@ -204,7 +209,8 @@ describe("openai-chat adapter", () => {
   });
 
   it("refuses prefix continuation clearly when the server cannot do it", async () => {
-    const chat = generatorAdapter("chat", config({ kind: "openai-chat", model: "sim-base" }), ctx);
+    const chat = generatorAdapter("chat", config({ kind: "openai-chat", model: "sim-base", server: "sglang" }), ctx);
+    expect(chat.continues).toBe(false);
     await expect(
       chat.generate([request(problems[2]!.question, { prefix: ["Add 1: 1 + 1 = 2."], oneStep: true })]),
     ).rejects.toThrow(/cannot continue a partial solution/);

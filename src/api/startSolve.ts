@@ -14,7 +14,7 @@ import type { CostUnit } from "../engine/meter";
 import type { PolicyDocument } from "../policy/document";
 import { imputedProbe, planProbe, probeSpec, type ProbePlan } from "../policy/probeStep";
 import { activePolicyFor } from "../policyVersions/active";
-import { providersFromEnv } from "../providers/fromEnv";
+import { providersFromEnv, refuseStrategy } from "../wiring/providers";
 import { todaysDefaults } from "../auth/solveDefaults";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
@@ -182,6 +182,9 @@ export async function prepareSolve(
       `budget.money: $${budget.money} is more than this key may spend in a day ($${principal.limits.moneyPerDay})`,
     );
   }
+  // A step-wise strategy on a generator that cannot continue a partial solution fails on its second step: refuse it now.
+  const unable = refuseStrategy(wired.wired, spec);
+  if (unable) throw new ApiError(400, "invalid_request", `strategy: ${unable}`);
   const engineBudget = toEngineBudget(budget, now);
   // Refused here, before a Durable Object is made: a budget that cannot run this strategy at all.
   const refused = refuseBudget({ question: req.prompt }, spec, engineBudget, wired.wired.costs);

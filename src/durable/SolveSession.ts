@@ -21,7 +21,7 @@ import {
   type ProbedExecution,
   type ProbedStepReport,
 } from "../policy/probeStep";
-import { providersFromEnv } from "../providers/fromEnv";
+import { providersFromEnv } from "../wiring/providers";
 import { topChoices, type Choice, type SpendDetail } from "../solve/choices";
 import { WebhookDispatcher } from "../webhooks/dispatcher";
 import { Outbox } from "../webhooks/outbox";

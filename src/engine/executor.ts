@@ -272,8 +272,9 @@ export function priceCalls(
       byRole.set(role, rec);
     }
     rec.requests += 1;
-    const response = responses[i] as { usage?: unknown; completions?: unknown } | undefined;
+    const response = responses[i] as { usage?: unknown; completions?: unknown; estimated?: unknown } | undefined;
     if (!response || !validUsage(response.usage)) return;
+    if (response.estimated === true) rec.estimated = true;
     rec.promptTokens += response.usage.promptTokens;
     rec.completionTokens += response.usage.completionTokens;
     addPriced(rec, priceUsage(card, response.usage));

@@ -48,6 +48,8 @@ export interface Usage {
 export interface GenerateResponse {
   completions: Completion[];
   usage: Usage;
+  /** The usage is a worst-case bound: the provider reported none. */
+  estimated?: boolean;
 }
 
 /** A request for one verifier score per step of a (partial) solution. */
@@ -60,6 +62,8 @@ export interface ScoreResponse {
   /** One score in [0, 1] per step, in order. */
   scores: number[];
   usage: Usage;
+  /** The usage is a worst-case bound: the provider reported none. */
+  estimated?: boolean;
 }
 
 /** A finished (or abandoned) solution considered by a selection rule. */

@@ -1,12 +1,19 @@
 /**
- * OpenAI-compatible text completions (vLLM, SGLang, TGI, most GPU clouds): requests with the same sampling
- * settings go out together as one prompt array with `n`, so a step of beam search is one HTTP request.
+ * OpenAI-compatible text completions (vLLM, SGLang, TGI, Ollama, llama.cpp, hosted APIs). Requests with the
+ * same sampling settings go out together as one prompt array with `n` where the server takes both, so a step
+ * of beam search is one HTTP request on vLLM; elsewhere the call fans out (see `fanout.ts`) within the
+ * provider's concurrency. The engine still sees one logical generate.
  */
 import pLimit from "p-limit";
+import { z } from "zod";
 import { renderPrompt, utf8Length } from "../engine/prompts";
-import type { CallContext, Completion, GenerateRequest, GenerateResponse } from "../engine/types";
+import type { CallContext, Completion, GenerateRequest, GenerateResponse, Usage } from "../engine/types";
+import { cardFields, remoteFields, type RemoteConfig } from "./config";
+import { requestsPerLogical, unitsOf, type Unit } from "./fanout";
 import { CompletionsResponseSchema } from "./formats";
 import { ProviderError } from "./http";
+import { defineKind } from "./registry";
+import { capabilitiesOf, joinUrl, type ServerCapabilities } from "./servers";
 import {
   allBilled,
   batchesOf,
@@ -19,26 +26,22 @@ import {
   type AdapterContext,
   type GeneratorAdapter,
 } from "./shared";
-import type { ProviderConfig } from "./config";
 
-type Config = Extract<ProviderConfig, { kind: "openai-completions" }>;
-
-/** Requests that can share one call: same n, temperature, max_tokens and stop. */
-function batchKey(r: GenerateRequest): string {
-  return `${r.n}|${r.temperature}|${r.maxTokens}|${r.oneStep}`;
-}
+export const completionsSchema = z.object({ kind: z.literal("openai-completions"), ...cardFields, ...remoteFields });
+type Config = z.output<typeof completionsSchema>;
 
 /**
  * The server seeds a call, not each prompt in it: identical prompts in one call would get identical samples
  * (DVTS's subtrees all start from the same empty prefix). Ask once for their n's together.
  */
-function merge(
+export function mergeIdentical(
   requests: readonly GenerateRequest[],
+  render: (r: GenerateRequest) => string,
 ): { req: GenerateRequest; parts: { index: number; n: number }[] }[] {
   const merged: { req: GenerateRequest; parts: { index: number; n: number }[] }[] = [];
   const byPrompt = new Map<string, number>();
   requests.forEach((r, index) => {
-    const key = `${r.temperature}|${r.maxTokens}|${r.oneStep}|${renderPrompt(r)}`;
+    const key = `${r.role}|${r.temperature}|${r.maxTokens}|${r.oneStep}|${render(r)}`;
     const at = byPrompt.get(key);
     const group = at === undefined ? undefined : merged[at];
     if (group) {
@@ -52,28 +55,92 @@ function merge(
   return merged;
 }
 
-export function completionsGenerator(name: string, config: Config, context: AdapterContext): GeneratorAdapter {
+/** Responses for the merged requests, split back to the requests that were merged. */
+export function splitMerged(
+  merged: ReturnType<typeof mergeIdentical>,
+  answers: readonly GenerateResponse[],
+  count: number,
+): GenerateResponse[] {
+  const out: GenerateResponse[] = new Array(count);
+  merged.forEach((m, k) => {
+    const answer = answers[k] as GenerateResponse;
+    const usages = splitUsage(
+      answer.usage,
+      m.parts.map((p) => p.n),
+      m.parts.map((p) => p.n),
+    );
+    let offset = 0;
+    m.parts.forEach((part, j) => {
+      out[part.index] = {
+        completions: answer.completions.slice(offset, offset + part.n),
+        usage: usages[j] as Usage,
+        ...(answer.estimated ? { estimated: true } : {}),
+      };
+      offset += part.n;
+    });
+  });
+  return out;
+}
+
+/** Units' answers gathered per logical request, samples in fan-out order. */
+export function gatherUnits(
+  units: readonly Unit[],
+  answers: readonly GenerateResponse[],
+  count: number,
+): GenerateResponse[] {
+  const out: GenerateResponse[] = Array.from({ length: count }, () => ({
+    completions: [],
+    usage: { promptTokens: 0, completionTokens: 0 },
+  }));
+  units.forEach((u, i) => {
+    const a = answers[i] as GenerateResponse;
+    const o = out[u.index]!;
+    o.completions.push(...a.completions);
+    o.usage = sumUsage([o.usage, a.usage]);
+    if (a.estimated) o.estimated = true;
+  });
+  return out;
+}
+
+export function completionsGenerator(
+  name: string,
+  config: Config | RemoteConfig,
+  context: AdapterContext,
+  caps: ServerCapabilities = capabilitiesOf(config),
+): GeneratorAdapter {
   const limit = pLimit(config.concurrency);
   const http = httpOptionsFor(config, context);
-  const url = `${config.baseUrl.replace(/\/$/, "")}/v1/completions`;
+  const url = joinUrl(config.baseUrl, caps.paths.completions);
+  const label = `provider ${name} (openai-completions on ${config.server})`;
 
-  const promptTokenBound = (req: GenerateRequest): number => utf8Length(renderPrompt(req)) + 8;
+  const perPrompt = (req: GenerateRequest): number => utf8Length(renderPrompt(req)) + 8;
+  // Fanned out, each request bills the prompt again.
+  const promptTokenBound = (req: GenerateRequest): number => perPrompt(req) * requestsPerLogical(caps, req.n);
 
-  async function call(
-    batch: GenerateRequest[],
-    ctx: CallContext | undefined,
-    part: number,
-  ): Promise<GenerateResponse[]> {
-    const first = batch[0] as GenerateRequest;
-    const prompts = batch.map((r) => renderPrompt(r));
-    const bound = () => ({
-      promptTokens: batch.reduce((t, r) => t + promptTokenBound(r), 0),
+  const batchKey = (u: Unit): string =>
+    `${u.req.n}|${u.req.temperature}|${u.req.maxTokens}|${u.req.oneStep}|${u.position}`;
+
+  const plan = (requests: readonly GenerateRequest[]) => {
+    const merged = mergeIdentical(requests, renderPrompt);
+    const units = unitsOf(
+      merged.map((m) => m.req),
+      caps,
+    );
+    return { merged, units, batches: batchesOf(units, batchKey, caps.maxBatch) };
+  };
+
+  async function call(batch: Unit[], ctx: CallContext | undefined, part: number): Promise<GenerateResponse[]> {
+    const first = batch[0]!.req;
+    const prompts = batch.map((u) => renderPrompt(u.req));
+    const bound = (): Usage => ({
+      promptTokens: batch.reduce((t, u) => t + perPrompt(u.req), 0),
       completionTokens: batch.length * first.n * first.maxTokens,
     });
     const body = {
       model: config.model,
-      prompt: prompts,
-      n: first.n,
+      // Ollama binds `prompt` to a string and llama.cpp reads one prompt: no array where arrays are not taken.
+      prompt: caps.promptArrays ? prompts : prompts[0],
+      ...(caps.supportsN ? { n: first.n } : {}),
       temperature: first.temperature,
       max_tokens: first.maxTokens,
       seed: first.seed,
@@ -83,7 +150,7 @@ export function completionsGenerator(name: string, config: Config, context: Adap
     const { slots, usage } = await postAndRead(
       url,
       body,
-      `provider ${name}`,
+      label,
       http,
       ctx,
       { part: String(part), replays: config.replaysRequests, bound },
@@ -91,50 +158,54 @@ export function completionsGenerator(name: string, config: Config, context: Adap
         const { choices, usage } = parseResponse(CompletionsResponseSchema, raw, name, "completions");
         if (choices.length !== expected)
           throw new ProviderError(
-            `provider ${name}: expected ${expected} choices (${batch.length} prompts × n=${first.n}), got ${choices.length}`,
+            `${label}: expected ${expected} choices (${batch.length} prompts × n=${first.n}), got ${choices.length}` +
+              (choices.length === batch.length && first.n > 1
+                ? ": the server ignores n; set server or supportsN: false"
+                : ""),
             false,
           );
         const slots: (Completion | undefined)[] = new Array(expected);
         for (const ch of choices) {
           if (ch.index >= expected || slots[ch.index])
-            throw new ProviderError(`provider ${name}: choice index ${ch.index} is out of range or repeated`, false);
+            throw new ProviderError(`${label}: choice index ${ch.index} is out of range or repeated`, false);
           slots[ch.index] = { text: ch.text, finishReason: ch.finish_reason === "length" ? "length" : "stop" };
         }
         return { slots, usage };
       },
     );
     const completions = batch.map((_, i) => slots.slice(i * first.n, (i + 1) * first.n) as Completion[]);
+    // No usage in the response: the batch is charged at its worst case, marked estimated.
+    const total: Usage = usage
+      ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens }
+      : bound();
     const usages = splitUsage(
-      { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens },
+      total,
       prompts.map((p) => p.length),
       completions.map((cs) => cs.reduce((t, c) => t + c.text.length, 0)),
     );
-    return batch.map((_, i) => ({ completions: completions[i] as Completion[], usage: usages[i]! }));
+    return batch.map((_, i) => ({
+      completions: completions[i] as Completion[],
+      usage: usages[i]!,
+      ...(usage ? {} : { estimated: true }),
+    }));
   }
 
   return {
     card: cardOf(name, config),
+    label,
+    // A completions prompt ends where the partial solution does: every server continues it.
+    continues: true,
     promptTokenBound,
-    // Each batch may be tried 1 + retries times.
-    subrequests: (requests) =>
-      batchesOf(
-        merge(requests).map((m) => m.req),
-        batchKey,
-        config.maxBatch,
-      ).length *
-      (config.retries + 1),
+    // Each request may be tried 1 + retries times.
+    subrequests: (requests) => plan(requests).batches.length * (config.retries + 1),
     async generate(requests, ctx) {
-      const merged = merge(requests);
-      const answers: GenerateResponse[] = new Array(merged.length);
+      const { merged, units, batches } = plan(requests);
+      const answers: GenerateResponse[] = new Array(units.length);
       await allBilled(
-        batchesOf(
-          merged.map((m) => m.req),
-          batchKey,
-          config.maxBatch,
-        ).map((indices, part) =>
+        batches.map((indices, part) =>
           limit(async () => {
             const responses = await call(
-              indices.map((i) => (merged[i] as (typeof merged)[number]).req),
+              indices.map((i) => units[i]!),
               ctx,
               part,
             );
@@ -145,24 +216,13 @@ export function completionsGenerator(name: string, config: Config, context: Adap
         ctx,
         (responses) => sumUsage(responses.map((r) => r.usage)),
       );
-      const out: GenerateResponse[] = new Array(requests.length);
-      merged.forEach((m, k) => {
-        const answer = answers[k] as GenerateResponse;
-        const usages = splitUsage(
-          answer.usage,
-          m.parts.map((p) => p.n),
-          m.parts.map((p) => p.n),
-        );
-        let offset = 0;
-        m.parts.forEach((part, j) => {
-          out[part.index] = {
-            completions: answer.completions.slice(offset, offset + part.n),
-            usage: usages[j] as GenerateResponse["usage"],
-          };
-          offset += part.n;
-        });
-      });
-      return out;
+      return splitMerged(merged, gatherUnits(units, answers, merged.length), requests.length);
     },
   };
 }
+
+export const completionsKind = defineKind({
+  kind: "openai-completions",
+  schema: completionsSchema,
+  generator: (name, config, context) => completionsGenerator(name, config, context),
+});

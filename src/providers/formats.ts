@@ -6,7 +6,10 @@
  */
 import { z } from "zod";
 
-/** Generators must report completion tokens: a missing count would be billed as zero and weaken the caps. */
+/**
+ * Usage as reported: when present it must be complete (a missing completion count would be billed as zero and
+ * weaken the caps); a response without it is charged at its worst case, marked estimated.
+ */
 export const UsageSchema = z.object({
   prompt_tokens: z.number().int().min(0),
   completion_tokens: z.number().int().min(0),
@@ -27,7 +30,7 @@ export const CompletionsResponseSchema = z.object({
       finish_reason: z.string().nullable(),
     }),
   ),
-  usage: UsageSchema,
+  usage: UsageSchema.optional(),
 });
 
 const TopLogprob = z.object({ token: z.string(), logprob: z.number() });
@@ -48,7 +51,7 @@ export const ChatResponseSchema = z.object({
         .optional(),
     }),
   ),
-  usage: UsageSchema,
+  usage: UsageSchema.optional(),
 });
 
 export const PoolingResponseSchema = z.object({
@@ -60,17 +63,20 @@ export const PoolingResponseSchema = z.object({
 export const PRM_STEP_TOKEN = "<extra_0>";
 const PRM_SYSTEM = "Please reason step by step, and put your final answer within \\boxed{}.";
 
-export function renderPrmInput(question: string, steps: readonly string[]): string {
-  const answer = steps.map((s) => s + PRM_STEP_TOKEN).join("");
+/** Math-Shepherd's step tag, for a PRM served with that separator. */
+export const MATH_SHEPHERD_STEP_TAG = "ки";
+
+export function renderPrmInput(question: string, steps: readonly string[], separator = PRM_STEP_TOKEN): string {
+  const answer = steps.map((s) => s + separator).join("");
   return `<|im_start|>system\n${PRM_SYSTEM}<|im_end|>\n<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n${answer}<|im_end|><|endoftext|>`;
 }
 
 /** Read question and steps back out of a PRM input (what the simulated PRM does with the text it is sent). */
-export function parsePrmInput(text: string): { question: string; steps: string[] } | null {
+export function parsePrmInput(text: string, separator = PRM_STEP_TOKEN): { question: string; steps: string[] } | null {
   const m = /<\|im_start\|>user\n([\s\S]*?)<\|im_end\|>\n<\|im_start\|>assistant\n([\s\S]*?)<\|im_end\|>/.exec(text);
   if (!m) return null;
   const body = m[2] ?? "";
-  const steps = body.split(PRM_STEP_TOKEN);
+  const steps = body.split(separator);
   steps.pop(); // text after the last step token
   return { question: m[1] ?? "", steps };
 }

@@ -81,8 +81,19 @@ async function attempt(
       const retryable = res.status === 429 || res.status >= 500;
       let detail = text.slice(0, 200);
       try {
-        const parsed = JSON.parse(text) as { error?: { message?: string } | string };
-        detail = typeof parsed.error === "string" ? parsed.error : (parsed.error?.message ?? detail);
+        // OpenAI, Ollama and llama.cpp: {error: {message}}; TGI: {error: "..."}; vLLM and SGLang: {message};
+        // FastAPI: {detail}.
+        const parsed = JSON.parse(text) as {
+          error?: { message?: string } | string;
+          message?: unknown;
+          detail?: unknown;
+        };
+        detail =
+          typeof parsed.error === "string"
+            ? parsed.error
+            : (parsed.error?.message ??
+              (typeof parsed.message === "string" ? parsed.message : undefined) ??
+              (typeof parsed.detail === "string" ? parsed.detail : detail));
       } catch {
         // keep the raw text
       }

@@ -1,41 +1,14 @@
 /**
- * From provider configurations to the executor's ProviderSet and CostModel: a generator, a verifier and
- * optionally a revision model, each a remote adapter (`fromEnv.ts` adds the simulated world in process).
+ * From adapters to the executor's ProviderSet and CostModel: a generator, a verifier and optionally a revision
+ * model and a larger model. Which kinds exist and how PROVIDERS becomes adapters is `src/wiring/providers.ts`.
  */
 import { NO_LARGE_MODEL, type CostModel } from "../engine/budget";
-import type { ProviderSet } from "../engine/step";
+import type { ProviderSet } from "../engine/executeStep";
 import type { GenerateRequest, GeneratorRole, ScoreRequest } from "../engine/types";
-import { chatGenerator } from "./chat";
-import { completionsGenerator } from "./completions";
-import type { ProviderConfig } from "./config";
-import { judgeVerifier } from "./judge";
-import { poolingVerifier } from "./prm";
-import type { AdapterContext, GeneratorAdapter, VerifierAdapter } from "./shared";
+import type { GeneratorAdapter, VerifierAdapter } from "./shared";
 
 export { ProviderError } from "./http";
 export type { AdapterContext, GeneratorAdapter, VerifierAdapter } from "./shared";
-
-export function generatorAdapter(name: string, config: ProviderConfig, context: AdapterContext = {}): GeneratorAdapter {
-  switch (config.kind) {
-    case "openai-completions":
-      return completionsGenerator(name, config, context);
-    case "openai-chat":
-      return chatGenerator(name, config, context);
-    default:
-      throw new Error(`provider ${name} is a ${config.kind} provider and cannot generate`);
-  }
-}
-
-export function verifierAdapter(name: string, config: ProviderConfig, context: AdapterContext = {}): VerifierAdapter {
-  switch (config.kind) {
-    case "vllm-prm":
-      return poolingVerifier(name, config, context);
-    case "llm-judge":
-      return judgeVerifier(name, config, context);
-    default:
-      throw new Error(`provider ${name} is a ${config.kind} provider and cannot score steps`);
-  }
-}
 
 /**
  * Assemble the executor's view of a set of adapters. The reviser falls back to the generator; the larger model

@@ -3,9 +3,12 @@
  * asks whether the last step is correct and reads P(Yes) / (P(Yes) + P(No)) from the top logprobs.
  */
 import pLimit from "p-limit";
+import { z } from "zod";
 import { utf8Length } from "../engine/prompts";
 import type { CallContext, ScoreResponse } from "../engine/types";
-import type { ProviderConfig } from "./config";
+import { cardFields, remoteFields } from "./config";
+import { defineKind } from "./registry";
+import { capabilitiesOf, joinUrl } from "./servers";
 import { ChatResponseSchema, JUDGE_SYSTEM, renderJudgeUser } from "./formats";
 import { ProviderError } from "./http";
 import {
@@ -19,12 +22,13 @@ import {
   type VerifierAdapter,
 } from "./shared";
 
-type Config = Extract<ProviderConfig, { kind: "llm-judge" }>;
+export const judgeSchema = z.object({ kind: z.literal("llm-judge"), ...cardFields, ...remoteFields });
+type Config = z.output<typeof judgeSchema>;
 
 export function judgeVerifier(name: string, config: Config, context: AdapterContext): VerifierAdapter {
   const limit = pLimit(config.concurrency);
   const http = httpOptionsFor(config, context);
-  const url = `${config.baseUrl.replace(/\/$/, "")}/v1/chat/completions`;
+  const url = joinUrl(config.baseUrl, capabilitiesOf(config).paths.chat);
 
   const judgeBound = (question: string, steps: string[]): number =>
     utf8Length(renderJudgeUser(question, steps) + JUDGE_SYSTEM) + 24;
@@ -68,11 +72,10 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
         const no = prob("no");
         if (yes + no === 0)
           throw new ProviderError(`provider ${name}: neither "Yes" nor "No" is among the top logprobs`, false);
-        return {
-          p: yes / (yes + no),
-          promptTokens: response.usage.prompt_tokens,
-          completionTokens: response.usage.completion_tokens,
-        };
+        const usage = response.usage
+          ? { promptTokens: response.usage.prompt_tokens, completionTokens: response.usage.completion_tokens }
+          : bound();
+        return { p: yes / (yes + no), ...usage };
       },
     );
   }
@@ -97,3 +100,9 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
       ),
   };
 }
+
+export const judgeKind = defineKind({
+  kind: "llm-judge",
+  schema: judgeSchema,
+  verifier: (name, config, context) => judgeVerifier(name, config, context),
+});

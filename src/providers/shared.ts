@@ -13,6 +13,10 @@ import { DEFAULT_HTTP, postJson, ProviderError, type CallOptions, type HttpOptio
 
 export interface GeneratorAdapter {
   card: ModelCard;
+  /** Whether the adapter can continue a partial solution (step-wise search needs it). */
+  continues: boolean;
+  /** The provider as named in errors: its role name, kind and server. */
+  label: string;
   /** Upper bound on the prompt tokens the provider will bill for a request. */
   promptTokenBound(req: GenerateRequest): number;
   generate(requests: GenerateRequest[], ctx?: CallContext): Promise<GenerateResponse[]>;
@@ -36,6 +40,8 @@ export interface AdapterContext {
   random?: () => number;
   /** Backoff base for retries; tests shorten it. */
   backoffBaseMs?: number;
+  /** The Worker's bindings (Workers AI's `AI`), where a kind needs one. */
+  bindings?: Record<string, unknown>;
 }
 
 /** The executor's view of a configured provider: prices, size and whether it replays repeated requests. */
@@ -53,10 +59,24 @@ export function cardOf(
 }
 
 export function httpOptionsFor(
-  config: { timeoutMs: number; retries: number; apiKeySecret?: string | undefined },
+  config: {
+    timeoutMs: number;
+    retries: number;
+    apiKeySecret?: string | undefined;
+    headers?: Record<string, string> | undefined;
+  },
   context: AdapterContext,
 ): HttpOptions {
   const key = config.apiKeySecret ? context.secrets?.[config.apiKeySecret] : undefined;
+  // Header values come from named secrets only, so the configuration can be shown without leaking them.
+  const extra: Record<string, string> = {};
+  for (const [header, secret] of Object.entries(config.headers ?? {})) {
+    const value = context.secrets?.[secret];
+    if (typeof value !== "string" || value === "")
+      throw new Error(`headers.${header}: the secret ${secret} is not set`);
+    extra[header.toLowerCase()] = value;
+  }
+  const headers = { ...(key ? { authorization: `Bearer ${key}` } : {}), ...extra };
   return {
     ...DEFAULT_HTTP,
     timeoutMs: config.timeoutMs,
@@ -64,7 +84,7 @@ export function httpOptionsFor(
     ...(context.backoffBaseMs !== undefined
       ? { backoffBaseMs: context.backoffBaseMs, backoffMaxMs: Math.max(context.backoffBaseMs * 8, 1) }
       : {}),
-    ...(key ? { headers: { authorization: `Bearer ${key}` } } : {}),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
     ...(context.fetch ? { fetch: context.fetch } : {}),
     ...(context.random ? { random: context.random } : {}),
   };
@@ -124,7 +144,7 @@ export function parseResponse<T extends z.ZodType>(
   );
 }
 
-function reportedUsage(raw: unknown): Usage | undefined {
+export function reportedUsage(raw: unknown): Usage | undefined {
   const u = (raw as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } } | null)?.usage;
   const p = u?.prompt_tokens;
   const c = u?.completion_tokens ?? 0;

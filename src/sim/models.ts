@@ -5,7 +5,7 @@
  */
 import { ATTEMPT_CLOSE, PROBLEM_HEADER, SOLUTION_HEADER } from "../engine/prompts";
 import { hashString, mixSeeds, normalFromHash, Rng, unitFromHash } from "../engine/random";
-import { joinSteps, splitSteps, STEP_SEPARATOR } from "../engine/steps";
+import { joinSteps, splitSteps, STEP_SEPARATOR } from "../engine/solutionSteps";
 import type { Completion, Usage } from "../engine/types";
 import { apply, parseProblem, type ParsedProblem } from "./problems";
 import { PHRASE_COUNT, phraseWeights, readStep, writeCheckStep, writeFinalStep, writeOpStep } from "./text";

@@ -4,7 +4,7 @@
  * read that text.
  */
 import type { CostModel, ModelCard } from "../engine/budget";
-import type { ProviderSet } from "../engine/step";
+import type { ProviderSet } from "../engine/executeStep";
 import { renderPrompt } from "../engine/prompts";
 import type { GenerateRequest, GenerateResponse, GeneratorRole, ScoreRequest, ScoreResponse } from "../engine/types";
 import { countTokens, SimModels, type SimModelName } from "./models";

@@ -4,6 +4,25 @@
  * latency and fault injection, so that real adapters, retries, timeouts and batching are exercised end to end.
  * A Hono app: it runs in Node (`npm run sim-server`) and in workerd alike.
  *
+ * Flavors (`flavor`): the server impersonates one inference server's limits and error shapes, each rule from
+ * that server's own source (see src/providers/servers.ts for the files):
+ * - vllm: prompt arrays, `n`, per-sample seeding, `/pooling`; errors `{object: "error", message, type, code}`
+ *   (vllm-project/vllm vllm/entrypoints/openai/protocol.py ErrorResponse).
+ * - sglang: arrays and `n`, but one seed seeds every sample of a request, so with a seed its n samples are
+ *   identical (sgl-project/sglang python/sglang/srt/entrypoints/openai/serving_completions.py passes the
+ *   request's sampling params, seed included, to all n); no `/pooling` (FastAPI's 404 `{"detail": "Not Found"}`).
+ * - tgi: `n` ignored (router/src/lib.rs CompletionRequest has no n): one choice per prompt; more than 4 prompts
+ *   is a 422 `{error, error_type: "batch size exceeded"}` (router/src/server.rs, launcher default
+ *   --max-client-batch-size 4); no `/pooling`.
+ * - ollama: `prompt` must be a string (openai/openai.go CompletionRequest.Prompt string; middleware/openai.go
+ *   answers a body that does not bind with 400 `{error: {message, type: "invalid_request_error"}}`); `n`
+ *   ignored; no `/pooling` (Go's 404 "404 page not found").
+ * - llamacpp: `n` other than 1 is refused with "Only one completion choice is allowed", a runtime_error the
+ *   server answers as 500 `{error: {code, message, type: "server_error"}}` (tools/server/utils.hpp); a final
+ *   assistant message is continued as a prefill; no `/pooling` (404 `{error: {code: 404, message: "File Not
+ *   Found", type: "not_found_error"}}`).
+ * `usage: false` leaves `usage` out of every response (a server or proxy that does not report it).
+ *
  * Faults: per request with the `x-sim-fault` header, or queued with `POST /_sim/faults`
  * (`{"kind": "...", "count": N, "path": "/v1/completions"}`); kinds are 429, 500, timeout, truncated,
  * malformed and wrong-count. A request that repeats an `Idempotency-Key` gets the first answer again and is not
@@ -27,6 +46,56 @@ export interface SimServerOptions {
   retryAfterSeconds?: number;
   /** Honour Idempotency-Key (replay a repeated key's answer, billed once); default true. */
   replay?: boolean;
+  /** Which inference server to impersonate; default vllm. */
+  flavor?: SimFlavor;
+  /** Report `usage` in responses; default true. */
+  usage?: boolean;
+}
+
+export const SIM_FLAVORS = ["vllm", "sglang", "tgi", "ollama", "llamacpp"] as const;
+export type SimFlavor = (typeof SIM_FLAVORS)[number];
+
+/** A request refused the way the impersonated server refuses it: its status and its error body. */
+function flavorError(c: Context, flavor: SimFlavor, status: 400 | 404 | 422 | 500, message: string) {
+  switch (flavor) {
+    case "tgi":
+      return c.json({ error: message, error_type: status === 422 ? "batch size exceeded" : "validation" }, status);
+    case "ollama":
+      return c.json(
+        { error: { message, type: status === 400 ? "invalid_request_error" : "api_error", param: null } },
+        status,
+      );
+    case "llamacpp":
+      return c.json(
+        { error: { code: status, message, type: status === 400 ? "invalid_request_error" : "server_error" } },
+        status,
+      );
+    default:
+      return c.json(
+        {
+          object: "error",
+          message,
+          type: status === 400 ? "BadRequestError" : "InternalServerError",
+          param: null,
+          code: status,
+        },
+        status,
+      );
+  }
+}
+
+/** A route the impersonated server does not have, answered as that server answers it. */
+function notFound(c: Context, flavor: SimFlavor) {
+  switch (flavor) {
+    case "sglang":
+      return c.json({ detail: "Not Found" }, 404);
+    case "ollama":
+      return c.text("404 page not found", 404);
+    case "llamacpp":
+      return c.json({ error: { code: 404, message: "File Not Found", type: "not_found_error" } }, 404);
+    default:
+      return c.body(null, 404);
+  }
 }
 
 const MODELS: Record<string, SimModelName | "prm"> = {
@@ -53,6 +122,30 @@ function sleep(ms: number): Promise<void> {
 export function createSimServer(world: World, options: SimServerOptions = {}) {
   const models = new SimModels(world);
   const latency = options.latency ?? world.latency;
+  const flavor: SimFlavor = options.flavor ?? "vllm";
+  /** Drop `usage` from an answer when this server does not report it (it was billed all the same). */
+  const reported = <T extends { usage?: unknown }>(body: T): T => {
+    if (options.usage !== false) return body;
+    const { usage: _dropped, ...rest } = body;
+    return rest as T;
+  };
+  /** Apply the flavor's rules on `n` and prompt count; a refusal is returned as a response. */
+  const refuse = (c: Context, body: Record<string, unknown>, prompts: number) => {
+    if (flavor === "ollama" && typeof body.prompt !== "string" && body.messages === undefined)
+      return flavorError(
+        c,
+        flavor,
+        400,
+        "json: cannot unmarshal array into Go struct field CompletionRequest.prompt of type string",
+      );
+    if (flavor === "llamacpp" && body.n !== undefined && body.n !== 1)
+      return flavorError(c, flavor, 500, "Only one completion choice is allowed");
+    if (flavor === "tgi" && prompts > 4)
+      return flavorError(c, flavor, 422, "Number of prompts exceeds the maximum allowed batch size of 4");
+    return undefined;
+  };
+  /** Samples per prompt the server really produces for a request's `n`. */
+  const samplesFor = (n: number): number => (flavor === "tgi" || flavor === "ollama" ? 1 : n);
   const queue: QueuedFault[] = [];
   let served = 0;
   /** Milliseconds spent answering generation and scoring requests (for benchmarks: the providers' share of wall time). */
@@ -89,6 +182,7 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     c: Context,
     body: Record<string, unknown> & { choices?: unknown[]; data?: unknown[] },
     tokens: number,
+    billed: number,
   ) => {
     const key = c.req.header("idempotency-key");
     const prior = key === undefined || options.replay === false ? undefined : replays.get(key);
@@ -111,7 +205,7 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
       );
       if (replays.size > 100_000) replays.delete(replays.keys().next().value as string);
     }
-    billedTokens += Number((body.usage as { total_tokens?: number } | undefined)?.total_tokens ?? 0);
+    billedTokens += billed;
     if (fault === "timeout") await sleep(options.stallMs ?? 30_000);
     await sleep(latency.perCallMs + latency.perTokenMs * tokens);
     if (fault === "wrong-count") {
@@ -143,6 +237,22 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
       maxTokens: typeof body.max_tokens === "number" ? body.max_tokens : 16,
       oneStep: stop.includes("\n\n"),
       seed: typeof body.seed === "number" ? body.seed : 0,
+    };
+  };
+
+  /** n samples of a prompt; SGLang seeds all n with the request's one seed, so with a seed they are one sample n times. */
+  const sampleAll = (
+    model: SimModelName,
+    prompt: string,
+    params: ReturnType<typeof sampling>,
+    body: Record<string, unknown>,
+  ) => {
+    if (flavor !== "sglang" || params.n === 1 || typeof body.seed !== "number")
+      return models.complete(model, prompt, params);
+    const one = models.complete(model, prompt, { ...params, n: 1 });
+    return {
+      completions: Array.from({ length: params.n }, () => one.completions[0]!),
+      usage: { promptTokens: one.usage.promptTokens, completionTokens: one.usage.completionTokens * params.n },
     };
   };
 
@@ -185,13 +295,16 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     const prompts = Array.isArray(body.prompt) ? body.prompt : [body.prompt];
     if (prompts.length === 0 || prompts.some((p) => typeof p !== "string"))
       return openAiError(c, 400, "prompt must be a string or an array of strings", "invalid_request_error");
-    const params = sampling(body);
+    const refused = refuse(c, body, prompts.length);
+    if (refused) return refused;
+    const asked = sampling(body);
+    const params = { ...asked, n: samplesFor(asked.n) };
     const choices: { index: number; text: string; finish_reason: string; logprobs: null }[] = [];
     let promptTokens = 0;
     let completionTokens = 0;
     (prompts as string[]).forEach((prompt, i) => {
       const out =
-        model === "reviser" || model === "base" || model === "large" ? models.complete(model, prompt, params) : null;
+        model === "reviser" || model === "base" || model === "large" ? sampleAll(model, prompt, params, body) : null;
       if (!out) return;
       promptTokens += out.usage.promptTokens;
       completionTokens += out.usage.completionTokens;
@@ -201,7 +314,7 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     });
     return respond(
       c,
-      {
+      reported({
         id: `cmpl-sim-${served}`,
         object: "text_completion",
         created: 0,
@@ -212,8 +325,9 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
           completion_tokens: completionTokens,
           total_tokens: promptTokens + completionTokens,
         },
-      },
+      }),
       completionTokens,
+      promptTokens + completionTokens,
     );
   });
 
@@ -249,7 +363,7 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
       const promptTokens = countTokens(chat.map((m) => m.content).join("\n"));
       return respond(
         c,
-        {
+        reported({
           id: `chat-sim-${served}`,
           object: "chat.completion",
           created: 0,
@@ -263,12 +377,16 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
             },
           ],
           usage: { prompt_tokens: promptTokens, completion_tokens: 1, total_tokens: promptTokens + 1 },
-        },
+        }),
         1,
+        promptTokens + 1,
       );
     }
+    const refused = refuse(c, body, 1);
+    if (refused) return refused;
     const last = chat[chat.length - 1];
-    if (last?.role === "assistant" && body.continue_final_message !== true) {
+    // llama.cpp continues a final assistant message as a prefill; vLLM only with continue_final_message.
+    if (last?.role === "assistant" && body.continue_final_message !== true && flavor !== "llamacpp") {
       return openAiError(
         c,
         400,
@@ -276,8 +394,9 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
         "invalid_request_error",
       );
     }
-    const params = sampling(body);
-    const out = models.complete(model as SimModelName, chatToPrompt(chat), params);
+    const asked = sampling(body);
+    const params = { ...asked, n: samplesFor(asked.n) };
+    const out = sampleAll(model as SimModelName, chatToPrompt(chat), params, body);
     const usage = {
       prompt_tokens: out.usage.promptTokens,
       completion_tokens: out.usage.completionTokens,
@@ -285,7 +404,7 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
     };
     return respond(
       c,
-      {
+      reported({
         id: `chat-sim-${served}`,
         object: "chat.completion",
         created: 0,
@@ -297,12 +416,15 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
           logprobs: null,
         })),
         usage,
-      },
+      }),
       out.usage.completionTokens,
+      usage.total_tokens,
     );
   });
 
   app.post("/pooling", async (c) => {
+    // Only vLLM serves a PRM over the pooling API.
+    if (flavor !== "vllm") return notFound(c, flavor);
     const body = await readJson(c);
     if (!body) return openAiError(c, 400, "request body must be a JSON object", "invalid_request_error");
     if (MODELS[String(body.model)] !== "prm")
@@ -335,6 +457,7 @@ export function createSimServer(world: World, options: SimServerOptions = {}) {
         usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
       },
       0,
+      promptTokens,
     );
   });
 

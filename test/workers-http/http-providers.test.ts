@@ -8,8 +8,8 @@ import { authedFetch } from "../workers/auth";
 import { beforeEach, describe, expect, it } from "vitest";
 import { planStep, type Execution } from "../../src/engine/executor";
 import { callProviders, type StepResults } from "../../src/engine/executeStep";
-import { parseProvidersConfig } from "../../src/providers/config";
-import { assembleProviders, generatorAdapter, verifierAdapter } from "../../src/providers/index";
+import { assembleProviders } from "../../src/providers/index";
+import { generatorAdapter, parseProvidersConfig, verifierAdapter } from "../../src/wiring/providers";
 import type { SolveView } from "../../src/api/schemas";
 import { StrategySpecSchema } from "../../src/engine/strategies";
 import { driveToEnd } from "../workers/drive";
@@ -125,7 +125,7 @@ describe("SolveSession over HTTP providers", () => {
     const view = await drive(solve.id);
     expect(view.status).toBe("done");
     expect(view.stopReason).toBe("failed");
-    expect(view.detail).toMatch(/provider verifier: HTTP 500/);
+    expect(view.detail).toMatch(/provider verifier \(vllm-prm, model sim-prm\): HTTP 500/);
     // The provider's own answer is logged, not shown.
     expect(view.detail).not.toMatch(/simulated/);
     const res = await authedFetch(`https://ttc.test/v1/solves/${solve.id}`);

@@ -38,7 +38,7 @@ it("a failed solve's webhook is solve.failed, without the provider's answer", as
   expect(event.type).toBe("solve.failed");
   expect(event.data.stopReason).toBe("failed");
   expect(event.data.detail).toMatch(
-    /^provider error: provider verifier: HTTP 500 \(the provider's answer is in the service log\)$/,
+    /^provider error: provider verifier \(vllm-prm, model sim-prm\): HTTP 500 \(the provider's answer is in the service log\)$/,
   );
   expect(got[0]!.body).not.toMatch(/simulated/);
 });

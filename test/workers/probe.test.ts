@@ -16,7 +16,7 @@ import type { PolicyDocument } from "../../src/policy/document";
 import { PROBE_FEATURES } from "../../src/policy/probe";
 import { expectedProbeTokens, probeSpec, probeWorstTokens } from "../../src/policy/probeStep";
 import { StrategySpecSchema } from "../../src/engine/strategies";
-import { providersFromEnv } from "../../src/providers/fromEnv";
+import { providersFromEnv } from "../../src/wiring/providers";
 import { testKey } from "./auth";
 import { driveToEnd } from "./drive";
 
