@@ -27,7 +27,11 @@ export const simServerCommand = command({
     "latency-call-ms": { type: "string", arg: "N", help: "latency per call (default: the world's)" },
     "latency-token-ms": { type: "string", arg: "N", help: "latency per token (default: the world's)" },
     "stall-ms": { type: "string", arg: "N", help: "how long a stall fault stalls" },
-    flavor: { type: "string", arg: "NAME", help: `the server to impersonate: ${SIM_FLAVORS.join(", ")} (default vllm)` },
+    flavor: {
+      type: "string",
+      arg: "NAME",
+      help: `the server to impersonate: ${SIM_FLAVORS.join(", ")} (default vllm)`,
+    },
     "no-usage": { type: "boolean", help: "answer without token usage, as some servers do" },
   },
   run(values) {
