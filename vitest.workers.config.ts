@@ -47,6 +47,7 @@ async function project(
             TEST_MIGRATIONS: migrations,
             ADMIN_SECRET: "test-admin-secret",
             AUTO_EXPLORATION: "0",
+            CORS_ORIGINS: "https://app.example, https://other.example",
             ...extra.bindings,
           },
           outboundService: async (request: Request) => {

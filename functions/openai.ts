@@ -1,11 +1,22 @@
-/** The OpenAI-compatible routes: `POST /v1/chat/completions` and `GET /v1/models`. */
-import { Hono } from "hono";
+/** The OpenAI-compatible routes: `POST /v1/chat/completions`, `GET /v1/models` and the Responses API. */
+import { Hono, type Context } from "hono";
 import { ApiError } from "../src/api/errors";
 import { jsonBody, type AppEnv } from "../src/api/http";
 import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency";
-import { prepareSolve, sessionOf, waitForSolve } from "../src/api/startSolve";
+import { prepareSolve, sessionOf, unwrap, waitUnlessGone } from "../src/api/startSolve";
+import { streamResponse } from "../src/openai/responseStream";
+import {
+  echoOf,
+  ResponseCreateSchema,
+  responseId,
+  responseObject,
+  responseToSolve,
+  solveIdOf,
+} from "../src/openai/responses";
+import { checkDestination } from "../src/webhooks/destination";
 import { chatCompletion, usageOf } from "../src/openai/completion";
-import { MODELS } from "../src/openai/models";
+import { AUTO_MODEL, MODELS } from "../src/openai/models";
+import { chatIgnoredParams, ignoredHeader, responsesIgnoredParams } from "../src/openai/params";
 import { ChatCompletionRequestSchema } from "../src/openai/schemas";
 import { streamCompletion } from "../src/openai/stream";
 import { chatToSolve } from "../src/openai/toSolve";
@@ -38,6 +49,8 @@ openai.post("/chat/completions", async (c) => {
     throw new ApiError(400, "invalid_request", `${param}: ${issue.message}`, { param });
   }
   const req = parsed.data;
+  const ignored = chatIgnoredParams(body as Record<string, unknown>, req.model === AUTO_MODEL);
+  for (const [name, value] of Object.entries(ignoredHeader(ignored))) c.header(name, value);
   const solveReq = chatToSolve(req);
   const principal = c.get("principal");
   const idem = key === undefined ? undefined : { key, scope: "chat", fingerprint: await fingerprint(body) };
@@ -51,7 +64,7 @@ openai.post("/chat/completions", async (c) => {
       includeUsage: req.stream_options?.include_usage === true,
     });
   }
-  await waitForSolve(c.env, started.id, solveReq.budget.deadlineMs);
+  await waitUnlessGone(c, started.id, solveReq.budget.deadlineMs);
   const result = await sessionOf(c.env, started.id).choices(principal.tenantId, req.n);
   if (!result.ok) throw new Error(`solve ${started.id} vanished: ${result.error}`);
   const { view, choices, spend } = result.value;
@@ -64,4 +77,59 @@ openai.post("/chat/completions", async (c) => {
     );
   }
   return c.json(chatCompletion(req.model, view, choices, usageOf(spend)));
+});
+
+/** The Responses API: a response is a solve (`src/openai/responses.ts`). */
+openai.post("/responses", async (c) => {
+  const key = idempotencyKeyOf(c.req.header("idempotency-key"));
+  const body = await jsonBody(c);
+  const parsed = ResponseCreateSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const param = issue.path.map(String).join(".") || "body";
+    throw new ApiError(400, "invalid_request", `${param}: ${issue.message}`, { param });
+  }
+  const req = parsed.data;
+  const ignored = responsesIgnoredParams(body as Record<string, unknown>, req.model === AUTO_MODEL);
+  for (const [name, value] of Object.entries(ignoredHeader(ignored))) c.header(name, value);
+  const echo = echoOf(req);
+  const solveReq = { ...responseToSolve(req), response: echo };
+  const principal = c.get("principal");
+  if (solveReq.webhook) await checkDestination(c.env, principal.tenantId, solveReq.webhook.url);
+  const idem = key === undefined ? undefined : { key, scope: "responses", fingerprint: await fingerprint(body) };
+  const started = await startOnce(c.env, principal, idem, () => prepareSolve(c.env, principal, solveReq));
+  const extra = { metadata: solveReq.metadata, user: solveReq.user };
+  if (req.stream) return streamResponse(c, { view: started, echo, ...extra });
+  // In the background: an async solve; the caller polls GET /v1/responses/{id} (or gets the webhook).
+  if (req.background) return c.json(responseObject(started, echo, extra));
+  await waitUnlessGone(c, started.id, solveReq.budget.deadlineMs);
+  return c.json(await responseOf(c, started.id));
+});
+
+async function responseOf(c: Context<AppEnv>, solveId: string) {
+  const result = await sessionOf(c.env, solveId).choices(c.get("principal").tenantId, 1);
+  if (!result.ok) throw new ApiError(404, "not_found", `no response with id "${responseId(solveId)}"`);
+  const { view, choices, spend, request } = result.value;
+  // A solve started through /v1/solves or chat is shown as a response too, with what it was.
+  const echo = request.response ?? {
+    model: view.strategy,
+    effort: "medium",
+    instructions: null,
+    maxOutputTokens: null,
+    background: false,
+    temperature: null,
+  };
+  const extra = { metadata: request.metadata, user: request.user };
+  return responseObject(view, echo, extra, view.status === "done" ? { choice: choices[0], spend } : undefined);
+}
+
+openai.get("/responses/:id", async (c) => c.json(await responseOf(c, solveIdOf(c.req.param("id")))));
+
+openai.post("/responses/:id/cancel", async (c) => {
+  const id = solveIdOf(c.req.param("id"));
+  const stub = sessionOf(c.env, id);
+  const asked = unwrap(await stub.cancel(c.get("principal").tenantId));
+  // Cancellation aborts the provider calls in flight: the solve settles promptly.
+  if (asked.status !== "done") unwrap(await stub.waitForDone(10_000));
+  return c.json(await responseOf(c, id));
 });

@@ -9,6 +9,8 @@ import type { StartInput } from "../durable/storage";
 import { refuseBudget } from "../engine/executor";
 import { generationCost, type StrategySpec } from "../engine/strategies";
 import type { CostModel } from "../engine/budget";
+import type { Conversation } from "../engine/types";
+import type { ResponseEcho } from "../openai/responses";
 import { decideAuto, servablePolicy, usesLargeModel, type AutoDecision } from "../policy/auto";
 import type { CostUnit, PolicyDocument } from "../policy/document";
 import { imputedProbe, planProbe, probeSpec, type ProbePlan } from "../policy/probeStep";
@@ -17,7 +19,9 @@ import { providersFromEnv } from "../providers/fromEnv";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
 import { apiBudgetField, toEngineBudget, withKeyDefaults } from "./budget";
+import type { Context } from "hono";
 import { ApiError } from "./errors";
+import type { AppEnv } from "./http";
 import type { ApiBudget, SolveView } from "./schemas";
 
 export const SOLVE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -29,6 +33,13 @@ export interface SolveRequest {
   budget: ApiBudget;
   seed?: number | undefined;
   webhook?: { url: string } | undefined;
+  /** OpenAI-compatible requests: the conversation the prompt was asked in, and the caller's user and metadata. */
+  context?: Conversation | undefined;
+  stop?: string[] | undefined;
+  user?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+  /** A Responses API request: what its response object echoes. */
+  response?: ResponseEcho | undefined;
 }
 
 /** The solve's object; a malformed id is a 404 like an unknown one. */
@@ -177,13 +188,23 @@ export async function prepareSolve(
   }
   const engineBudget = toEngineBudget(budget, now);
   // Refused here, before a Durable Object is made: a budget that cannot run this strategy at all.
-  const refused = refuseBudget({ question: req.prompt }, spec, engineBudget, wired.wired.costs);
+  const problem = {
+    question: req.prompt,
+    ...(req.context ? { context: req.context } : {}),
+    ...(req.stop ? { stop: req.stop } : {}),
+  };
+  const refused = refuseBudget(problem, spec, engineBudget, wired.wired.costs);
   if (refused) throw new ApiError(400, "invalid_request", `${apiBudgetField(refused.field)}: ${refused.message}`);
   return {
     id: crypto.randomUUID(),
     tenantId: principal.tenantId,
     keyId: principal.keyId,
     prompt: req.prompt,
+    ...(req.context ? { context: req.context } : {}),
+    ...(req.stop ? { stop: req.stop } : {}),
+    ...(req.user !== undefined ? { user: req.user } : {}),
+    ...(req.metadata ? { metadata: req.metadata } : {}),
+    ...(req.response ? { response: req.response } : {}),
     spec,
     ...(policy ? { policy } : {}),
     ...(probe ? { probe } : {}),
@@ -222,5 +243,27 @@ export async function waitForSolve(env: Env, id: string, deadlineMs: number | un
     if (view.status === "done") return view;
     if (Date.now() > until)
       throw new ApiError(504, "timeout", `solve ${id} is still running; poll GET /v1/solves/${id}`);
+  }
+}
+
+/**
+ * Wait for a synchronous request's solve, cancelling it if the caller goes away first (Request.signal fires
+ * when the client disconnects: the `enable_request_signal` compatibility flag). Nobody would read the
+ * answer, so the search stops spending; `waitUntil` keeps the invocation alive until the cancel is delivered.
+ */
+export async function waitUnlessGone(
+  c: Context<AppEnv>,
+  id: string,
+  deadlineMs: number | undefined,
+): Promise<SolveView> {
+  const signal = c.req.raw.signal;
+  const tenantId = c.get("principal").tenantId;
+  const cancel = () => c.executionCtx.waitUntil(sessionOf(c.env, id).cancel(tenantId));
+  if (signal.aborted) cancel();
+  signal.addEventListener("abort", cancel);
+  try {
+    return await waitForSolve(c.env, id, deadlineMs);
+  } finally {
+    signal.removeEventListener("abort", cancel);
   }
 }

@@ -4,6 +4,8 @@
  * thousands of candidates), so they are stored as JSON split across rows of a SQLite table, each row far
  * below the platform's 2 MB limit on a value.
  */
+import type { Conversation } from "../engine/types";
+import type { ResponseEcho } from "../openai/responses";
 import type { AutoDecision } from "../policy/auto";
 import type { ProbePlan } from "../policy/probeStep";
 import type { Budget } from "../engine/budget";
@@ -19,6 +21,14 @@ export interface StartInput {
   /** The key whose daily caps the solve is charged against (its KeyQuota object). */
   keyId: string;
   prompt: string;
+  /** The conversation the prompt was asked in (OpenAI-compatible requests), rendered with it for every model. */
+  context?: Conversation;
+  stop?: string[];
+  /** The caller's `user` and `metadata` (OpenAI-compatible requests), kept with the solve. */
+  user?: string;
+  metadata?: Record<string, string>;
+  /** A Responses API request: what its response object echoes. */
+  response?: ResponseEcho;
   spec: StrategySpec;
   budget: Budget;
   seed: number;

@@ -5,18 +5,37 @@
  */
 import { STRATEGIES, type StrategyName } from "../engine/strategies";
 
-export const EFFORTS = ["low", "medium", "high"] as const;
+/** Every value OpenAI's SDKs send for `reasoning_effort` (openai-node's `ReasoningEffort`). */
+export const EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max"] as const;
 export type Effort = (typeof EFFORTS)[number];
 
-/** Generation budget N per effort (medium is the default). */
-export const EFFORT_GENERATIONS: Record<Effort, number> = { low: 4, medium: 16, high: 64 };
+/**
+ * Generation budget N per effort (medium is the default): `none` is a single sample (no search), each step
+ * up multiplies the search by four from `low`, and `max` by four again over `xhigh`.
+ */
+export const EFFORT_GENERATIONS: Record<Effort, number> = {
+  none: 1,
+  minimal: 2,
+  low: 4,
+  medium: 16,
+  high: 64,
+  xhigh: 256,
+  max: 1024,
+};
 
-/** How each strategy spends N. A strategy without a preset is not offered as a model. */
+/** Beams kept per step: 4 from N = 16 up, else as many as N allows (width must divide N). */
+const width = (n: number): number => (n >= 16 ? 4 : Math.min(n, 2));
+
+/** How each strategy spends N (a power of two). A strategy without a preset is not offered as a model. */
 const PRESETS: Partial<Record<StrategyName, (n: number) => Record<string, unknown>>> = {
   "best-of-n": (n) => ({ n }),
-  "beam-search": (n) => ({ n, width: n >= 16 ? 4 : 2 }),
-  dvts: (n) => ({ n, width: n >= 16 ? 4 : 2 }),
-  revisions: (n) => ({ sequential: Math.sqrt(n), parallel: Math.sqrt(n) }),
+  "beam-search": (n) => ({ n, width: width(n) }),
+  dvts: (n) => ({ n, width: width(n) }),
+  // s·p = N, balanced: sequential revisions 2^ceil(log2(N)/2), the rest in parallel chains.
+  revisions: (n) => {
+    const sequential = 2 ** Math.ceil(Math.log2(n) / 2);
+    return { sequential, parallel: n / sequential };
+  },
 };
 
 export const MODEL_PREFIX = "ttc-";

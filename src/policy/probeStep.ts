@@ -219,7 +219,12 @@ export function settleProbe(exec: Execution): Execution {
   };
   return {
     ...exec,
-    strategy: initStrategy({ question: probe.question }, decided.strategy, probe.seed, given),
+    strategy: initStrategy(
+      { question: probe.question, ...(probe.context ? { context: probe.context } : {}) },
+      decided.strategy,
+      probe.seed,
+      given,
+    ),
     probe: { phase: "decided", decision },
   };
 }

@@ -6,6 +6,7 @@ import pLimit from "p-limit";
 import { renderChatMessages, utf8Length } from "../engine/prompts";
 import type { CallContext, GenerateRequest, GenerateResponse } from "../engine/types";
 import type { ProviderConfig } from "./config";
+import { stopField } from "./completions";
 import { ChatResponseSchema } from "./formats";
 import { ProviderError } from "./http";
 import {
@@ -44,7 +45,7 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
       temperature: req.temperature,
       max_tokens: req.maxTokens,
       seed: req.seed,
-      ...(req.oneStep ? { stop: ["\n\n"] } : {}),
+      ...stopField(req),
       ...(continuing ? { continue_final_message: true, add_generation_prompt: false } : {}),
     };
     const bound = () => ({ promptTokens: promptTokenBound(req), completionTokens: req.n * req.maxTokens });

@@ -23,9 +23,15 @@ import type { ProviderConfig } from "./config";
 
 type Config = Extract<ProviderConfig, { kind: "openai-completions" }>;
 
+/** The step separator for one-step requests, and the caller's stop sequences. */
+export function stopField(r: GenerateRequest): { stop?: string[] } {
+  const stop = [...(r.oneStep ? ["\n\n"] : []), ...(r.stop ?? [])];
+  return stop.length > 0 ? { stop } : {};
+}
+
 /** Requests that can share one call: same n, temperature, max_tokens and stop. */
 function batchKey(r: GenerateRequest): string {
-  return `${r.n}|${r.temperature}|${r.maxTokens}|${r.oneStep}`;
+  return `${r.n}|${r.temperature}|${r.maxTokens}|${r.oneStep}|${JSON.stringify(r.stop ?? [])}`;
 }
 
 /**
@@ -38,7 +44,7 @@ function merge(
   const merged: { req: GenerateRequest; parts: { index: number; n: number }[] }[] = [];
   const byPrompt = new Map<string, number>();
   requests.forEach((r, index) => {
-    const key = `${r.temperature}|${r.maxTokens}|${r.oneStep}|${renderPrompt(r)}`;
+    const key = `${r.temperature}|${r.maxTokens}|${r.oneStep}|${JSON.stringify(r.stop ?? [])}|${renderPrompt(r)}`;
     const at = byPrompt.get(key);
     const group = at === undefined ? undefined : merged[at];
     if (group) {
@@ -77,7 +83,7 @@ export function completionsGenerator(name: string, config: Config, context: Adap
       temperature: first.temperature,
       max_tokens: first.maxTokens,
       seed: first.seed,
-      ...(first.oneStep ? { stop: ["\n\n"] } : {}),
+      ...stopField(first),
     };
     const expected = batch.length * first.n;
     const { slots, usage } = await postAndRead(

@@ -28,10 +28,11 @@ export function poolingVerifier(name: string, config: Config, context: AdapterCo
   const http = httpOptionsFor(config, context);
   const url = `${config.baseUrl.replace(/\/$/, "")}/pooling`;
 
-  const scoreTokenBound = (req: ScoreRequest): number => utf8Length(renderPrmInput(req.question, req.steps)) + 8;
+  const scoreTokenBound = (req: ScoreRequest): number =>
+    utf8Length(renderPrmInput(req.question, req.steps, req.context)) + 8;
 
   async function call(batch: ScoreRequest[], ctx: CallContext | undefined, part: number): Promise<ScoreResponse[]> {
-    const inputs = batch.map((r) => renderPrmInput(r.question, r.steps));
+    const inputs = batch.map((r) => renderPrmInput(r.question, r.steps, r.context));
     const bound = () => ({ promptTokens: batch.reduce((t, r) => t + scoreTokenBound(r), 0), completionTokens: 0 });
     return postAndRead(
       url,
