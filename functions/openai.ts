@@ -19,7 +19,7 @@ import { AUTO_MODEL, MODELS } from "../src/openai/models";
 import { chatIgnoredParams, ignoredHeader, responsesIgnoredParams } from "../src/openai/params";
 import { ChatCompletionRequestSchema } from "../src/openai/schemas";
 import { streamCompletion } from "../src/openai/stream";
-import { chatToSolve } from "../src/openai/toSolve";
+import { chatToSolve, withBudgetParam } from "../src/openai/toSolve";
 
 export const openai = new Hono<AppEnv>();
 
@@ -54,7 +54,17 @@ openai.post("/chat/completions", async (c) => {
   const solveReq = chatToSolve(req);
   const principal = c.get("principal");
   const idem = key === undefined ? undefined : { key, scope: "chat", fingerprint: await fingerprint(body) };
-  const started = await startOnce(c.env, principal, idem, () => prepareSolve(c.env, principal, solveReq));
+  const asked = {
+    maxTokensParam:
+      req.max_completion_tokens != null ? "max_completion_tokens" : req.max_tokens != null ? "max_tokens" : undefined,
+    ttcBudget: req.ttc?.budget,
+    auto: req.model === AUTO_MODEL,
+  };
+  const started = await startOnce(c.env, principal, idem, () => prepareSolve(c.env, principal, solveReq)).catch(
+    (err: unknown) => {
+      throw withBudgetParam(err, asked);
+    },
+  );
   if (req.stream) {
     return streamCompletion(c, {
       solveId: started.id,
@@ -97,7 +107,16 @@ openai.post("/responses", async (c) => {
   const principal = c.get("principal");
   if (solveReq.webhook) await checkDestination(c.env, principal.tenantId, solveReq.webhook.url);
   const idem = key === undefined ? undefined : { key, scope: "responses", fingerprint: await fingerprint(body) };
-  const started = await startOnce(c.env, principal, idem, () => prepareSolve(c.env, principal, solveReq));
+  const asked = {
+    maxTokensParam: req.max_output_tokens != null ? "max_output_tokens" : undefined,
+    ttcBudget: req.ttc?.budget,
+    auto: req.model === AUTO_MODEL,
+  };
+  const started = await startOnce(c.env, principal, idem, () => prepareSolve(c.env, principal, solveReq)).catch(
+    (err: unknown) => {
+      throw withBudgetParam(err, asked);
+    },
+  );
   const extra = { metadata: solveReq.metadata, user: solveReq.user };
   if (req.stream) return streamResponse(c, { view: started, echo, ...extra });
   // In the background: an async solve; the caller polls GET /v1/responses/{id} (or gets the webhook).

@@ -12,7 +12,7 @@ import type { Choice } from "./choices";
 import { ttcResult, type SpendDetail } from "./completion";
 import type { InputMessage } from "./conversation";
 import { EFFORTS } from "./models";
-import { MetadataSchema, TtcExtensionSchema } from "./schemas";
+import { MetadataSchema, TtcExtensionSchema, TtcResultSchema } from "./schemas";
 import { toSolve } from "./toSolve";
 
 export const RESPONSE_PREFIX = "resp_";
@@ -194,3 +194,75 @@ export function responseObject(
 }
 
 export type ResponseObject = ReturnType<typeof responseObject>;
+
+const ResponseUsageSchema = z.object({
+  input_tokens: z.number().int(),
+  input_tokens_details: z.object({ cached_tokens: z.number().int() }),
+  output_tokens: z.number().int(),
+  output_tokens_details: z.object({ reasoning_tokens: z.number().int() }),
+  total_tokens: z.number().int(),
+});
+
+const OutputMessageSchema = z.object({
+  type: z.literal("message"),
+  id: z.string(),
+  status: z.enum(["in_progress", "completed"]),
+  role: z.literal("assistant"),
+  content: z.array(
+    z.object({
+      type: z.literal("output_text"),
+      text: z.string(),
+      annotations: z.array(z.unknown()),
+      logprobs: z.array(z.unknown()),
+    }),
+  ),
+});
+
+/** The Response object as answered (for the OpenAPI document and the test that checks answers against it). */
+export const ResponseObjectSchema = z.object({
+  id: z.string(),
+  object: z.literal("response"),
+  created_at: z.number().int(),
+  status: z.enum(["in_progress", "completed", "incomplete", "cancelled", "failed"]),
+  background: z.boolean(),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  incomplete_details: z.object({ reason: z.literal("max_output_tokens") }).nullable(),
+  instructions: z.string().nullable(),
+  max_output_tokens: z.number().int().nullable(),
+  metadata: z.record(z.string(), z.string()),
+  model: z.string(),
+  output: z.array(OutputMessageSchema),
+  output_text: z.string(),
+  parallel_tool_calls: z.literal(false),
+  previous_response_id: z.null(),
+  reasoning: z.object({ effort: z.string(), summary: z.null() }),
+  store: z.literal(true),
+  temperature: z.number().nullable(),
+  text: z.object({ format: z.object({ type: z.literal("text") }) }),
+  tool_choice: z.literal("none"),
+  tools: z.array(z.unknown()),
+  top_p: z.null(),
+  truncation: z.literal("disabled"),
+  usage: ResponseUsageSchema.nullable(),
+  user: z.string().nullable(),
+  ttc: TtcResultSchema,
+});
+
+/** One streamed event: `type` and `sequence_number`, with the fields its type carries. */
+export const ResponseStreamEventSchema = z.looseObject({
+  type: z.enum([
+    "response.created",
+    "response.in_progress",
+    "response.output_item.added",
+    "response.content_part.added",
+    "response.output_text.delta",
+    "response.output_text.done",
+    "response.content_part.done",
+    "response.output_item.done",
+    "response.completed",
+    "response.incomplete",
+    "response.failed",
+    "error",
+  ]),
+  sequence_number: z.number().int(),
+});

@@ -119,3 +119,29 @@ export function chatToSolve(req: ChatCompletionRequest): SolveRequest {
     ttc: req.ttc as AskedSolve["ttc"],
   });
 }
+
+/**
+ * A budget refusal from starting the solve (`budget.tokens: ...`), with `param` naming the request's own
+ * field: `max_completion_tokens`/`max_tokens`/`max_output_tokens` for the token cap it set, `reasoning_effort`
+ * for ttc-auto's generation cap, else the `ttc.budget` field.
+ */
+export function withBudgetParam(
+  err: unknown,
+  asked: { maxTokensParam?: string | undefined; ttcBudget?: Record<string, unknown> | undefined; auto: boolean },
+): unknown {
+  if (!(err instanceof ApiError) || err.status !== 400 || err.extra.param !== undefined) return err;
+  const m = /^budget\.(\w+):/.exec(err.message);
+  if (!m) return err;
+  const field = m[1]!;
+  const own = asked.ttcBudget?.[field] !== undefined;
+  const param =
+    !own && field === "tokens" && asked.maxTokensParam
+      ? asked.maxTokensParam
+      : !own && field === "generations" && asked.auto
+        ? "reasoning_effort"
+        : `ttc.budget.${field}`;
+  return new ApiError(400, err.type, `${param}: ${err.message.slice(m[0].length).trim()}`, {
+    ...err.extra,
+    param,
+  });
+}

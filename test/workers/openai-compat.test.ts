@@ -60,7 +60,7 @@ describe("conversations and parameters", () => {
         presence_penalty: 0,
         logit_bias: null,
         service_tier: "auto",
-        parallel_tool_calls: null,
+        ...({ parallel_tool_calls: null } as object),
         user: "user-42",
         metadata: { app: "compat-test" },
         ...({ some_future_param: true } as object),
