@@ -3,7 +3,8 @@ import { Hono, type Context } from "hono";
 import { ApiError } from "../src/api/errors";
 import { jsonBody, type AppEnv } from "../src/api/http";
 import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency";
-import { prepareSolve, sessionOf, unwrap, waitUnlessGone } from "../src/api/startSolve";
+import { prepareSolve, sessionOf, unwrap } from "../src/api/startSolve";
+import { answerWhenDone } from "../src/api/syncAnswer";
 import { streamResponse } from "../src/openai/responseStream";
 import {
   echoOf,
@@ -74,19 +75,20 @@ openai.post("/chat/completions", async (c) => {
       includeUsage: req.stream_options?.include_usage === true,
     });
   }
-  await waitUnlessGone(c, started.id, solveReq.budget.deadlineMs);
-  const result = await sessionOf(c.env, started.id).choices(principal.tenantId, req.n);
-  if (!result.ok) throw new Error(`solve ${started.id} vanished: ${result.error}`);
-  const { view, choices, spend } = result.value;
-  if (view.stopReason === "failed" && view.answer === null) {
-    console.error(`chat completion ${view.id} (request ${c.get("requestId")}) failed: ${view.detail}`);
-    throw new ApiError(
-      502,
-      "upstream_error",
-      `the solve failed before it found an answer; solve ${view.id}, request id ${c.get("requestId")}`,
-    );
-  }
-  return c.json(chatCompletion(req.model, view, choices, usageOf(spend)));
+  return answerWhenDone(c, started.id, solveReq.budget.deadlineMs, async () => {
+    const result = await sessionOf(c.env, started.id).choices(principal.tenantId, req.n);
+    if (!result.ok) throw new Error(`solve ${started.id} vanished: ${result.error}`);
+    const { view, choices, spend } = result.value;
+    if (view.stopReason === "failed" && view.answer === null) {
+      console.error(`chat completion ${view.id} (request ${c.get("requestId")}) failed: ${view.detail}`);
+      throw new ApiError(
+        502,
+        "upstream_error",
+        `the solve failed before it found an answer; solve ${view.id}, request id ${c.get("requestId")}`,
+      );
+    }
+    return chatCompletion(req.model, view, choices, usageOf(spend));
+  });
 });
 
 /** The Responses API: a response is a solve (`src/openai/responses.ts`). */
@@ -121,8 +123,7 @@ openai.post("/responses", async (c) => {
   if (req.stream) return streamResponse(c, { view: started, echo, ...extra });
   // In the background: an async solve; the caller polls GET /v1/responses/{id} (or gets the webhook).
   if (req.background) return c.json(responseObject(started, echo, extra));
-  await waitUnlessGone(c, started.id, solveReq.budget.deadlineMs);
-  return c.json(await responseOf(c, started.id));
+  return answerWhenDone(c, started.id, solveReq.budget.deadlineMs, () => responseOf(c, started.id));
 });
 
 async function responseOf(c: Context<AppEnv>, solveId: string) {

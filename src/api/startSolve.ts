@@ -19,9 +19,7 @@ import { providersFromEnv } from "../providers/fromEnv";
 import { quotaRefused } from "../quota/refusal";
 import { keyQuota } from "../quota/stub";
 import { apiBudgetField, toEngineBudget, withKeyDefaults } from "./budget";
-import type { Context } from "hono";
 import { ApiError } from "./errors";
-import type { AppEnv } from "./http";
 import type { ApiBudget, SolveView } from "./schemas";
 
 export const SOLVE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -243,27 +241,5 @@ export async function waitForSolve(env: Env, id: string, deadlineMs: number | un
     if (view.status === "done") return view;
     if (Date.now() > until)
       throw new ApiError(504, "timeout", `solve ${id} is still running; poll GET /v1/solves/${id}`);
-  }
-}
-
-/**
- * Wait for a synchronous request's solve, cancelling it if the caller goes away first (Request.signal fires
- * when the client disconnects: the `enable_request_signal` compatibility flag). Nobody would read the
- * answer, so the search stops spending; `waitUntil` keeps the invocation alive until the cancel is delivered.
- */
-export async function waitUnlessGone(
-  c: Context<AppEnv>,
-  id: string,
-  deadlineMs: number | undefined,
-): Promise<SolveView> {
-  const signal = c.req.raw.signal;
-  const tenantId = c.get("principal").tenantId;
-  const cancel = () => c.executionCtx.waitUntil(sessionOf(c.env, id).cancel(tenantId));
-  if (signal.aborted) cancel();
-  signal.addEventListener("abort", cancel);
-  try {
-    return await waitForSolve(c.env, id, deadlineMs);
-  } finally {
-    signal.removeEventListener("abort", cancel);
   }
 }

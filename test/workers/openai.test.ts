@@ -283,7 +283,7 @@ describe("OpenAI-compatible endpoint with the openai SDK", () => {
           }),
         400,
         "max_completion_tokens",
-        /max_completion_tokens: is too small/
+        /max_completion_tokens: is too small/,
       ],
     ];
     for (const [name, send, status, param, message] of cases) {
