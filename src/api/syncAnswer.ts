@@ -50,6 +50,7 @@ export async function answerWhenDone(
   let timer: ReturnType<typeof setInterval> | null = null;
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
+      controller.enqueue(encoder.encode("\n"));
       timer = setInterval(() => controller.enqueue(encoder.encode("\n")), KEEPALIVE_EVERY_MS);
       const finish = (text: string) => {
         answered = true;
@@ -77,5 +78,11 @@ export async function answerWhenDone(
       cancel();
     },
   });
-  return c.body(body, 200, { "content-type": "application/json" });
+  // Uncompressed: a compressing proxy would hold the newlines back, and a write that fails is how a gone
+  // caller is seen.
+  return c.body(body, 200, {
+    "content-type": "application/json",
+    "content-encoding": "identity",
+    "cache-control": "no-transform",
+  });
 }

@@ -68,7 +68,9 @@ describe("a client that goes away", () => {
     );
     const outcome = request.then(
       () => "answered",
-      (e: unknown) => (e instanceof OpenAI.APIUserAbortError ? "aborted" : String(e)),
+      // Aborted before the answer's headers (the SDK's error) or while reading its keepalive body (fetch's).
+      (e: unknown) =>
+        e instanceof OpenAI.APIUserAbortError || (e as Error).name === "AbortError" ? "aborted" : String(e),
     );
     await new Promise((r) => setTimeout(r, 1000));
     expect(started.length).toBeGreaterThan(0);
@@ -94,5 +96,24 @@ describe("a client that goes away", () => {
     };
     expect(view.spend.tokens).toBeGreaterThan(0);
     expect(view.detail).toMatch(/aborted/);
+  });
+
+  it("a synchronous answer that takes longer than the keepalive arrives as newlines then the JSON, which the SDK reads", async () => {
+    const raw = await SELF.fetch("https://ttc.test/v1/chat/completions", {
+      method: "POST",
+      headers: k.headers,
+      body: JSON.stringify({
+        model: "ttc-best-of-n",
+        messages: [{ role: "user", content: PROBLEM }],
+        reasoning_effort: "low",
+      }),
+    });
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get("content-encoding")).toBe("identity");
+    const text = await raw.text();
+    expect(text).toMatch(/^\n+\{/);
+    expect((JSON.parse(text) as { object: string }).object).toBe("chat.completion");
+    const res = await client.responses.create({ model: "ttc-best-of-n", input: PROBLEM, reasoning: { effort: "low" } });
+    expect(res.status).toBe("completed");
   });
 });
