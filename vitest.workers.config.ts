@@ -74,7 +74,12 @@ export async function workersProjects(): Promise<TestProjectInlineConfiguration[
     // Eight provider requests per invocation (two calls with their retries): steps run across several alarms.
     await project("workers-http", ["test/workers-http/**/*.test.ts"], {
       // Synchronous answers start their keepalive body after 300 ms, so the SDK reads whitespace-led JSON here.
-      bindings: { PROVIDERS: HTTP_PROVIDERS, SUBREQUESTS_PER_INVOCATION: "8", SYNC_KEEPALIVE_MS: "300" },
+      bindings: {
+        PROVIDERS: HTTP_PROVIDERS,
+        SUBREQUESTS_PER_INVOCATION: "8",
+        SYNC_KEEPALIVE_MS: "300",
+        SSE_HEARTBEAT_MS: "150",
+      },
       viaSim: true,
     }),
   ];

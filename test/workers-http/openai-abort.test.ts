@@ -116,4 +116,15 @@ describe("a client that goes away", () => {
     const res = await client.responses.create({ model: "ttc-best-of-n", input: PROBLEM, reasoning: { effort: "low" } });
     expect(res.status).toBe("completed");
   });
+
+  it("an event stream sends heartbeat comments while the search runs", async () => {
+    const raw = await SELF.fetch("https://ttc.test/v1/responses", {
+      method: "POST",
+      headers: k.headers,
+      body: JSON.stringify({ model: "ttc-beam-search", input: PROBLEM, stream: true, reasoning: { effort: "low" } }),
+    });
+    const text = await raw.text();
+    expect(text).toContain(": heartbeat\n\n");
+    expect(text).toContain("event: response.completed");
+  });
 });

@@ -5,12 +5,14 @@
  * streamed, in the background with retrieve, cancelled), one error shape on every route, CORS and OpenAI's
  * rate-limit headers.
  */
-import { SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, SELF } from "cloudflare:test";
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SolveView } from "../../src/api/schemas";
 import { EFFORT_GENERATIONS } from "../../src/openai/models";
+import { Webhook } from "standardwebhooks";
 import { newTenantKey, type TestKey } from "./auth";
+import { driveToEnd } from "./drive";
 
 const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
 const ANSWER = "87";
@@ -211,6 +213,31 @@ describe("the Responses API", () => {
     expect(res.status).toBe("completed");
     expect(res.output_text).toContain("\\boxed{");
     expect(res.usage!.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+  });
+
+  it("background with ttc.webhook: the tenant's signed webhook on completion", async () => {
+    const { secret } = (await (
+      await SELF.fetch("https://ttc.test/v1/webhooks/secret", { headers: k.headers })
+    ).json()) as { secret: string };
+    const started = await client.responses.create({
+      model: "ttc-best-of-n",
+      input: PROBLEM,
+      background: true,
+      reasoning: { effort: "low" },
+      ...({ ttc: { webhook: { url: "https://hooks.example.com/hook/responses" } } } as object),
+    });
+    const solveId = started.id.replace(/^resp_/, "");
+    await driveToEnd(solveId);
+    const stub = env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(solveId));
+    let got: { headers: Record<string, string>; body: string }[] = [];
+    for (let i = 0; i < 50 && got.length === 0; i++) {
+      await runDurableObjectAlarm(stub);
+      got = (await (await fetch("https://hooks.example.com/_log/responses")).json()) as typeof got;
+    }
+    const payload = new Webhook(secret).verify(got[0]!.body, got[0]!.headers) as { type: string; data: SolveView };
+    expect(payload.type).toBe("solve.completed");
+    expect(payload.data.id).toBe(solveId);
+    expect((await client.responses.retrieve(started.id)).status).toBe("completed");
   });
 
   it("cancel: a background response is cancelled", async () => {
