@@ -58,6 +58,7 @@ async function project(
             TEST_MIGRATIONS: migrations,
             ADMIN_SECRET: "test-admin-secret",
             AUTO_EXPLORATION: "0",
+            CORS_ORIGINS: "https://app.example, https://other.example",
             ...extra.bindings,
           },
           outboundService: async (request: Request) => {
@@ -90,7 +91,13 @@ export async function workersProjects(): Promise<TestProjectInlineConfiguration[
     }),
     // Eight provider requests per invocation (two calls with their retries): steps run across several alarms.
     await project("workers-http", ["test/workers-http/**/*.test.ts"], {
-      bindings: { PROVIDERS: HTTP_PROVIDERS, SUBREQUESTS_PER_INVOCATION: "8" },
+      // Synchronous answers start their keepalive body after 300 ms, so the SDK reads whitespace-led JSON here.
+      bindings: {
+        PROVIDERS: HTTP_PROVIDERS,
+        SUBREQUESTS_PER_INVOCATION: "8",
+        SYNC_KEEPALIVE_MS: "300",
+        SSE_HEARTBEAT_MS: "150",
+      },
       viaSim: true,
     }),
   ];

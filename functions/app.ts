@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { ApiError, renderError } from "../src/errors/apiError";
 import { docsPage } from "../src/api/docsPage";
 import type { AppEnv } from "../src/auth/env";
@@ -20,11 +21,41 @@ import { providersFromEnv } from "../src/wiring/providers";
 
 export const app = new Hono<AppEnv>();
 
+/** Response headers a browser page may read. */
+const EXPOSED_HEADERS = [
+  "x-request-id",
+  "x-ttc-ignored-params",
+  "x-ratelimit-limit-requests",
+  "x-ratelimit-remaining-requests",
+  "x-ratelimit-reset-requests",
+  "x-ratelimit-limit-tokens",
+  "x-ratelimit-remaining-tokens",
+  "x-ratelimit-reset-tokens",
+  "retry-after",
+] as const;
+
 app.use("*", async (c, next) => {
   const requestId = crypto.randomUUID();
   c.set("requestId", requestId);
   await next();
   c.header("x-request-id", requestId);
+});
+
+/**
+ * CORS for the origins in CORS_ORIGINS (comma-separated; empty: none). Preflights are answered here, before
+ * any key is asked for; an origin not listed gets no access-control-allow-origin, so the browser refuses.
+ */
+app.use("*", (c, next) => {
+  const allowed = (c.env.CORS_ORIGINS ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+  return cors({
+    origin: (origin) => (allowed.includes(origin) ? origin : null),
+    allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+    exposeHeaders: [...EXPOSED_HEADERS],
+    maxAge: 600,
+  })(c, next);
 });
 
 // A PROVIDERS value that cannot work (unknown kind or server, a missing secret or binding) is reported here,
@@ -75,5 +106,31 @@ app.get("/v1/usage", async (c) => {
   });
 });
 
-app.notFound((c) => renderError(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c));
+/** A path that exists under another method is a 405 naming the methods it has. */
+app.notFound((c) => {
+  const methods = methodsFor(c.req.path);
+  if (methods.length > 0 && !methods.includes(c.req.method))
+    return renderError(
+      new ApiError(
+        405,
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${c.req.path}; use ${methods.join(", ")}`,
+        {
+          headers: { Allow: methods.join(", ") },
+        },
+      ),
+      c,
+    );
+  return renderError(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c);
+});
+
+function methodsFor(path: string): string[] {
+  const methods = new Set<string>();
+  for (const r of app.routes) {
+    if (r.method === "ALL" || r.path.includes("*")) continue;
+    const pattern = new RegExp(`^${r.path.replace(/:[^/]+/g, "[^/]+").replace(/\/$/, "")}/?$`);
+    if (pattern.test(path)) methods.add(r.method);
+  }
+  return [...methods];
+}
 app.onError(renderError);

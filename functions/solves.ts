@@ -10,7 +10,8 @@ import { forecastProbe } from "../src/policy/probeStep";
 import { recordFeedback } from "../src/db/feedback";
 import { answersEquivalent } from "../src/engine/answers";
 import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency";
-import { prepareSolve, sessionOf, unwrap, waitForSolve } from "../src/api/startSolve";
+import { prepareSolve, sessionOf, unwrap } from "../src/api/startSolve";
+import { answerWhenDone } from "../src/api/syncAnswer";
 import { checkDestination } from "../src/webhooks/destination";
 
 export const solves = new Hono<AppEnv>();
@@ -41,7 +42,7 @@ solves.post("/", async (c) => {
   const idem = key === undefined ? undefined : { key, scope: "solves", fingerprint: await fingerprint(body) };
   const started = await startOnce(c.env, principal, idem, () => prepareSolve(c.env, principal, req));
   if (req.mode === "async") return c.json(started, 202);
-  return c.json(await waitForSolve(c.env, started.id, req.budget.deadlineMs));
+  return answerWhenDone(c, started.id, req.budget.deadlineMs, async (view) => view);
 });
 
 solves.get("/:id", async (c) =>

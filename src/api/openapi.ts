@@ -12,6 +12,7 @@ import {
   ModelSchema,
 } from "../openai/schemas";
 import { EFFORT_GENERATIONS, MODELS } from "../openai/models";
+import { ResponseCreateSchema, ResponseObjectSchema, ResponseStreamEventSchema } from "../openai/responses";
 import { DeliveryDetailSchema, DeliverySchema, EnableEndpointSchema, WebhookSecretSchema } from "../webhooks/schemas";
 import {
   ActivePolicyViewSchema,
@@ -256,6 +257,46 @@ export const OPERATIONS: Operation[] = [
         sse: ChatCompletionChunkSchema,
       },
       ...errors([...COMMON, 404, 409, 502]),
+    },
+  },
+  {
+    method: "post",
+    path: "/v1/responses",
+    tag: "openai",
+    auth: "key",
+    idempotent: true,
+    request: ResponseCreateSchema,
+    summary: "OpenAI Responses API: create a response",
+    description:
+      "`input` is a string or messages (system, developer, user, assistant); `instructions`, `reasoning.effort` (as `reasoning_effort` on chat), `max_output_tokens` (a token cap on the whole search), `metadata`. " +
+      "With `stream: true`: typed events from `response.created` to `response.completed`. With `background: true`: an async solve, answered at once `in_progress`; poll `GET /v1/responses/{id}`, or name `ttc.webhook.url` for the tenant's signed webhook. " +
+      "Parameters without a meaning here are ignored and named in `x-ttc-ignored-params`.",
+    responses: {
+      200: {
+        description: "the response (in progress when background), or with stream: true an event stream",
+        schema: ResponseObjectSchema,
+        sse: ResponseStreamEventSchema,
+      },
+      ...errors([...COMMON, 404, 409]),
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/responses/:id",
+    tag: "openai",
+    auth: "key",
+    summary: "A response (its solve), in progress or finished",
+    responses: { 200: { description: "the response", schema: ResponseObjectSchema }, ...errors([401, 404, 429]) },
+  },
+  {
+    method: "post",
+    path: "/v1/responses/:id/cancel",
+    tag: "openai",
+    auth: "key",
+    summary: "Cancel a response: provider calls in flight are aborted, the best answer so far is kept",
+    responses: {
+      200: { description: "the response, settled", schema: ResponseObjectSchema },
+      ...errors([401, 404, 429]),
     },
   },
   {

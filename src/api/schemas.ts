@@ -139,7 +139,10 @@ export const DryRunViewSchema = z.object({
 });
 export type DryRunView = z.output<typeof DryRunViewSchema>;
 
-export const ErrorBodySchema = z.object({ error: z.object({ type: z.string(), message: z.string() }) });
+/** Every route's error body, in OpenAI's shape (`errors.ts`): `code` is ours, `type` OpenAI's, `param` the field. */
+export const ErrorBodySchema = z.object({
+  error: z.object({ message: z.string(), type: z.string(), param: z.string().nullable(), code: z.string() }),
+});
 
 /** The first issue of a failed parse as one sentence naming the field. */
 export function describeIssue(error: z.ZodError): string {

@@ -9,6 +9,8 @@ import type { StartInput } from "../solve/input";
 import { refuseBudget } from "../engine/executor";
 import { generationCost, type StrategySpec } from "../engine/strategies";
 import type { CostModel } from "../engine/budget";
+import type { Conversation } from "../engine/types";
+import type { ResponseEcho } from "../solve/input";
 import { decideAuto, servablePolicy, usesLargeModel, type AutoDecision } from "../policy/auto";
 import type { CostUnit } from "../engine/meter";
 import type { PolicyDocument } from "../policy/document";
@@ -31,6 +33,13 @@ export interface SolveRequest {
   budget: ApiBudget;
   seed?: number | undefined;
   webhook?: { url: string } | undefined;
+  /** OpenAI-compatible requests: the conversation the prompt was asked in, and the caller's user and metadata. */
+  context?: Conversation | undefined;
+  stop?: string[] | undefined;
+  user?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+  /** A Responses API request: what its response object echoes. */
+  response?: ResponseEcho | undefined;
 }
 
 /** The solve's object; a malformed id is a 404 like an unknown one. */
@@ -187,7 +196,12 @@ export async function prepareSolve(
   if (unable) throw new ApiError(400, "invalid_request", `strategy: ${unable}`);
   const engineBudget = toEngineBudget(budget, now);
   // Refused here, before a Durable Object is made: a budget that cannot run this strategy at all.
-  const refused = refuseBudget({ question: req.prompt }, spec, engineBudget, wired.wired.costs);
+  const problem = {
+    question: req.prompt,
+    ...(req.context ? { context: req.context } : {}),
+    ...(req.stop ? { stop: req.stop } : {}),
+  };
+  const refused = refuseBudget(problem, spec, engineBudget, wired.wired.costs);
   if (refused) {
     // A default clipped by the day's cap is too small: the cap refuses, not the request.
     const unit = refused.field === "tokens" || refused.field === "money" ? refused.field : undefined;
@@ -208,6 +222,11 @@ export async function prepareSolve(
     tenantId: principal.tenantId,
     keyId: principal.keyId,
     prompt: req.prompt,
+    ...(req.context ? { context: req.context } : {}),
+    ...(req.stop ? { stop: req.stop } : {}),
+    ...(req.user !== undefined ? { user: req.user } : {}),
+    ...(req.metadata ? { metadata: req.metadata } : {}),
+    ...(req.response ? { response: req.response } : {}),
     spec,
     ...(policy ? { policy } : {}),
     ...(probe ? { probe } : {}),

@@ -62,6 +62,8 @@ export class SolveSession extends DurableObject<Env> {
   private readonly waiters = new Set<() => void>();
   /** An alarm invocation of this instance is running its steps. */
   private stepping = false;
+  /** Aborts the provider calls of the step in flight when the solve is cancelled. */
+  private readonly inFlight = new AbortController();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -86,7 +88,12 @@ export class SolveSession extends DurableObject<Env> {
     }
     const wired = providersFromEnv(this.env.PROVIDERS, this.env as unknown as Record<string, unknown>);
     if (!wired.ok) return { ok: false, code: "invalid", error: `configuration error: ${wired.error}` };
-    const started = startExecution({ question: input.prompt }, input.spec, input.budget, input.seed, wired.wired.costs);
+    const problem = {
+      question: input.prompt,
+      ...(input.context ? { context: input.context } : {}),
+      ...(input.stop ? { stop: input.stop } : {}),
+    };
+    const started = startExecution(problem, input.spec, input.budget, input.seed, wired.wired.costs);
     if (!started.ok) return { ok: false, code: "invalid", error: started.error, field: started.field };
     const meta: SolveMeta = { input, createdAt: Date.now() };
     // A policy that probes first: the execution runs the probe, and chooses its arm once the probe is scored.
@@ -116,6 +123,8 @@ export class SolveSession extends DurableObject<Env> {
     if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
     if (solve.exec.status === "running") {
       await this.store.put("cancelRequested", true);
+      // The step in flight stops now rather than when its calls return; their possible cost is charged.
+      this.inFlight.abort();
       await this.alarmNextStep();
     }
     return { ok: true, value: this.view(solve.meta, solve.exec) };
@@ -125,7 +134,14 @@ export class SolveSession extends DurableObject<Env> {
   async choices(
     tenantId: string,
     n: number,
-  ): Promise<RpcResult<{ view: SolveView; choices: Choice[]; spend: SpendDetail }>> {
+  ): Promise<
+    RpcResult<{
+      view: SolveView;
+      choices: Choice[];
+      spend: SpendDetail;
+      request: Pick<StartInput, "user" | "metadata" | "response">;
+    }>
+  > {
     const solve = await this.store.load();
     if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
     const { tokens, generatorPromptTokens } = solve.exec.ledger;
@@ -135,6 +151,11 @@ export class SolveSession extends DurableObject<Env> {
         view: this.view(solve.meta, solve.exec),
         choices: topChoices(solve.exec.outcome, n),
         spend: { tokens, generatorPromptTokens },
+        request: {
+          user: solve.meta.input.user,
+          metadata: solve.meta.input.metadata,
+          response: solve.meta.input.response,
+        },
       },
     };
   }
@@ -264,6 +285,7 @@ export class SolveSession extends DurableObject<Env> {
       requestKey: id,
       subrequests,
       cancelRequested: async () => (await this.store.get("cancelRequested")) === true,
+      signal: this.inFlight.signal,
     });
   }
 

@@ -53,6 +53,7 @@ export interface CallOptions {
   deadline?: number;
   billed?(role: GeneratorRole | "verifier", attempt: BilledAttempt): void;
   mayRetry?(): boolean;
+  signal?: AbortSignal;
 }
 
 function contextFor(role: GeneratorRole | "verifier", options: CallOptions | undefined): CallContext | undefined {
@@ -62,6 +63,22 @@ function contextFor(role: GeneratorRole | "verifier", options: CallOptions | und
     ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
     billed: (attempt) => options.billed?.(role, attempt),
     ...(options.mayRetry ? { mayRetry: options.mayRetry } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}
+
+/**
+ * A sample ends at the first of the caller's stop sequences, as an OpenAI server ends it (the stop itself is
+ * not part of the text): applied here too, for providers that ignore `stop` or were not sent it.
+ */
+export function cutAtStop(response: GenerateResponse, stop: readonly string[] | undefined): GenerateResponse {
+  if (!stop?.length || !response?.completions) return response;
+  return {
+    ...response,
+    completions: response.completions.map((c) => {
+      const at = Math.min(...stop.map((s) => c.text.indexOf(s)).filter((i) => i >= 0));
+      return Number.isFinite(at) ? { text: c.text.slice(0, at), finishReason: "stop" as const } : c;
+    }),
   };
 }
 
@@ -92,7 +109,7 @@ export async function callProviders(
           `the ${role} provider returned ${Array.isArray(out) ? out.length : "no"} responses for ${indices.length} requests`,
         );
       }
-      indices.forEach((i, j) => (responses[i] = out[j] as GenerateResponse));
+      indices.forEach((i, j) => (responses[i] = cutAtStop(out[j] as GenerateResponse, work.requests[i]!.stop)));
       return { role, out };
     }),
   );
@@ -198,6 +215,11 @@ export interface StepPorts {
   journal?: StepJournal;
   /** Whether the caller asked the solve to stop. Checked before a step and again once its calls returned. */
   cancelRequested?(): boolean | Promise<boolean>;
+  /**
+   * Aborted when the caller cancels: provider calls in flight stop at once, what they may have cost is
+   * charged (at its worst case when unknown), and the solve stops as cancelled with the best answer so far.
+   */
+  signal?: AbortSignal;
   /** Names the solve in request ids sent to providers (with the step, the attempt, the offset and the role). */
   requestKey?: string;
   /**
@@ -403,6 +425,7 @@ async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts)
         ? { requestId: `${ports.requestKey}:${exec.steps}:${intent.interruptions}:${offset}` }
         : {}),
       ...(deadline !== undefined ? { deadline } : {}),
+      ...(ports.signal ? { signal: ports.signal } : {}),
       billed: (role, attempt) =>
         discarded.push(
           extraRecord(exec.steps, chunk, role, attempt.usage, ports.costs, "discarded", attempt.estimated),
@@ -420,8 +443,13 @@ async function callChunk(exec: Execution, planned: StepIntent, ports: StepPorts)
     const failed = [...discarded, ...priceCalls(exec.steps, chunk, undefined, ports.costs, "error", providerMs)];
     const message = err instanceof Error ? err.message : String(err);
     const past = deadline !== undefined && ports.now() >= deadline;
-    const reason: StopReason = past ? "deadline" : "failed";
-    const detail = past ? `the deadline passed during a provider call (${message})` : `provider error: ${message}`;
+    const cancelled = ports.signal?.aborted === true;
+    const reason: StopReason = cancelled ? "cancelled" : past ? "deadline" : "failed";
+    const detail = cancelled
+      ? `${CANCELLED} (provider calls in flight were aborted)`
+      : past
+        ? `the deadline passed during a provider call (${message})`
+        : `provider error: ${message}`;
     if (offset > 0) {
       // Earlier parts of a split step were paid for: absorb what they received, then stop.
       const kept = await finishStep(exec, truncated(intent), ports, providerMs, subrequests);

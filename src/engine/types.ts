@@ -3,10 +3,23 @@
  * between any two steps (Durable Object storage, evaluation checkpoints) without changing the result.
  */
 
-/** A prompt to solve. `question` is the only thing a model ever sees. */
+/**
+ * What came before the question in a conversation: instructions (system and developer messages, in order)
+ * and earlier turns. Providers render it with the question (`prompts.ts`); answers are read only from what
+ * the model writes after it.
+ */
+export interface Conversation {
+  instructions: string[];
+  turns: { role: "user" | "assistant"; content: string }[];
+}
+
+/** A prompt to solve: the question, and the conversation it was asked in, if any. */
 export interface Problem {
   id?: string;
   question: string;
+  context?: Conversation;
+  /** The caller's stop sequences: every sample ends at the first (the generator is asked to stop there too). */
+  stop?: string[];
 }
 
 /**
@@ -22,6 +35,9 @@ export type GeneratorRole = "generator" | "reviser" | "large";
 export interface GenerateRequest {
   role: GeneratorRole;
   question: string;
+  context?: Conversation;
+  /** The caller's stop sequences, sent to the generator beside the step separator. */
+  stop?: string[];
   /** Steps already written; the model continues after them. */
   prefix: string[];
   /** Earlier attempts shown to a revision model (most recent last, at most four). */
@@ -55,6 +71,7 @@ export interface GenerateResponse {
 /** A request for one verifier score per step of a (partial) solution. */
 export interface ScoreRequest {
   question: string;
+  context?: Conversation;
   steps: string[];
 }
 
@@ -122,4 +139,6 @@ export interface CallContext {
   billed(attempt: BilledAttempt): void;
   /** Whether another attempt still fits the budget at its worst case, given what was billed so far. */
   mayRetry?(): boolean;
+  /** Aborted when the solve is cancelled: calls in flight stop (reporting what they may have cost). */
+  signal?: AbortSignal;
 }

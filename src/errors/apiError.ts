@@ -1,8 +1,10 @@
 /**
- * Errors as the API answers them: `{"error": {"type", "message"}}`, or OpenAI's shape
- * (`{"error": {"message", "type", "param", "code"}}`) on the OpenAI-compatible routes. Handlers and
+ * Errors as every route answers them, in OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`
+ * (`type` is OpenAI's error type, `code` ours, `param` the request field at fault or null). Handlers and
  * middleware throw `ApiError` (an HTTPException, so Hono's own middleware composes with it); one handler
- * renders every error. Anything else is an internal error: logged with the request id, never echoed.
+ * renders every error, and `errorBody` builds the same body for a response made elsewhere (a throttle in
+ * front of the app, an error inside an event stream). Anything else is an internal error: logged with the
+ * request id, never echoed.
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -21,6 +23,7 @@ export type ErrorType =
   | "forbidden"
   | "rate_limited"
   | "upstream_error"
+  | "method_not_allowed"
   | "internal";
 
 export class ApiError extends HTTPException {
@@ -41,6 +44,7 @@ const TYPE_BY_STATUS: Partial<Record<number, ErrorType>> = {
   404: "not_found",
   409: "conflict",
   413: "payload_too_large",
+  405: "method_not_allowed",
   415: "unsupported_media_type",
   429: "rate_limited",
 };
@@ -54,16 +58,20 @@ const OPENAI_TYPE: Partial<Record<ErrorType, string>> = {
   internal: "server_error",
   upstream_error: "server_error",
   timeout: "timeout_error",
+  conflict: "conflict_error",
 };
 
-/** The OpenAI-compatible routes answer errors in OpenAI's shape. */
-export function speaksOpenAI(path: string): boolean {
-  return path === "/v1/chat/completions" || path === "/v1/models" || path.startsWith("/v1/models/");
+export interface ErrorBody {
+  error: { message: string; type: string; param: string | null; code: ErrorType | string };
 }
 
-function body(c: Context, type: ErrorType, message: string, param?: string): unknown {
-  if (!speaksOpenAI(c.req.path)) return { error: { type, message } };
+/** The one error body: OpenAI's error type for ours (what its SDKs map to exception classes by status anyway). */
+export function errorBody(type: ErrorType, message: string, param?: string | null): ErrorBody {
   return { error: { message, type: OPENAI_TYPE[type] ?? "invalid_request_error", param: param ?? null, code: type } };
+}
+
+function body(_c: Context, type: ErrorType, message: string, param?: string): ErrorBody {
+  return errorBody(type, message, param);
 }
 
 export function renderError(err: Error, c: Context): Response {

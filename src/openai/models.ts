@@ -5,11 +5,23 @@
  */
 import { STRATEGIES, type StrategyName } from "../engine/strategies";
 
-export const EFFORTS = ["low", "medium", "high"] as const;
+/** Every value OpenAI's SDKs send for `reasoning_effort` (openai-node's `ReasoningEffort`). */
+export const EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max"] as const;
 export type Effort = (typeof EFFORTS)[number];
 
-/** Generation budget N per effort (medium is the default). */
-export const EFFORT_GENERATIONS: Record<Effort, number> = { low: 4, medium: 16, high: 64 };
+/**
+ * Generation budget N per effort (medium is the default): `none` is a single sample (no search), each step
+ * up multiplies the search by four from `low`, and `max` by four again over `xhigh`.
+ */
+export const EFFORT_GENERATIONS: Record<Effort, number> = {
+  none: 1,
+  minimal: 2,
+  low: 4,
+  medium: 16,
+  high: 64,
+  xhigh: 256,
+  max: 1024,
+};
 
 /** How each strategy spends N: its own `preset` (src/engine/strategies). */
 const PRESETS: Partial<Record<StrategyName, (n: number) => Record<string, unknown>>> = Object.fromEntries(

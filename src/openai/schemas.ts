@@ -6,15 +6,21 @@ import { z } from "zod";
 import { BudgetSchema } from "../api/schemas";
 import { EFFORTS } from "./models";
 
-const TextPart = z.object({ type: z.literal("text"), text: z.string() }).strict();
+/**
+ * A content part. Text is read; any other kind (images, audio, files) cannot be served and is refused in
+ * `conversation.ts` naming the part.
+ */
+const ContentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
 
-const MessageSchema = z
-  .object({
-    role: z.enum(["system", "developer", "user", "assistant", "tool"]),
-    content: z.union([z.string(), z.array(TextPart).min(1), z.null()]),
-    name: z.string().optional(),
-  })
-  .strict();
+export const MessageContentSchema = z.union([z.string(), z.array(ContentPart), z.null()]);
+
+/** Extra fields a message may carry (`name`, an assistant's `refusal` or `annotations`) are accepted and unused. */
+const MessageSchema = z.looseObject({
+  role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
+  content: MessageContentSchema.optional(),
+  tool_calls: z.array(z.unknown()).nullable().optional(),
+  function_call: z.unknown().optional(),
+});
 
 /** The budget and strategy parameters beyond what `model` and `reasoning_effort` say. */
 export const TtcExtensionSchema = z
@@ -25,43 +31,53 @@ export const TtcExtensionSchema = z
   })
   .strict();
 
-export const ChatCompletionRequestSchema = z
-  .object({
-    model: z.string(),
-    messages: z.array(MessageSchema).min(1, "messages must not be empty"),
-    reasoning_effort: z.enum(EFFORTS).default("medium"),
-    n: z.number().int().min(1).max(8).default(1),
-    stream: z.boolean().default(false),
-    stream_options: z.object({ include_usage: z.boolean().optional() }).strict().nullable().optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1)
-      .nullable()
-      .optional(),
-    temperature: z.number().min(0).max(2).nullable().optional(),
-    /** Caps the tokens the search may spend (prompt and completion, generator and verifier). */
-    max_completion_tokens: z.number().int().min(1).nullable().optional(),
-    max_tokens: z.number().int().min(1).nullable().optional(),
-    ttc: TtcExtensionSchema.optional(),
-    // Accepted for compatibility and ignored: they have no meaning for a search over samples.
-    top_p: z.number().nullable().optional(),
-    presence_penalty: z.number().nullable().optional(),
-    frequency_penalty: z.number().nullable().optional(),
-    user: z.string().optional(),
-    metadata: z.record(z.string(), z.string()).nullable().optional(),
-    store: z.boolean().nullable().optional(),
-    // Accepted only in their neutral form.
-    logprobs: z.literal(false, { message: "logprobs are not supported by ttc models" }).nullable().optional(),
-    response_format: z
-      .object({ type: z.literal("text", { message: "only text responses are supported by ttc models" }) })
-      .strict()
-      .nullable()
-      .optional(),
-    tools: z.array(z.unknown()).max(0, "tools are not supported by ttc models").optional(),
-  })
-  .strict();
+/** OpenAI's limits on `metadata`: 16 pairs, keys up to 64 characters, values up to 512. */
+export const MetadataSchema = z
+  .record(z.string().max(64), z.string().max(512))
+  .refine((m) => Object.keys(m).length <= 16, { message: "at most 16 key-value pairs" });
+
+export const StopSchema = z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullable();
+
+/**
+ * Every parameter of OpenAI's chat completion reference is accepted (openai-node's
+ * `ChatCompletionCreateParamsBase`, resources/chat/completions/completions.ts). Those with a meaning here are
+ * validated and honoured; the rest, and names we do not know, are ignored and named in the
+ * `x-ttc-ignored-params` response header (`params.ts`), except values that cannot be served
+ * (`logprobs: true`, a JSON `response_format`, tools), which are refused naming the parameter.
+ */
+export const ChatCompletionRequestSchema = z.looseObject({
+  model: z.string(),
+  messages: z.array(MessageSchema).min(1, "messages must not be empty"),
+  reasoning_effort: z
+    .enum(EFFORTS)
+    .nullable()
+    .optional()
+    .transform((e) => e ?? "medium"),
+  n: z
+    .number()
+    .int()
+    .min(1)
+    .max(8)
+    .nullable()
+    .optional()
+    .transform((n) => n ?? 1),
+  stream: z
+    .boolean()
+    .nullable()
+    .optional()
+    .transform((b) => b === true),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  /** Any integer, as OpenAI takes it; reduced to 32 bits for the search's seed. */
+  seed: z.number().int().nullable().optional(),
+  temperature: z.number().min(0).max(2).nullable().optional(),
+  /** Caps the tokens the search may spend (prompt and completion, generator and verifier). */
+  max_completion_tokens: z.number().int().min(1).nullable().optional(),
+  max_tokens: z.number().int().min(1).nullable().optional(),
+  stop: StopSchema.optional(),
+  user: z.string().nullable().optional(),
+  metadata: MetadataSchema.nullable().optional(),
+  ttc: TtcExtensionSchema.optional(),
+});
 
 export type ChatCompletionRequest = z.output<typeof ChatCompletionRequestSchema>;
 
@@ -96,7 +112,7 @@ export const ChatCompletionSchema = z.object({
   choices: z.array(
     z.object({
       index: z.number().int(),
-      message: z.object({ role: z.literal("assistant"), content: z.string().nullable(), refusal: z.null() }),
+      message: z.object({ role: z.literal("assistant"), content: z.string(), refusal: z.null() }),
       finish_reason: z.enum(["stop", "length"]),
       logprobs: z.null(),
     }),

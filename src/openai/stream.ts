@@ -1,12 +1,13 @@
 /**
  * A streamed chat completion: the role first, then a reasoning line per executor step as the solve makes
  * progress (read from its event log, as it happens), then the answers, the finish reasons, the usage chunk
- * when asked for, and `[DONE]`. A client that goes away cancels its solve: nobody would read the answer.
+ * when asked for, and `[DONE]`; a heartbeat comment every 15 s meanwhile. A client that goes away cancels its solve: nobody would read the answer.
  */
 import type { Context } from "hono";
-import { streamSSE } from "hono/streaming";
+import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import type { AppEnv } from "../auth/env";
 import { sessionOf } from "../api/startSolve";
+import { heartbeat, heartbeatMs } from "./sse";
 import { chunk, finishReason, progressLine, usageOf, type ChunkChoice } from "./completion";
 
 const POLL_MS = 100;
@@ -21,6 +22,14 @@ export function streamCompletion(
   const send = (choices: ChunkChoice[], usage?: ReturnType<typeof usageOf> | null) =>
     JSON.stringify(chunk(o.solveId, o.created, o.model, choices, o.includeUsage ? (usage ?? null) : undefined));
   return streamSSE(c, async (stream) => {
+    const stopBeating = heartbeat(stream, heartbeatMs(c.env));
+    try {
+      await run(stream);
+    } finally {
+      stopBeating();
+    }
+  });
+  async function run(stream: SSEStreamingApi): Promise<void> {
     let finished = false;
     stream.onAbort(() => {
       // The response is over; waitUntil keeps the invocation alive until the cancel is delivered.
@@ -82,6 +91,7 @@ export function streamCompletion(
       });
       return;
     }
+    // Every choice the client asked for gets its content and its own finish_reason.
     for (const [index, choice] of choices.entries()) {
       if (choice.content)
         await stream.writeSSE({ data: send([{ index, delta: { content: choice.content }, finish_reason: null }]) });
@@ -91,5 +101,5 @@ export function streamCompletion(
       await stream.writeSSE({ data: JSON.stringify(chunk(o.solveId, o.created, o.model, [], usageOf(spend))) });
     }
     await stream.writeSSE({ data: "[DONE]" });
-  });
+  }
 }

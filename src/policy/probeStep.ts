@@ -276,7 +276,15 @@ export function settleProbe(exec: Execution, plan: ProbePlan): { exec: Execution
     },
   };
   return {
-    exec: { ...exec, strategy: initStrategy({ question: probe.question }, decided.strategy, probe.seed, given) },
+    exec: {
+      ...exec,
+      strategy: initStrategy(
+        { question: probe.question, ...(probe.context ? { context: probe.context } : {}) },
+        decided.strategy,
+        probe.seed,
+        given,
+      ),
+    },
     decision,
   };
 }

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { renderChatMessages, utf8Length } from "../engine/prompts";
 import type { CallContext, GenerateRequest, GenerateResponse, Usage } from "../engine/types";
 import { cardFields, remoteFields } from "./config";
-import { gatherUnits, mergeIdentical, splitMerged } from "./completions";
+import { gatherUnits, mergeIdentical, splitMerged, stopField } from "./completions";
 import { requestsPerLogical, unitsOf, type Unit } from "./fanout";
 import { ChatResponseSchema } from "./formats";
 import { ProviderError } from "./http";
@@ -73,7 +73,7 @@ export function chatGenerator(name: string, config: Config, context: AdapterCont
       temperature: req.temperature,
       max_tokens: req.maxTokens,
       seed: req.seed,
-      ...(req.oneStep ? { stop: ["\n\n"] } : {}),
+      ...stopField(req),
       ...(continuing && caps.continuation === "flag"
         ? { continue_final_message: true, add_generation_prompt: false }
         : {}),

@@ -30,6 +30,12 @@ import {
 export const completionsSchema = z.object({ kind: z.literal("openai-completions"), ...cardFields, ...remoteFields });
 type Config = z.output<typeof completionsSchema>;
 
+/** The step separator for one-step requests, and the caller's stop sequences. */
+export function stopField(r: GenerateRequest): { stop?: string[] } {
+  const stop = [...(r.oneStep ? ["\n\n"] : []), ...(r.stop ?? [])];
+  return stop.length > 0 ? { stop } : {};
+}
+
 /**
  * The server seeds a call, not each prompt in it: identical prompts in one call would get identical samples
  * (DVTS's subtrees all start from the same empty prefix). Ask once for their n's together.
@@ -41,7 +47,7 @@ export function mergeIdentical(
   const merged: { req: GenerateRequest; parts: { index: number; n: number }[] }[] = [];
   const byPrompt = new Map<string, number>();
   requests.forEach((r, index) => {
-    const key = `${r.role}|${r.temperature}|${r.maxTokens}|${r.oneStep}|${render(r)}`;
+    const key = `${r.role}|${r.temperature}|${r.maxTokens}|${r.oneStep}|${JSON.stringify(r.stop ?? [])}|${render(r)}`;
     const at = byPrompt.get(key);
     const group = at === undefined ? undefined : merged[at];
     if (group) {
@@ -118,7 +124,7 @@ export function completionsGenerator(
   const promptTokenBound = (req: GenerateRequest): number => perPrompt(req) * requestsPerLogical(caps, req.n);
 
   const batchKey = (u: Unit): string =>
-    `${u.req.n}|${u.req.temperature}|${u.req.maxTokens}|${u.req.oneStep}|${u.position}`;
+    `${u.req.n}|${u.req.temperature}|${u.req.maxTokens}|${u.req.oneStep}|${JSON.stringify(u.req.stop ?? [])}|${u.position}`;
 
   const plan = (requests: readonly GenerateRequest[]) => {
     const merged = mergeIdentical(requests, renderPrompt);
@@ -144,7 +150,7 @@ export function completionsGenerator(
       temperature: first.temperature,
       max_tokens: first.maxTokens,
       seed: first.seed,
-      ...(first.oneStep ? { stop: ["\n\n"] } : {}),
+      ...stopField(first),
     };
     const expected = batch.length * first.n;
     const { slots, usage } = await postAndRead(

@@ -52,6 +52,15 @@ export interface CallOptions {
   billedUnread?(detail: string): void;
   /** Asked before each retry: false when another attempt could exceed the caller's budget. */
   mayRetry?(): boolean;
+  /** The solve was cancelled: the attempt in flight is aborted (what it may have cost is reported) and none follows. */
+  signal?: AbortSignal;
+}
+
+/** The caller aborted (its solve was cancelled): not retried. */
+export class CancelledError extends ProviderError {
+  constructor(label: string) {
+    super(`${label}: cancelled`, false);
+  }
 }
 
 async function attempt(
@@ -65,6 +74,8 @@ async function attempt(
   const doFetch = options.fetch ?? fetch;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const cancel = () => controller.abort();
+  call.signal?.addEventListener("abort", cancel);
   try {
     const res = await doFetch(url, {
       method: "POST",
@@ -113,6 +124,11 @@ async function attempt(
       return { ok: false, error: new ProviderError(detail, true, res.status) };
     }
   } catch (err) {
+    if (call.signal?.aborted) {
+      // Cancelled with the request in flight: the provider may have billed it all the same.
+      call.billedUnread?.(`${label}: cancelled in flight`);
+      return { ok: false, error: new CancelledError(label) };
+    }
     const timedOut = controller.signal.aborted;
     const message = timedOut
       ? `no response within ${timeoutMs} ms`
@@ -122,6 +138,7 @@ async function attempt(
     return { ok: false, error: new ProviderError(`${label}: ${message}`, true) };
   } finally {
     clearTimeout(timer);
+    call.signal?.removeEventListener("abort", cancel);
   }
 }
 
@@ -140,6 +157,7 @@ export async function postJson(
   const left = (): number => (call.deadline === undefined ? Infinity : call.deadline - Date.now());
   let last: ProviderError | undefined;
   for (let i = 0; i <= options.retries; i++) {
+    if (call.signal?.aborted) throw new CancelledError(label);
     const timeoutMs = Math.min(options.timeoutMs, left());
     if (timeoutMs <= 0)
       throw new ProviderError(
@@ -172,7 +190,15 @@ export async function postJson(
         false,
         r.error.status,
       );
-    await new Promise((resolve) => setTimeout(resolve, wait));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait);
+      call.signal?.addEventListener("abort", done);
+      function done(): void {
+        clearTimeout(timer);
+        call.signal?.removeEventListener("abort", done);
+        resolve();
+      }
+    });
   }
   const attempts = options.retries + 1;
   throw new ProviderError(

@@ -5,7 +5,7 @@
 import pLimit from "p-limit";
 import { z } from "zod";
 import { utf8Length } from "../engine/prompts";
-import type { CallContext, ScoreResponse } from "../engine/types";
+import type { CallContext, Conversation, ScoreResponse } from "../engine/types";
 import { cardFields, remoteFields } from "./config";
 import { defineKind } from "./registry";
 import { capabilitiesOf, joinUrl } from "./servers";
@@ -30,27 +30,28 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
   const http = httpOptionsFor(config, context);
   const url = joinUrl(config.baseUrl, capabilitiesOf(config).paths.chat);
 
-  const judgeBound = (question: string, steps: string[]): number =>
-    utf8Length(renderJudgeUser(question, steps) + JUDGE_SYSTEM) + 24;
+  const judgeBound = (question: string, steps: string[], context?: Conversation): number =>
+    utf8Length(renderJudgeUser(question, steps, context) + JUDGE_SYSTEM) + 24;
 
   async function judge(
     question: string,
     steps: string[],
     ctx: CallContext | undefined,
     part: string,
+    context?: Conversation,
   ): Promise<{ p: number; promptTokens: number; completionTokens: number }> {
     const body = {
       model: config.model,
       messages: [
         { role: "system", content: JUDGE_SYSTEM },
-        { role: "user", content: renderJudgeUser(question, steps) },
+        { role: "user", content: renderJudgeUser(question, steps, context) },
       ],
       max_tokens: 1,
       temperature: 0,
       logprobs: true,
       top_logprobs: 5,
     };
-    const bound = () => ({ promptTokens: judgeBound(question, steps), completionTokens: 1 });
+    const bound = () => ({ promptTokens: judgeBound(question, steps, context), completionTokens: 1 });
     return postAndRead(
       url,
       body,
@@ -82,14 +83,17 @@ export function judgeVerifier(name: string, config: Config, context: AdapterCont
 
   return {
     card: cardOf(name, config),
-    scoreTokenBound: (req) => req.steps.reduce((t, _, j) => t + judgeBound(req.question, req.steps.slice(0, j + 1)), 0),
+    scoreTokenBound: (req) =>
+      req.steps.reduce((t, _, j) => t + judgeBound(req.question, req.steps.slice(0, j + 1), req.context), 0),
     // One chat call per prefix of every solution: the verifier that most needs its steps split.
     subrequests: (requests) => requests.reduce((t, r) => t + r.steps.length, 0) * (config.retries + 1),
     score: (requests, ctx) =>
       allBilled(
         requests.map(async (req, i): Promise<ScoreResponse> => {
           const verdicts = await allBilled(
-            req.steps.map((_, j) => limit(() => judge(req.question, req.steps.slice(0, j + 1), ctx, `${i}.${j}`))),
+            req.steps.map((_, j) =>
+              limit(() => judge(req.question, req.steps.slice(0, j + 1), ctx, `${i}.${j}`, req.context)),
+            ),
             ctx,
             (v) => ({ promptTokens: v.promptTokens, completionTokens: v.completionTokens }),
           );

@@ -55,7 +55,7 @@ export function poolingVerifier(name: string, config: Config, context: AdapterCo
   const caps = capabilitiesOf(config);
   const url = joinUrl(config.baseUrl, caps.paths.pooling);
   const label = `provider ${name} (vllm-prm, model ${config.model})`;
-  const render = (r: ScoreRequest) => renderPrmInput(r.question, r.steps, config.stepSeparator);
+  const render = (r: ScoreRequest) => renderPrmInput(r.question, r.steps, r.context, config.stepSeparator);
 
   const scoreTokenBound = (req: ScoreRequest): number => utf8Length(render(req)) + 8;
   const tooLong = (req: ScoreRequest): boolean =>

@@ -204,6 +204,7 @@ export async function postAndRead<T>(
         ...(ctx.requestId !== undefined ? { idempotencyKey: `${ctx.requestId}:${call.part}` } : {}),
         ...(ctx.deadline !== undefined ? { deadline: ctx.deadline } : {}),
         ...(ctx.mayRetry ? { mayRetry: ctx.mayRetry } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
         // Every attempt bills unless the provider replays the key: then the attempts are one billed request,
         // charged by the answer that arrives, or once at its bound if none does.
         billedUnread: (detail) => {

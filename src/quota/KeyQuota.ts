@@ -28,6 +28,15 @@ export type Amount = Pick<Spend, "tokens" | "money">;
 export type QuotaRefusal = { ok: false; limit: string; message: string; retryAfterSeconds: number };
 export type QuotaResult = { ok: true } | QuotaRefusal;
 
+/**
+ * What a request sees of its key's limits, for OpenAI's `x-ratelimit-*` headers: requests (the bucket: a
+ * minute's worth, refilled continuously) and tokens (the daily cap less what today's solves committed).
+ */
+export interface RateHeadroom {
+  requests: { limit: number; remaining: number; resetMs: number };
+  tokens: { limit: number; remaining: number; resetMs: number };
+}
+
 export interface DailyUsage {
   day: string;
   tokens: { limit: number; spent: number; reserved: number };
@@ -49,11 +58,30 @@ export class KeyQuota extends DurableObject<Env> {
     );
   }
 
-  admit(ratePerMinute: number): QuotaResult {
-    const a = admit(this.bucket, ratePerMinute, Date.now());
+  admit(ratePerMinute: number, tokensPerDay?: number): QuotaResult & { headroom?: RateHeadroom } {
+    const now = Date.now();
+    const a = admit(this.bucket, ratePerMinute, now);
     this.bucket = a.bucket;
-    if (a.ok) return { ok: true };
+    const perMs = ratePerMinute / 60_000;
+    const headroom: RateHeadroom | undefined =
+      tokensPerDay === undefined
+        ? undefined
+        : {
+            requests: {
+              limit: ratePerMinute,
+              remaining: Math.max(0, Math.floor(a.bucket.tokens)),
+              // Until the bucket is full again.
+              resetMs: Math.ceil((ratePerMinute - a.bucket.tokens) / perMs),
+            },
+            tokens: {
+              limit: tokensPerDay,
+              remaining: Math.max(0, Math.floor(tokensPerDay - this.committed(utcDay(now)).committed.tokens)),
+              resetMs: secondsToNextUtcDay(now) * 1000,
+            },
+          };
+    if (a.ok) return { ok: true, ...(headroom ? { headroom } : {}) };
     return {
+      ...(headroom ? { headroom } : {}),
       ok: false,
       limit: "rate",
       message: `rate limit: this key may make ${ratePerMinute} requests per minute`,

@@ -62,8 +62,10 @@ interface ParsedPrompt {
 
 /** Read question, earlier attempts and the partial solution out of a completion prompt. */
 export function parsePrompt(prompt: string): ParsedPrompt | null {
-  const q = prompt.indexOf(PROBLEM_HEADER);
   const s = prompt.lastIndexOf(SOLUTION_HEADER);
+  // The last problem header before the solution: a conversation's earlier turns come before it.
+  const after = prompt.lastIndexOf(STEP_SEPARATOR + PROBLEM_HEADER, s);
+  const q = after >= 0 ? after + STEP_SEPARATOR.length : prompt.startsWith(PROBLEM_HEADER) ? 0 : -1;
   if (q < 0 || s < 0) return null;
   const qStart = q + PROBLEM_HEADER.length;
   const qEnd = prompt.indexOf(STEP_SEPARATOR, qStart);

@@ -5,7 +5,7 @@
  */
 import type { CostModel, ModelCard } from "../engine/budget";
 import type { ProviderSet } from "../engine/executeStep";
-import { renderPrompt } from "../engine/prompts";
+import { renderInstructions, renderPrompt, renderTranscript } from "../engine/prompts";
 import type { GenerateRequest, GenerateResponse, GeneratorRole, ScoreRequest, ScoreResponse } from "../engine/types";
 import { countTokens, SimModels, type SimModelName } from "./models";
 import type { World } from "./world";
@@ -13,6 +13,8 @@ import type { World } from "./world";
 /** Tokens the PRM is billed for one request: question and steps, plus one separator token per step. */
 export function scoringTokens(req: ScoreRequest): number {
   let t = countTokens(req.question) + 16;
+  // A conversation is read with the question (the same rendering the HTTP PRM gets).
+  if (req.context) t += countTokens(renderInstructions(req.context) + renderTranscript(req.context.turns));
   for (const s of req.steps) t += countTokens(s) + 1;
   return t;
 }

@@ -133,33 +133,39 @@ describe("SolveSession over HTTP providers", () => {
     expect(view.answer).not.toBeNull(); // majority over the samples already paid for
   });
 
-  it("a cancel that lands while a step is with the providers counts that step, then stops", async () => {
-    // The generator stalls on its first attempt (then the retry succeeds): a window with the step in flight.
+  it("a cancel that lands while a step is with the providers aborts the call in flight, charges it, and stops", async () => {
+    // The generator stalls on its first attempt: a window with the step in flight.
     await fault("timeout", 1, "/v1/completions");
     const solve = await start({ prompt: PROBLEM, strategy: { strategy: "best-of-n", n: 4 }, seed: 8 });
     await new Promise((r) => setTimeout(r, 150));
+    const began = Date.now();
     const res = await authedFetch(`https://ttc.test/v1/solves/${solve.id}/cancel`, { method: "POST" });
     expect(res.status).toBe(200);
     const view = (await res.json()) as SolveView;
+    // Promptly: the stalled attempt (1.5 s) is aborted, not waited for.
+    expect(Date.now() - began).toBeLessThan(1000);
     expect(view.status).toBe("done");
     expect(view.stopReason).toBe("cancelled");
-    // The samples were billed, so they are in the ledger and in D1.
-    expect(view.spend.samples).toBe(4);
-    expect(view.answer).not.toBeNull();
-    const row = await env.DB.prepare("SELECT samples, stop_reason FROM solves WHERE id = ?")
-      .bind(solve.id)
-      .first<{ samples: number; stop_reason: string }>();
-    expect(row).toEqual({ samples: 4, stop_reason: "cancelled" });
-    // The stalled attempt may have been billed too: charged at its worst case beside the call that answered.
+    expect(view.detail).toMatch(/aborted/);
+    // D1 has the record once the object has written it (just after the solve's state says done).
+    const record = () =>
+      env.DB.prepare("SELECT samples, stop_reason FROM solves WHERE id = ?")
+        .bind(solve.id)
+        .first<{ samples: number; stop_reason: string }>();
+    let row = await record();
+    for (let i = 0; i < 40 && !row; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      row = await record();
+    }
+    expect(row).toEqual({ samples: 0, stop_reason: "cancelled" });
+    // The aborted attempt may have been billed: charged at its worst case, in the ledger and in D1.
     const calls = await env.DB.prepare(
       "SELECT status, estimated, prompt_tokens + completion_tokens AS tokens FROM provider_calls WHERE solve_id = ? ORDER BY seq",
     )
       .bind(solve.id)
       .all<{ status: string; estimated: number; tokens: number }>();
-    expect(calls.results.map((c) => [c.status, c.estimated])).toEqual([
-      ["discarded", 1],
-      ["ok", 0],
-    ]);
+    expect(calls.results.map((c) => [c.status, c.estimated])).toContainEqual(["discarded", 1]);
+    expect(view.spend.tokens).toBeGreaterThan(0);
     expect(calls.results.reduce((t, c) => t + c.tokens, 0)).toBe(view.spend.tokens);
   });
 

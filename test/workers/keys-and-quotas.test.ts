@@ -8,7 +8,7 @@ import { driveToEnd } from "./drive";
 const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
 const ADMIN = { authorization: `Bearer ${env.ADMIN_SECRET}`, "content-type": "application/json" };
 
-type ErrorBody = { error: { type: string; message: string } };
+type ErrorBody = { error: { type: string; message: string; code: string; param: string | null } };
 
 function solve(k: TestKey, body: Record<string, unknown>): Promise<Response> {
   return SELF.fetch("https://ttc.test/v1/solves", {
@@ -170,8 +170,12 @@ describe("limits", () => {
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
     expect(Number(last!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(last!.headers.get("x-ratelimit-limit-requests")).toBe("3");
+    expect(last!.headers.get("x-ratelimit-remaining-requests")).toBe("0");
+    expect(last!.headers.get("x-ratelimit-reset-requests")).toMatch(/^\d+(\.\d+)?m?s$|^\d+m[\d.]+s$/);
     expect(((await last!.json()) as ErrorBody).error).toMatchObject({
-      type: "rate_limited",
+      type: "rate_limit_error",
+      code: "rate_limited",
       message: expect.stringMatching(/^rate limit: this key may make 3 requests per minute; retry after \d+ s$/),
     });
     expect((await SELF.fetch("https://ttc.test/v1/usage", { headers: other.headers })).status).toBe(200);

@@ -173,30 +173,81 @@ describe("OpenAI-compatible endpoint with the openai SDK", () => {
         /messages must not be empty/,
       ],
       [
-        "a system message",
+        "a tool message",
         () =>
           client.chat.completions.create({
             model: "ttc-best-of-n",
             messages: [
-              { role: "system", content: "be brief" },
               { role: "user", content: PROBLEM },
+              { role: "tool", content: "42", tool_call_id: "call_1" },
             ],
           }),
         400,
-        "messages",
-        /single user message/,
+        "messages[1].role",
+        /tool messages are not supported/,
       ],
       [
-        "an unknown effort",
+        "a conversation that does not end with the user",
+        () =>
+          client.chat.completions.create({
+            model: "ttc-best-of-n",
+            messages: [
+              { role: "user", content: PROBLEM },
+              { role: "assistant", content: "It is 42." },
+            ],
+          }),
+        400,
+        "messages[1].role",
+        /the last message must be the user's question/,
+      ],
+      [
+        "an effort OpenAI does not define",
         () =>
           client.chat.completions.create({
             model: "ttc-best-of-n",
             messages: [{ role: "user", content: PROBLEM }],
-            reasoning_effort: "minimal",
+            reasoning_effort: "extreme" as "high",
           }),
         400,
         "reasoning_effort",
         /reasoning_effort/,
+      ],
+      [
+        "logprobs",
+        () =>
+          client.chat.completions.create({
+            model: "ttc-best-of-n",
+            messages: [{ role: "user", content: PROBLEM }],
+            logprobs: true,
+          }),
+        400,
+        "logprobs",
+        /log probabilities are not available/,
+      ],
+      [
+        "a JSON schema response format",
+        () =>
+          client.chat.completions.create({
+            model: "ttc-best-of-n",
+            messages: [{ role: "user", content: PROBLEM }],
+            response_format: { type: "json_schema", json_schema: { name: "x", schema: {} } },
+          }),
+        400,
+        "response_format",
+        /json_schema is not supported/,
+      ],
+      [
+        "an image part",
+        () =>
+          client.chat.completions.create({
+            model: "ttc-best-of-n",
+            messages: [
+              { role: "user", content: [{ type: "image_url", image_url: { url: "https://x.example/a.png" } }] },
+            ],
+          }),
+        400,
+        "messages[0].content[0].type",
+        /image_url/,
       ],
       [
         "tools",
@@ -231,8 +282,8 @@ describe("OpenAI-compatible endpoint with the openai SDK", () => {
             max_completion_tokens: 10,
           }),
         400,
-        null,
-        /budget\.tokens: is too small/,
+        "max_completion_tokens",
+        /max_completion_tokens: is too small/,
       ],
     ];
     for (const [name, send, status, param, message] of cases) {

@@ -369,8 +369,8 @@ describe("the solve API on workerd", () => {
       budget: { tokens: 10 },
     });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: { type: string; message: string } };
-    expect(body.error.type).toBe("invalid_request");
+    const body = (await res.json()) as { error: { type: string; message: string; code: string } };
+    expect(body.error).toMatchObject({ type: "invalid_request_error", code: "invalid_request", param: null });
     expect(body.error.message).toMatch(
       /^budget\.tokens: is too small to buy one sample of this prompt: that needs at least \d+ tokens/,
     );

@@ -40,7 +40,8 @@ export const beamSearch = defineStrategy<typeof BeamSearchSpecSchema, StepwiseSt
   name: "beam-search",
   schema: BeamSearchSpecSchema,
   ...stepwiseMachine,
-  preset: (n) => ({ n, width: n >= 16 ? 4 : 2 }),
+  // Beams kept per step: 4 from N = 16 up, else as many as N allows (width must divide N).
+  preset: (n) => ({ n, width: n >= 16 ? 4 : Math.min(n, 2) }),
   grid: [
     {
       name: "beam",

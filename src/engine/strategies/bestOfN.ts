@@ -14,8 +14,8 @@ import { z } from "zod";
 import { mixSeeds } from "../random";
 import { select, selectMajority } from "../selection";
 import { leaderConfidence } from "../stopping";
-import type { Candidate, Problem, SolveOutcome, Work, WorkResults } from "../types";
-import { candidateFromCompletion, withScores } from "./candidates";
+import type { Candidate, Conversation, Problem, SolveOutcome, Work, WorkResults } from "../types";
+import { asked, candidateFromCompletion, withScores } from "./candidates";
 import { commonFields, defineStrategy } from "./definition";
 
 export const BestOfNSpecSchema = z.object({
@@ -37,6 +37,8 @@ export type BestOfNSpec = z.output<typeof BestOfNSpecSchema>;
 export interface BestOfNState {
   spec: BestOfNSpec;
   question: string;
+  context?: Conversation;
+  stop?: string[];
   seed: number;
   phase: "sample" | "score" | "done";
   candidates: Candidate[];
@@ -55,6 +57,7 @@ function init(problem: Problem, spec: BestOfNSpec, seed: number, given: Candidat
   return {
     spec,
     question: problem.question,
+    ...asked(problem),
     seed,
     phase: candidates.length < spec.n ? "sample" : "score",
     candidates,
@@ -75,6 +78,7 @@ function plan(state: BestOfNState): Work {
         {
           role: spec.model === "large" ? "large" : "generator",
           question: state.question,
+          ...asked(state),
           prefix: [],
           n,
           temperature: spec.temperature,
@@ -91,7 +95,10 @@ function plan(state: BestOfNState): Work {
   if (state.phase === "score") {
     const unscored = state.candidates.filter((c) => c.stepScores === undefined && c.steps.length > 0);
     if (spec.selection !== "majority" && unscored.length > 0) {
-      return { kind: "score", requests: unscored.map((c) => ({ question: state.question, steps: c.steps })) };
+      return {
+        kind: "score",
+        requests: unscored.map((c) => ({ question: state.question, ...asked(state), steps: c.steps })),
+      };
     }
   }
   return { kind: "done", outcome: conclude(state) };

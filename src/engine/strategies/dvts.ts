@@ -20,7 +20,8 @@ export const dvts = defineStrategy<typeof DvtsSpecSchema, StepwiseState<DvtsSpec
   name: "dvts",
   schema: DvtsSpecSchema,
   ...stepwiseMachine,
-  preset: (n) => ({ n, width: n >= 16 ? 4 : 2 }),
+  // Beams kept per step: 4 from N = 16 up, else as many as N allows (width must divide N).
+  preset: (n) => ({ n, width: n >= 16 ? 4 : Math.min(n, 2) }),
   grid: [
     {
       name: "dvts",

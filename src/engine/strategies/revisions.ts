@@ -10,8 +10,8 @@ import { joinSteps } from "../solutionSteps";
 import { mixSeeds } from "../random";
 import { selectHierarchical, selectMajority } from "../selection";
 import { REVISION_CONTEXT } from "../prompts";
-import type { Candidate, GenerateRequest, Problem, SolveOutcome, Work, WorkResults } from "../types";
-import { candidateFromCompletion, withScores } from "./candidates";
+import type { Candidate, Conversation, GenerateRequest, Problem, SolveOutcome, Work, WorkResults } from "../types";
+import { asked, candidateFromCompletion, withScores } from "./candidates";
 import { commonFields, defineStrategy, type GridConfigs, type GridFamily } from "./definition";
 
 export const RevisionsSpecSchema = z.object({
@@ -30,6 +30,8 @@ export type RevisionsSpec = z.output<typeof RevisionsSpecSchema>;
 export interface RevisionsState {
   spec: RevisionsSpec;
   question: string;
+  context?: Conversation;
+  stop?: string[];
   seed: number;
   phase: "generate" | "score" | "done";
   /** Attempts per chain, oldest first. */
@@ -43,7 +45,15 @@ export interface RevisionsState {
 }
 
 function init(problem: Problem, spec: RevisionsSpec, seed: number, given: Candidate[] = []): RevisionsState {
-  return { spec, question: problem.question, seed, phase: "generate", chains: [], ...(given.length ? { given } : {}) };
+  return {
+    spec,
+    question: problem.question,
+    ...asked(problem),
+    seed,
+    phase: "generate",
+    chains: [],
+    ...(given.length ? { given } : {}),
+  };
 }
 
 function plan(state: RevisionsState): Work {
@@ -53,6 +63,7 @@ function plan(state: RevisionsState): Work {
     const base = {
       role: "reviser" as const,
       question: state.question,
+      ...asked(state),
       prefix: [],
       temperature: spec.temperature,
       oneStep: false,
@@ -75,7 +86,7 @@ function plan(state: RevisionsState): Work {
     return { kind: "generate", generations: spec.parallel, requests };
   }
   if (state.phase === "score") {
-    const requests = unscored(state).map((c) => ({ question: state.question, steps: c.steps }));
+    const requests = unscored(state).map((c) => ({ question: state.question, ...asked(state), steps: c.steps }));
     if (requests.length > 0) return { kind: "score", requests };
   }
   return { kind: "done", outcome: conclude(state) };
@@ -154,7 +165,11 @@ export const revisions = defineStrategy({
   plan,
   absorb,
   conclude,
-  preset: (n) => ({ sequential: Math.sqrt(n), parallel: Math.sqrt(n) }),
+  // s·p = N, balanced for any power of two: sequential 2^ceil(log2(N)/2), the rest in parallel chains.
+  preset: (n) => {
+    const sequential = 2 ** Math.ceil(Math.log2(n) / 2);
+    return { sequential, parallel: n / sequential };
+  },
   grid: [
     family("revisions", "Revisions (verifier)", "verifier"),
     family("revisions-majority", "Revisions (majority)", "majority"),

@@ -17,9 +17,9 @@ import { z } from "zod";
 import { mixSeeds } from "../random";
 import { selectWeighted } from "../selection";
 import { aggregateScores, splitSteps } from "../solutionSteps";
-import type { Candidate, GenerateRequest, Problem, SolveOutcome, Work, WorkResults } from "../types";
+import type { Candidate, Conversation, GenerateRequest, Problem, SolveOutcome, Work, WorkResults } from "../types";
 import { extractAnswer } from "../answers";
-import { isFinalStep } from "./candidates";
+import { asked, isFinalStep } from "./candidates";
 import { commonFields } from "./definition";
 
 /** The spec fields beam search and DVTS share. */
@@ -80,6 +80,8 @@ interface Group {
 export interface StepwiseState<Spec extends StepwiseSpec = StepwiseSpec> {
   spec: Spec;
   question: string;
+  context?: Conversation;
+  stop?: string[];
   seed: number;
   round: number;
   phase: "expand" | "rollout" | "score" | "done";
@@ -115,6 +117,7 @@ export function initStepwise<Spec extends StepwiseSpec>(
   return {
     spec,
     question: problem.question,
+    ...asked(problem),
     seed,
     round: 0,
     phase: "expand",
@@ -135,6 +138,7 @@ export function planStepwise(state: StepwiseState): Work {
         requests.push({
           role: "generator",
           question: state.question,
+          ...asked(state),
           prefix: beam.steps,
           n: beam.children ?? 0,
           temperature: spec.temperature,
@@ -153,6 +157,7 @@ export function planStepwise(state: StepwiseState): Work {
       requests.push({
         role: "generator",
         question: state.question,
+        ...asked(state),
         prefix: [...beam.steps, ...beam.rollout],
         n: 1,
         temperature: 0,
@@ -167,7 +172,7 @@ export function planStepwise(state: StepwiseState): Work {
     const requests = [];
     for (const group of state.groups) {
       for (const beam of group.fresh)
-        requests.push({ question: state.question, steps: [...beam.steps, ...beam.rollout] });
+        requests.push({ question: state.question, ...asked(state), steps: [...beam.steps, ...beam.rollout] });
     }
     return { kind: "score", requests };
   }
