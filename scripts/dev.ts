@@ -2,7 +2,8 @@
  * npm run dev: the service on http://localhost:8787 with nothing to configure. Applies the local D1
  * migrations, makes sure a development tenant and API key exist in the local database (kept in
  * .wrangler/dev-key.json so it stays the same across restarts), prints the key, and runs `wrangler dev`
- * with a development admin secret and webhooks allowed to reach this machine over plain http.
+ * with a development admin secret, webhooks allowed to reach this machine over plain http, and room for 1000
+ * open event streams per key.
  * Extra arguments go to wrangler dev; `--persist-to DIR` also picks the database that is migrated and seeded.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -62,7 +63,18 @@ process.stdout.write(
 
 const child = spawn(
   "npx",
-  ["wrangler", "dev", "--var", `ADMIN_SECRET:${dev.adminSecret}`, "--var", "WEBHOOKS_ALLOW_LOCAL:true", ...args],
+  [
+    "wrangler",
+    "dev",
+    "--var",
+    `ADMIN_SECRET:${dev.adminSecret}`,
+    "--var",
+    "WEBHOOKS_ALLOW_LOCAL:true",
+    // Room for the 200-stream benchmark (npm run bench:streams); deployed, wrangler.toml's cap applies.
+    "--var",
+    "EVENT_STREAMS_PER_KEY:1000",
+    ...args,
+  ],
   { env: ENV, stdio: "inherit" },
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));

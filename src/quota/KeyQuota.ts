@@ -10,6 +10,10 @@
  *
  * The rate-limit bucket lives in memory: an object is evicted only after it has been idle, by which time a
  * bucket has mostly refilled anyway.
+ *
+ * Open event streams: each holds a lease here, taken when it opens and given back when it closes (its
+ * client left, or the solve ended). A stream whose Worker died without giving it back (a crash, a deploy)
+ * stops counting when its lease expires: open streams renew theirs every STREAM_LEASE_RENEW_MS.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { KeyLimits } from "../auth/apiKey";
@@ -33,6 +37,12 @@ export interface DailyUsage {
 /** A refusal that could pass once running solves settle is retried sooner than the next day. */
 const RETRY_WHILE_SOLVES_RUN_S = 30;
 
+/** How often an open event stream renews its lease, and how long a lease lasts without renewal. */
+export const STREAM_LEASE_RENEW_MS = 60_000;
+const STREAM_LEASE_MS = 150_000;
+/** Retry-After for a refused stream: streams close whenever their clients leave or their solves end. */
+export const STREAM_RETRY_AFTER_S = 10;
+
 export class KeyQuota extends DurableObject<Env> {
   private bucket: Bucket | undefined;
   private readonly sql: SqlStorage;
@@ -43,6 +53,40 @@ export class KeyQuota extends DurableObject<Env> {
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS reservations (solve_id TEXT PRIMARY KEY, day TEXT NOT NULL, tokens INTEGER NOT NULL, money REAL NOT NULL, spent_tokens INTEGER NOT NULL DEFAULT 0, spent_money REAL NOT NULL DEFAULT 0, settled INTEGER NOT NULL DEFAULT 0)",
     );
+    this.sql.exec("CREATE TABLE IF NOT EXISTS streams (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
+  }
+
+  /** Take a lease for a new event stream, unless `cap` streams of this key are open already. */
+  openStream(streamId: string, cap: number): QuotaResult {
+    const now = Date.now();
+    this.sql.exec("DELETE FROM streams WHERE expires_at <= ?", now);
+    if (this.openStreams() >= cap)
+      return {
+        ok: false,
+        limit: "event streams",
+        message: `too many open event streams: this key may hold ${cap} at once; close one or wait for a solve to end`,
+        retryAfterSeconds: STREAM_RETRY_AFTER_S,
+      };
+    this.sql.exec("INSERT OR REPLACE INTO streams (id, expires_at) VALUES (?, ?)", streamId, now + STREAM_LEASE_MS);
+    return { ok: true };
+  }
+
+  /** An open stream is still open (an upsert: a lease that expired while its stream lived, say a renewal came late, comes back). */
+  renewStream(streamId: string): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO streams (id, expires_at) VALUES (?, ?)",
+      streamId,
+      Date.now() + STREAM_LEASE_MS,
+    );
+  }
+
+  closeStream(streamId: string): void {
+    this.sql.exec("DELETE FROM streams WHERE id = ?", streamId);
+  }
+
+  /** Event streams of this key open now (leases not yet expired). */
+  openStreams(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM streams WHERE expires_at > ?", Date.now()).one().n;
   }
 
   admit(ratePerMinute: number): QuotaResult {
