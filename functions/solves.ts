@@ -14,6 +14,7 @@ import { relayEvents } from "../src/api/eventStream";
 import { STREAM_LEASE_RENEW_MS } from "../src/quota/KeyQuota";
 import { quotaRefused } from "../src/quota/refusal";
 import { keyQuota } from "../src/quota/stub";
+import { releaseStream } from "../src/api/streamRelease";
 
 export const solves = new Hono<AppEnv>();
 
@@ -57,41 +58,40 @@ solves.get("/:id", async (c) =>
  */
 solves.get("/:id/events", async (c) => {
   const principal = c.get("principal");
-  const stub = sessionOf(c.env, c.req.param("id"));
+  const solveId = c.req.param("id");
+  const stub = sessionOf(c.env, solveId);
   const lastId = Number(c.req.header("last-event-id") ?? "0");
   const after = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
   const quota = keyQuota(c.env, principal.keyId);
+  // The lease id names the object's subscriber too.
   const lease = crypto.randomUUID();
   const taken = await quota.openStream(lease, streamCap(c.env));
   if (!taken.ok) throw quotaRefused(taken);
-  // The lease goes back in waitUntil: a client that left has ended the response already.
-  const release = () => c.executionCtx.waitUntil(quota.closeStream(lease));
-  // The lease id names the object's subscriber too.
+  const release = (subscribed: boolean) =>
+    releaseStream(c.env, c.executionCtx, { keyId: principal.keyId, lease, ...(subscribed ? { solveId } : {}) });
   let sub;
   try {
     sub = await stub.subscribe(principal.tenantId, lease, after);
   } catch (err) {
-    release();
+    release(false);
     throw err;
   }
   if (!sub.ok || "ended" in sub.value) {
-    release();
+    release(false);
     // A client reconnecting after the end has nothing more to get: 204 tells EventSource to stop retrying.
     if (sub.ok) return c.body(null, 204);
-    throw new ApiError(404, "not_found", `no solve with id "${c.req.param("id")}"`);
+    throw new ApiError(404, "not_found", `no solve with id "${solveId}"`);
   }
-  let beats = 0;
+  let probes = 0;
   const body = relayEvents(sub.value.stream, {
-    heartbeatMs: HEARTBEAT_MS,
+    probeMs: PROBE_MS,
+    heartbeatEvery: HEARTBEAT_MS / PROBE_MS,
     maxMs: MAX_STREAM_MS,
-    onBeat: () => {
-      if (++beats % RENEW_EVERY_BEATS === 0) c.executionCtx.waitUntil(quota.renewStream(lease));
+    signal: c.req.raw.signal,
+    onProbe: () => {
+      if (++probes % (STREAM_LEASE_RENEW_MS / PROBE_MS) === 0) c.executionCtx.waitUntil(quota.renewStream(lease));
     },
-    onClose: (sourceEnded) => {
-      // The object learns of a client that left now, not when it next writes.
-      if (!sourceEnded) c.executionCtx.waitUntil(stub.unsubscribe(lease));
-      release();
-    },
+    onClose: (sourceEnded) => release(!sourceEnded),
   });
   return c.body(body, 200, {
     "content-type": "text/event-stream",
@@ -100,10 +100,14 @@ solves.get("/:id/events", async (c) => {
   });
 });
 
-/** A comment line this often keeps proxies and clients from timing out an idle stream. */
+/**
+ * The runtime notices a client that left only when a write to it fails, so an idle stream writes a newline
+ * (ignored by SSE parsers between events) this often: a gone client is noticed within a second, not at the
+ * solve's next step.
+ */
+const PROBE_MS = 1_000;
+/** A `: ping` comment this often keeps proxies and clients from timing out an idle stream. */
 const HEARTBEAT_MS = 15_000;
-/** Renew the stream's lease on every this-many heartbeats (KeyQuota's STREAM_LEASE_RENEW_MS). */
-const RENEW_EVERY_BEATS = STREAM_LEASE_RENEW_MS / HEARTBEAT_MS;
 /** A stream ends after this long anyway; EventSource reconnects with Last-Event-ID. */
 const MAX_STREAM_MS = 15 * 60_000;
 /** Open event streams per key when EVENT_STREAMS_PER_KEY is unset or not a positive integer. */

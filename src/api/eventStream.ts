@@ -1,25 +1,32 @@
 /**
  * The response body of `GET /v1/solves/{id}/events`: the server-sent events a solve's Durable Object pushes
- * (see `src/durable/subscribers.ts`), relayed whole, with a `: ping` comment every `heartbeatMs` so that
- * proxies and clients see a live connection while no step finishes. Nothing runs between events and pings.
+ * (see `src/durable/subscribers.ts`), relayed whole, with a `: ping` comment now and then so that proxies
+ * and clients see a live connection while no step finishes, and a newline every `probeMs` between them.
  *
  * It ends when the object ends its stream (after `done`), when the object's stream breaks (evicted or
- * restarted: the client reconnects with Last-Event-ID), after `maxMs`, or the moment the client leaves
- * (the platform cancels the response body, which cancels the object's stream, which drops its subscriber).
+ * restarted: the client reconnects with Last-Event-ID), after `maxMs`, or the moment the client leaves: the
+ * request's `signal` aborts (with the compatibility flag `enable_request_signal`, which this Worker does not
+ * set: locally it made no difference), or the platform cancels the body. Measured in local workerd, a client
+ * that closed an idle stream is noticed only when the next write to it fails: hence the probe writes.
  * `onClose` runs once whichever comes first, told whether the object's stream ended (else the caller tells
  * the object that its subscriber left).
  */
 
 export interface RelayOptions {
-  heartbeatMs: number;
+  /** How often an idle stream writes (a newline, or every `heartbeatEvery`-th time a `: ping` comment). */
+  probeMs: number;
+  heartbeatEvery: number;
   maxMs: number;
-  /** Every heartbeat (the caller renews the stream's lease on some of them). */
-  onBeat?: () => void;
+  /** Every probe (the caller renews the stream's lease on some of them). */
+  onProbe?: () => void;
   onClose: (sourceEnded: boolean) => void;
+  /** The client's request: its abort (the client left) ends the relay at once. */
+  signal?: AbortSignal;
 }
 
 const encoder = new TextEncoder();
 const PING = encoder.encode(": ping\n\n");
+const NEWLINE = encoder.encode("\n");
 
 export function relayEvents(source: ReadableStream<Uint8Array>, o: RelayOptions): ReadableStream<Uint8Array> {
   const reader = source.getReader();
@@ -46,12 +53,16 @@ export function relayEvents(source: ReadableStream<Uint8Array>, o: RelayOptions)
         }
         finish(sourceEnded);
       };
+      let probes = 0;
       heartbeat = setInterval(() => {
         if (closed) return;
-        controller.enqueue(PING);
-        o.onBeat?.();
-      }, o.heartbeatMs);
+        // A write is how the runtime finds out that the client has gone (then it cancels this stream).
+        controller.enqueue(++probes % o.heartbeatEvery === 0 ? PING : NEWLINE);
+        o.onProbe?.();
+      }, o.probeMs);
       deadline = setTimeout(() => end(false), o.maxMs);
+      if (o.signal?.aborted) return end(false);
+      o.signal?.addEventListener("abort", () => end(false), { once: true });
       void (async () => {
         // Only whole events go out, so a ping never lands inside one (RPC may split the object's chunks).
         let pending = "";

@@ -175,9 +175,9 @@ export class SolveSession extends DurableObject<Env> {
     return { ok: true, value: { stream: this.subscribers.subscribe(id, backlog) } };
   }
 
-  /** The subscriber's client left. */
-  async unsubscribe(id: string): Promise<void> {
-    this.subscribers.unsubscribe(id);
+  /** These subscribers' clients left (the edge batches them). */
+  async unsubscribe(ids: string[]): Promise<void> {
+    for (const id of ids) this.subscribers.unsubscribe(id);
   }
 
   /** How many event streams are open on this solve (for tests and diagnostics). */

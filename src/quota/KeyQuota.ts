@@ -13,7 +13,10 @@
  *
  * Open event streams: each holds a lease here, taken when it opens and given back when it closes (its
  * client left, or the solve ended). A stream whose Worker died without giving it back (a crash, a deploy)
- * stops counting when its lease expires: open streams renew theirs every STREAM_LEASE_RENEW_MS.
+ * stops counting when its lease expires: open streams renew theirs every STREAM_LEASE_RENEW_MS. Leases live
+ * in memory: a durable write per stream opened and closed made 200 closing streams block the local runtime
+ * for seconds (each commit waits for the disk), and an object holding leases is renewed too often to be
+ * evicted; if it restarts, the leases it forgot come back with their streams' next renewals.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { KeyLimits } from "../auth/apiKey";
@@ -45,6 +48,8 @@ export const STREAM_RETRY_AFTER_S = 10;
 
 export class KeyQuota extends DurableObject<Env> {
   private bucket: Bucket | undefined;
+  /** Open event streams' leases: stream id → expiry (ms). */
+  private readonly streams = new Map<string, number>();
   private readonly sql: SqlStorage;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -53,13 +58,10 @@ export class KeyQuota extends DurableObject<Env> {
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS reservations (solve_id TEXT PRIMARY KEY, day TEXT NOT NULL, tokens INTEGER NOT NULL, money REAL NOT NULL, spent_tokens INTEGER NOT NULL DEFAULT 0, spent_money REAL NOT NULL DEFAULT 0, settled INTEGER NOT NULL DEFAULT 0)",
     );
-    this.sql.exec("CREATE TABLE IF NOT EXISTS streams (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL)");
   }
 
   /** Take a lease for a new event stream, unless `cap` streams of this key are open already. */
   openStream(streamId: string, cap: number): QuotaResult {
-    const now = Date.now();
-    this.sql.exec("DELETE FROM streams WHERE expires_at <= ?", now);
     if (this.openStreams() >= cap)
       return {
         ok: false,
@@ -67,26 +69,24 @@ export class KeyQuota extends DurableObject<Env> {
         message: `too many open event streams: this key may hold ${cap} at once; close one or wait for a solve to end`,
         retryAfterSeconds: STREAM_RETRY_AFTER_S,
       };
-    this.sql.exec("INSERT OR REPLACE INTO streams (id, expires_at) VALUES (?, ?)", streamId, now + STREAM_LEASE_MS);
+    this.streams.set(streamId, Date.now() + STREAM_LEASE_MS);
     return { ok: true };
   }
 
-  /** An open stream is still open (an upsert: a lease that expired while its stream lived, say a renewal came late, comes back). */
+  /** An open stream is still open (also brings back a lease that expired or was forgotten while it lived). */
   renewStream(streamId: string): void {
-    this.sql.exec(
-      "INSERT OR REPLACE INTO streams (id, expires_at) VALUES (?, ?)",
-      streamId,
-      Date.now() + STREAM_LEASE_MS,
-    );
+    this.streams.set(streamId, Date.now() + STREAM_LEASE_MS);
   }
 
-  closeStream(streamId: string): void {
-    this.sql.exec("DELETE FROM streams WHERE id = ?", streamId);
+  closeStreams(streamIds: string[]): void {
+    for (const id of streamIds) this.streams.delete(id);
   }
 
-  /** Event streams of this key open now (leases not yet expired). */
+  /** Event streams of this key open now (leases not yet expired; expired ones are forgotten). */
   openStreams(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM streams WHERE expires_at > ?", Date.now()).one().n;
+    const now = Date.now();
+    for (const [id, expires] of this.streams) if (expires <= now) this.streams.delete(id);
+    return this.streams.size;
   }
 
   admit(ratePerMinute: number): QuotaResult {

@@ -28,18 +28,21 @@ async function drive(id: string): Promise<void> {
 }
 
 function parseSse(text: string): { id: string; event: string; data: string }[] {
-  return text
-    .split("\n\n")
-    .filter((block) => block.trim() !== "")
-    .map((block) => {
-      const field = (name: string) =>
-        block
-          .split("\n")
-          .find((l) => l.startsWith(`${name}:`))
-          ?.slice(name.length + 1)
-          .trim() ?? "";
-      return { id: field("id"), event: field("event"), data: field("data") };
-    });
+  return (
+    text
+      .split("\n\n")
+      // Blocks with no field but comments and newlines (pings, probes) carry no event.
+      .filter((block) => block.split("\n").some((l) => l !== "" && !l.startsWith(":")))
+      .map((block) => {
+        const field = (name: string) =>
+          block
+            .split("\n")
+            .find((l) => l.startsWith(`${name}:`))
+            ?.slice(name.length + 1)
+            .trim() ?? "";
+        return { id: field("id"), event: field("event"), data: field("data") };
+      })
+  );
 }
 
 describe("events and records", () => {
@@ -180,11 +183,9 @@ function sseReader(body: ReadableStream<Uint8Array>) {
         if (cut >= 0) {
           const block = buffer.slice(0, cut + 2);
           buffer = buffer.slice(cut + 2);
-          if (block.startsWith(":")) {
-            state.comments++;
-            continue;
-          }
-          return parseSse(block)[0];
+          const event = parseSse(block)[0];
+          if (event) return event;
+          state.comments++;
         }
         const { value, done } = await reader.read();
         if (done) {
@@ -229,7 +230,8 @@ describe("event streams are pushed by the solve's object", () => {
     expect((await sse.next())?.event).toBe("started");
     // Subscribed before any step ran: whatever arrives now was pushed by the object.
     expect(await session(id).subscriberCount()).toBe(1);
-    expect(await openStreams(key.keyId)).toBe(1);
+    // Earlier tests' streams of this key are given back in a batch a moment after they end.
+    await eventually("only this stream", streamsOpen(key.keyId, 1));
     expect(await runDurableObjectAlarm(session(id))).toBe(true);
     const received = [];
     for (let e = await sse.next(); e; e = await sse.next()) received.push(e);
@@ -332,38 +334,56 @@ describe("event streams are pushed by the solve's object", () => {
     const quota = env.KEY_QUOTA.get(env.KEY_QUOTA.idFromName(key.keyId));
     expect(await quota.openStream("lost", 1)).toEqual({ ok: true });
     expect((await quota.openStream("next", 1)).ok).toBe(false);
-    await runInDurableObject(quota, (_instance, state) => {
-      state.storage.sql.exec("UPDATE streams SET expires_at = ? WHERE id = 'lost'", Date.now() - 1);
+    // As if the lease's Worker had died long ago: its expiry passes without a renewal.
+    await runInDurableObject(quota, (instance) => {
+      (instance as unknown as { streams: Map<string, number> }).streams.set("lost", Date.now() - 1);
     });
     expect(await quota.openStreams()).toBe(0);
     expect(await quota.openStream("next", 1)).toEqual({ ok: true });
+    await quota.closeStreams(["next"]);
+    expect(await quota.openStreams()).toBe(0);
   });
 
-  it("the relay sends a ping comment while no event comes and passes events on whole", async () => {
+  it("the relay writes while no event comes (a newline, and a ping comment now and then) and passes events on whole", async () => {
     let push!: ReadableStreamDefaultController<Uint8Array>;
     const source = new ReadableStream<Uint8Array>({ start: (c) => void (push = c) });
     let closed = 0;
-    let beats = 0;
+    let probes = 0;
     const relay = relayEvents(source, {
-      heartbeatMs: 40,
+      probeMs: 30,
+      heartbeatEvery: 2,
       maxMs: 60_000,
-      onBeat: () => beats++,
+      onProbe: () => void probes++,
       onClose: () => void closed++,
     });
     const reader = relay.getReader();
     const text = async () => new TextDecoder().decode((await reader.read()).value);
+    expect(await text()).toBe("\n");
     expect(await text()).toBe(": ping\n\n");
-    // An event split across chunks goes out as one piece, never with a ping inside it.
+    // An event split across chunks goes out as one piece, never with a probe or ping inside it.
     const enc = new TextEncoder();
     push.enqueue(enc.encode("id: 1\nevent: st"));
     await new Promise((r) => setTimeout(r, 100));
     push.enqueue(enc.encode('ep\ndata: {"a":1}\n\nid: 2'));
     let got = "";
     while (!got.includes("data:")) got += await text();
-    expect(got.replaceAll(": ping\n\n", "")).toBe('id: 1\nevent: step\ndata: {"a":1}\n\n');
-    expect(beats).toBeGreaterThan(1);
+    expect(got.replaceAll(": ping\n\n", "").replace(/^\n+/, "")).toBe('id: 1\nevent: step\ndata: {"a":1}\n\n');
+    expect(probes).toBeGreaterThan(2);
     await reader.cancel();
     await reader.cancel();
     expect(closed).toBe(1);
+    // The request's abort signal (where the runtime reports a client's disconnect) ends a relay too.
+    const abort = new AbortController();
+    let ended: boolean | undefined;
+    const second = relayEvents(new ReadableStream<Uint8Array>(), {
+      probeMs: 60_000,
+      heartbeatEvery: 15,
+      maxMs: 60_000,
+      signal: abort.signal,
+      onClose: (sourceEnded) => void (ended = sourceEnded),
+    });
+    abort.abort();
+    expect((await second.getReader().read()).done).toBe(true);
+    expect(ended).toBe(false);
   });
 });
