@@ -1,10 +1,10 @@
 /**
  * The open event streams of one solve, held by its Durable Object: each is a byte stream the object writes
- * server-sent events into as they are appended, so a stream costs nothing between events (no polling). A
- * subscriber that goes away is dropped at once: its Worker says so (`unsubscribe`), because a reader's cancel
- * reaches this end of a Workers RPC stream only when the next event is written to it (checked in workerd);
- * that write failing drops a subscriber whose Worker died without a word. In memory only: when the object is evicted or restarted its RPC streams break, and the
- * clients reconnect with Last-Event-ID.
+ * server-sent events into as they are appended, so a stream costs nothing between events (no polling). The
+ * Worker says when a subscriber's client has left (`unsubscribe`, batched), because a reader's cancel reaches
+ * this end of a Workers RPC stream only when the next event is written to it (checked in workerd); that write
+ * failing also drops a subscriber whose Worker died without a word. In memory only: when the object is
+ * evicted or restarted its RPC streams break, and the clients reconnect with Last-Event-ID.
  */
 import type { SolveEvent } from "./eventLog";
 
