@@ -80,7 +80,7 @@ solves.get("/:id/events", async (c) => {
     release(false);
     // A client reconnecting after the end has nothing more to get: 204 tells EventSource to stop retrying.
     if (sub.ok) return c.body(null, 204);
-    throw new ApiError(404, "not_found", `no solve with id "${solveId}"`);
+    throw new ApiError(404, "not_found", sub.error);
   }
   let probes = 0;
   const body = relayEvents(sub.value.stream, {
