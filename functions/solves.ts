@@ -1,6 +1,5 @@
 /** `/v1/solves`: start, read, follow and cancel solves. Thin: validate, then delegate to `src/api`. */
 import { Hono } from "hono";
-import { streamSSE } from "hono/streaming";
 import { ApiError } from "../src/errors/apiError";
 import { jsonBody } from "../src/api/http";
 import type { AppEnv } from "../src/auth/env";
@@ -13,6 +12,11 @@ import { fingerprint, idempotencyKeyOf, startOnce } from "../src/api/idempotency
 import { prepareSolve, sessionOf, unwrap } from "../src/api/startSolve";
 import { answerWhenDone } from "../src/api/syncAnswer";
 import { checkDestination } from "../src/webhooks/destination";
+import { relayEvents } from "../src/api/eventStream";
+import { STREAM_LEASE_RENEW_MS } from "../src/quota/KeyQuota";
+import { quotaRefused } from "../src/quota/refusal";
+import { keyQuota } from "../src/quota/stub";
+import { releaseStream } from "../src/api/streamRelease";
 
 export const solves = new Hono<AppEnv>();
 
@@ -50,29 +54,71 @@ solves.get("/:id", async (c) =>
 );
 
 /**
- * Server-sent events: a `step` event per executor step and a final `done`; a client that reconnects with
- * Last-Event-ID gets what it missed.
+ * Server-sent events: a `step` event per executor step and a final `done`, pushed by the solve's Durable
+ * Object as they happen; a client that reconnects with Last-Event-ID gets what it missed. Each open stream
+ * holds a lease in its key's KeyQuota object, so a key holds at most EVENT_STREAMS_PER_KEY at once.
  */
 solves.get("/:id/events", async (c) => {
-  const stub = sessionOf(c.env, c.req.param("id"));
-  const first = unwrap(await stub.status(c.get("principal").tenantId));
+  const principal = c.get("principal");
+  const solveId = c.req.param("id");
+  const stub = sessionOf(c.env, solveId);
   const lastId = Number(c.req.header("last-event-id") ?? "0");
-  let after = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
-  // A client reconnecting after the end has nothing more to get: 204 tells EventSource to stop retrying.
-  if (first.status === "done" && (await stub.eventsAfter(after)).length === 0) return c.body(null, 204);
-  return streamSSE(c, async (stream) => {
-    const until = Date.now() + 15 * 60_000;
-    while (Date.now() < until && !stream.aborted) {
-      const events = await stub.eventsAfter(after);
-      for (const e of events) {
-        await stream.writeSSE({ id: String(e.seq), event: e.type, data: e.data });
-        after = e.seq;
-        if (e.type === "done") return;
-      }
-      await stream.sleep(100);
-    }
+  const after = Number.isInteger(lastId) && lastId > 0 ? lastId : 0;
+  const quota = keyQuota(c.env, principal.keyId);
+  // The lease id names the object's subscriber too.
+  const lease = crypto.randomUUID();
+  const taken = await quota.openStream(lease, streamCap(c.env));
+  if (!taken.ok) throw quotaRefused(taken);
+  const release = (subscribed: boolean) =>
+    releaseStream(c.env, c.executionCtx, { keyId: principal.keyId, lease, ...(subscribed ? { solveId } : {}) });
+  let sub;
+  try {
+    sub = await stub.subscribe(principal.tenantId, lease, after);
+  } catch (err) {
+    release(false);
+    throw err;
+  }
+  if (!sub.ok || "ended" in sub.value) {
+    release(false);
+    // A client reconnecting after the end has nothing more to get: 204 tells EventSource to stop retrying.
+    if (sub.ok) return c.body(null, 204);
+    throw new ApiError(404, "not_found", sub.error);
+  }
+  let probes = 0;
+  const body = relayEvents(sub.value.stream, {
+    probeMs: PROBE_MS,
+    heartbeatEvery: HEARTBEAT_MS / PROBE_MS,
+    maxMs: MAX_STREAM_MS,
+    signal: c.req.raw.signal,
+    onProbe: () => {
+      if (++probes % (STREAM_LEASE_RENEW_MS / PROBE_MS) === 0) c.executionCtx.waitUntil(quota.renewStream(lease));
+    },
+    onClose: (sourceEnded) => release(!sourceEnded),
+  });
+  return c.body(body, 200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
   });
 });
+
+/**
+ * The runtime notices a client that left only when a write to it fails, so an idle stream writes a newline
+ * (ignored by SSE parsers between events) this often: a gone client is noticed within a second, not at the
+ * solve's next step.
+ */
+const PROBE_MS = 1_000;
+/** A `: ping` comment this often keeps proxies and clients from timing out an idle stream. */
+const HEARTBEAT_MS = 15_000;
+/** A stream ends after this long anyway; EventSource reconnects with Last-Event-ID. */
+const MAX_STREAM_MS = 15 * 60_000;
+/** Open event streams per key when EVENT_STREAMS_PER_KEY is unset or not a positive integer. */
+export const DEFAULT_STREAMS_PER_KEY = 50;
+
+function streamCap(env: Env): number {
+  const n = Number(env.EVENT_STREAMS_PER_KEY);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_STREAMS_PER_KEY;
+}
 
 /**
  * An outcome for a finished solve (right or wrong, or the right answer to grade it against), the label a

@@ -8,6 +8,7 @@
  * admin secret and where the rest is. Migrations' and wrangler's own output (banners, binding tables, request
  * logs) go to .wrangler/dev.log; what wrangler writes to stderr after it is ready (errors, warnings) is shown
  * here too, and if wrangler exits or never gets ready the log's last lines are printed.
+ * Event streams: room for 1000 open streams per key (the 200-stream benchmark, npm run bench:streams).
  * `--persist-to DIR` also picks the database that is migrated and seeded.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -145,6 +146,9 @@ const child = spawn(
     `ADMIN_SECRET:${dev.adminSecret}`,
     "--var",
     "WEBHOOKS_ALLOW_LOCAL:true",
+    // Room for the 200-stream benchmark (npm run bench:streams); deployed, wrangler.toml's cap applies.
+    "--var",
+    "EVENT_STREAMS_PER_KEY:1000",
     ...args,
   ],
   { env: ENV, stdio: ["ignore", "pipe", "pipe"] },

@@ -110,7 +110,7 @@ export const OPERATIONS: Operation[] = [
     auth: "key",
     summary: "Progress as server-sent events",
     description:
-      "A `started` event, a `step` event per executor step (spend so far, timings) and a final `done`. Reconnect with `Last-Event-ID` to get what was missed; 204 once everything was sent.",
+      "A `started` event, a `step` event per executor step (spend so far, timings) and a final `done`, pushed as they happen; between events a `: ping` comment every 15 s and a blank line every second. Reconnect with `Last-Event-ID` to get what was missed; 204 once everything was sent. A key may hold `EVENT_STREAMS_PER_KEY` streams open at once (50 by default): beyond it, 429 with `Retry-After`.",
     responses: {
       200: { description: "event stream", sse: true },
       204: { description: "nothing more to send" },

@@ -29,6 +29,7 @@ import { CallLog } from "./callLog";
 import { EventLog, type SolveEvent } from "./eventLog";
 import type { SolveMeta, StartInput } from "../solve/input";
 import { SolveStorage } from "./storage";
+import { Subscribers } from "./subscribers";
 
 /** `field`: the budget field an `invalid` start refused. */
 export type RpcResult<T> =
@@ -64,6 +65,8 @@ export class SolveSession extends DurableObject<Env> {
   private stepping = false;
   /** Aborts the provider calls of the step in flight when the solve is cancelled. */
   private readonly inFlight = new AbortController();
+  /** Open event streams (GET /v1/solves/{id}/events), written to as events are appended. */
+  private readonly subscribers = new Subscribers();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -99,7 +102,7 @@ export class SolveSession extends DurableObject<Env> {
     // A policy that probes first: the execution runs the probe, and chooses its arm once the probe is scored.
     const execution = input.probe ? startProbe(started.execution, input.probe) : started.execution;
     await this.store.create(meta, execution);
-    this.events.append("started", {
+    this.emit("started", {
       strategy: input.probe ? probeLabel(input.probe.policy.probe?.samples ?? 0) : describeSpec(input.spec),
     });
     await this.alarmNextStep();
@@ -183,6 +186,35 @@ export class SolveSession extends DurableObject<Env> {
   }
 
   /**
+   * Follow the solve's events: those after `after` (Last-Event-ID), then each new one as it is appended, as
+   * server-sent events on a byte stream that ends after `done`. Cancelling the stream (the client left)
+   * drops the subscription here at the next event; `unsubscribe(id)` drops it at once. `ended`: the solve is
+   * over and there is nothing after `after` to send.
+   */
+  async subscribe(
+    tenantId: string,
+    id: string,
+    after = 0,
+  ): Promise<RpcResult<{ stream: ReadableStream<Uint8Array> } | { ended: true }>> {
+    const solve = await this.store.load();
+    if (!solve || !owns(solve.meta, tenantId)) return { ok: false, code: "not_found", error: "no such solve" };
+    // From here on synchronous: no event can be appended between the backlog and the subscription.
+    const backlog = this.events.after(after);
+    if (solve.exec.status === "done" && backlog.length === 0) return { ok: true, value: { ended: true } };
+    return { ok: true, value: { stream: this.subscribers.subscribe(id, backlog) } };
+  }
+
+  /** These subscribers' clients left (the edge batches them). */
+  async unsubscribe(ids: string[]): Promise<void> {
+    for (const id of ids) this.subscribers.unsubscribe(id);
+  }
+
+  /** How many event streams are open on this solve (for tests and diagnostics). */
+  async subscriberCount(): Promise<number> {
+    return this.subscribers.size;
+  }
+
+  /**
    * Executor steps, several per invocation: each step's new state, its provider calls and its event are
    * committed before the next begins, so a crash loses at most the step in flight (whose intent is
    * journaled). A watchdog alarm set first resumes the solve if this invocation dies; the work per
@@ -240,7 +272,7 @@ export class SolveSession extends DurableObject<Env> {
       const scheduled = steps === 0 && this.alarmSetAt !== undefined ? { scheduledMs: began - this.alarmSetAt } : {};
       const timing = { ...scheduled, stepMs: Date.now() - stepBegan, providerMs: report.providerMs };
       this.calls.append(report.calls);
-      this.events.append(exec.status === "done" ? "done" : "step", {
+      this.emit(exec.status === "done" ? "done" : "step", {
         steps: exec.steps,
         spend: exec.ledger,
         timing,
@@ -309,6 +341,11 @@ export class SolveSession extends DurableObject<Env> {
       ...report,
       exec: { ...stopped, ...(stopped.outcome ? { outcome: { ...stopped.outcome, candidates: [] } } : {}) },
     };
+  }
+
+  /** Log an event and push it to the open streams. */
+  private emit(type: string, data: unknown): void {
+    this.subscribers.publish(this.events.append(type, data));
   }
 
   private async alarmNextStep(): Promise<void> {

@@ -13,8 +13,13 @@ export class EventLog {
     );
   }
 
-  append(type: string, data: unknown): void {
-    this.sql.exec("INSERT INTO events (type, data) VALUES (?, ?)", type, JSON.stringify(data));
+  /** The event as stored, with its sequence number (for subscribers). */
+  append(type: string, data: unknown): SolveEvent {
+    const text = JSON.stringify(data);
+    const { seq } = this.sql
+      .exec<{ seq: number }>("INSERT INTO events (type, data) VALUES (?, ?) RETURNING seq", type, text)
+      .one();
+    return { seq, type, data: text };
   }
 
   /** Events after `seq` (Last-Event-ID), in order. */

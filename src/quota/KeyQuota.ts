@@ -10,6 +10,13 @@
  *
  * The rate-limit bucket lives in memory: an object is evicted only after it has been idle, by which time a
  * bucket has mostly refilled anyway.
+ *
+ * Open event streams: each holds a lease here, taken when it opens and given back when it closes (its
+ * client left, or the solve ended). A stream whose Worker died without giving it back (a crash, a deploy)
+ * stops counting when its lease expires: open streams renew theirs every STREAM_LEASE_RENEW_MS. Leases live
+ * in memory: a durable write per stream opened and closed made 200 closing streams block the local runtime
+ * for seconds (each commit waits for the disk), and an object holding leases is renewed too often to be
+ * evicted; if it restarts, the leases it forgot come back with their streams' next renewals.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Spend } from "../engine/meter";
@@ -46,8 +53,16 @@ export interface DailyUsage {
 /** A refusal that could pass once running solves settle is retried sooner than the next day. */
 const RETRY_WHILE_SOLVES_RUN_S = 30;
 
+/** How often an open event stream renews its lease, and how long a lease lasts without renewal. */
+export const STREAM_LEASE_RENEW_MS = 60_000;
+const STREAM_LEASE_MS = 150_000;
+/** Retry-After for a refused stream: streams close whenever their clients leave or their solves end. */
+export const STREAM_RETRY_AFTER_S = 10;
+
 export class KeyQuota extends DurableObject<Env> {
   private bucket: Bucket | undefined;
+  /** Open event streams' leases: stream id → expiry (ms). */
+  private readonly streams = new Map<string, number>();
   private readonly sql: SqlStorage;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -56,6 +71,35 @@ export class KeyQuota extends DurableObject<Env> {
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS reservations (solve_id TEXT PRIMARY KEY, day TEXT NOT NULL, tokens INTEGER NOT NULL, money REAL NOT NULL, spent_tokens INTEGER NOT NULL DEFAULT 0, spent_money REAL NOT NULL DEFAULT 0, settled INTEGER NOT NULL DEFAULT 0)",
     );
+  }
+
+  /** Take a lease for a new event stream, unless `cap` streams of this key are open already. */
+  openStream(streamId: string, cap: number): QuotaResult {
+    if (this.openStreams() >= cap)
+      return {
+        ok: false,
+        limit: "event streams",
+        message: `too many open event streams: this key may hold ${cap} at once; close one or wait for a solve to end`,
+        retryAfterSeconds: STREAM_RETRY_AFTER_S,
+      };
+    this.streams.set(streamId, Date.now() + STREAM_LEASE_MS);
+    return { ok: true };
+  }
+
+  /** An open stream is still open (also brings back a lease that expired or was forgotten while it lived). */
+  renewStream(streamId: string): void {
+    this.streams.set(streamId, Date.now() + STREAM_LEASE_MS);
+  }
+
+  closeStreams(streamIds: string[]): void {
+    for (const id of streamIds) this.streams.delete(id);
+  }
+
+  /** Event streams of this key open now (leases not yet expired; expired ones are forgotten). */
+  openStreams(): number {
+    const now = Date.now();
+    for (const [id, expires] of this.streams) if (expires <= now) this.streams.delete(id);
+    return this.streams.size;
   }
 
   admit(ratePerMinute: number, tokensPerDay?: number): QuotaResult & { headroom?: RateHeadroom } {
