@@ -20,7 +20,7 @@
  * - A comma is a thousands separator only when the WHOLE answer is one number
  *   with 3-digit groups and no space after the comma: "1,000" == 1000, but
  *   "(1,000)" is the tuple (1, 0) and "1, 000" is the list {1, 0}.
- *   "1{,}000" and "1,\!000" are always thousands separators; so are spaces when
+ *   "1{,}000" and "1,\!000" (also "1,\! 000") are always thousands separators; so are spaces when
  *   the whole answer is one number in 3-digit groups ("1 000 000").
  * - Two integers are equivalent only when equal (1234567 is not 1234568); the
  *   relative tolerance is only for decimals against fractions such as 1/3.
@@ -282,16 +282,21 @@ const DEGREE_RE = /(?:\{\})?\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![a-zA-Z]))|\\degre
 
 /** Purely lexical LaTeX clean-ups that never need brace matching. */
 function normalizeLatexCommands(s: string): string {
-  return s
-    .replace(/\\\$/g, "") // currency: \$5 -> 5
-    .replace(/\\(?:displaystyle|mathstrut)(?![a-zA-Z])/g, "")
-    .replace(/\\lbrace(?![a-zA-Z])/g, "\\{")
-    .replace(/\\rbrace(?![a-zA-Z])/g, "\\}")
-    .replace(SIZING_RE, "")
-    .replace(/\\[,!]/g, "") // thin / negative space
-    .replace(/\\[;: ]|\\q?quad(?![a-zA-Z])/g, " ")
-    .replace(/\\[dtc]frac(?![a-zA-Z])/g, "\\frac")
-    .replace(DEGREE_RE, "");
+  return (
+    s
+      .replace(/\\\$/g, "") // currency: \$5 -> 5
+      .replace(/\\(?:displaystyle|mathstrut)(?![a-zA-Z])/g, "")
+      .replace(/\\lbrace(?![a-zA-Z])/g, "\\{")
+      .replace(/\\rbrace(?![a-zA-Z])/g, "\\}")
+      .replace(SIZING_RE, "")
+      // "11,\! 111,\! 100": the negative space marks a thousands separator even when a space follows it
+      // (peers' graders accept this form); only before a 3-digit group, so "(1,\! 2)" stays a pair.
+      .replace(/(\d),\\!\s*(?=\d{3}(?!\d))/g, "$1")
+      .replace(/\\[,!]/g, "") // thin / negative space
+      .replace(/\\[;: ]|\\q?quad(?![a-zA-Z])/g, " ")
+      .replace(/\\[dtc]frac(?![a-zA-Z])/g, "\\frac")
+      .replace(DEGREE_RE, "")
+  );
 }
 
 const TEXT_CMD_RE =
