@@ -9,6 +9,7 @@ import { RollbackSchema, UploadPolicySchema } from "../src/api/policySchemas";
 import { describeIssue } from "../src/api/schemas";
 import { requireAdmin } from "../src/auth/admin";
 import { listEvents, listVersions, readVersion, storeAndMove, wasActive } from "../src/db/policies";
+import { CALIBRATION_HEADER, calibrationStatus } from "../src/policy/calibrationStatus";
 import { configuredPolicy } from "../src/policy/configured";
 import { parsePolicy } from "../src/policy/document";
 import { activePolicy, storedPolicy } from "../src/policyVersions/active";
@@ -19,7 +20,13 @@ export const policy = new Hono<AppEnv>();
 
 policy.get("/", async (c) => {
   const { policy: doc, since } = await activePolicy(c.env);
-  return c.json({ version: doc.version, since, kind: doc.source.kind, document: doc });
+  const calibration = calibrationStatus(doc, c.env.PROVIDERS);
+  if (calibration.matchesProviders === false) {
+    // Not an error (the policy still works), but its choices were measured on other models.
+    console.warn(`policy ${doc.version} was calibrated for other providers: ${calibration.differences.join("; ")}`);
+    c.header(CALIBRATION_HEADER, "mismatch");
+  }
+  return c.json({ version: doc.version, since, kind: doc.source.kind, document: doc, calibration });
 });
 
 policy.get("/versions", async (c) => {

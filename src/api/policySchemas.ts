@@ -1,5 +1,6 @@
 /** Bodies of the policy routes: the active version, the version history, re-tunes and rollbacks. */
 import { z } from "zod";
+import { CalibrationStatusSchema } from "../policy/calibrationStatus";
 import { PolicySchema } from "../policy/document";
 
 const ReplayScoreSchema = z.object({
@@ -26,6 +27,8 @@ export const ActivePolicyViewSchema = z.object({
   since: z.number().nullable(),
   kind: z.enum(["calibration", "retune"]),
   document: PolicySchema,
+  /** Whether the policy was calibrated for the configured providers (server kinds and models). */
+  calibration: CalibrationStatusSchema,
 });
 
 export const PolicyVersionViewSchema = z.object({
