@@ -9,10 +9,12 @@
  *
  * With --dataset: calibration through a running service (scripts/calibrateService.ts). Without:
  * runs labelled problems of the simulated world through every candidate configuration (in process), fits a
- * compute-optimal policy (free difficulty estimator + per-bin arms, method.md §6–§7) and writes it. With
- * several seeds it also measures the policy honestly: fitted on one seed's problems, measured on the next
- * seed's (disjoint problems, fresh samples), each pair in turn, reporting median and range. The shipped
- * policy is fitted on all seeds' problems together.
+ * compute-optimal policy (free difficulty estimator + per-bin arms chosen under hard caps, method.md §6–§7) and
+ * writes it. With several seeds it also measures the policy honestly, leaving one seed out in turn: the policy,
+ * its probe size and the best fixed configuration are chosen on the other seeds, and the headline (src/eval/
+ * headline.ts) is the held-out accuracy difference per budget with a paired bootstrap interval. The shipped
+ * policy is fitted on all seeds' problems together and carries that headline and its fingerprint.
+ * `--report FILE.json` writes the machine-readable report; any other name, the Markdown one.
  *
  * `--strategies` defaults to verify-world's list, so with the same `--cache` its sweeps are read back;
  * `--extra-strategies` (default: adaptive best-of-N) are swept separately and joined problem by problem.
