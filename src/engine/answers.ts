@@ -280,23 +280,22 @@ function hasUnescapedDollar(s: string): boolean {
 const SIZING_RE = /\\(?:left|right|[bB]igg?[lr]?)(?![a-zA-Z])\.?/g;
 const DEGREE_RE = /(?:\{\})?\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![a-zA-Z]))|\\degrees?(?![a-zA-Z])/g;
 
-/** Purely lexical LaTeX clean-ups that never need brace matching. */
+/**
+ * Purely lexical LaTeX clean-ups that never need brace matching. ",\!" before a 3-digit group is a thousands
+ * separator even with a space after it ("11,\! 111,\! 100", as peers' graders accept); "(1,\! 2)" stays a pair.
+ */
 function normalizeLatexCommands(s: string): string {
-  return (
-    s
-      .replace(/\\\$/g, "") // currency: \$5 -> 5
-      .replace(/\\(?:displaystyle|mathstrut)(?![a-zA-Z])/g, "")
-      .replace(/\\lbrace(?![a-zA-Z])/g, "\\{")
-      .replace(/\\rbrace(?![a-zA-Z])/g, "\\}")
-      .replace(SIZING_RE, "")
-      // "11,\! 111,\! 100": the negative space marks a thousands separator even when a space follows it
-      // (peers' graders accept this form); only before a 3-digit group, so "(1,\! 2)" stays a pair.
-      .replace(/(\d),\\!\s*(?=\d{3}(?!\d))/g, "$1")
-      .replace(/\\[,!]/g, "") // thin / negative space
-      .replace(/\\[;: ]|\\q?quad(?![a-zA-Z])/g, " ")
-      .replace(/\\[dtc]frac(?![a-zA-Z])/g, "\\frac")
-      .replace(DEGREE_RE, "")
-  );
+  return s
+    .replace(/\\\$/g, "") // currency: \$5 -> 5
+    .replace(/\\(?:displaystyle|mathstrut)(?![a-zA-Z])/g, "")
+    .replace(/\\lbrace(?![a-zA-Z])/g, "\\{")
+    .replace(/\\rbrace(?![a-zA-Z])/g, "\\}")
+    .replace(SIZING_RE, "")
+    .replace(/(\d),\\!\s*(?=\d{3}(?!\d))/g, "$1") // 1,\! 000 -> 1000
+    .replace(/\\[,!]/g, "") // thin / negative space
+    .replace(/\\[;: ]|\\q?quad(?![a-zA-Z])/g, " ")
+    .replace(/\\[dtc]frac(?![a-zA-Z])/g, "\\frac")
+    .replace(DEGREE_RE, "");
 }
 
 const TEXT_CMD_RE =
