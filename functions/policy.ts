@@ -23,6 +23,7 @@ import {
   wasActive,
   type PolicyScope,
 } from "../src/db/policies";
+import { CALIBRATION_HEADER, calibrationStatus } from "../src/wiring/calibrationStatus";
 import { configuredPolicy } from "../src/policy/configured";
 import { parsePolicy } from "../src/policy/document";
 import { activePolicy, activePolicyFor, storedPolicy } from "../src/policyVersions/active";
@@ -64,7 +65,21 @@ export const policy = new Hono<AppEnv>();
 policy.get("/", async (c) => {
   const { scope } = await policyCaller(c);
   const { policy: doc, since, scope: source } = await activePolicyFor(c.env, scope);
-  return c.json({ version: doc.version, since, kind: doc.source.kind, tenantId: scope, source, document: doc });
+  const calibration = calibrationStatus(doc, c.env.PROVIDERS);
+  if (calibration.matchesProviders === false) {
+    // Not an error (the policy still works), but its choices were measured on other models.
+    console.warn(`policy ${doc.version} was calibrated for other providers: ${calibration.differences.join("; ")}`);
+    c.header(CALIBRATION_HEADER, "mismatch");
+  }
+  return c.json({
+    version: doc.version,
+    since,
+    kind: doc.source.kind,
+    tenantId: scope,
+    source,
+    document: doc,
+    calibration,
+  });
 });
 
 policy.get("/versions", async (c) => {

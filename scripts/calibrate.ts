@@ -9,10 +9,12 @@
  *
  * With --dataset: calibration through a running service (scripts/calibrateService.ts). Without:
  * runs labelled problems of the simulated world through every candidate configuration (in process), fits a
- * compute-optimal policy (free difficulty estimator + per-bin arms, method.md §6–§7) and writes it. With
- * several seeds it also measures the policy honestly: fitted on one seed's problems, measured on the next
- * seed's (disjoint problems, fresh samples), each pair in turn, reporting median and range. The shipped
- * policy is fitted on all seeds' problems together.
+ * compute-optimal policy (free difficulty estimator + per-bin arms chosen under hard caps, method.md §6–§7) and
+ * writes it. With several seeds it also measures the policy honestly, leaving one seed out in turn: the policy,
+ * its probe size and the best fixed configuration are chosen on the other seeds, and the headline (src/eval/
+ * headline.ts) is the held-out accuracy difference per budget with a paired bootstrap interval. The shipped
+ * policy is fitted on all seeds' problems together and carries that headline and its fingerprint.
+ * `--report FILE.json` writes the machine-readable report; any other name, the Markdown one.
  *
  * `--strategies` defaults to verify-world's list, so with the same `--cache` its sweeps are read back;
  * `--extra-strategies` (default: adaptive best-of-N) are swept separately and joined problem by problem.
@@ -28,22 +30,24 @@ import { configsAt, parseStrategies } from "../src/eval/grid";
 import { loadWorld, writeFilesAtomically } from "../src/eval/io";
 import { runSweep } from "../src/eval/pool";
 import { EVAL_DEFAULTS } from "../src/eval/run";
-import { median } from "../src/eval/stats";
 import type { ProblemResult } from "../src/eval/sweep";
 import {
   CALIBRATE_EXTRA,
   CALIBRATE_LARGE,
   CALIBRATE_STRATEGIES,
   concatOutcomes,
-  costRatio,
   keepConfigs,
   onLargeModel,
   outcomeData,
-  type Ratio,
 } from "../src/eval/outcomes";
 import { parseCostUnit, UNITS, type CostUnit } from "../src/engine/meter";
 import { parsePolicy } from "../src/policy/document";
-import { costBudgets, costsIn, fitArms, fitPolicy, policyCurve, type OutcomeData } from "../src/policy/fit";
+import { costBudgets, costsIn, fitPolicy, quantile, type OutcomeData } from "../src/policy/fit";
+import { cappedPolicy, efficiency, headline, type HeldOutPair } from "../src/eval/headline";
+import { fingerprintDigest } from "../src/policy/fingerprint";
+import { worldFingerprint } from "../src/wiring/fingerprint";
+import { probeWorstTokens } from "../src/policy/probeStep";
+import type { PolicyDocument } from "../src/policy/document";
 import { generateProblems } from "../src/sim/problems";
 import { simProviders } from "../src/sim/provider";
 import { mixSeeds } from "../src/engine/random";
@@ -57,6 +61,11 @@ import { calibrateDataset, IN_PROCESS_ONLY } from "./calibrateService";
 import { command, InputError, intArg, pick, runMain, seedsArg, threadsArg, type Values } from "./cli";
 
 const DEFAULT_STRATEGIES = CALIBRATE_STRATEGIES;
+/**
+ * Smaller than an evaluation's (500 problems, N to 256) so that 3 seeds calibrate in about 3 minutes on a
+ * 2-core machine (issue 20): the sweep's time doubles with each doubling of N and is linear in problems.
+ */
+const CALIBRATE_DEFAULTS = { problems: 300, budgets: [1, 2, 4, 8, 16, 32, 64, 128] };
 const DEFAULT_EXTRA = CALIBRATE_EXTRA;
 
 /** Probe sample counts tried; 0 is the free estimator alone. */
@@ -114,42 +123,15 @@ function withProbe(d: OutcomeData, probe: OutcomeData["probe"]): OutcomeData {
   return probe ? { ...rest, probe } : rest;
 }
 
-/** Oracle bins: quintiles of pass@1, bin 1 the easiest (as the evaluation bins). */
-function oracleBins(passAt1: readonly number[]): number[] {
-  const order = passAt1.map((_, i) => i).sort((a, b) => (passAt1[b] as number) - (passAt1[a] as number) || a - b);
-  const bins = new Array<number>(passAt1.length).fill(0);
-  order.forEach((idx, rank) => (bins[idx] = Math.min(5, Math.floor((rank * 5) / passAt1.length) + 1)));
-  return bins;
-}
-
-interface PairResult {
-  fit: number;
-  heldOut: number;
-  /** Best-of-N weighted at N = 64: accuracy and mean cost in the policy's unit. */
-  bestOfN: { accuracy: number; meanCost: number };
-  /**
-   * Per probe size (0: text alone): with adaptive arms, and with fixed-N arms only; and at the operating cap
-   * chosen on the fit seed alone (where its own curve first reaches its own best-of-N@64 accuracy), the
-   * held-out accuracy minus best-of-N's and the token ratio there.
-   */
-  byProbe: Map<number, { adaptive: Ratio; fixed: Ratio; operating: { deltaPts: number; ratio: number } | null }>;
-  oracle: Ratio;
-  /** With escalation candidates: the same policy fitted without the larger model. */
-  smallOnly?: Ratio;
-}
-
-/** The same outcomes without the adaptive configurations (every candidate spends its whole N). */
-function fixedOnly(d: OutcomeData): OutcomeData {
-  return keepConfigs(d, (c) => !(c.spec.strategy === "best-of-n" && c.spec.stopAt !== undefined));
-}
-
-const byCost = (p: { accuracy: number; meanCost: number }) => p.meanCost;
-
 const options = {
   ...pick("world", "seeds", "problems", "oracle-samples", "strategies", "budgets", "threads", "cache"),
   "extra-strategies": { type: "string", arg: "LIST", help: "swept separately and joined (default adaptive best-of-N)" },
   out: { type: "string", arg: "FILE", help: "the policy written (default policies/<world>.json)" },
-  report: { type: "string", arg: "FILE", help: "where the markdown report is written" },
+  report: {
+    type: "string",
+    arg: "FILE",
+    help: "where the report is written: FILE.json the machine-readable headline, else markdown",
+  },
   probe: { type: "string", arg: "best|0|4|8", help: "the verifier probe's samples (default best)" },
   "cost-unit": { type: "string", arg: "tokens|money|flops", help: "the unit the policy is fitted in" },
   // Calibration through a running service (scripts/calibrateService.ts).
@@ -162,11 +144,12 @@ const options = {
 export const calibrateCommand = command({
   name: "calibrate",
   usage: [
-    "[--world FILE] [--seeds LIST] [--problems N] [--cost-unit tokens|money|flops] [options]",
+    "[--world FILE] [--seeds LIST] [--problems N] [--cost-unit tokens|money|flops] [--report FILE.json] [options]",
     "--dataset FILE.jsonl --service URL --key KEY [options]",
   ],
   summary: `Fits a compute-optimal policy (difficulty estimator + per-bin arms) on the simulated world in process,
-or with --dataset through a running service, writes it and reports how it does held out.`,
+or with --dataset through a running service, writes it and reports how it does held out: first the headline,
+the policy's accuracy minus the best fixed configuration's at each budget, with a paired bootstrap interval.`,
   options,
   run,
 });
@@ -190,12 +173,12 @@ async function run(args: Values<typeof options>): Promise<void> {
   const worldFile = args.world ?? "worlds/default.json";
   const world = loadWorld(worldFile);
   const seeds = args.seeds === undefined ? [1] : seedsArg("--seeds", args.seeds);
-  const count = intArg("problems", args.problems, EVAL_DEFAULTS.problems, 20);
+  const count = intArg("problems", args.problems, CALIBRATE_DEFAULTS.problems, 20);
   const oracleSamples = intArg("oracle-samples", args["oracle-samples"], EVAL_DEFAULTS.oracleSamples, 8);
   const threads = threadsArg(args.threads);
   const budgets =
     args.budgets === undefined
-      ? EVAL_DEFAULTS.budgets
+      ? CALIBRATE_DEFAULTS.budgets
       : args.budgets.split(",").map((b) => intArg("budgets", b.trim(), 0, 1));
   if (!budgets.includes(64))
     throw new InputError("--budgets must include 64 (the policy is measured against best-of-N weighted at N = 64)");
@@ -297,130 +280,140 @@ async function run(args: Values<typeof options>): Promise<void> {
     probes.push(byK);
   }
 
-  const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}${args.probe ? ` --probe ${args.probe}` : ""}${unit !== "tokens" ? ` --cost-unit ${unit}` : ""}`;
+  const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.budgets ? ` --budgets ${args.budgets}` : ""}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}${args.probe ? ` --probe ${args.probe}` : ""}${unit !== "tokens" ? ` --cost-unit ${unit}` : ""}`;
   const attach = (d: OutcomeData, i: number, k: number): OutcomeData =>
     withProbe(d, k > 0 ? (probes[i] as Map<number, NonNullable<OutcomeData["probe"]>>).get(k) : undefined);
 
-  // Honest measurement: fit on seed i, measure on seed i+1 (cyclically), for each probe size.
-  const pairs: PairResult[] = [];
-  if (data.length >= 2) {
-    for (let i = 0; i < data.length; i++) {
-      const j1 = (i + 1) % data.length;
-      const base = data[j1] as OutcomeData;
-      const bonIndex = base.configs.findIndex(
-        (c) => c.spec.strategy === "best-of-n" && c.spec.n === 64 && c.spec.selection === "weighted",
+  // Honest measurement, leave one seed out: the policy, its probe size and the baseline configuration are
+  // chosen on the other seeds only, and measured on the held-out seed (disjoint problems, fresh samples).
+  const { costs: simCosts } = simProviders(world);
+  const probeWorst = new Map<string, number>();
+  const worst = (policy: PolicyDocument, prompt: string): number => {
+    const key = `${policy.probe?.samples ?? 0}\u0000${prompt}`;
+    let w = probeWorst.get(key);
+    if (w === undefined) probeWorst.set(key, (w = probeWorstTokens(policy, prompt, simCosts)));
+    return w;
+  };
+  const fitOn = (indices: readonly number[], k: number, data2: readonly OutcomeData[] = data): PolicyDocument =>
+    fitPolicy(concatOutcomes(indices.map((i) => attach(data2[i] as OutcomeData, i, k))), {
+      seed: seeds[indices[0] as number] as number,
+      costUnit: unit,
+      cappedArms: true,
+      version: "pair",
+      createdAt: "",
+      source: {
+        kind: "calibration",
+        dataset: "generated",
+        seed: seeds[indices[0] as number] as number,
+        problems: count * indices.length,
+        oracleSamples,
+        command: "",
+      },
+    });
+  // Headline budgets, one per doubling of the sweep's generation budgets: the 90th-percentile cost of
+  // best-of-N weighted at that N over every seed's problems. Costs only (no correctness), so no label of a
+  // held-out seed goes into them.
+  const allCosts = concatOutcomes(data);
+  const headlineBudgets = budgets
+    .map((b) => {
+      const c = allCosts.configs.findIndex(
+        (x) => x.spec.strategy === "best-of-n" && x.spec.n === b && x.spec.selection === "weighted" && !x.spec.stopAt,
       );
-      const n = base.prompts.length;
-      const baseCost = costsIn(base, unit);
-      let k = 0;
-      let t = 0;
-      for (let j = 0; j < n; j++) {
-        k += (base.correct[bonIndex] as Uint8Array)[j] as number;
-        t += (baseCost[bonIndex] as Float64Array)[j] as number;
-      }
-      const bon = { accuracy: k / n, meanCost: t / n };
-      const byProbe: PairResult["byProbe"] = new Map();
-      let caps: number[] = [];
-      let smallOnly: Ratio | undefined;
-      for (const size of probeSizes) {
-        const train = attach(data[i] as OutcomeData, i, size);
-        const test = attach(base, j1, size);
-        const p = fitPolicy(train, {
-          seed: seeds[i] as number,
-          costUnit: unit,
-          version: "pair",
-          createdAt: "",
-          source: {
-            kind: "calibration",
-            dataset: "generated",
-            seed: seeds[i] as number,
-            problems: n,
-            oracleSamples,
-            command: "",
-          },
-        });
-        const highs = p.arms.map((a) => a.evidence.highCost);
-        caps = costBudgets(Math.min(...highs) / 2, Math.max(...highs) * 4);
-        const fixedPolicy = fitPolicy(fixedOnly(train), {
-          seed: seeds[i] as number,
-          costUnit: unit,
-          version: "pair-fixed",
-          createdAt: "",
-          source: p.source,
-        });
-        if (unit !== "tokens" && size === 0) {
-          const small = (d: OutcomeData) => keepConfigs(d, (c) => !onLargeModel(c));
-          const smallPolicy = fitPolicy(small(train), {
-            seed: seeds[i] as number,
-            costUnit: unit,
-            version: "pair-small",
-            createdAt: "",
-            source: p.source,
-          });
-          smallOnly = costRatio(bon, policyCurve(smallPolicy, small(test), caps), byCost);
+      if (c < 0) return null;
+      const sorted = [...(costsIn(allCosts, unit)[c] as Float64Array)].sort((x, y) => x - y);
+      return { generations: b, budget: quantile(sorted, 0.9) };
+    })
+    .filter((x): x is { generations: number; budget: number } => x !== null);
+  const budgetValues = headlineBudgets.map((b) => b.budget);
+  /**
+   * The probe size, chosen on fit seeds only: leave one fit seed out in turn, fit on the rest, and score the
+   * mean capped accuracy over the headline budgets on the left-out one; the smaller size on a tie. With one
+   * fit seed there is nothing to hold out: text alone.
+   */
+  const chooseProbe = (fitIdx: readonly number[]): { size: number; scores: Record<number, number> } => {
+    if (probeArg !== "best") return { size: Number(probeArg), scores: {} };
+    if (fitIdx.length < 2 || probeSizes.length === 1) return { size: 0, scores: {} };
+    const scores: Record<number, number> = {};
+    let size = 0;
+    for (const k of probeSizes) {
+      let total = 0;
+      for (const left of fitIdx) {
+        const p = fitOn(
+          fitIdx.filter((x) => x !== left),
+          k,
+        );
+        const test = attach(data[left] as OutcomeData, left, k);
+        for (const b of budgetValues) {
+          const run = cappedPolicy(p, test, b, (prompt) => worst(p, prompt));
+          total += run.success.reduce((a, x) => a + x, 0) / run.success.length;
         }
-        // The operating point chosen without the held-out data: the first cap where the fit seed's own curve
-        // reaches the fit seed's best-of-N@64 accuracy.
-        const trainBon = train.correct[bonIndex] as Uint8Array;
-        const trainBonAcc = trainBon.reduce((a, b) => a + b, 0) / trainBon.length;
-        const chosen = policyCurve(p, train, caps).find((pt) => pt.accuracy >= trainBonAcc);
-        const held = chosen ? (policyCurve(p, test, [chosen.cap])[0] as { accuracy: number; meanCost: number }) : null;
-        const operating = held
-          ? { deltaPts: 100 * (held.accuracy - bon.accuracy), ratio: bon.meanCost / held.meanCost }
-          : null;
-        byProbe.set(size, {
-          adaptive: costRatio(bon, policyCurve(p, test, caps), byCost),
-          fixed: costRatio(bon, policyCurve(fixedPolicy, fixedOnly(test), caps), byCost),
-          operating,
-        });
       }
-      // The same arms fitted and applied with oracle bins: what a perfect (and free) difficulty estimate would give.
-      const train = data[i] as OutcomeData;
-      const oracleArms = fitArms(train, oracleBins(train.passAt1), unit);
-      const testBins = oracleBins(base.passAt1);
-      const index = new Map(base.configs.map((c, j) => [c.config, j]));
-      const oracleCurve = caps.map((cap) => {
-        let kk = 0;
-        let tt = 0;
-        for (let j = 0; j < n; j++) {
-          const arms = oracleArms.filter((a) => a.bin === testBins[j]).sort((x, y) => x.budget - y.budget);
-          const fit = arms.filter((a) => a.evidence.highCost <= cap);
-          const arm = fit.length ? fit[fit.length - 1] : arms[0];
-          const c = index.get(arm?.config ?? "") as number;
-          kk += (base.correct[c] as Uint8Array)[j] as number;
-          tt += (baseCost[c] as Float64Array)[j] as number;
-        }
-        return { accuracy: kk / n, meanCost: tt / n };
-      });
+      scores[k] = total / (fitIdx.length * budgetValues.length);
+      if (scores[k] > (scores[size] ?? -1) + 1e-9) size = k;
+    }
+    return { size, scores };
+  };
+  const pairs: (HeldOutPair & { probe: number; smallOnly?: PolicyDocument })[] = [];
+  if (data.length >= 2) {
+    for (let j = 0; j < data.length; j++) {
+      const fitIdx = data.map((_, i) => i).filter((i) => i !== j);
+      const { size } = chooseProbe(fitIdx);
+      const policy = fitOn(fitIdx, size);
+      const fitData = concatOutcomes(fitIdx.map((i) => data[i] as OutcomeData));
+      const small =
+        unit !== "tokens"
+          ? fitOn(
+              fitIdx,
+              0,
+              data.map((d) => keepConfigs(d, (c) => !onLargeModel(c))),
+            )
+          : undefined;
       pairs.push({
-        fit: seeds[i] as number,
-        heldOut: seeds[j1] as number,
-        bestOfN: bon,
-        byProbe,
-        oracle: costRatio(bon, oracleCurve, byCost),
-        ...(smallOnly ? { smallOnly } : {}),
+        fit: fitIdx.map((i) => seeds[i] as number),
+        heldOut: seeds[j] as number,
+        fitData,
+        test: data[j] as OutcomeData,
+        policy,
+        policyTest: attach(data[j] as OutcomeData, j, size),
+        probe: size,
+        ...(small ? { smallOnly: small } : {}),
       });
     }
   }
-
-  // The probe size to ship: the best median held-out ratio (the smaller size on a tie); with one seed, none.
-  // A pair where the policy never reaches best-of-N's accuracy counts as 0.
-  const medianOf = (xs: (number | null)[]): number => (xs.length ? median(xs.map((x) => x ?? 0)) : 0);
-  let shipK = 0;
-  if (probeArg === "best") {
-    for (const size of probeSizes)
-      if (
-        pairs.length &&
-        medianOf(pairs.map((p) => p.byProbe.get(size)?.adaptive.ratio ?? null)) >
-          medianOf(pairs.map((p) => p.byProbe.get(shipK)?.adaptive.ratio ?? null)) + 1e-9
+  const head = pairs.length ? headline(pairs, budgetValues, unit, { probeWorst: worst }) : null;
+  const eff = pairs.length
+    ? efficiency(
+        pairs,
+        (() => {
+          const highs = pairs.flatMap((p) => p.policy.arms.map((a) => a.evidence.highCost));
+          return costBudgets(Math.min(...highs) / 2, Math.max(...highs) * 4);
+        })(),
+        unit,
+        { probeWorst: worst },
       )
-        shipK = size;
-  } else shipK = Number(probeArg);
+    : null;
+  // Escalation: the same statistic for the policy fitted without the larger model (what escalation adds).
+  const smallHead =
+    pairs.length && unit !== "tokens"
+      ? headline(
+          pairs.map((p) => ({
+            ...p,
+            policy: p.smallOnly as PolicyDocument,
+            policyTest: keepConfigs(p.test, (c) => !onLargeModel(c)),
+          })),
+          budgetValues,
+          unit,
+        )
+      : null;
+
+  // The probe size to ship, chosen the same way on all seeds.
+  const shipK = chooseProbe(data.map((_, i) => i)).size;
 
   const pooled = concatOutcomes(data.map((d, i) => attach(d, i, shipK)));
   const draft = fitPolicy(pooled, {
     seed: seeds[0] as number,
     costUnit: unit,
+    cappedArms: true,
     version: "draft",
     createdAt: new Date().toISOString(),
     source: {
@@ -444,63 +437,74 @@ async function run(args: Values<typeof options>): Promise<void> {
     )
     .digest("hex")
     .slice(0, 10);
-  const policy = { ...draft, version: `${world.name}-${digest}` };
+  const calibratedFor = worldFingerprint(world);
+  const fingerprint = fingerprintDigest(calibratedFor);
+  const policy = {
+    ...draft,
+    version: `${world.name}-${digest}`,
+    calibration: {
+      calibratedFor,
+      fingerprint,
+      caps: { unit, overCap: "failure" as const, budgets: budgetValues },
+      headline: head
+        ? {
+            heldOutProblems: head.heldOutProblems,
+            pairs: head.pairs,
+            budgets: head.budgets.map(({ baselineConfigs: _c, ...b }) => b),
+          }
+        : null,
+    },
+  };
   const checked = parsePolicy(JSON.parse(JSON.stringify(policy)));
   if (!checked.ok) throw new Error(`the fitted policy does not validate (${checked.error}); nothing written`);
 
   const fmt = (x: number | null, d = 2): string => (x === null ? "not reached" : `${x.toFixed(d)}×`);
-  const summary = (xs: (number | null)[]): string => {
-    const got = xs.filter((x): x is number => x !== null);
-    if (got.length === 0) return "not reached on any pair";
-    return `median ${median(got).toFixed(2)}× (range ${Math.min(...got).toFixed(2)}–${Math.max(...got).toFixed(2)}×${got.length < xs.length ? `; not reached on ${xs.length - got.length} of ${xs.length}` : ""})`;
-  };
   const label = (size: number): string => (size === 0 ? "text only (free)" : `probe of ${size}`);
   const unitName = UNITS[unit].name;
   const amount = (x: number): string =>
     unit === "tokens" ? `${Math.round(x)}` : unit === "money" ? `$${x.toPrecision(3)}` : x.toExponential(2);
-  const last = probeSizes[probeSizes.length - 1] as number;
-  const lines = [
-    `# Policy ${policy.version} for world ${world.name}`,
-    "",
-    `Fitted on ${pooled.prompts.length} problems (seeds ${seeds.join(", ")}), ${policy.probe ? `choosing after a verifier probe of ${policy.probe.samples} samples` : "choosing from the text alone"}, ${policy.arms.length} arms over 5 predicted-difficulty bins; estimator cross-validated MSE of logit pass@1 ${policy.estimator.cvError.toFixed(3)}; default cap ${amount(policy.defaultBudget)} ${unitName}.`,
-    `Command: \`${command}\``,
-    "",
-  ];
-  if (pairs.length) {
+  const pts = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
+  const lines = [`# Policy ${policy.version} for world ${world.name}`, ""];
+  if (head) {
+    const small = smallHead?.budgets;
     lines.push(
-      `Cost-matched efficiency against best-of-N weighted at N = 64 (${unitName} per problem): the cost at which best-of-N reaches its N = 64 accuracy over the mean cost at which the policy first reaches it, fitted on one seed and measured on the next (disjoint problems, fresh samples). The probe's cost is counted on every problem; its samples are the first of the best-of-N pool, so a fixed best-of-N arm takes them as candidates and does not pay for them twice (other arms get no credit).${unit !== "tokens" ? ` "Small model only" is the same policy fitted without the larger model's candidates: what escalation adds.` : ""}`,
+      `## Headline: accuracy against the best fixed configuration, held out`,
       "",
-      `| fit → held out | best-of-N@64 accuracy, mean ${unitName} | ${probeSizes.map(label).join(" | ")} | ${label(last)}, fixed N only | same arms, oracle bins |${unit !== "tokens" ? " small model only |" : ""}`,
-      `|---|---|${probeSizes.map(() => "---|").join("")}---|---|${unit !== "tokens" ? "---|" : ""}`,
-      ...pairs.map(
-        (p) =>
-          `| ${p.fit} → ${p.heldOut} | ${(100 * p.bestOfN.accuracy).toFixed(1)}%, ${amount(p.bestOfN.meanCost)} | ${probeSizes.map((k) => fmt(p.byProbe.get(k)?.adaptive.ratio ?? null)).join(" | ")} | ${fmt(p.byProbe.get(last)?.fixed.ratio ?? null)} | ${fmt(p.oracle.ratio)} |${unit !== "tokens" ? ` ${fmt(p.smallOnly?.ratio ?? null)} |` : ""}`,
-      ),
+      `At each budget (a hard cap in ${unitName} per problem; a run over it or without an answer counts as a failure, the probe included), the policy's accuracy on held-out problems minus that of the best fixed configuration of the grid (any strategy and hyperparameters, best-of-N and majority at every N) whose runs fit the budget, chosen on the fit seeds only. Leave one seed out: ${head.pairs.map((p) => `${p.fit.join("+")} → ${p.heldOut}`).join(", ")}; ${head.heldOutProblems} held-out problems pooled; ${Math.round(100 * head.confidence)}% paired bootstrap over problems (${head.resamples} resamples, stratified by seed). Budgets: the 90th-percentile cost of best-of-N weighted at N generations (costs only).`,
       "",
-      ...probeSizes.map(
-        (k) =>
-          `auto, ${label(k)}: ${summary(pairs.map((p) => p.byProbe.get(k)?.adaptive.ratio ?? null))}; without adaptive arms: ${summary(pairs.map((p) => p.byProbe.get(k)?.fixed.ratio ?? null))}`,
-      ),
-      `the same arms with oracle difficulty (no estimator, no probe): ${summary(pairs.map((p) => p.oracle.ratio))}`,
-      ...(unit !== "tokens"
-        ? [`the same policy without the larger model: ${summary(pairs.map((p) => p.smallOnly?.ratio ?? null))}`]
-        : []),
-      "",
-      "The ratio above takes the first cap at which the held-out curve reaches best-of-N's accuracy, so noise near the crossing moves it. At the cap chosen on the fit seed alone (where its own curve first reaches its own best-of-N@64 accuracy), held out:",
-      "",
-      ...probeSizes.map((k) => {
-        const ops = pairs.map((p) => p.byProbe.get(k)?.operating ?? null);
-        const got = ops.filter((o): o is { deltaPts: number; ratio: number } => o !== null);
-        if (got.length === 0) return `${label(k)}: the fit seed's curve never reached its best-of-N accuracy`;
-        return `${label(k)}: ${unitName} ratio median ${median(got.map((o) => o.ratio)).toFixed(2)}× (${Math.min(...got.map((o) => o.ratio)).toFixed(2)}–${Math.max(...got.map((o) => o.ratio)).toFixed(2)}), accuracy minus best-of-N's median ${median(got.map((o) => o.deltaPts)).toFixed(1)} pts (${Math.min(...got.map((o) => o.deltaPts)).toFixed(1)} to ${Math.max(...got.map((o) => o.deltaPts)).toFixed(1)})${got.length < ops.length ? `; no operating point on ${ops.length - got.length} of ${ops.length}` : ""}`;
+      `| budget (${unitName}) | ≈ best-of-N at N | ΔAcc (points) | 90% interval | policy | best fixed | best fixed configuration (fit seeds) |${small ? " ΔAcc, small model only |" : ""}`,
+      `|---|---|---|---|---|---|---|${small ? "---|" : ""}`,
+      ...head.budgets.map((b, i) => {
+        const s = small?.[i];
+        return `| ${amount(b.budget)} | ${headlineBudgets[i]?.generations} | ${pts(b.deltaPoints.estimate)} | ${pts(b.deltaPoints.low)} to ${pts(b.deltaPoints.high)} | ${(100 * b.policyAccuracy).toFixed(1)}% | ${(100 * b.baselineAccuracy).toFixed(1)}% | ${[...new Set(b.baselineConfigs)].join("; ")} |${s ? ` ${pts(s.deltaPoints.estimate)} (${pts(s.deltaPoints.low)} to ${pts(s.deltaPoints.high)}) |` : ""}`;
       }),
       "",
-      "The probe size shipped is chosen on these same held-out pairs, so its figure above is slightly optimistic.",
+      `Never significantly worse (high ≥ 0) at every budget: ${
+        head.budgets.every((b) => b.deltaPoints.high >= 0)
+          ? "yes"
+          : `no (${head.budgets
+              .filter((b) => b.deltaPoints.high < 0)
+              .map((b) => amount(b.budget))
+              .join(", ")})`
+      }; significantly better (low > 0) at ${head.budgets.filter((b) => b.deltaPoints.low > 0).length} of ${head.budgets.length} budgets.`,
       "",
-      `Shipped: ${label(shipK)}${probeArg === "best" ? " (the best median above)" : " (asked for with --probe)"}.`,
+      `Probe size chosen on each pair's fit seeds (inner leave-one-seed-out): ${pairs.map((p) => `${p.fit.join("+")} → ${p.heldOut}: ${label(p.probe)}`).join("; ")}.`,
       "",
     );
+    if (eff) {
+      lines.push(
+        `Secondary, efficiency against the whole best-of-N frontier (weighted and majority at every N, uncapped): best-of-N@64 weighted reaches ${(100 * eff.target).toFixed(1)}% on the pooled held-out problems; the frontier's cheapest mean cost reaching it is ${eff.frontierCost === null ? "none" : amount(eff.frontierCost)} ${unitName}, the policy's (capped) ${eff.policyCost === null ? "never" : amount(eff.policyCost)}: ratio ${fmt(eff.ratio?.estimate ?? null)} (90% bootstrap ${fmt(eff.ratio?.low ?? null)}–${fmt(eff.ratio?.high ?? null)}, a resample that never reaches it counted as 0). Per held-out seed: ${eff.perPair.map((r, i) => `${pairs[i]?.heldOut}: ${fmt(r)}`).join(", ")}.`,
+        "",
+      );
+    }
   }
+  lines.push(
+    `## The shipped policy`,
+    "",
+    `Fitted on ${pooled.prompts.length} problems (seeds ${seeds.join(", ")}), ${policy.probe ? `choosing after a verifier probe of ${policy.probe.samples} samples` : "choosing from the text alone"} (${probeArg === "best" ? "probe size chosen by leave-one-seed-out on all seeds" : "asked for with --probe"}), ${policy.arms.length} arms over 5 predicted-difficulty bins; estimator cross-validated MSE of logit pass@1 ${policy.estimator.cvError.toFixed(3)}; default cap ${amount(policy.defaultBudget)} ${unitName}. Calibrated for ${calibratedFor.world ? `world ${calibratedFor.world}` : "the providers below"} (fingerprint ${fingerprint}). The headline above is of the same procedure fitted without each held-out seed.`,
+    `Command: \`${command}\``,
+    "",
+  );
   // Where the shipped policy sends each predicted bin, cap by cap: the larger model only where the data chose it.
   const large = policy.arms.filter((a) => runsOnLargeModel(a.spec));
   if (unit !== "tokens") {
@@ -524,7 +528,36 @@ async function run(args: Values<typeof options>): Promise<void> {
   const files: Record<string, string> = { [basename(out)]: JSON.stringify(policy, null, 1) + "\n" };
   if (args.report) {
     if (dirname(args.report) !== outDir) throw new InputError("--report must be in the same directory as --out");
-    files[basename(args.report)] = report;
+    // FILE.json: the machine-readable report (the headline first); any other name: the Markdown report.
+    files[basename(args.report)] = args.report.endsWith(".json")
+      ? JSON.stringify(
+          {
+            headline: head
+              ? {
+                  unit: head.unit,
+                  baseline: head.baseline,
+                  confidence: head.confidence,
+                  resamples: head.resamples,
+                  heldOutProblems: head.heldOutProblems,
+                  pairs: pairs.map((p) => ({ fit: p.fit, heldOut: p.heldOut, probe: p.probe })),
+                  budgets: head.budgets.map((b, i) => ({ ...b, bestOfNAt: headlineBudgets[i]?.generations })),
+                }
+              : null,
+            efficiency: eff,
+            ...(smallHead ? { smallModelOnly: smallHead } : {}),
+            policy: {
+              file: basename(out),
+              version: policy.version,
+              probe: policy.probe,
+              calibration: policy.calibration,
+            },
+            command,
+            report,
+          },
+          null,
+          1,
+        ) + "\n"
+      : report;
   }
   writeFilesAtomically(outDir, files);
   process.stdout.write(`${report}\nwrote ${out}\n`);

@@ -85,6 +85,10 @@ const normalizationCases: ReadonlyArray<readonly [string, string]> = [
   ["1 000", "1000"],
   ["-12 345 678.5", "-12345678.5"],
   ["1,\\!234,\\!567", "1234567"],
+  // A space after the ",\!" separator (peers' graders accept it): still one number, not a list.
+  ["11,\\! 111,\\! 100", "11111100"],
+  ["\\$1,\\! 000", "1000"],
+  ["(1,\\! 2)", "(1, 2)"],
   ["1 2", "1 2"],
   ["-1,234.50", "-1234.5"],
   ["(1,2)", "(1, 2)"],
@@ -128,6 +132,8 @@ const equivalenceCases: ReadonlyArray<readonly [string, string, boolean, boolean
   ["1234567", "1234568", false, false],
   ["1 000", "1000", true, true],
   ["10,\\!000", "10000", true, true],
+  ["11,\\! 111,\\! 100", "11111100", true, true],
+  ["11,\\! 111,\\! 100", "11111101", false, false],
   ["2.0000001", "2", false, true],
   ["100", "101", false, false],
   // Numbers are compared after rounding to six decimal places, as Math-Verify does by default.

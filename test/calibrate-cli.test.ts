@@ -12,6 +12,7 @@ import { runCommand, type CliRun } from "./support/cli";
 import { afterAll, describe, expect, it } from "vitest";
 import { parsePolicy } from "../src/policy/document";
 import { choosePolicyArm } from "../src/policy/choose";
+import { imputedProbe } from "../src/policy/probeStep";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const TMP = mkdtempSync(join(tmpdir(), "calibrate-cli-test-"));
@@ -71,7 +72,7 @@ describe("npm run calibrate", () => {
 
   it("fits and writes a policy that validates, and measures it held out with two seeds", async () => {
     const out = join(TMP, "policy.json");
-    const report = join(TMP, "policy.md");
+    const report = join(TMP, "policy-report.json");
     const r = await calibrate([...SMALL, "--seeds", "1,2", "--out", out, "--report", report]);
     expect(r.status, r.stderr).toBe(0);
     const parsed = parsePolicy(JSON.parse(readFileSync(out, "utf8")));
@@ -82,12 +83,49 @@ describe("npm run calibrate", () => {
     for (const arm of policy.arms) expect(arm.config).toMatch(/^(best-of-n|beam-search)\(/);
     // A generous cap buys at least as much as a tight one.
     const prompt = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3. What is the final number?";
-    const tight = choosePolicyArm(policy, prompt, 1);
-    const generous = choosePolicyArm(policy, prompt, 1e9);
+    // (A probing policy is asked with the probe's features imputed, as when a cap cannot afford the probe.)
+    const probe = policy.probe ? imputedProbe(policy) : undefined;
+    const tight = choosePolicyArm(policy, prompt, 1, probe);
+    const generous = choosePolicyArm(policy, prompt, 1e9, probe);
     expect(generous.arm.budget).toBeGreaterThanOrEqual(tight.arm.budget);
-    const text = readFileSync(report, "utf8");
-    expect(text).toContain("| 1 → 2 |");
-    expect(text).toContain("| 2 → 1 |");
+    // The JSON report leads with the headline: per budget, policy minus best fixed configuration, with its interval.
+    const json = JSON.parse(readFileSync(report, "utf8")) as {
+      headline: {
+        unit: string;
+        pairs: { fit: number[]; heldOut: number }[];
+        budgets: {
+          budget: number;
+          deltaPoints: { estimate: number; low: number; high: number };
+          policyAccuracy: number;
+          baselineAccuracy: number;
+          baselineConfig: string;
+        }[];
+      };
+      report: string;
+    };
+    expect(json.headline.unit).toBe("tokens");
+    expect(json.headline.pairs).toEqual([
+      { fit: [2], heldOut: 1, probe: 0 },
+      { fit: [1], heldOut: 2, probe: 0 },
+    ]);
+    expect(json.headline.budgets.length).toBe(4); // one per doubling of N in --budgets 1,4,16,64
+    for (const b of json.headline.budgets) {
+      const d = b.deltaPoints;
+      expect(d.low).toBeLessThanOrEqual(d.estimate + 1e-9);
+      expect(d.high).toBeGreaterThanOrEqual(d.estimate - 1e-9);
+      expect(d.estimate).toBeCloseTo(100 * (b.policyAccuracy - b.baselineAccuracy), 6);
+      expect(b.baselineConfig).toMatch(/^(best-of-n|beam-search)\(/);
+    }
+    expect(json.headline.budgets.map((b) => b.budget)).toEqual(
+      [...json.headline.budgets.map((b) => b.budget)].sort((a, b) => a - b),
+    );
+    expect(json.report).toMatch(/^# Policy .*\n\n## Headline/);
+    // The shipped policy carries its held-out headline, the caps and what it was calibrated for.
+    expect(policy.calibration?.calibratedFor.world).toBe("default");
+    expect(policy.calibration?.caps.overCap).toBe("failure");
+    expect(policy.calibration?.headline?.budgets.map((b) => b.deltaPoints)).toEqual(
+      json.headline.budgets.map((b) => b.deltaPoints),
+    );
   });
 
   it("with --cost-unit money, adds the larger model's candidates, fits in dollars, and reports what escalation adds", async () => {

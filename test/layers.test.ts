@@ -22,7 +22,7 @@ export const MAY_IMPORT: Record<string, readonly string[]> = {
   "src/providers": ["src/engine"],
   "src/sim": ["src/engine", "src/providers", "worlds"],
   // The one list of provider kinds (the simulated world among them) and PROVIDERS parsed into adapters.
-  "src/wiring": ["src/engine", "src/providers", "src/sim", "worlds"],
+  "src/wiring": ["src/engine", "src/providers", "src/sim", "src/policy", "worlds"],
   "src/solve": ["src/engine", "src/policy"],
   "src/errors": [],
   "src/db": ["src/engine", "src/policy", "src/solve"],

@@ -1,5 +1,6 @@
 /** Bodies of the policy routes: the active version, the version history, re-tunes and rollbacks. */
 import { z } from "zod";
+import { CalibrationStatusSchema } from "../wiring/calibrationStatus";
 import { PolicySchema } from "../policy/document";
 
 const ReplayScoreSchema = z.object({
@@ -33,6 +34,8 @@ export const ActivePolicyViewSchema = z.object({
   tenantId: TenantScopeSchema,
   source: PolicySourceSchema,
   document: PolicySchema,
+  /** Whether the policy was calibrated for the configured providers (server kinds and models). */
+  calibration: CalibrationStatusSchema,
 });
 
 export const PolicyVersionViewSchema = z.object({

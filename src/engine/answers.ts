@@ -20,7 +20,7 @@
  * - A comma is a thousands separator only when the WHOLE answer is one number
  *   with 3-digit groups and no space after the comma: "1,000" == 1000, but
  *   "(1,000)" is the tuple (1, 0) and "1, 000" is the list {1, 0}.
- *   "1{,}000" and "1,\!000" are always thousands separators; so are spaces when
+ *   "1{,}000" and "1,\!000" (also "1,\! 000") are always thousands separators; so are spaces when
  *   the whole answer is one number in 3-digit groups ("1 000 000").
  * - Two integers are equivalent only when equal (1234567 is not 1234568); the
  *   relative tolerance is only for decimals against fractions such as 1/3.
@@ -280,7 +280,10 @@ function hasUnescapedDollar(s: string): boolean {
 const SIZING_RE = /\\(?:left|right|[bB]igg?[lr]?)(?![a-zA-Z])\.?/g;
 const DEGREE_RE = /(?:\{\})?\^\s*(?:\{\s*\\circ\s*\}|\\circ(?![a-zA-Z]))|\\degrees?(?![a-zA-Z])/g;
 
-/** Purely lexical LaTeX clean-ups that never need brace matching. */
+/**
+ * Purely lexical LaTeX clean-ups that never need brace matching. ",\!" before a 3-digit group is a thousands
+ * separator even with a space after it ("11,\! 111,\! 100", as peers' graders accept); "(1,\! 2)" stays a pair.
+ */
 function normalizeLatexCommands(s: string): string {
   return s
     .replace(/\\\$/g, "") // currency: \$5 -> 5
@@ -288,6 +291,7 @@ function normalizeLatexCommands(s: string): string {
     .replace(/\\lbrace(?![a-zA-Z])/g, "\\{")
     .replace(/\\rbrace(?![a-zA-Z])/g, "\\}")
     .replace(SIZING_RE, "")
+    .replace(/(\d),\\!\s*(?=\d{3}(?!\d))/g, "$1") // 1,\! 000 -> 1000
     .replace(/\\[,!]/g, "") // thin / negative space
     .replace(/\\[;: ]|\\q?quad(?![a-zA-Z])/g, " ")
     .replace(/\\[dtc]frac(?![a-zA-Z])/g, "\\frac")

@@ -8,6 +8,41 @@ import { CostUnitSchema } from "../engine/meter";
 import { StrategySpecSchema } from "../engine/strategies";
 import { featureNames } from "./features";
 import { PROBE_FEATURES } from "./probe";
+import { CalibratedForSchema } from "./fingerprint";
+
+const IntervalSchema = z.strictObject({ estimate: z.number(), low: z.number(), high: z.number() });
+
+/** The held-out headline a calibration measured (src/eval/headline.ts). */
+export const CalibrationHeadlineSchema = z.strictObject({
+  heldOutProblems: z.number().int().min(1),
+  pairs: z.array(z.strictObject({ fit: z.array(z.number().int()), heldOut: z.number().int() })),
+  budgets: z.array(
+    z.strictObject({
+      budget: z.number().positive(),
+      deltaPoints: IntervalSchema,
+      policyAccuracy: z.number().min(0).max(1),
+      baselineAccuracy: z.number().min(0).max(1),
+      baselineConfig: z.string(),
+    }),
+  ),
+});
+
+/**
+ * What a calibration measured and for whom: the models it was calibrated for, the hard caps it was fitted and
+ * judged under, and its held-out headline (src/eval/headline.ts): per budget, the policy's accuracy minus the
+ * best fixed configuration's (chosen on fit seeds), in points, with its 90% paired bootstrap interval.
+ */
+const CalibrationSchema = z.strictObject({
+  calibratedFor: CalibratedForSchema,
+  fingerprint: z.string().min(1),
+  caps: z.strictObject({
+    unit: z.enum(["tokens", "money", "flops"]),
+    /** A run over the cap (or without an answer) counted as a failure when arms and the headline were measured. */
+    overCap: z.literal("failure"),
+    budgets: z.array(z.number().positive()),
+  }),
+  headline: CalibrationHeadlineSchema.nullable(),
+});
 
 const EvidenceSchema = z.strictObject({
   /** Accuracy on the calibration problems of the bin, with its 95% Wilson interval and count. */
@@ -28,7 +63,10 @@ const EvidenceSchema = z.strictObject({
 
 const ArmSchema = z.strictObject({
   bin: z.number().int().min(1).max(5),
-  /** The cost budget (mean cost per problem, in the policy's unit) this arm is the best choice up to. */
+  /**
+   * The cost budget (in the policy's unit) this arm is the best choice from: a mean cost per problem, or for a
+   * calibration that chooses under hard caps (`calibration` present) the cap itself.
+   */
   budget: z.number().positive(),
   /** The configuration's label, e.g. `beam-search(n=16,M=4)`. */
   config: z.string().min(1),
@@ -102,6 +140,8 @@ export const PolicySchema = z
     arms: z.array(ArmSchema).min(1),
     /** Configurations exploration may try besides the arms (none in a calibrated policy: every configuration was measured). */
     alternatives: z.array(AlternativeSchema).default([]),
+    /** Absent in policies calibrated before issue 20 and in re-tunes. */
+    calibration: CalibrationSchema.optional(),
   })
   .superRefine((p, ctx) => {
     const names = [...featureNames(), ...(p.probe ? PROBE_FEATURES : [])];

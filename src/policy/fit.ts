@@ -92,6 +92,18 @@ export interface ArmStats {
   /** Billed tokens, when the cost is in another unit. */
   meanTokens?: number;
   highTokens?: number;
+  /**
+   * Per-problem outcomes, when known (a calibration): then arms are chosen under hard caps, as the service runs
+   * them and the headline judges them: at a cap, a run over it counts as a failure.
+   */
+  outcomes?: { correct: ArrayLike<number>; cost: ArrayLike<number> };
+}
+
+/** Accuracy at a hard cap: right and within the cap. */
+function cappedAccuracy(o: NonNullable<ArmStats["outcomes"]>, cap: number): number {
+  let k = 0;
+  for (let i = 0; i < o.correct.length; i++) if (o.correct[i] && (o.cost[i] as number) <= cap * (1 + 1e-9)) k++;
+  return o.correct.length ? k / o.correct.length : 0;
 }
 
 /**
@@ -101,6 +113,7 @@ export interface ArmStats {
  */
 export function chooseBinArms(bin: number, stats: readonly ArmStats[]): PolicyArm[] {
   if (stats.length === 0) return [];
+  if (stats.every((s) => s.outcomes)) return chooseCappedArms(bin, stats);
   const arms: PolicyArm[] = [];
   const indexed = stats.map((s, c) => ({ ...s, c }));
   const byCost = [...indexed].sort((a, b) => a.meanCost - b.meanCost || a.c - b.c);
@@ -151,8 +164,69 @@ export function chooseBinArms(bin: number, stats: readonly ArmStats[]): PolicyAr
   return arms;
 }
 
+/**
+ * With per-problem outcomes: per cap C on a 2^(1/4) grid over the configurations' 90th-percentile costs, among
+ * configurations whose 90th-percentile cost fits C (the service's choice takes an arm only then), the highest
+ * accuracy at the hard cap C (a run over C is a failure), then the cheapest within one standard error of it.
+ * The arm's `budget` is C, so the service's choice at a cap takes the arm chosen for the largest C that fits.
+ */
+function chooseCappedArms(bin: number, stats: readonly ArmStats[]): PolicyArm[] {
+  const arms: PolicyArm[] = [];
+  const indexed = stats.map((s, c) => ({ ...s, c }));
+  const byHigh = [...indexed].sort((a, b) => a.highCost - b.highCost || a.c - b.c);
+  const budgets = costBudgets(
+    Math.max((byHigh[0] as (typeof indexed)[number]).highCost, 1e-12),
+    (byHigh[byHigh.length - 1] as (typeof indexed)[number]).highCost,
+  );
+  let last = -1;
+  for (const budget of budgets) {
+    const fits = byHigh.filter((s) => s.highCost <= budget * (1 + 1e-9));
+    if (fits.length === 0) continue;
+    const acc = fits.map((s) => cappedAccuracy(s.outcomes!, budget));
+    let top = 0;
+    acc.forEach((a, i) => {
+      if (a > (acc[top] as number)) top = i;
+    });
+    const a = acc[top] as number;
+    const n = Math.max(1, (fits[top] as (typeof indexed)[number]).count);
+    const se = Math.sqrt(Math.max(a * (1 - a), 1 / n) / n);
+    let pick = top;
+    fits.forEach((s, i) => {
+      if ((acc[i] as number) >= a - se && s.meanCost < (fits[pick] as (typeof indexed)[number]).meanCost) pick = i;
+    });
+    const best = fits[pick] as (typeof indexed)[number];
+    if (best.c === last) continue;
+    last = best.c;
+    const { lo, hi } = wilson(best.accuracy * best.count, best.count);
+    arms.push({
+      bin,
+      budget,
+      config: best.config,
+      spec: best.spec,
+      evidence: {
+        accuracy: best.accuracy,
+        lo,
+        hi,
+        count: Math.round(best.count),
+        meanCost: best.meanCost,
+        highCost: best.highCost,
+        meanGenerations: best.meanGenerations,
+        ...(best.meanTokens !== undefined && best.highTokens !== undefined
+          ? { meanTokens: best.meanTokens, highTokens: best.highTokens }
+          : {}),
+      },
+    });
+  }
+  return arms;
+}
+
 /** Per bin, every configuration's outcomes on the bin's problems, and the arms chosen from them (costs in `unit`). */
-export function fitArms(data: OutcomeData, bins: readonly number[], unit: CostUnit = "tokens"): PolicyArm[] {
+export function fitArms(
+  data: OutcomeData,
+  bins: readonly number[],
+  unit: CostUnit = "tokens",
+  capped = false,
+): PolicyArm[] {
   const costArrays = costsIn(data, unit);
   const arms: PolicyArm[] = [];
   for (let bin = 1; bin <= BINS; bin++) {
@@ -167,8 +241,10 @@ export function fitArms(data: OutcomeData, bins: readonly number[], unit: CostUn
       let g = 0;
       const costs: number[] = [];
       const toks: number[] = [];
+      const right: number[] = [];
       for (const i of members) {
         k += correct[i] as number;
+        right.push(correct[i] as number);
         g += gens[i] as number;
         costs.push(spend[i] as number);
         toks.push(tokens[i] as number);
@@ -189,6 +265,7 @@ export function fitArms(data: OutcomeData, bins: readonly number[], unit: CostUn
         highCost: high(costs),
         meanGenerations: g / n,
         ...(unit !== "tokens" ? { meanTokens: mean(toks), highTokens: high(toks) } : {}),
+        ...(capped ? { outcomes: { correct: right, cost: costs } } : {}),
       };
     });
     arms.push(...chooseBinArms(bin, stats));
@@ -206,6 +283,8 @@ export interface FitOptions {
   seed: number;
   /** What arms are fitted and capped on (default tokens). */
   costUnit?: CostUnit;
+  /** Choose arms under hard caps from per-problem outcomes (chooseBinArms); otherwise by mean cost. */
+  cappedArms?: boolean;
   version: string;
   createdAt: string;
   source: PolicyDocument["source"];
@@ -229,7 +308,7 @@ export function fitPolicy(data: OutcomeData, options: FitOptions): PolicyDocumen
   const costUnit = options.costUnit ?? "tokens";
   if (costUnit !== "tokens" && data.probe)
     throw new Error(`a policy in ${costUnit} chooses from the text alone: fit it without a probe`);
-  const arms = fitArms(data, bins, costUnit);
+  const arms = fitArms(data, bins, costUnit, options.cappedArms ?? false);
   const policy: PolicyDocument = {
     format: "ttc-policy/1",
     version: options.version,
