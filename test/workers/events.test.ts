@@ -309,8 +309,10 @@ describe("event streams are pushed by the solve's object", () => {
     const refused = await withVars(cap, url, init);
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
-    const body = (await refused.json()) as { error: { type: string; message: string } };
-    expect(body.error.type).toBe("rate_limited");
+    const body = (await refused.json()) as { error: { type: string; code: string; message: string } };
+    // The one error shape: OpenAI's type, our code.
+    expect(body.error.type).toBe("rate_limit_error");
+    expect(body.error.code).toBe("rate_limited");
     expect(body.error.message).toMatch(/2 at once/);
     // Refused before the object was asked: still two subscribers.
     expect(await session(id).subscriberCount()).toBe(2);
