@@ -3,6 +3,10 @@ import { workersProjects } from "./vitest.workers.config";
 
 export default defineConfig(async () => ({
   test: {
+    // Four test files at a time on two cores: workerd suites spend much of their time waiting (alarms, streams,
+    // timers), so two more workers than cores halve the suite's wall time. The HTTP project, which shares one
+    // simulated server, runs its files one after another.
+    maxWorkers: 4,
     projects: [
       {
         test: {

@@ -41,7 +41,7 @@ export const HTTP_PROVIDERS = JSON.stringify({
 async function project(
   name: string,
   include: string[],
-  extra: { bindings?: Record<string, unknown>; viaSim?: boolean },
+  extra: { bindings?: Record<string, unknown>; viaSim?: boolean; sequential?: boolean },
 ): Promise<TestProjectInlineConfiguration> {
   const migrations = await readD1Migrations(`${root}/migrations`);
   const sim = extra.viaSim ? simApp() : undefined;
@@ -78,6 +78,8 @@ async function project(
       include,
       setupFiles: ["test/workers/apply-migrations.ts"],
       testTimeout: 60_000,
+      // The simulated world's HTTP server (its faults and billing counters) is one for the whole project.
+      ...(extra.sequential ? { fileParallelism: false } : {}),
     },
   };
 }
@@ -99,6 +101,7 @@ export async function workersProjects(): Promise<TestProjectInlineConfiguration[
         SSE_HEARTBEAT_MS: "150",
       },
       viaSim: true,
+      sequential: true,
     }),
   ];
 }
