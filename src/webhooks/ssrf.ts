@@ -44,6 +44,11 @@ export function bareHost(hostname: string): string {
 }
 
 /** The host as an address, when it is an IP literal. */
+
+/** "an unspecified address", "a loopback address". */
+function article(word: string): string {
+  return /^[aeiou]/i.test(word) ? "an" : "a";
+}
 function literalAddress(host: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   return ipaddr.isValid(host) ? ipaddr.parse(host) : null;
 }
@@ -96,16 +101,16 @@ export function nonPublicReason(address: string): string | null {
   const parsed = ipaddr.parse(address);
   if (parsed.kind() === "ipv4") {
     const range = parsed.range();
-    return range === "unicast" ? null : `${address} is a ${range} address`;
+    return range === "unicast" ? null : `${address} is ${article(range)} ${range} address`;
   }
   const a = parsed as ipaddr.IPv6;
   if (a.match(LOCAL_NAT64)) return `${address} is a local-use NAT64 address (64:ff9b:1::/48)`;
   const range = a.range();
-  if (!CARRIERS.has(range)) return `${address} is a ${range} address`;
+  if (!CARRIERS.has(range)) return `${address} is ${article(range)} ${range} address`;
   const carried = embeddedIPv4(a);
   for (const c of carried) {
     const r = c.address.range();
-    if (r !== "unicast") return `${address} is ${c.form} for ${c.address.toString()}, a ${r} address`;
+    if (r !== "unicast") return `${address} is ${c.form} for ${c.address.toString()}, ${article(r)} ${r} address`;
   }
   if (carried.some((c) => c.whole)) return null;
   if (!a.match(GLOBAL_UNICAST)) return `${address} is outside global unicast space (2000::/3)`;

@@ -36,12 +36,12 @@ const REFUSED: [string, RegExp][] = [
   ["https://[::127.0.0.1]/x", /IPv4-compatible for 127\.0\.0\.1, a loopback/],
   ["https://[::169.254.169.254]/x", /IPv4-compatible for 169\.254\.169\.254, a linkLocal/],
   ["https://[::10.0.0.1]/x", /IPv4-compatible for 10\.0\.0\.1, a private/],
-  ["https://[::0.0.0.2]/x", /IPv4-compatible for 0\.0\.0\.2, a unspecified/],
+  ["https://[::0.0.0.2]/x", /IPv4-compatible for 0\.0\.0\.2, an unspecified/],
   // IPv4-mapped and -translated
   ["https://[::ffff:127.0.0.1]/x", /IPv4-mapped for 127\.0\.0\.1, a loopback/],
   ["https://[::ffff:7f00:1]/x", /IPv4-mapped for 127\.0\.0\.1/],
   ["https://[::ffff:a9fe:a9fe]/x", /IPv4-mapped for 169\.254\.169\.254, a linkLocal/],
-  ["https://[::ffff:0.0.0.0]/x", /IPv4-mapped for 0\.0\.0\.0, a unspecified/],
+  ["https://[::ffff:0.0.0.0]/x", /IPv4-mapped for 0\.0\.0\.0, an unspecified/],
   ["https://[::ffff:0:10.0.0.1]/x", /IPv4-translated for 10\.0\.0\.1, a private/],
   // NAT64
   ["https://[64:ff9b::127.0.0.1]/x", /NAT64 for 127\.0\.0\.1, a loopback/],
