@@ -4,7 +4,7 @@ import { CreateKeySchema, CreateTenantSchema, TenantTrustSchema } from "../src/a
 import { ApiError } from "../src/errors/apiError";
 import { jsonBody } from "../src/api/http";
 import type { AppEnv } from "../src/auth/env";
-import { describeIssue } from "../src/api/schemas";
+import { invalidRequest } from "../src/api/schemas";
 import { requireAdmin } from "../src/auth/admin";
 import { resolveKeyLimits } from "../src/auth/apiKey";
 import { createKey, createTenant, listKeys, revokeKey, tenantExists } from "../src/auth/keyStore";
@@ -16,7 +16,7 @@ admin.use("*", requireAdmin);
 
 admin.post("/tenants", async (c) => {
   const parsed = CreateTenantSchema.safeParse(await jsonBody(c));
-  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  if (!parsed.success) throw invalidRequest(parsed.error);
   return c.json(await createTenant(c.env.DB, parsed.data.name), 201);
 });
 
@@ -25,7 +25,7 @@ admin.get("/tenants", async (c) => c.json({ data: await listTenants(c.env.DB) })
 /** Trust a tenant's feedback to train the global policy, or stop trusting it (the next global re-tune reads the flag). */
 admin.post("/tenants/:id/trust", async (c) => {
   const parsed = TenantTrustSchema.safeParse(await jsonBody(c));
-  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  if (!parsed.success) throw invalidRequest(parsed.error);
   const row = await setTenantTrusted(c.env.DB, c.req.param("id"), parsed.data.trusted);
   if (!row) throw new ApiError(404, "not_found", `no tenant "${c.req.param("id")}"`);
   return c.json(row);
@@ -33,7 +33,7 @@ admin.post("/tenants/:id/trust", async (c) => {
 
 admin.post("/keys", async (c) => {
   const parsed = CreateKeySchema.safeParse(await jsonBody(c));
-  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  if (!parsed.success) throw invalidRequest(parsed.error);
   const { tenantId, name, limits } = parsed.data;
   if (!(await tenantExists(c.env.DB, tenantId)))
     throw new ApiError(404, "not_found", `tenantId: no tenant "${tenantId}"`);

@@ -10,7 +10,7 @@ import { ApiError } from "../src/errors/apiError";
 import { jsonBody } from "../src/api/http";
 import type { AppEnv } from "../src/auth/env";
 import { RollbackSchema, UploadPolicySchema } from "../src/api/policySchemas";
-import { describeIssue } from "../src/api/schemas";
+import { invalidRequest } from "../src/api/schemas";
 import { adminSecretOf, requireAdmin } from "../src/auth/admin";
 import { authenticate } from "../src/auth/authenticate";
 import { tenantExists } from "../src/auth/keyStore";
@@ -167,7 +167,7 @@ async function globalRollbackTarget(env: Env, version: string): Promise<void> {
 policy.post("/rollback", async (c) => {
   const { scope, actor } = await policyCaller(c);
   const parsed = RollbackSchema.safeParse(await jsonBody(c));
-  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  if (!parsed.success) throw invalidRequest(parsed.error);
   const { version } = parsed.data;
   const shipped = configuredPolicy(c.env);
   const current = await activePolicyFor(c.env, scope);
@@ -216,7 +216,7 @@ policy.post("/versions", requireAdmin, async (c) => {
       "tenant: an uploaded policy is a global version; a tenant's versions come from its own re-tunes",
     );
   const parsed = UploadPolicySchema.safeParse(await jsonBody(c));
-  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  if (!parsed.success) throw invalidRequest(parsed.error);
   const checked = parsePolicy(parsed.data.document);
   if (!checked.ok) throw new ApiError(400, "invalid_request", `document: ${checked.error}`);
   const doc = checked.policy;

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { ApiError } from "../src/errors/apiError";
 import { jsonBody } from "../src/api/http";
 import type { AppEnv } from "../src/auth/env";
-import { CreateSolveSchema, describeIssue, FeedbackSchema, type DryRunView } from "../src/api/schemas";
+import { CreateSolveSchema, FeedbackSchema, type DryRunView, invalidRequest } from "../src/api/schemas";
 import { policyView, probingView } from "../src/solve/view";
 import { forecastProbe } from "../src/policy/probeStep";
 import { recordFeedback } from "../src/db/feedback";
@@ -24,7 +24,7 @@ solves.post("/", async (c) => {
   const key = idempotencyKeyOf(c.req.header("idempotency-key"));
   const body = await jsonBody(c);
   const parsed = CreateSolveSchema.safeParse(body);
-  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  if (!parsed.success) throw invalidRequest(parsed.error);
   const req = parsed.data;
   const principal = c.get("principal");
   if (req.dry_run) {
@@ -127,7 +127,7 @@ function streamCap(env: Env): number {
 solves.post("/:id/feedback", async (c) => {
   const body = await jsonBody(c);
   const parsed = FeedbackSchema.safeParse(body);
-  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  if (!parsed.success) throw invalidRequest(parsed.error);
   const principal = c.get("principal");
   const id = c.req.param("id");
   const view = unwrap(await sessionOf(c.env, id).status(principal.tenantId));

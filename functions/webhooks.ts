@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { ApiError } from "../src/errors/apiError";
 import { jsonBody } from "../src/api/http";
 import type { AppEnv } from "../src/auth/env";
-import { describeIssue } from "../src/api/schemas";
+import { invalidRequest } from "../src/api/schemas";
 import { sessionOf } from "../src/api/startSolve";
 import { EnableEndpointSchema, ListDeliveriesQuerySchema } from "../src/webhooks/schemas";
 import {
@@ -36,7 +36,7 @@ webhooks.post("/secret/rotate", async (c) => {
 
 webhooks.get("/deliveries", async (c) => {
   const parsed = ListDeliveriesQuerySchema.safeParse(c.req.query());
-  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  if (!parsed.success) throw invalidRequest(parsed.error);
   return c.json({ data: await listDeliveries(c.env.DB, c.get("principal").tenantId, parsed.data) });
 });
 
@@ -76,7 +76,7 @@ webhooks.post("/deliveries/:id/replay", async (c) => {
 
 webhooks.post("/endpoints/enable", async (c) => {
   const parsed = EnableEndpointSchema.safeParse(await jsonBody(c));
-  if (!parsed.success) throw new ApiError(400, "invalid_request", describeIssue(parsed.error));
+  if (!parsed.success) throw invalidRequest(parsed.error);
   if (!(await enableEndpoint(c.env.DB, c.get("principal").tenantId, parsed.data.url)))
     throw new ApiError(404, "not_found", `url: no disabled endpoint "${parsed.data.url}"`);
   return c.json({ url: parsed.data.url, enabled: true });

@@ -3,6 +3,7 @@
  * and the OpenAPI document. A solve's view itself lives in src/solve (the Durable Object renders it).
  */
 import { z } from "zod";
+import { ApiError } from "../errors/apiError";
 import { generationCost, STRATEGIES, strategyOf, StrategySpecSchema } from "../engine/strategies";
 import { EvidenceViewSchema, PolicyViewSchema } from "../solve/schemas";
 
@@ -145,6 +146,12 @@ export const ErrorBodySchema = z.object({
 });
 
 /** The first issue of a failed parse as one sentence naming the field. */
+/** A request body that does not validate: 400 naming the first offending field, also as OpenAI's `param`. */
+export function invalidRequest(error: z.ZodError): ApiError {
+  const path = error.issues[0]?.path ?? [];
+  return new ApiError(400, "invalid_request", describeIssue(error), path.length ? { param: path.join(".") } : {});
+}
+
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "invalid request";

@@ -291,6 +291,14 @@ describe("one error shape, CORS and rate-limit headers", () => {
       body: JSON.stringify({ model: "ttc-best-of-n", input: 3 }),
     });
     expect(((await bad.json()) as { error: { param: string } }).error.param).toBe("input");
+    // The native route names the field too.
+    const badSolve = await SELF.fetch("https://ttc.test/v1/solves", {
+      method: "POST",
+      headers: k.headers,
+      body: JSON.stringify({ prompt: "x", budget: { tokens: -1 } }),
+    });
+    expect(badSolve.status).toBe(400);
+    expect(((await badSolve.json()) as { error: { param: string } }).error.param).toBe("budget.tokens");
   });
 
   it("a preflight is answered without a key for a listed origin only; responses carry rate-limit headers", async () => {
