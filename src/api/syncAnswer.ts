@@ -2,7 +2,7 @@
  * The answer to a synchronous request whose solve runs: the caller going away cancels the solve, found two
  * ways. Request.signal fires when the client disconnects (the `enable_request_signal` compatibility flag),
  * which a proxy in front of the Worker may not pass on (wrangler dev's does not); so a solve still running
- * after SYNC_KEEPALIVE_MS (2 s) is answered 200 at once with a body that sends a newline every second until
+ * after SYNC_KEEPALIVE_MS (2 s) is answered 200 at once with a body that sends a newline every quarter second until
  * the JSON follows (JSON parsers skip leading whitespace), and a body nobody reads any more is cancelled by
  * every proxy, which cancels the solve. An error after that point arrives as the body, in the error shape,
  * with the status already sent. SYNC_KEEPALIVE_MS "0" turns the keepalive off.
@@ -13,7 +13,8 @@ import type { AppEnv } from "../auth/env";
 import type { SolveView } from "./schemas";
 import { sessionOf, waitForSolve } from "./startSolve";
 
-const KEEPALIVE_EVERY_MS = 1000;
+// A gone caller is noticed at the next write: every 250 ms keeps what its solve starts after it left small.
+const KEEPALIVE_EVERY_MS = 250;
 
 function keepaliveAfter(env: { SYNC_KEEPALIVE_MS?: string | undefined }): number {
   const ms = Number(env.SYNC_KEEPALIVE_MS ?? "2000");
