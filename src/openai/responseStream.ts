@@ -14,9 +14,8 @@ import type { AppEnv } from "../auth/env";
 import type { SolveView } from "../api/schemas";
 import { sessionOf } from "../api/startSolve";
 import { outputMessage, responseObject, type ResponseEcho } from "./responses";
-import { heartbeat, heartbeatMs } from "./sse";
+import { heartbeat, heartbeatMs, PollInterval } from "./sse";
 
-const POLL_MS = 100;
 const MAX_STREAM_MS = 15 * 60_000;
 
 export function streamResponse(
@@ -47,10 +46,16 @@ export function streamResponse(
       await emit(stream, "response.created", { response: started });
       await emit(stream, "response.in_progress", { response: started });
       const until = Date.now() + MAX_STREAM_MS;
+      const poll = new PollInterval();
+      let steps = -1;
       for (;;) {
         if (stream.aborted) return;
         const view = await stub.status(tenantId);
         if (view.ok && view.value.status === "done") break;
+        // A step finished since the last poll: the solve is moving, so look again soon.
+        const now = view.ok ? view.value.steps : steps;
+        const news = now !== steps;
+        steps = now;
         if (Date.now() > until) {
           await emit(stream, "error", {
             code: "timeout",
@@ -59,7 +64,7 @@ export function streamResponse(
           });
           return;
         }
-        await stream.sleep(POLL_MS);
+        await stream.sleep(poll.next(news));
       }
       const result = await stub.choices(tenantId, 1);
       finished = true;

@@ -7,10 +7,9 @@ import type { Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import type { AppEnv } from "../auth/env";
 import { sessionOf } from "../api/startSolve";
-import { heartbeat, heartbeatMs } from "./sse";
+import { heartbeat, heartbeatMs, PollInterval } from "./sse";
 import { chunk, finishReason, progressLine, usageOf, type ChunkChoice } from "./completion";
 
-const POLL_MS = 100;
 const MAX_STREAM_MS = 15 * 60_000;
 
 export function streamCompletion(
@@ -40,6 +39,7 @@ export function streamCompletion(
       data: send(indices.map((index) => ({ index, delta: { role: "assistant", content: "" }, finish_reason: null }))),
     });
     let after = 0;
+    const poll = new PollInterval();
     const until = Date.now() + MAX_STREAM_MS;
     for (let done = false; !done;) {
       if (stream.aborted) return;
@@ -56,7 +56,8 @@ export function streamCompletion(
         });
         return;
       }
-      for (const e of await stub.eventsAfter(after)) {
+      const events = await stub.eventsAfter(after);
+      for (const e of events) {
         after = e.seq;
         if (e.type === "step")
           await stream.writeSSE({
@@ -70,7 +71,7 @@ export function streamCompletion(
           });
         if (e.type === "done") done = true;
       }
-      if (!done) await stream.sleep(POLL_MS);
+      if (!done) await stream.sleep(poll.next(events.length > 0));
     }
     const result = await stub.choices(tenantId, o.n);
     finished = true;
