@@ -140,28 +140,33 @@ export function chooseBinArms(bin: number, stats: readonly ArmStats[]): PolicyAr
     const best = byCost.slice(0, p).find((x) => x.accuracy >= acc - se) ?? top;
     if (best.c === last) continue;
     last = best.c;
-    const { lo, hi } = wilson(best.accuracy * best.count, best.count);
-    arms.push({
-      bin,
-      budget,
-      config: best.config,
-      spec: best.spec,
-      evidence: {
-        accuracy: best.accuracy,
-        lo,
-        hi,
-        count: Math.round(best.count),
-        ...(best.prior ? { prior: best.prior } : {}),
-        meanCost: best.meanCost,
-        highCost: best.highCost,
-        meanGenerations: best.meanGenerations,
-        ...(best.meanTokens !== undefined && best.highTokens !== undefined
-          ? { meanTokens: best.meanTokens, highTokens: best.highTokens }
-          : {}),
-      },
-    });
+    arms.push(armOf(bin, budget, best));
   }
   return arms;
+}
+
+/** A chosen configuration as the policy's arm for (bin, budget), with the evidence it was chosen on. */
+function armOf(bin: number, budget: number, best: ArmStats): PolicyArm {
+  const { lo, hi } = wilson(best.accuracy * best.count, best.count);
+  return {
+    bin,
+    budget,
+    config: best.config,
+    spec: best.spec,
+    evidence: {
+      accuracy: best.accuracy,
+      lo,
+      hi,
+      count: Math.round(best.count),
+      ...(best.prior ? { prior: best.prior } : {}),
+      meanCost: best.meanCost,
+      highCost: best.highCost,
+      meanGenerations: best.meanGenerations,
+      ...(best.meanTokens !== undefined && best.highTokens !== undefined
+        ? { meanTokens: best.meanTokens, highTokens: best.highTokens }
+        : {}),
+    },
+  };
 }
 
 /**
@@ -197,25 +202,7 @@ function chooseCappedArms(bin: number, stats: readonly ArmStats[]): PolicyArm[] 
     const best = fits[pick] as (typeof indexed)[number];
     if (best.c === last) continue;
     last = best.c;
-    const { lo, hi } = wilson(best.accuracy * best.count, best.count);
-    arms.push({
-      bin,
-      budget,
-      config: best.config,
-      spec: best.spec,
-      evidence: {
-        accuracy: best.accuracy,
-        lo,
-        hi,
-        count: Math.round(best.count),
-        meanCost: best.meanCost,
-        highCost: best.highCost,
-        meanGenerations: best.meanGenerations,
-        ...(best.meanTokens !== undefined && best.highTokens !== undefined
-          ? { meanTokens: best.meanTokens, highTokens: best.highTokens }
-          : {}),
-      },
-    });
+    arms.push(armOf(bin, budget, best));
   }
   return arms;
 }
