@@ -228,17 +228,20 @@ export interface HeldOutPair {
   policyTest: OutcomeData;
 }
 
+/** How the bootstrap runs, and how the policy's probe is bounded (the service's rule by default). */
+export interface BootstrapOptions {
+  resamples?: number;
+  confidence?: number;
+  seed?: number;
+  probeWorst?: (policy: PolicyDocument, prompt: string) => number;
+}
+
 /** The headline over held-out pairs at the given budgets. */
 export function headline(
   pairs: readonly HeldOutPair[],
   budgets: readonly number[],
   unit: CostUnit,
-  options: {
-    resamples?: number;
-    confidence?: number;
-    seed?: number;
-    probeWorst?: (policy: PolicyDocument, prompt: string) => number;
-  } = {},
+  options: BootstrapOptions = {},
 ): Headline {
   const resamples = options.resamples ?? 2000;
   const confidence = options.confidence ?? 0.9;
@@ -305,12 +308,7 @@ export function efficiency(
   pairs: readonly HeldOutPair[],
   caps: readonly number[],
   unit: CostUnit,
-  options: {
-    resamples?: number;
-    confidence?: number;
-    seed?: number;
-    probeWorst?: (policy: PolicyDocument, prompt: string) => number;
-  } = {},
+  options: BootstrapOptions = {},
 ): Efficiency {
   const resamples = options.resamples ?? 1000;
   const confidence = options.confidence ?? 0.9;
