@@ -30,7 +30,9 @@ function flavoredSims(): Map<string, { fetch: (r: Request) => Response | Promise
   return sims;
 }
 
-const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 400, retries: 3 };
+// The timeout is short so that timeout faults are quick to test, and long enough that a call the tests delay on
+// purpose (up to 600 ms) does not time out on a loaded machine.
+const card = { parameters: 3e9, inputPricePerMillion: 0.1, outputPricePerMillion: 0.2, timeoutMs: 1500, retries: 3 };
 
 /** PROVIDERS for the HTTP project: completions generator and pooling PRM on the simulated world. */
 export const HTTP_PROVIDERS = JSON.stringify({
