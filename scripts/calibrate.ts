@@ -132,7 +132,11 @@ const options = {
     arg: "FILE",
     help: "where the report is written: FILE.json the machine-readable headline, else markdown",
   },
-  probe: { type: "string", arg: "best|0|4|8", help: "the verifier probe's samples (default best)" },
+  probe: {
+    type: "string",
+    arg: "best|0|4|8",
+    help: "the verifier probe's samples: 0 (default) text alone; best: chosen by leave-one-seed-out",
+  },
   "cost-unit": { type: "string", arg: "tokens|money|flops", help: "the unit the policy is fitted in" },
   // Calibration through a running service (scripts/calibrateService.ts).
   dataset: { type: "string", arg: "FILE.jsonl", help: "calibrate through a service on this dataset" },
@@ -219,7 +223,7 @@ async function run(args: Values<typeof options>): Promise<void> {
     }
   }
   const out = args.out ?? `policies/${world.name}.json`;
-  const probeArg = args.probe ?? "best";
+  const probeArg = args.probe ?? "0";
   if (probeArg !== "best" && !PROBE_SIZES.includes(Number(probeArg)))
     throw new InputError(`--probe must be best or one of ${PROBE_SIZES.join(", ")}, got "${probeArg}"`);
   if (unit !== "tokens" && probeArg !== "best" && probeArg !== "0")
@@ -299,6 +303,7 @@ async function run(args: Values<typeof options>): Promise<void> {
       seed: seeds[indices[0] as number] as number,
       costUnit: unit,
       cappedArms: true,
+      caps: budgetValues,
       version: "pair",
       createdAt: "",
       source: {
@@ -414,6 +419,7 @@ async function run(args: Values<typeof options>): Promise<void> {
     seed: seeds[0] as number,
     costUnit: unit,
     cappedArms: true,
+    caps: budgetValues,
     version: "draft",
     createdAt: new Date().toISOString(),
     source: {
@@ -488,7 +494,9 @@ async function run(args: Values<typeof options>): Promise<void> {
               .join(", ")})`
       }; significantly better (low > 0) at ${head.budgets.filter((b) => b.deltaPoints.low > 0).length} of ${head.budgets.length} budgets.`,
       "",
-      `Probe size chosen on each pair's fit seeds (inner leave-one-seed-out): ${pairs.map((p) => `${p.fit.join("+")} → ${p.heldOut}: ${label(p.probe)}`).join("; ")}.`,
+      probeArg === "best"
+        ? `Probe size chosen on each pair's fit seeds (inner leave-one-seed-out): ${pairs.map((p) => `${p.fit.join("+")} → ${p.heldOut}: ${label(p.probe)}`).join("; ")}.`
+        : `Probe: ${label(Number(probeArg))} in every pair.`,
       "",
     );
     if (eff) {
@@ -501,7 +509,7 @@ async function run(args: Values<typeof options>): Promise<void> {
   lines.push(
     `## The shipped policy`,
     "",
-    `Fitted on ${pooled.prompts.length} problems (seeds ${seeds.join(", ")}), ${policy.probe ? `choosing after a verifier probe of ${policy.probe.samples} samples` : "choosing from the text alone"} (${probeArg === "best" ? "probe size chosen by leave-one-seed-out on all seeds" : "asked for with --probe"}), ${policy.arms.length} arms over 5 predicted-difficulty bins; estimator cross-validated MSE of logit pass@1 ${policy.estimator.cvError.toFixed(3)}; default cap ${amount(policy.defaultBudget)} ${unitName}. Calibrated for ${calibratedFor.world ? `world ${calibratedFor.world}` : "the providers below"} (fingerprint ${fingerprint}). The headline above is of the same procedure fitted without each held-out seed.`,
+    `Fitted on ${pooled.prompts.length} problems (seeds ${seeds.join(", ")}), ${policy.probe ? `choosing after a verifier probe of ${policy.probe.samples} samples` : "choosing from the text alone"} (${probeArg === "best" ? "probe size chosen by leave-one-seed-out on all seeds" : args.probe === undefined ? "the default: a probe is chosen only with --probe" : "asked for with --probe"}), ${policy.arms.length} arms over 5 predicted-difficulty bins; estimator cross-validated MSE of logit pass@1 ${policy.estimator.cvError.toFixed(3)}; default cap ${amount(policy.defaultBudget)} ${unitName}. Calibrated for ${calibratedFor.world ? `world ${calibratedFor.world}` : "the providers below"} (fingerprint ${fingerprint}). The headline above is of the same procedure fitted without each held-out seed.`,
     `Command: \`${command}\``,
     "",
   );

@@ -6,7 +6,9 @@
 import { describe, expect, it } from "vitest";
 import { bestFixed, bootstrapDraws, cappedConfig, pairedDelta } from "../src/eval/headline";
 import { StrategySpecSchema } from "../src/engine/strategies";
-import { fitArms, type OutcomeData } from "../src/policy/fit";
+import { fitPolicy, type OutcomeData } from "../src/policy/fit";
+import { choosePolicyArm } from "../src/policy/choose";
+import { hashString } from "../src/engine/random";
 import { fingerprintDifferences } from "../src/policy/fingerprint";
 import { providersFingerprint, worldFingerprint } from "../src/wiring/fingerprint";
 import { parseWorld } from "../src/sim/world";
@@ -60,16 +62,65 @@ describe("headline pieces", () => {
       expect(Math.min(...draw.slice(100))).toBeGreaterThanOrEqual(100);
     }
   });
+});
 
-  it("chooses arms under hard caps: only configurations whose 90th-percentile cost fits, by capped accuracy", () => {
+describe("arms chosen under hard caps (fitCappedArms)", () => {
+  const source = {
+    kind: "calibration" as const,
+    dataset: "test",
+    seed: 1,
+    problems: 1,
+    oracleSamples: 16,
+    command: "",
+  };
+  const options = { seed: 1, cappedArms: true, version: "t", createdAt: "", source };
+  // Easy prompts are short; hard ones long and full of big numbers: the text estimator tells them apart.
+  const easy = (i: number) => `What is ${i % 9} plus ${(i * 7) % 9}?`;
+  const hard = (i: number) =>
+    `Start with ${4000 + i}. Multiply by ${317 + (i % 50)}. Subtract ${9000 + i}. Multiply by 63. Take the remainder when divided by 97. Add 3881. What is the final number?`;
+  /** Two configurations at the same cost on n problems, right where `right(config, problem)` says. */
+  function twoConfigs(n: number, right: (c: number, i: number) => boolean): OutcomeData {
+    const idx = Array.from({ length: n }, (_, i) => i);
+    return {
+      prompts: idx.map((i) => (i % 2 === 0 ? easy(i) : hard(i))),
+      passAt1: idx.map((i) => (i % 2 === 0 ? 0.9 : 0.1)),
+      oracleSamples: 16,
+      configs: [
+        { config: "a", spec: bon(4) },
+        { config: "b", spec: bon(8) },
+      ],
+      correct: [0, 1].map((c) => Uint8Array.from(idx, (i) => (right(c, i) ? 1 : 0))),
+      tokens: [0, 1].map(() => Float64Array.from(idx, () => 100)),
+      money: [0, 1].map(() => Float64Array.from(idx, () => 0)),
+      flops: [0, 1].map(() => Float64Array.from(idx, () => 0)),
+      generations: [0, 1].map(() => Float64Array.from(idx, () => 4)),
+    };
+  }
+
+  it("without evidence that bins differ, every bin takes the best fixed configuration at each cap", () => {
+    // a is right on 60% of problems, b on 55%, neither tied to the text.
+    const d = twoConfigs(400, (c, i) => hashString(`${c}:${i}`) % 100 < (c === 0 ? 60 : 55));
+    const policy = fitPolicy(d, options);
+    expect(policy.armChoice).toBe("cap");
+    expect(new Set(policy.arms.map((a) => a.config))).toEqual(new Set([bestFixed(d, "tokens", 100).config]));
+    expect(new Set(policy.arms.map((a) => a.bin))).toEqual(new Set([1, 2, 3, 4, 5]));
+  });
+
+  it("where cross-validation shows the bins differ, each bin takes its own, and the service's choice follows", () => {
+    // a is right on the easy problems only, b on the hard ones only: the best fixed one gets half.
+    const d = twoConfigs(400, (c, i) => (i % 2 === 0) === (c === 0));
+    const policy = fitPolicy(d, options);
+    const chosen = d.prompts.map((p) => choosePolicyArm(policy, p, 200).arm.config);
+    expect(chosen.filter((c, i) => c === (i % 2 === 0 ? "a" : "b")).length).toBe(400);
+  });
+
+  it("takes the arm chosen for the largest cap within the request's cap", () => {
     const d = data(40, (i) => (i % 10 < 8 ? 800 : 5000));
-    const bins = d.prompts.map(() => 1);
-    const capped = fitArms(d, bins, "tokens", true);
-    // Below dear's 90th percentile (5000) only cheap is eligible; from there dear (right on all within 5000).
-    expect(capped[0]?.config).toBe("cheap");
-    const dear = capped.find((a) => a.config === "dear");
-    expect(dear?.budget).toBeGreaterThanOrEqual(5000);
-    for (const a of capped) expect(a.evidence.highCost).toBeLessThanOrEqual(a.budget * (1 + 1e-9));
+    const policy = fitPolicy(d, { ...options, caps: [1000, 5000] });
+    const atCap = (cap: number) => choosePolicyArm(policy, "problem 1", cap).arm.config;
+    expect(atCap(1000)).toBe(bestFixed(d, "tokens", 1000).config); // cheap: dear is over 1000 on 20%
+    expect(atCap(4999)).toBe(bestFixed(d, "tokens", 4999).config);
+    expect(atCap(5000)).toBe("dear");
   });
 });
 

@@ -248,10 +248,10 @@ describe("the verifier probe step", () => {
   it("affords the probe only when the cap covers its worst case and every bin's cheapest arm after it", () => {
     const policy = shippedProbing();
     const worst = probeWorstTokens(policy, PROMPT, costs);
+    // The shipped policy's arms were chosen under hard caps: an arm needs the cap it was chosen for.
+    expect(policy.armChoice).toBe("cap");
     const cheapest = Math.max(
-      ...[1, 2, 3, 4, 5].map((bin) =>
-        Math.min(...policy.arms.filter((a) => a.bin === bin).map((a) => a.evidence.highCost)),
-      ),
+      ...[1, 2, 3, 4, 5].map((bin) => Math.min(...policy.arms.filter((a) => a.bin === bin).map((a) => a.budget))),
     );
     expect(probeAffordable(policy, worst + cheapest, undefined, worst)).toEqual({ ok: true });
     const short = probeAffordable(policy, worst + cheapest - 1, undefined, worst);

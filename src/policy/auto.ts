@@ -3,7 +3,7 @@
  * (what the API shows with the solve, and returns alone for a dry run).
  */
 import { runsOnLargeModel, type StrategySpec } from "../engine/strategies";
-import { choosePolicyArm, generationsWithProbe, probeSamplesSpent, type ProbeInput } from "./choose";
+import { armNeeds, choosePolicyArm, generationsWithProbe, probeSamplesSpent, type ProbeInput } from "./choose";
 import type { CostUnit } from "../engine/meter";
 import { armTokens, type PolicyArm, type PolicyDocument } from "./document";
 
@@ -80,7 +80,7 @@ export function decideAuto(
   if (explore && explore.share > 0) {
     const fits = (c: { config: string; spec: StrategySpec; evidence: PolicyArm["evidence"] }) =>
       c.config !== d.arm.config &&
-      c.evidence.highCost <= d.budget &&
+      armNeeds(policy, c) <= d.budget &&
       armTokens(c.evidence).high <= tokens &&
       (maxGenerations === undefined || generationsWithProbe(c.spec, probed) <= maxGenerations);
     const others = [

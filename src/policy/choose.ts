@@ -55,7 +55,8 @@ function ridgeOf(policy: PolicyDocument): RidgeModel {
 
 /**
  * The arm for a prompt: the bin's richest arm whose 90th-percentile cost on the calibration problems fits
- * under the cap (a cap is a hard limit, so the typical cost is not enough); the request's cap, or the
+ * under the cap (a cap is a hard limit, so the typical cost is not enough), or for a policy chosen under hard
+ * caps (`armChoice: "cap"`) the arm chosen for the largest cap within it; the request's cap, or the
  * policy's default when it gives none. A policy in dollars or FLOPs is bounded by `tokenCap` too (its arms'
  * 90th-percentile tokens). When nothing fits, the bin's cheapest arm (the executor still stops at the caps).
  */
@@ -77,6 +78,52 @@ export function choosePolicyArm(
 }
 
 /**
+ * The limits an arm is chosen within, as one value: what is left of the cap in the policy's unit (a probe's
+ * spend taken off), the token cap that bounds a policy in dollars or FLOPs too, the generation cap, and how
+ * many samples a probe drew first (best-of-N takes them as candidates).
+ */
+export interface ChoiceLimits {
+  budget: number;
+  tokenCap?: number;
+  maxGenerations?: number;
+  probed: number;
+}
+
+/**
+ * What an arm needs of the cap to be taken, in the policy's unit: under hard-cap arms (`armChoice: "cap"`) the
+ * cap it was chosen for, else its 90th-percentile cost on the calibration problems (a cap is a hard limit, so
+ * the typical cost is not enough).
+ */
+export function armNeeds(policy: PolicyDocument, arm: { budget?: number; evidence: { highCost: number } }): number {
+  return policy.armChoice === "cap" && arm.budget !== undefined ? arm.budget : arm.evidence.highCost;
+}
+
+/** The arms of a bin whose generations (after `probed` probe samples) fit the generation cap, cheapest first. */
+export function binArms(policy: PolicyDocument, bin: number, maxGenerations?: number, probed = 0): PolicyArm[] {
+  return policy.arms
+    .filter(
+      (a) => a.bin === bin && (maxGenerations === undefined || generationsWithProbe(a.spec, probed) <= maxGenerations),
+    )
+    .sort((a, b) => a.budget - b.budget);
+}
+
+/**
+ * The one rule that takes a bin's arm within limits (used by auto, the probe step, a dry run's forecast and
+ * calibration's measurement): the richest arm whose needs fit the budget (and whose billed tokens fit a token
+ * cap); when none fits, the bin's cheapest (the executor still stops at the caps). Arms over the generation cap
+ * are out unless the bin has no other.
+ */
+export function armFor(policy: PolicyDocument, bin: number, limits: ChoiceLimits): PolicyArm | undefined {
+  const affordable = binArms(policy, bin, limits.maxGenerations, limits.probed);
+  const arms = affordable.length ? affordable : binArms(policy, bin);
+  const tokens = policy.costUnit !== "tokens" && limits.tokenCap !== undefined ? limits.tokenCap : Infinity;
+  const eligible = arms.filter(
+    (a) => armNeeds(policy, a) <= limits.budget * (1 + 1e-9) && armTokens(a.evidence).high <= tokens,
+  );
+  return eligible[eligible.length - 1] ?? arms[0];
+}
+
+/**
  * The same choice from the estimator's inputs (what D1 logs for an auto solve), so a re-tune can replay it.
  * `spent` is what a probe already spent, `probed` how many samples it drew (0: none ran).
  */
@@ -93,14 +140,14 @@ export function chooseArmFor(
   const bin = binOf(z, policy.estimator.thresholds);
   // What the probe spent is spent: the arm gets the rest of the cap.
   const limit = (cap ?? policy.defaultBudget) - spent;
-  // A generation cap is a hard cap too: arms that would plan more generations (the probe's included) are out.
-  const inBin = policy.arms.filter((a) => a.bin === bin).sort((a, b) => a.budget - b.budget);
-  const affordable =
-    maxGenerations === undefined ? inBin : inBin.filter((a) => generationsWithProbe(a.spec, probed) <= maxGenerations);
-  const arms = affordable.length ? affordable : inBin;
   const tokens = policy.costUnit !== "tokens" && tokenCap !== undefined ? tokenCap : Infinity;
-  const eligible = arms.filter((a) => a.evidence.highCost <= limit && armTokens(a.evidence).high <= tokens);
-  const arm = eligible.length ? (eligible[eligible.length - 1] as PolicyArm) : (arms[0] as PolicyArm);
+  const arm = armFor(policy, bin, {
+    budget: limit,
+    probed,
+    ...(maxGenerations !== undefined ? { maxGenerations } : {}),
+    ...(Number.isFinite(tokens) ? { tokenCap: tokens } : {}),
+  });
+  if (!arm) throw new Error(`policy ${policy.version} has no arm for difficulty bin ${bin}`);
   return {
     bin,
     estimator: probed ? "probe" : "free",

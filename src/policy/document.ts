@@ -137,6 +137,12 @@ export const PolicySchema = z
     }),
     /** The cost cap used when a request gives none (where the policy's accuracy stops paying for its cost). */
     defaultBudget: z.number().positive(),
+    /**
+     * How an arm is taken at a cap: `cap` (a calibration under hard caps) the bin's arm chosen for the largest
+     * cap within it (`budget`); absent, the bin's richest arm whose 90th-percentile cost fits (re-tunes, and
+     * policies calibrated by mean cost).
+     */
+    armChoice: z.literal("cap").optional(),
     arms: z.array(ArmSchema).min(1),
     /** Configurations exploration may try besides the arms (none in a calibrated policy: every configuration was measured). */
     alternatives: z.array(AlternativeSchema).default([]),

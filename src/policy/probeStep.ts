@@ -21,7 +21,7 @@ import {
 } from "../engine/strategies";
 import type { Candidate } from "../engine/types";
 import { decideAuto, type AutoDecision } from "./auto";
-import { choosePolicyArm, generationsWithProbe, type ProbeInput } from "./choose";
+import { armFor, armNeeds, binArms, choosePolicyArm, type ProbeInput } from "./choose";
 import type { PolicyArm, PolicyDocument } from "./document";
 import { PROBE_FEATURES, probeFeatures } from "./probe";
 
@@ -162,13 +162,6 @@ export function imputedProbeFeatures(policy: PolicyDocument): number[] {
 }
 
 /** Per bin, the arms a solve may still run after the probe within a generation cap. */
-function armsAfterProbe(policy: PolicyDocument, bin: number, maxGenerations: number | undefined): PolicyArm[] {
-  const k = policy.probe?.samples ?? 0;
-  return policy.arms.filter(
-    (a) => a.bin === bin && (maxGenerations === undefined || generationsWithProbe(a.spec, k) <= maxGenerations),
-  );
-}
-
 /**
  * Whether a cap affords the probe: its worst case plus, whatever bin it finds, that bin's cheapest arm at its
  * 90th-percentile cost (bins not known before the probe: the dearest of the cheapest), and under a generation
@@ -185,13 +178,13 @@ export function probeAffordable(
     return { ok: false, reason: `the probe's ${k} samples exceed the generation cap of ${maxGenerations}` };
   let cheapest = 0;
   for (let bin = 1; bin <= 5; bin++) {
-    const arms = armsAfterProbe(policy, bin, maxGenerations);
+    const arms = binArms(policy, bin, maxGenerations, k);
     if (arms.length === 0)
       return {
         ok: false,
         reason: `after the probe's ${k} samples no arm of difficulty bin ${bin} fits the generation cap of ${maxGenerations}`,
       };
-    cheapest = Math.max(cheapest, Math.min(...arms.map((a) => a.evidence.highCost)));
+    cheapest = Math.max(cheapest, Math.min(...arms.map((a) => armNeeds(policy, a))));
   }
   const needed = worstTokens + cheapest;
   if (cap < needed)
@@ -359,11 +352,17 @@ export function armsByBin(plan: ProbePlan): { bin: number; arm: PolicyArm }[] {
   const { policy } = plan;
   const spent = plan.expectedTokens ?? plan.worstTokens;
   const out: { bin: number; arm: PolicyArm }[] = [];
+  const k = policy.probe?.samples ?? 0;
   for (let bin = 1; bin <= 5; bin++) {
-    const arms = armsAfterProbe(policy, bin, plan.maxGenerations).sort((a, b) => a.budget - b.budget);
-    if (arms.length === 0) continue;
-    const eligible = arms.filter((a) => a.evidence.highCost <= plan.capTokens - spent);
-    out.push({ bin, arm: (eligible[eligible.length - 1] ?? arms[0]) as PolicyArm });
+    // Only arms within the generation cap after the probe: a bin with none has no forecast.
+    if (binArms(policy, bin, plan.maxGenerations, k).length === 0) continue;
+    const limits = { budget: plan.capTokens - spent, probed: k };
+    const arm = armFor(
+      policy,
+      bin,
+      plan.maxGenerations === undefined ? limits : { ...limits, maxGenerations: plan.maxGenerations },
+    );
+    if (arm) out.push({ bin, arm });
   }
   return out;
 }

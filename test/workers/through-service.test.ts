@@ -12,7 +12,9 @@ import { parseStrategies } from "../../src/eval/grid";
 import { specsOf } from "../../src/eval/outcomes";
 import { calibrateThroughService } from "../../src/eval/serviceCalibration";
 import { createServiceClient } from "../../src/eval/serviceClient";
-import { runAutoThroughService } from "../../src/eval/serviceMeasure";
+import { runAutoThroughService, runCappedInProcess } from "../../src/eval/serviceMeasure";
+import { providersFingerprint } from "../../src/wiring/fingerprint";
+import { serviceSeed } from "../../src/eval/serviceCalibration";
 import { evaluateProblem } from "../../src/eval/sweep";
 import { servicePolicy } from "../../src/policy/shipped";
 import { choosePolicyArm } from "../../src/policy/choose";
@@ -89,5 +91,23 @@ describe("through the service", () => {
       expect(r.serviceCorrect).toBe(r.correct);
       expect(r.tokens).toBeLessThanOrEqual(cap);
     }
+  });
+
+  it("auto solves reproduce the in-process capped run on the same seeds: what calibration measures is what the service does", async () => {
+    const cap = 4096;
+    const policy = servicePolicy();
+    const choose = (i: number) => choosePolicyArm(policy, problems[i]!.question, cap).arm.spec;
+    const seedOf = (i: number) => serviceSeed(41, i, choose(i));
+    const through = await runAutoThroughService(await client(), problems, { cap, concurrency: 2, seedOf });
+    const inProcess = await runCappedInProcess(world, problems, cap, choose, seedOf);
+    const byProblem = [...through].sort((a, b) => a.problem - b.problem);
+    expect(byProblem.map((r) => [r.problem, r.correct, r.tokens])).toEqual(
+      inProcess.map((r, i) => [i, r.correct, r.tokens]),
+    );
+  });
+
+  it("names its configured providers as a calibration through it records them (GET /v1/policy)", async () => {
+    const configured = await (await client()).configuredProviders();
+    expect(configured).toEqual(providersFingerprint("sim", world));
   });
 });
