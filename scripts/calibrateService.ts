@@ -22,6 +22,7 @@ import {
 } from "../src/eval/serviceClient";
 import { parseCostUnit, type CostUnit } from "../src/engine/meter";
 import { parsePolicy } from "../src/policy/document";
+import { fingerprintDigest, type CalibratedFor } from "../src/policy/fingerprint";
 import {
   costBudgets,
   costsIn,
@@ -105,8 +106,11 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
     );
 
   const client = createServiceClient({ base: base.toString(), key });
+  // What the policy is calibrated for: the service's own providers (compared with what it runs by GET /v1/policy).
+  let configured: CalibratedFor | null;
   try {
     await client.usage();
+    configured = await client.configuredProviders();
   } catch (err) {
     const line = describeServiceFailure(err, client.base);
     if (line) throw new InputError(line);
@@ -150,6 +154,7 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
   const draft = fitPolicy(data, {
     seed,
     costUnit: unit,
+    cappedArms: true,
     version: "draft",
     createdAt: new Date().toISOString(),
     source: {
@@ -170,6 +175,16 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
     version: `${basename(args.dataset)
       .replace(/\.jsonl?$/, "")
       .slice(0, 80)}-${digest}`,
+    ...(configured
+      ? {
+          calibration: {
+            calibratedFor: configured,
+            fingerprint: fingerprintDigest(configured),
+            caps: { unit, overCap: "failure" as const, budgets: [] },
+            headline: null,
+          },
+        }
+      : {}),
   };
   const checked = parsePolicy(JSON.parse(JSON.stringify(policy)));
   if (!checked.ok) throw new Error(`the fitted policy does not validate (${checked.error}); nothing written`);
@@ -215,6 +230,7 @@ function heldOut(
     const p = fitPolicy(train, {
       seed,
       costUnit: unit,
+      cappedArms: true,
       version: "fold",
       createdAt: "",
       source: {

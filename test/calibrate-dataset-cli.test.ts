@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadWorld } from "../src/eval/io";
 import { parsePolicy } from "../src/policy/document";
 import { generateProblems } from "../src/sim/problems";
+import { providersFingerprint } from "../src/wiring/fingerprint";
 import { startFakeService, type FakeService } from "./support/fakeService";
 
 const TMP = mkdtempSync(join(tmpdir(), "calibrate-dataset-cli-"));
@@ -132,6 +133,9 @@ describe("npm run calibrate --dataset", () => {
       oracleSamples: 2,
     });
     expect(parsed.policy.source.command).not.toContain(KEY);
+    // Calibrated for the service's own providers, as its GET /v1/policy names them: what the service compares.
+    expect(parsed.policy.calibration?.calibratedFor).toEqual(providersFingerprint("sim", world));
+    expect(parsed.policy.armChoice).toBe("cap");
     for (const arm of parsed.policy.arms) expect(arm.config).toMatch(/^best-of-n\(n=(1|4),(weighted|majority)\)$/);
     const report = readFileSync(join(dir, "policy.md"), "utf8");
     expect(report).toMatch(/2 invalid rows skipped: lines 3, 9/);

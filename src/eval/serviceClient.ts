@@ -4,6 +4,7 @@
  * connections retried with backoff. Runtime-neutral (only `fetch`), so tests can hand it a Worker's fetch.
  */
 import { FeedbackViewSchema, SolveViewSchema, UsageViewSchema, type SolveView } from "../api/schemas";
+import { CalibratedForSchema, type CalibratedFor } from "../policy/fingerprint";
 
 /** The service answered with an error status (after retries where they apply). */
 export class ServiceError extends Error {
@@ -70,6 +71,8 @@ export interface ServiceClient {
   usage(): Promise<ReturnType<typeof UsageViewSchema.parse>>;
   /** POST /v1/solves in sync mode, returning the finished solve (polled when the sync wait times out). */
   solve(body: SolveBody, idempotencyKey?: string): Promise<SolveView>;
+  /** GET /v1/policy: the providers the service is configured with, as a calibration fingerprints them. */
+  configuredProviders(): Promise<CalibratedFor | null>;
   /** POST /v1/solves with dry_run: the auto decision only. */
   dryRun(body: SolveBody): Promise<{ policy: SolveView["policy"] }>;
   feedback(
@@ -192,6 +195,11 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
           if (view.status === "done") return view;
         }
       }
+    },
+    async configuredProviders() {
+      const { json } = await request("GET", "/v1/policy");
+      const configured = (json as { calibration?: { configured?: unknown } } | null)?.calibration?.configured;
+      return parsed(CalibratedForSchema.nullable(), configured ?? null, "GET /v1/policy");
     },
     async dryRun(body) {
       const { json } = await request("POST", "/v1/solves", { ...body, dry_run: true });

@@ -4,6 +4,7 @@
  * (the real service on the simulated world gives the same answer and spend for the same seed), `GET /v1/usage`
  * checks the key. Faults are scripted: the first `tooMany` solve requests answer 429 with Retry-After.
  */
+import { providersFingerprint } from "../../src/wiring/fingerprint";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startExecution } from "../../src/engine/executor";
@@ -48,6 +49,10 @@ export async function startFakeService(world: World, options: { key: string; too
           tokens: zero,
           money: zero,
         });
+      }
+      if (req.method === "GET" && req.url === "/v1/policy") {
+        // Only what the calibration client reads: the configured providers' fingerprint (the sim world here).
+        return send(200, { calibration: { configured: providersFingerprint("sim", world) } });
       }
       if (req.method === "POST" && req.url === "/v1/solves") {
         if (tooMany > 0) {
