@@ -17,7 +17,7 @@
  * `--report FILE.json` writes the machine-readable report; any other name, the Markdown one.
  *
  * `--strategies` defaults to verify-world's list, so with the same `--cache` its sweeps are read back;
- * `--extra-strategies` (default: adaptive best-of-N) are swept separately and joined problem by problem.
+ * `--extra-strategies` (default none; e.g. best-of-n-adaptive:c=95) are swept separately and joined problem by problem.
  *
  * `--cost-unit money|flops` fits the policy in dollars or FLOPs instead of tokens, and adds the escalation
  * candidates (the larger model, greedy-to-16 samples) to the extra strategies: a larger model's token is not a
@@ -125,7 +125,7 @@ function withProbe(d: OutcomeData, probe: OutcomeData["probe"]): OutcomeData {
 
 const options = {
   ...pick("world", "seeds", "problems", "oracle-samples", "strategies", "budgets", "threads", "cache"),
-  "extra-strategies": { type: "string", arg: "LIST", help: "swept separately and joined (default adaptive best-of-N)" },
+  "extra-strategies": { type: "string", arg: "LIST", help: "swept separately and joined (default none)" },
   out: { type: "string", arg: "FILE", help: "the policy written (default policies/<world>.json)" },
   report: {
     type: "string",
@@ -198,10 +198,11 @@ async function run(args: Values<typeof options>): Promise<void> {
     throw new InputError(`--strategies: ${(err as Error).message}`);
   }
   try {
+    const extraArg = args["extra-strategies"] ?? DEFAULT_EXTRA;
     extra =
-      args["extra-strategies"] === ""
+      extraArg === ""
         ? []
-        : parseStrategies(args["extra-strategies"] ?? DEFAULT_EXTRA).filter(
+        : parseStrategies(extraArg).filter(
             (e) => !strategies.some((s) => s.name === e.name),
           );
   } catch (err) {

@@ -11,8 +11,12 @@ import type { ProblemResult } from "./sweep";
 
 /** What `npm run calibrate` sweeps in process by default (verify-world's list, so the same cached sweeps). */
 export const CALIBRATE_STRATEGIES = `${DEFAULT_STRATEGIES},revisions-majority`;
-/** Swept separately and joined problem by problem (adaptive best-of-N). */
-export const CALIBRATE_EXTRA = "best-of-n-adaptive:c=95,best-of-n-adaptive:c=99";
+/**
+ * Swept separately and joined problem by problem: none by default. Adaptive best-of-N
+ * (`best-of-n-adaptive:c=95,best-of-n-adaptive:c=99`) was a default candidate until issue 20: under hard caps
+ * neither the policy nor the best fixed configuration ever took it, on three worlds (docs/evidence.md).
+ */
+export const CALIBRATE_EXTRA = "";
 /** The escalation candidates (the larger model, up to 16 samples), swept too when the policy is fitted in dollars or FLOPs. */
 export const CALIBRATE_LARGE = "large,large-majority";
 
