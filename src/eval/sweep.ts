@@ -38,6 +38,8 @@ export interface SolveRecord {
   budget: number;
   correct: boolean;
   answered: boolean;
+  /** The answer given (normalised as extracted), for label-free calibration's agreement labels. */
+  answer?: string | null;
   generations: number;
   tokens: number;
   verifierTokens: number;
@@ -128,6 +130,7 @@ export async function evaluateProblem(
           budget,
           correct: isCorrect(answer, problem.answer),
           answered: answer !== null,
+          answer,
           generations: done.ledger.generations,
           tokens: done.ledger.tokens,
           verifierTokens: done.ledger.verifierTokens,
