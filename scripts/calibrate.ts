@@ -208,12 +208,7 @@ async function run(args: Values<typeof options>): Promise<void> {
   }
   try {
     const extraArg = args["extra-strategies"] ?? DEFAULT_EXTRA;
-    extra =
-      extraArg === ""
-        ? []
-        : parseStrategies(extraArg).filter(
-            (e) => !strategies.some((s) => s.name === e.name),
-          );
+    extra = extraArg === "" ? [] : parseStrategies(extraArg).filter((e) => !strategies.some((s) => s.name === e.name));
   } catch (err) {
     throw new InputError(`--extra-strategies: ${(err as Error).message}`);
   }

@@ -25,7 +25,9 @@ export interface SeedOutcomeOptions {
  */
 export async function seedOutcomes(world: World, seed: number, options: SeedOutcomeOptions): Promise<OutcomeData> {
   const strategies = parseStrategies(CALIBRATE_STRATEGIES);
-  const extra = (CALIBRATE_EXTRA ? parseStrategies(CALIBRATE_EXTRA) : []).filter((e) => !strategies.some((s) => s.name === e.name));
+  const extra = (CALIBRATE_EXTRA ? parseStrategies(CALIBRATE_EXTRA) : []).filter(
+    (e) => !strategies.some((s) => s.name === e.name),
+  );
   const specs = specsOf([...strategies, ...extra], options.budgets);
   if (!specs.ok) throw new Error(specs.error);
   const problems = generateProblems(world, seed, options.problems).map((r) => ({
