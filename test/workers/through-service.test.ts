@@ -98,7 +98,12 @@ describe("through the service", () => {
     const policy = servicePolicy();
     const choose = (i: number) => choosePolicyArm(policy, problems[i]!.question, cap).arm.spec;
     const seedOf = (i: number) => serviceSeed(41, i, choose(i));
-    const through = await runAutoThroughService(await client(), problems, { cap, concurrency: 2, seedOf });
+    const through = await runAutoThroughService(await client(), problems, {
+      cap,
+      concurrency: 2,
+      seedOf,
+      feedback: false,
+    });
     const inProcess = await runCappedInProcess(world, problems, cap, choose, seedOf);
     const byProblem = [...through].sort((a, b) => a.problem - b.problem);
     expect(byProblem.map((r) => [r.problem, r.correct, r.tokens])).toEqual(
