@@ -1,7 +1,7 @@
 /**
  * npm run calibrate -- [--world FILE] [--seeds LIST] [--problems N] [--oracle-samples N] [--strategies LIST]
  *                      [--extra-strategies LIST] [--budgets LIST] [--threads N] [--out FILE] [--report FILE]
- *                      [--cache DIR] [--probe best|0|4|8] [--cost-unit tokens|money|flops] [--labels gold|agreement]
+ *                      [--cache DIR] [--probe best|0|4|8] [--cost-unit tokens|money|flops]
  *
  * npm run calibrate -- --dataset FILE.jsonl --service URL --key KEY [--strategies LIST] [--budgets LIST]
  *                      [--oracle-samples K] [--seed N] [--problems N] [--concurrency N] [--solve-tokens N]
@@ -17,9 +17,6 @@
  * `--report FILE.json` writes the machine-readable report; any other name, the Markdown one.
  *
  * `--strategies` defaults to verify-world's list, so with the same `--cache` its sweeps are read back;
- * `--labels agreement` fits without gold answers: a run counts as right when it agrees with the problem's
- * high-budget majority vote (src/eval/pseudoLabels.ts); the headline still judges it on gold answers.
- *
  * `--extra-strategies` (default none; e.g. best-of-n-adaptive:c=95) are swept separately and joined problem by problem.
  *
  * `--cost-unit money|flops` fits the policy in dollars or FLOPs instead of tokens, and adds the escalation
@@ -61,7 +58,6 @@ import { configSeed, type EvalProblem } from "../src/eval/sweep";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import { dirname, basename } from "node:path";
 import { calibrateDataset, IN_PROCESS_ONLY } from "./calibrateService";
-import { pseudoLabelled } from "../src/eval/pseudoLabels";
 import { command, InputError, intArg, pick, runMain, seedsArg, threadsArg, type Values } from "./cli";
 
 const DEFAULT_STRATEGIES = CALIBRATE_STRATEGIES;
@@ -135,11 +131,6 @@ const options = {
     type: "string",
     arg: "FILE",
     help: "where the report is written: FILE.json the machine-readable headline, else markdown",
-  },
-  labels: {
-    type: "string",
-    arg: "gold|agreement",
-    help: "what the policy is fitted on: gold answers (default) or agreement with a high-budget majority vote",
   },
   probe: {
     type: "string",
@@ -229,9 +220,6 @@ async function run(args: Values<typeof options>): Promise<void> {
   }
   const out = args.out ?? `policies/${world.name}.json`;
   const probeArg = args.probe ?? "0";
-  const labels = args.labels ?? "gold";
-  if (labels !== "gold" && labels !== "agreement")
-    throw new InputError(`--labels must be gold or agreement, got "${labels}"`);
   if (probeArg !== "best" && !PROBE_SIZES.includes(Number(probeArg)))
     throw new InputError(`--probe must be best or one of ${PROBE_SIZES.join(", ")}, got "${probeArg}"`);
   if (unit !== "tokens" && probeArg !== "best" && probeArg !== "0")
@@ -292,10 +280,7 @@ async function run(args: Values<typeof options>): Promise<void> {
     probes.push(byK);
   }
 
-  const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.budgets ? ` --budgets ${args.budgets}` : ""}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}${args.probe ? ` --probe ${args.probe}` : ""}${unit !== "tokens" ? ` --cost-unit ${unit}` : ""}${labels === "agreement" ? " --labels agreement" : ""}`;
-  // What the policy is fitted on. The headline is always judged on gold answers, against the best fixed
-  // configuration chosen with them: with agreement labels it measures what calibrating without labels costs.
-  const fitSource = labels === "agreement" ? data.map(pseudoLabelled) : data;
+  const command = `npm run calibrate -- --world ${worldFile} --seeds ${seeds.join(",")} --problems ${count} --oracle-samples ${oracleSamples}${args.budgets ? ` --budgets ${args.budgets}` : ""}${args.strategies ? ` --strategies ${args.strategies}` : ""}${args["extra-strategies"] !== undefined ? ` --extra-strategies '${args["extra-strategies"]}'` : ""}${args.probe ? ` --probe ${args.probe}` : ""}${unit !== "tokens" ? ` --cost-unit ${unit}` : ""}`;
   const attach = (d: OutcomeData, i: number, k: number): OutcomeData =>
     withProbe(d, k > 0 ? (probes[i] as Map<number, NonNullable<OutcomeData["probe"]>>).get(k) : undefined);
 
@@ -309,7 +294,7 @@ async function run(args: Values<typeof options>): Promise<void> {
     if (w === undefined) probeWorst.set(key, (w = probeWorstTokens(policy, prompt, simCosts)));
     return w;
   };
-  const fitOn = (indices: readonly number[], k: number, data2: readonly OutcomeData[] = fitSource): PolicyDocument =>
+  const fitOn = (indices: readonly number[], k: number, data2: readonly OutcomeData[] = data): PolicyDocument =>
     fitPolicy(concatOutcomes(indices.map((i) => attach(data2[i] as OutcomeData, i, k))), {
       seed: seeds[indices[0] as number] as number,
       costUnit: unit,
@@ -319,7 +304,7 @@ async function run(args: Values<typeof options>): Promise<void> {
       createdAt: "",
       source: {
         kind: "calibration",
-        dataset: labels === "agreement" ? "generated (agreement labels)" : "generated",
+        dataset: "generated",
         seed: seeds[indices[0] as number] as number,
         problems: count * indices.length,
         oracleSamples,
@@ -358,7 +343,7 @@ async function run(args: Values<typeof options>): Promise<void> {
           fitIdx.filter((x) => x !== left),
           k,
         );
-        const test = attach(fitSource[left] as OutcomeData, left, k);
+        const test = attach(data[left] as OutcomeData, left, k);
         for (const b of budgetValues) {
           const run = cappedPolicy(p, test, b, (prompt) => worst(p, prompt));
           total += run.success.reduce((a, x) => a + x, 0) / run.success.length;
@@ -381,7 +366,7 @@ async function run(args: Values<typeof options>): Promise<void> {
           ? fitOn(
               fitIdx,
               0,
-              fitSource.map((d) => keepConfigs(d, (c) => !onLargeModel(c))),
+              data.map((d) => keepConfigs(d, (c) => !onLargeModel(c))),
             )
           : undefined;
       pairs.push({
@@ -425,7 +410,7 @@ async function run(args: Values<typeof options>): Promise<void> {
   // The probe size to ship, chosen the same way on all seeds.
   const shipK = chooseProbe(data.map((_, i) => i)).size;
 
-  const pooled = concatOutcomes(fitSource.map((d, i) => attach(d, i, shipK)));
+  const pooled = concatOutcomes(data.map((d, i) => attach(d, i, shipK)));
   const draft = fitPolicy(pooled, {
     seed: seeds[0] as number,
     costUnit: unit,
@@ -436,7 +421,7 @@ async function run(args: Values<typeof options>): Promise<void> {
     source: {
       kind: "calibration",
       world: world.name,
-      dataset: labels === "agreement" ? "generated (agreement labels)" : "generated",
+      dataset: "generated",
       seed: seeds[0] as number,
       problems: pooled.prompts.length,
       oracleSamples,

@@ -55,7 +55,7 @@ export interface DatasetArgs {
 }
 
 /** Options of the in-process mode that mean nothing here: refused rather than silently ignored. */
-export const IN_PROCESS_ONLY = ["world", "seeds", "extra-strategies", "threads", "cache", "probe", "labels"] as const;
+export const IN_PROCESS_ONLY = ["world", "seeds", "extra-strategies", "threads", "cache", "probe"] as const;
 
 export async function calibrateDataset(args: DatasetArgs): Promise<void> {
   if (!args.service)

@@ -47,7 +47,6 @@ describe("npm run calibrate", () => {
     ["a world that does not validate", ["--world", join(REPO, "package.json")], /--world .*package\.json/],
     ["an unknown option", ["--colour", "red"], /colour/],
     ["an unknown cost unit", ["--cost-unit", "pounds"], /--cost-unit must be tokens, money or flops/],
-    ["unknown labels", ["--labels", "silver"], /--labels must be gold or agreement, got "silver"/],
     [
       "the larger model's candidates priced in tokens",
       ["--strategies", "best-of-n,large"],
@@ -70,29 +69,6 @@ describe("npm run calibrate", () => {
       expect(existsSync(out)).toBe(false);
     });
   }
-
-  it("--labels agreement fits without gold answers and is judged on them, against the same baseline", async () => {
-    const run = async (labels: string) => {
-      const out = join(TMP, `labels-${labels}.json`);
-      const report = join(TMP, `labels-${labels}-report.json`);
-      const r = await calibrate([...SMALL, "--seeds", "1,2", "--labels", labels, "--out", out, "--report", report]);
-      expect(r.status, r.stderr).toBe(0);
-      const parsed = parsePolicy(JSON.parse(readFileSync(out, "utf8")));
-      if (!parsed.ok) throw new Error(parsed.error);
-      const head = JSON.parse(readFileSync(report, "utf8")) as {
-        headline: { budgets: { baselineAccuracy: number; baselineConfig: string }[] };
-      };
-      return { policy: parsed.policy, budgets: head.headline.budgets };
-    };
-    const gold = await run("gold");
-    const agreement = await run("agreement");
-    expect(agreement.policy.source.dataset).toBe("generated (agreement labels)");
-    expect(agreement.policy.source.command).toContain("--labels agreement");
-    // The baseline is chosen and judged with gold answers either way: only the policy's labels differ.
-    expect(agreement.budgets.map((b) => [b.baselineConfig, b.baselineAccuracy])).toEqual(
-      gold.budgets.map((b) => [b.baselineConfig, b.baselineAccuracy]),
-    );
-  });
 
   it("fits and writes a policy that validates, and measures it held out with two seeds", async () => {
     const out = join(TMP, "policy.json");

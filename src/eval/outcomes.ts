@@ -55,8 +55,6 @@ export function outcomeData(
   const money = configs.map(() => new Float64Array(n));
   const flops = configs.map(() => new Float64Array(n));
   const generations = configs.map(() => new Float64Array(n));
-  const answers = configs.map(() => new Array<string | null>(n).fill(null));
-  let recorded = true;
   for (const r of results) {
     r.records.forEach((rec, c) => {
       (correct[c] as Uint8Array)[r.problem] = rec.correct ? 1 : 0;
@@ -64,8 +62,6 @@ export function outcomeData(
       (money[c] as Float64Array)[r.problem] = rec.money;
       (flops[c] as Float64Array)[r.problem] = rec.flops;
       (generations[c] as Float64Array)[r.problem] = rec.generations;
-      if (rec.answer === undefined) recorded = false;
-      else (answers[c] as (string | null)[])[r.problem] = rec.answer;
     });
   }
   return {
@@ -78,7 +74,6 @@ export function outcomeData(
     money,
     flops,
     generations,
-    ...(recorded && n > 0 ? { answers } : {}),
   };
 }
 

@@ -22,7 +22,7 @@ export interface PoolOptions {
 }
 
 /** Bump when the sweep's code changes what it records, so old cached sweeps are not read back. */
-const CACHE_VERSION = 4;
+const CACHE_VERSION = 3;
 
 function cacheFile(dir: string, world: World, problems: EvalProblem[], options: SweepOptions): string {
   const key = createHash("sha256")

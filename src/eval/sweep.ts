@@ -38,8 +38,6 @@ export interface SolveRecord {
   budget: number;
   correct: boolean;
   answered: boolean;
-  /** The answer given (normalised as extracted), for label-free calibration's agreement labels. */
-  answer?: string | null;
   generations: number;
   tokens: number;
   verifierTokens: number;
@@ -130,7 +128,6 @@ export async function evaluateProblem(
           budget,
           correct: isCorrect(answer, problem.answer),
           answered: answer !== null,
-          answer,
           generations: done.ledger.generations,
           tokens: done.ledger.tokens,
           verifierTokens: done.ledger.verifierTokens,

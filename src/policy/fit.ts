@@ -31,8 +31,6 @@ export interface OutcomeData {
   money: Float64Array[];
   flops: Float64Array[];
   generations: Float64Array[];
-  /** [config][problem]: the answer each run gave, when the sweep recorded it (label-free calibration). */
-  answers?: (string | null)[][];
   /**
    * A verifier probe run on every problem: its features and what it cost (tokens) per problem. When its
    * samples are the first of the problem's best-of-N pool (`reusable`), a best-of-N arm that takes them as
