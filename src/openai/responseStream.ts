@@ -14,7 +14,8 @@ import type { AppEnv } from "../auth/env";
 import type { SolveView } from "../api/schemas";
 import { sessionOf } from "../api/startSolve";
 import { outputMessage, responseObject, type ResponseEcho } from "./responses";
-import { heartbeat, heartbeatMs, PollInterval } from "./sse";
+import { heartbeat, heartbeatMs } from "./sse";
+import { followSolve } from "../api/followSolve";
 
 const MAX_STREAM_MS = 15 * 60_000;
 
@@ -38,33 +39,30 @@ export function streamResponse(
   return streamSSE(c, async (stream) => {
     const stopBeating = heartbeat(stream, heartbeatMs(c.env));
     let finished = false;
+    const left = new AbortController();
     stream.onAbort(() => {
+      left.abort();
       if (!finished && !o.echo.background) c.executionCtx.waitUntil(stub.cancel(tenantId));
     });
     try {
       const started = responseObject(o.view, o.echo, extra);
       await emit(stream, "response.created", { response: started });
       await emit(stream, "response.in_progress", { response: started });
-      const until = Date.now() + MAX_STREAM_MS;
-      const poll = new PollInterval();
-      let steps = -1;
-      for (;;) {
-        if (stream.aborted) return;
-        const view = await stub.status(tenantId);
-        if (view.ok && view.value.status === "done") break;
-        // A step finished since the last poll: the solve is moving, so look again soon.
-        const now = view.ok ? view.value.steps : steps;
-        const news = now !== steps;
-        steps = now;
-        if (Date.now() > until) {
-          await emit(stream, "error", {
-            code: "timeout",
-            message: `response ${started.id} is still running; retrieve it with GET /v1/responses/${started.id}`,
-            param: null,
-          });
-          return;
-        }
-        await stream.sleep(poll.next(news));
+      if (stream.aborted) left.abort();
+      // Nothing is sent per step here: the typed events come once the solve has ended.
+      const ended = await followSolve(stub, tenantId, {
+        signal: left.signal,
+        deadline: Date.now() + MAX_STREAM_MS,
+        onEvent: async () => {},
+      });
+      if (ended === "left" || stream.aborted) return;
+      if (ended === "timedOut") {
+        await emit(stream, "error", {
+          code: "timeout",
+          message: `response ${started.id} is still running; retrieve it with GET /v1/responses/${started.id}`,
+          param: null,
+        });
+        return;
       }
       const result = await stub.choices(tenantId, 1);
       finished = true;

@@ -20,19 +20,3 @@ export function heartbeat(stream: SSEStreamingApi, ms: number): () => void {
   }, ms);
   return () => clearInterval(timer);
 }
-
-/**
- * How long a stream waits before asking its solve again: 100 ms after news, growing by half each quiet poll to
- * 1 s, so that a stream on a slow solve costs about one Durable Object request a second instead of ten.
- */
-export class PollInterval {
-  static readonly MIN_MS = 100;
-  static readonly MAX_MS = 1_000;
-  private ms = PollInterval.MIN_MS;
-
-  /** The wait before the next poll; `news`: this poll found something. */
-  next(news: boolean): number {
-    this.ms = news ? PollInterval.MIN_MS : Math.min(PollInterval.MAX_MS, Math.round(this.ms * 1.5));
-    return this.ms;
-  }
-}

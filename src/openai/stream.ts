@@ -1,13 +1,14 @@
 /**
  * A streamed chat completion: the role first, then a reasoning line per executor step as the solve makes
- * progress (read from its event log, as it happens), then the answers, the finish reasons, the usage chunk
+ * progress (pushed by its Durable Object as it happens: src/api/followSolve.ts), then the answers, the finish reasons, the usage chunk
  * when asked for, and `[DONE]`; a heartbeat comment every 15 s meanwhile. A client that goes away cancels its solve: nobody would read the answer.
  */
 import type { Context } from "hono";
 import { streamSSE, type SSEStreamingApi } from "hono/streaming";
 import type { AppEnv } from "../auth/env";
 import { sessionOf } from "../api/startSolve";
-import { heartbeat, heartbeatMs, PollInterval } from "./sse";
+import { heartbeat, heartbeatMs } from "./sse";
+import { followSolve } from "../api/followSolve";
 import { chunk, finishReason, progressLine, usageOf, type ChunkChoice } from "./completion";
 
 const MAX_STREAM_MS = 15 * 60_000;
@@ -30,7 +31,9 @@ export function streamCompletion(
   });
   async function run(stream: SSEStreamingApi): Promise<void> {
     let finished = false;
+    const left = new AbortController();
     stream.onAbort(() => {
+      left.abort();
       // The response is over; waitUntil keeps the invocation alive until the cancel is delivered.
       if (!finished) c.executionCtx.waitUntil(stub.cancel(tenantId));
     });
@@ -38,27 +41,11 @@ export function streamCompletion(
     await stream.writeSSE({
       data: send(indices.map((index) => ({ index, delta: { role: "assistant", content: "" }, finish_reason: null }))),
     });
-    let after = 0;
-    const poll = new PollInterval();
-    const until = Date.now() + MAX_STREAM_MS;
-    for (let done = false; !done;) {
-      if (stream.aborted) return;
-      if (Date.now() > until) {
-        await stream.writeSSE({
-          data: JSON.stringify({
-            error: {
-              message: `solve ${o.solveId} is still running; poll GET /v1/solves/${o.solveId}`,
-              type: "timeout_error",
-              param: null,
-              code: "timeout",
-            },
-          }),
-        });
-        return;
-      }
-      const events = await stub.eventsAfter(after);
-      for (const e of events) {
-        after = e.seq;
+    if (stream.aborted) left.abort();
+    const ended = await followSolve(stub, tenantId, {
+      signal: left.signal,
+      deadline: Date.now() + MAX_STREAM_MS,
+      onEvent: async (e) => {
         if (e.type === "step")
           await stream.writeSSE({
             data: send([
@@ -69,9 +56,21 @@ export function streamCompletion(
               },
             ]),
           });
-        if (e.type === "done") done = true;
-      }
-      if (!done) await stream.sleep(poll.next(events.length > 0));
+      },
+    });
+    if (ended === "left" || stream.aborted) return;
+    if (ended === "timedOut") {
+      await stream.writeSSE({
+        data: JSON.stringify({
+          error: {
+            message: `solve ${o.solveId} is still running; poll GET /v1/solves/${o.solveId}`,
+            type: "timeout_error",
+            param: null,
+            code: "timeout",
+          },
+        }),
+      });
+      return;
     }
     const result = await stub.choices(tenantId, o.n);
     finished = true;

@@ -1,10 +1,10 @@
 /**
  * A streamed chat completion over real HTTP providers, read with the official `openai` SDK: progress
- * arrives while the search runs. Each provider call is delayed by 25 ms (a spy on fetch, which reaches the
- * Durable Object), as real providers take time; without it the simulated world finishes a search before
- * the first poll.
+ * arrives while the search runs, pushed by the solve's Durable Object. Each provider call is delayed by 25 ms
+ * (a spy on fetch, which reaches the Durable Object), as real providers take time; without it the simulated
+ * world finishes a search before the first event is read.
  */
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SolveView } from "../../src/api/schemas";
@@ -14,6 +14,8 @@ const PROBLEM = "Start with 48. Add 17. Multiply by 6. Subtract 129. Divide by 3
 
 let k: TestKey;
 let client: OpenAI;
+
+const session = (id: string) => env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
 
 async function solveView(id: string): Promise<SolveView> {
   return (await (await SELF.fetch(`https://ttc.test/v1/solves/${id}`, { headers: k.headers })).json()) as SolveView;
@@ -83,7 +85,7 @@ describe("streamed chat completion", () => {
     expect(content).toContain(`\\boxed{${view.answer}}`);
   });
 
-  it("a client that goes away mid-stream cancels its solve", async () => {
+  it("a client that goes away mid-stream cancels its solve; while it streams, the solve pushes to it (one subscriber, no polling)", async () => {
     const stream = await client.chat.completions.create({
       model: "ttc-revisions",
       messages: [{ role: "user", content: PROBLEM }],
@@ -91,10 +93,15 @@ describe("streamed chat completion", () => {
       ...({ ttc: { strategy: { sequential: 64, parallel: 1 } } } as object),
     });
     let id = "";
+    let subscribers = -1;
     for await (const ch of stream) {
       id = ch.id.replace(/^chatcmpl-/, "");
-      if ((ch.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content) break;
+      if ((ch.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content) {
+        subscribers = await session(id).subscriberCount();
+        break;
+      }
     }
+    expect(subscribers).toBe(1);
     // Leaving the loop aborts the request.
     let view = await solveView(id);
     for (let i = 0; i < 100 && view.status !== "done"; i++) {
@@ -103,5 +110,6 @@ describe("streamed chat completion", () => {
     }
     expect(view.stopReason).toBe("cancelled");
     expect(view.steps).toBeLessThan(64);
+    expect(await session(id).subscriberCount()).toBe(0);
   });
 });
