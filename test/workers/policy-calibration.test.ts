@@ -80,4 +80,13 @@ describe("GET /v1/policy calibration status", () => {
     expect(sameView.calibration.differences).toEqual([]);
     expect(sameView.calibration.fingerprint.policy).toBe(sameView.calibration.fingerprint.configured);
   });
+
+  it("the shipped policy, with nothing activated, was calibrated for the bundled simulated world and says so", async () => {
+    const res = await authedFetch(`${BASE}/v1/policy`);
+    expect(res.headers.get(CALIBRATION_HEADER)).toBeNull();
+    const view = (await res.json()) as PolicyView;
+    expect(view.version).toBe(servicePolicy().version);
+    expect(view.calibration.matchesProviders).toBe(true);
+    expect(view.calibration.calibratedFor?.world).toBe("default");
+  });
 });
