@@ -7,7 +7,16 @@
  * It ends after the `done` event, when `signal` aborts (the client left: the object is told at once), or at
  * `deadline` (then `timedOut`).
  */
-import type { SolveSession } from "../durable/SolveSession";
+
+/** What is followed: a solve's Durable Object (its RPC stub), as far as this needs it. */
+export interface SolveEventSource {
+  subscribe(
+    tenantId: string,
+    id: string,
+    after?: number,
+  ): Promise<{ ok: true; value: { stream: unknown } | { ended: true } } | { ok: false; error: string }>;
+  unsubscribe(ids: string[]): Promise<void>;
+}
 
 export interface FollowedEvent {
   seq: number;
@@ -33,7 +42,7 @@ export function parseEventBlock(block: string): FollowedEvent | null {
 }
 
 export async function followSolve(
-  stub: DurableObjectStub<SolveSession>,
+  stub: SolveEventSource,
   tenantId: string,
   o: { signal: AbortSignal; deadline: number; onEvent: (e: FollowedEvent) => Promise<void> },
 ): Promise<"done" | "left" | "timedOut"> {
