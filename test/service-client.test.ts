@@ -327,6 +327,36 @@ describe("the policy's choices in process with the service's hard cap", () => {
   });
 });
 
+describe("revision chains under the service's hard cap", () => {
+  it("a cap that fits changes nothing; below the first step's worst case, chains are opened in rounds", async () => {
+    const world = loadWorld();
+    const problems = generateProblems(world, 6, 3).map((r) => ({
+      id: r.unique_id,
+      question: r.problem,
+      answer: r.answer,
+    }));
+    for (const [sequential, parallel] of [
+      [1, 16],
+      [2, 8],
+    ] as const) {
+      const spec = StrategySpecSchema.parse({ strategy: "revisions", sequential, parallel, selection: "majority" });
+      const seedOf = (i: number) => serviceSeed(3, i, spec);
+      const roomy = await runCappedInProcess(world, problems, 1e6, () => spec, seedOf);
+      const free = await runCappedInProcess(world, problems, {}, () => spec, seedOf);
+      expect(roomy).toEqual(free);
+      expect(roomy.every((r) => r.generations === 16 && !r.cut)).toBe(true);
+      // p first attempts of up to 1024 tokens do not fit in 4096: the first round keeps the (at most 3) whose
+      // worst case fits, and later rounds open the other chains as what the attempts actually cost leaves room.
+      const tight = await runCappedInProcess(world, problems, 4096, () => spec, seedOf);
+      for (const t of tight) {
+        expect(t.cut).toBe(true);
+        expect(t.generations).toBeGreaterThan(3);
+        expect(t.tokens).toBeLessThanOrEqual(4096);
+      }
+    }
+  });
+});
+
 describe("measurement statistics", () => {
   it("knows which seeds a policy was calibrated on, so held-out seeds can be checked", () => {
     const source = (command: string, seed = 4) => ({

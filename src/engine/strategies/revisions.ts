@@ -37,6 +37,13 @@ export interface RevisionsState {
   /** Attempts per chain, oldest first. */
   chains: Candidate[][];
   /**
+   * First attempts are asked for in rounds under a tight cap: when the executor shrinks the first step to the
+   * samples whose worst case fits, the other chains are opened in later rounds, as what the attempts actually
+   * cost leaves room (as best-of-N does). `opened`: no more first attempts will be asked for.
+   */
+  firstRounds?: number;
+  opened?: boolean;
+  /**
    * Candidates given at the start, already paid for (an auto solve's probe samples, scored by the PRM). Not
    * revised (the chains' first attempts are the reviser's own, as the policy measured them), but they join
    * the final selection as chains of one attempt, so a better one is never lost.
@@ -69,12 +76,14 @@ function plan(state: RevisionsState): Work {
       oneStep: false,
       maxTokens: spec.maxTokens,
     };
-    if (depth === 0) {
-      // First attempts share one prompt: a single request with n = p.
+    if (depth === 0 || (!state.opened && state.chains.length < spec.parallel)) {
+      // First attempts share one prompt: a single request for the chains not yet opened (all p at first).
+      const round = state.firstRounds ?? 0;
+      const n = spec.parallel - state.chains.length;
       return {
         kind: "generate",
-        generations: spec.parallel,
-        requests: [{ ...base, n: spec.parallel, seed: mixSeeds(state.seed, 0) }],
+        generations: n,
+        requests: [{ ...base, n, seed: round === 0 ? mixSeeds(state.seed, 0) : mixSeeds(state.seed, 0, round) }],
       };
     }
     const requests: GenerateRequest[] = state.chains.map((chain, c) => ({
@@ -83,7 +92,7 @@ function plan(state: RevisionsState): Work {
       attempts: chain.slice(-REVISION_CONTEXT).map((a) => joinSteps(a.steps)),
       seed: mixSeeds(state.seed, depth, c),
     }));
-    return { kind: "generate", generations: spec.parallel, requests };
+    return { kind: "generate", generations: requests.length, requests };
   }
   if (state.phase === "score") {
     const requests = unscored(state).map((c) => ({ question: state.question, ...asked(state), steps: c.steps }));
@@ -100,9 +109,19 @@ function absorb(state: RevisionsState, results: WorkResults): RevisionsState {
   const { spec } = state;
   if (results.kind === "generate") {
     let chains: Candidate[][];
-    if (state.chains.length === 0) {
+    if (!state.opened && state.chains.length < spec.parallel) {
+      // A round of first attempts: open a chain for each; another round only if a cap shrank this one.
       const first = results.responses[0]?.completions ?? [];
-      chains = first.map((c, i) => [{ ...candidateFromCompletion(c), chain: i, position: 0 }]);
+      const start = state.chains.length;
+      chains = [
+        ...state.chains,
+        ...first.map((c, i) => [{ ...candidateFromCompletion(c), chain: start + i, position: 0 }]),
+      ];
+      const firstRounds = (state.firstRounds ?? 0) + 1;
+      if (chains.length < spec.parallel && first.length > 0)
+        return { ...state, chains, firstRounds, phase: "generate" };
+      const phase = 1 < spec.sequential ? "generate" : spec.selection === "verifier" ? "score" : "done";
+      return { ...state, chains, firstRounds, opened: true, phase: chains.length ? phase : "done" };
     } else {
       chains = state.chains.map((chain, i) => {
         const c = results.responses[i]?.completions[0];
