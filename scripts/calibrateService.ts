@@ -107,16 +107,23 @@ export async function calibrateDataset(args: DatasetArgs): Promise<void> {
 
   const client = createServiceClient({ base: base.toString(), key });
   // What the policy is calibrated for: the service's own providers (compared with what it runs by GET /v1/policy).
-  let configured: CalibratedFor | null;
+  let configured: CalibratedFor | null = null;
   try {
     await client.usage();
-    configured = await client.configuredProviders();
   } catch (err) {
     const line = describeServiceFailure(err, client.base);
     if (line) throw new InputError(line);
     throw err;
   }
 
+  try {
+    configured = await client.configuredProviders();
+  } catch (err) {
+    // An older service or a policy the service cannot show: calibrate anyway, without a fingerprint.
+    process.stderr.write(
+      `calibrate: the service did not say which providers it runs (${(err as Error).message}); the policy gets no fingerprint\n`,
+    );
+  }
   const problems = rows.map((r) => r.problem);
   const started = Date.now();
   let lastReport = 0;

@@ -4,6 +4,7 @@
  * calibration against a stand-in service over real HTTP (its outcomes must be the in-process sweep's), and
  * the measurement statistics.
  */
+import { revisions, RevisionsSpecSchema } from "../src/engine/strategies/revisions";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -392,5 +393,25 @@ describe("measurement statistics", () => {
     expect(apart.agree).toBe(false);
     expect(apart.mean).toBeCloseTo(0.8);
     expect(() => pairedDifference([1], [1, 2])).toThrow(/same problems/);
+  });
+});
+
+describe("a revision state stored before chains were opened in rounds", () => {
+  it("is past its first step: the next step revises the chains it has, it does not open more", () => {
+    const spec = RevisionsSpecSchema.parse({ strategy: "revisions", sequential: 2, parallel: 8 });
+    const attempt = { text: "Start.\n\n\\boxed{1}", steps: ["Start.", "\\boxed{1}"], answer: "1" };
+    const legacy = {
+      spec,
+      question: "What is 1?",
+      seed: 1,
+      phase: "generate" as const,
+      // A cap shrank its first step to three chains; the state has no `firstRounds` (older code).
+      chains: [0, 1, 2].map((chain) => [{ ...attempt, chain, position: 0 }]),
+    };
+    const work = revisions.plan(legacy as never);
+    expect(work.kind).toBe("generate");
+    if (work.kind !== "generate") return;
+    expect(work.requests).toHaveLength(3);
+    expect(work.requests.every((r) => r.n === 1 && (r.attempts?.length ?? 0) === 1)).toBe(true);
   });
 });

@@ -24,7 +24,7 @@ export interface FollowedEvent {
   data: string;
 }
 
-/** A subscription that ends without `done` is renewed this many times at most (each after a short wait). */
+/** A subscription that breaks is renewed this many times in a row at most (each after a short wait). */
 const MAX_RESUBSCRIBES = 20;
 const RESUBSCRIBE_MS = 200;
 
@@ -42,22 +42,53 @@ export function parseEventBlock(block: string): FollowedEvent | null {
 }
 
 export async function followSolve(
-  stub: SolveEventSource,
+  connect: () => SolveEventSource,
   tenantId: string,
-  o: { signal: AbortSignal; deadline: number; onEvent: (e: FollowedEvent) => Promise<void> },
+  o: {
+    signal: AbortSignal;
+    deadline: number;
+    onEvent: (e: FollowedEvent) => Promise<void>;
+    /** Keeps the invocation alive for a call made after the response is over (the Worker's `waitUntil`). */
+    keepAlive?: (p: Promise<unknown>) => void;
+  },
 ): Promise<"done" | "left" | "timedOut"> {
   const id = crypto.randomUUID();
   let after = 0;
-  for (let attempt = 0; attempt <= MAX_RESUBSCRIBES; attempt++) {
+  // Breaks in a row (a stream that ended early, a subscribe that threw); an event resets the count.
+  let breaks = 0;
+  // Tell the object now, not at its next event.
+  const release = (stub: SolveEventSource) => {
+    const p = stub.unsubscribe([id]).catch(() => {});
+    o.keepAlive?.(p);
+  };
+  for (;;) {
     if (o.signal.aborted) return "left";
-    if (Date.now() > o.deadline) return "timedOut";
-    const sub = await stub.subscribe(tenantId, id, after);
+    if (Date.now() >= o.deadline) return "timedOut";
+    // A fresh stub each time: once a stub has thrown (the object restarted), its later calls fail too.
+    const stub = connect();
+    let sub: Awaited<ReturnType<SolveEventSource["subscribe"]>>;
+    try {
+      sub = await stub.subscribe(tenantId, id, after);
+    } catch (err) {
+      if (++breaks > MAX_RESUBSCRIBES) throw err;
+      await new Promise((r) => setTimeout(r, RESUBSCRIBE_MS));
+      continue;
+    }
     if (!sub.ok) throw new Error(`solve events: ${sub.error}`);
     if ("ended" in sub.value) return "done";
-    const reader = (sub.value.stream as unknown as ReadableStream<Uint8Array>).getReader();
-    const stop = () => reader.cancel().catch(() => {});
+    const reader = (sub.value.stream as ReadableStream<Uint8Array>).getReader();
+    let timedOut = false;
+    const stop = () => void reader.cancel().catch(() => {});
     o.signal.addEventListener("abort", stop, { once: true });
-    const timer = setTimeout(stop, Math.max(0, o.deadline - Date.now()));
+    // The client may have left while subscribe was in flight: a listener added now would never fire.
+    if (o.signal.aborted) stop();
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        stop();
+      },
+      Math.max(0, o.deadline - Date.now()),
+    );
     const decoder = new TextDecoder();
     let pending = "";
     try {
@@ -71,6 +102,7 @@ export async function followSolve(
           pending = pending.slice(cut + 2);
           if (!e) continue;
           after = e.seq;
+          breaks = 0;
           await o.onEvent(e);
           if (e.type === "done") {
             stop();
@@ -83,15 +115,13 @@ export async function followSolve(
       o.signal.removeEventListener("abort", stop);
     }
     if (o.signal.aborted) {
-      // Tell the object now, not at its next event.
-      await stub.unsubscribe([id]).catch(() => {});
+      release(stub);
       return "left";
     }
-    if (Date.now() > o.deadline) {
-      await stub.unsubscribe([id]).catch(() => {});
+    if (timedOut || Date.now() >= o.deadline || ++breaks > MAX_RESUBSCRIBES) {
+      release(stub);
       return "timedOut";
     }
     await new Promise((r) => setTimeout(r, RESUBSCRIBE_MS));
   }
-  return "timedOut";
 }

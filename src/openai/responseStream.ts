@@ -50,7 +50,8 @@ export function streamResponse(
       await emit(stream, "response.in_progress", { response: started });
       if (stream.aborted) left.abort();
       // Nothing is sent per step here: the typed events come once the solve has ended.
-      const ended = await followSolve(stub, tenantId, {
+      const ended = await followSolve(() => sessionOf(c.env, solveId), tenantId, {
+        keepAlive: (p) => c.executionCtx.waitUntil(p),
         signal: left.signal,
         deadline: Date.now() + MAX_STREAM_MS,
         onEvent: async () => {},

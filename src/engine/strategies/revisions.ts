@@ -76,7 +76,7 @@ function plan(state: RevisionsState): Work {
       oneStep: false,
       maxTokens: spec.maxTokens,
     };
-    if (depth === 0 || (!state.opened && state.chains.length < spec.parallel)) {
+    if (depth === 0 || opening(state)) {
       // First attempts share one prompt: a single request for the chains not yet opened (all p at first).
       const round = state.firstRounds ?? 0;
       const n = spec.parallel - state.chains.length;
@@ -101,6 +101,16 @@ function plan(state: RevisionsState): Work {
   return { kind: "done", outcome: conclude(state) };
 }
 
+/**
+ * Whether the next generate step asks for first attempts: until every chain is open or a round came back
+ * empty. A state stored before rounds existed (no `firstRounds`) with attempts made is past its first step.
+ */
+function opening(state: RevisionsState): boolean {
+  if (state.opened) return false;
+  if (state.firstRounds === undefined && (state.chains[0]?.length ?? 0) > 0) return false;
+  return state.chains.length < state.spec.parallel;
+}
+
 function unscored(state: RevisionsState): Candidate[] {
   return state.chains.flat().filter((c) => c.stepScores === undefined && c.steps.length > 0);
 }
@@ -109,7 +119,7 @@ function absorb(state: RevisionsState, results: WorkResults): RevisionsState {
   const { spec } = state;
   if (results.kind === "generate") {
     let chains: Candidate[][];
-    if (!state.opened && state.chains.length < spec.parallel) {
+    if (opening(state)) {
       // A round of first attempts: open a chain for each; another round only if a cap shrank this one.
       const first = results.responses[0]?.completions ?? [];
       const start = state.chains.length;
