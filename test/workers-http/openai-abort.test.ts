@@ -6,6 +6,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import OpenAI from "openai";
+import { openaiClient } from "../workers/openaiClient";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { newTenantKey, type TestKey } from "../workers/auth";
 
@@ -22,12 +23,7 @@ const CALL_MS = 600;
 
 beforeAll(async () => {
   k = await newTenantKey();
-  client = new OpenAI({
-    apiKey: k.key,
-    baseURL: "https://ttc.test/v1",
-    maxRetries: 0,
-    fetch: (url: RequestInfo | URL, init?: RequestInit) => SELF.fetch(url instanceof Request ? url : String(url), init),
-  });
+  client = openaiClient(k.key);
   const real = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);

@@ -4,8 +4,9 @@
  * (a spy on fetch, which reaches the Durable Object), as real providers take time; without it the simulated
  * world finishes a search before the first event is read.
  */
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import OpenAI from "openai";
+import { openaiClient, solveViewOf } from "../workers/openaiClient";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { SolveView } from "../../src/api/schemas";
 import { newTenantKey, type TestKey } from "../workers/auth";
@@ -17,18 +18,11 @@ let client: OpenAI;
 
 const session = (id: string) => env.SOLVE_SESSION.get(env.SOLVE_SESSION.idFromName(id));
 
-async function solveView(id: string): Promise<SolveView> {
-  return (await (await SELF.fetch(`https://ttc.test/v1/solves/${id}`, { headers: k.headers })).json()) as SolveView;
-}
+const solveView = (id: string): Promise<SolveView> => solveViewOf(k.headers, id);
 
 beforeAll(async () => {
   k = await newTenantKey();
-  client = new OpenAI({
-    apiKey: k.key,
-    baseURL: "https://ttc.test/v1",
-    maxRetries: 0,
-    fetch: (url: RequestInfo | URL, init?: RequestInit) => SELF.fetch(url instanceof Request ? url : String(url), init),
-  });
+  client = openaiClient(k.key);
   const real = globalThis.fetch;
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);

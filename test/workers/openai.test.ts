@@ -2,8 +2,8 @@
  * The OpenAI-compatible endpoint, driven by the official `openai` SDK as the client (its fetch is the
  * Worker's): models, a completion, a stream with real progress, n distinct answers, and errors.
  */
-import { SELF } from "cloudflare:test";
 import OpenAI from "openai";
+import { openaiClient, solveViewOf } from "./openaiClient";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { SolveView } from "../../src/api/schemas";
 import { EFFORT_GENERATIONS, strategiesWithoutPreset } from "../../src/openai/models";
@@ -16,18 +16,9 @@ const HARD =
 let k: TestKey;
 let client: OpenAI;
 
-function sdk(key: string): OpenAI {
-  return new OpenAI({
-    apiKey: key,
-    baseURL: "https://ttc.test/v1",
-    maxRetries: 0,
-    fetch: (url: RequestInfo | URL, init?: RequestInit) => SELF.fetch(url instanceof Request ? url : String(url), init),
-  });
-}
+const sdk = openaiClient;
 
-async function solveView(id: string): Promise<SolveView> {
-  return (await (await SELF.fetch(`https://ttc.test/v1/solves/${id}`, { headers: k.headers })).json()) as SolveView;
-}
+const solveView = (id: string): Promise<SolveView> => solveViewOf(k.headers, id);
 
 type Ttc = { ttc: { solve_id: string; answer: string | null; spend: { tokens: number; generations: number } } };
 
