@@ -99,6 +99,7 @@ describe("npm run calibrate", () => {
           policyAccuracy: number;
           baselineAccuracy: number;
           baselineConfig: string;
+          oracleBoundPoints: number;
         }[];
       };
       report: string;
@@ -115,11 +116,15 @@ describe("npm run calibrate", () => {
       expect(d.high).toBeGreaterThanOrEqual(d.estimate - 1e-9);
       expect(d.estimate).toBeCloseTo(100 * (b.policyAccuracy - b.baselineAccuracy), 6);
       expect(b.baselineConfig).toMatch(/^(best-of-n|beam-search)\(/);
+      // What choosing per difficulty could add at most: in-sample, so never below zero.
+      expect(b.oracleBoundPoints).toBeGreaterThanOrEqual(0);
+      expect(b.oracleBoundPoints).toBeLessThanOrEqual(100);
     }
     expect(json.headline.budgets.map((b) => b.budget)).toEqual(
       [...json.headline.budgets.map((b) => b.budget)].sort((a, b) => a - b),
     );
     expect(json.report).toMatch(/^# Policy .*\n\n## Headline/);
+    expect(json.report).toContain("| bound (oracle bins) |");
     // The shipped policy carries its held-out headline, the caps and what it was calibrated for.
     expect(policy.calibration?.calibratedFor.world).toBe("default");
     expect(policy.calibration?.caps.overCap).toBe("failure");

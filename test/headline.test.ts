@@ -4,7 +4,7 @@
  * bootstrap brackets the estimate and is exact for identical sides, and a fingerprint tells models apart.
  */
 import { describe, expect, it } from "vitest";
-import { bestFixed, bootstrapDraws, cappedConfig, pairedDelta } from "../src/eval/headline";
+import { bestFixed, bootstrapDraws, cappedConfig, pairedDelta, perBinBound } from "../src/eval/headline";
 import { StrategySpecSchema } from "../src/engine/strategies";
 import { fitPolicy, type OutcomeData } from "../src/policy/fit";
 import { choosePolicyArm } from "../src/policy/choose";
@@ -61,6 +61,46 @@ describe("headline pieces", () => {
       expect(Math.max(...draw.slice(0, 100))).toBeLessThan(100);
       expect(Math.min(...draw.slice(100))).toBeGreaterThanOrEqual(100);
     }
+  });
+});
+
+describe("what choosing per difficulty could add at most (perBinBound)", () => {
+  /** Configurations right on the problems `right(config, problem)` says, at cost 100; pass@1 falls with i. */
+  function outcomes(n: number, configs: number, right: (c: number, i: number) => boolean): OutcomeData {
+    const idx = Array.from({ length: n }, (_, i) => i);
+    const cs = Array.from({ length: configs }, (_, c) => c);
+    return {
+      prompts: idx.map((i) => `problem ${i}`),
+      passAt1: idx.map((i) => 1 - i / n),
+      oracleSamples: 16,
+      configs: cs.map((c) => ({ config: `c${c}`, spec: bon(c + 1) })),
+      correct: cs.map((c) => Uint8Array.from(idx, (i) => (right(c, i) ? 1 : 0))),
+      tokens: cs.map(() => Float64Array.from(idx, () => 100)),
+      money: cs.map(() => Float64Array.from(idx, () => 0)),
+      flops: cs.map(() => Float64Array.from(idx, () => 0)),
+      generations: cs.map(() => Float64Array.from(idx, () => 1)),
+    };
+  }
+
+  it("is zero where one configuration is best in every bin, and what the bins add where they differ", () => {
+    // c1 is right wherever c0 is, and on more: no bin prefers c0.
+    expect(
+      perBinBound(
+        outcomes(100, 2, (c, i) => i % 3 !== 0 || (c === 1 && i % 2 === 0)),
+        "tokens",
+        100,
+      ),
+    ).toBe(0);
+    // c0 right on the easiest 40 (the first two quintiles), c1 on the other 60: the best single gets 60, the bins all 100.
+    const split = outcomes(100, 2, (c, i) => (c === 0) === i < 40);
+    expect(perBinBound(split, "tokens", 100)).toBeCloseTo(0.4, 12);
+    // Over the cap nothing succeeds, so there is nothing to choose between.
+    expect(perBinBound(split, "tokens", 99)).toBe(0);
+  });
+
+  it("is an upper bound: on noise it is positive although no choice can gain held out", () => {
+    const noise = outcomes(500, 6, (c, i) => hashString(`${c}:${i}`) % 2 === 0);
+    expect(perBinBound(noise, "tokens", 100)).toBeGreaterThan(0);
   });
 });
 

@@ -35,6 +35,11 @@ export interface HeadlineBudget {
   /** The fixed configuration chosen on the fit seeds (per held-out pair; the most frequent first). */
   baselineConfig: string;
   baselineConfigs: string[];
+  /**
+   * The most choosing per difficulty could add here, in points (`perBinBound` on the held-out problems,
+   * pooled): an optimistic bound, no interval. A gain the world does not offer no policy can show.
+   */
+  oracleBoundPoints: number;
 }
 
 export interface Headline {
@@ -148,6 +153,39 @@ const worstFor = (
   probeWorst: ((policy: PolicyDocument, prompt: string) => number) | undefined,
 ): ((prompt: string) => number) | undefined => (probeWorst ? (prompt) => probeWorst(policy, prompt) : undefined);
 
+/**
+ * An upper bound on what a policy choosing among 5 difficulty bins could gain over the best single
+ * configuration at a cap, on some problems: they are binned by their true pass@1 (the oracle's quintiles), each
+ * bin takes its most accurate configuration at the cap, and the best single configuration is chosen too, all on
+ * the same problems they are scored on. Optimistic twice over (perfect difficulty, chosen in sample), so a
+ * policy's held-out gain is below it in expectation. Returns the gain as a share (0.012 = 1.2 points).
+ */
+export function perBinBound(data: OutcomeData, unit: CostUnit, cap: number, bins = 5): number {
+  const n = data.prompts.length;
+  if (n === 0) return 0;
+  const sorted = [...data.passAt1].sort((a, b) => a - b);
+  const cuts = Array.from({ length: bins - 1 }, (_, k) => sorted[Math.floor(((k + 1) * n) / bins)] as number);
+  const binOf = data.passAt1.map((p) => cuts.filter((t) => p >= t).length);
+  const runs = data.configs.map((_, c) => cappedConfig(data, unit, c, cap).success);
+  let single = 0;
+  for (const run of runs)
+    single = Math.max(
+      single,
+      run.reduce((t, x) => t + x, 0),
+    );
+  let perBin = 0;
+  for (let b = 0; b < bins; b++) {
+    let top = 0;
+    for (const run of runs) {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (binOf[i] === b) k += run[i] as number;
+      top = Math.max(top, k);
+    }
+    perBin += top;
+  }
+  return (perBin - single) / n;
+}
+
 /** A small seeded PRNG (mulberry32): the bootstrap is reproducible. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -254,7 +292,9 @@ export function headline(
     const pol: Uint8Array[] = [];
     const base: Uint8Array[] = [];
     const chosen: string[] = [];
+    let bound = 0;
     for (const p of pairs) {
+      bound += perBinBound(p.test, unit, budget) * p.test.prompts.length;
       const best = bestFixed(p.fitData, unit, budget);
       chosen.push(best.config);
       const testIndex = p.test.configs.findIndex((c) => c.config === best.config);
@@ -273,6 +313,7 @@ export function headline(
       baselineAccuracy: mean(b),
       baselineConfig: byCount[0] as string,
       baselineConfigs: chosen,
+      oracleBoundPoints: (100 * bound) / Math.max(1, a.length),
     };
   });
   return {
