@@ -62,10 +62,12 @@ import { command, InputError, intArg, pick, runMain, seedsArg, threadsArg, type 
 
 const DEFAULT_STRATEGIES = CALIBRATE_STRATEGIES;
 /**
- * Smaller than an evaluation's (500 problems, N to 256) so that 3 seeds calibrate in about 3 minutes on a
- * 2-core machine (issue 20): the sweep's time doubles with each doubling of N and is linear in problems.
+ * Sized so that 3 seeds calibrate in well under 3 minutes on a 2-core machine (issue 20). The sweep's time
+ * doubles with each doubling of N and is linear in problems, so N stops at 64 (the top budget at 128 cost as
+ * much as all the others together and never changed a conclusion) and the time goes into problems: a
+ * per-bin gain of a point or two is only told from noise on a thousand held-out problems or more.
  */
-const CALIBRATE_DEFAULTS = { problems: 300, budgets: [1, 2, 4, 8, 16, 32, 64, 128] };
+const CALIBRATE_DEFAULTS = { problems: 500, budgets: [1, 2, 4, 8, 16, 32, 64] };
 const DEFAULT_EXTRA = CALIBRATE_EXTRA;
 
 /** Probe sample counts tried; 0 is the free estimator alone. */
@@ -452,7 +454,7 @@ async function run(args: Values<typeof options>): Promise<void> {
         ? {
             heldOutProblems: head.heldOutProblems,
             pairs: head.pairs,
-            budgets: head.budgets.map(({ baselineConfigs: _c, ...b }) => b),
+            budgets: head.budgets.map(({ baselineConfigs: _c, oracleBoundPoints: _o, ...b }) => b),
           }
         : null,
     },
@@ -465,6 +467,8 @@ async function run(args: Values<typeof options>): Promise<void> {
   const unitName = UNITS[unit].name;
   const amount = (x: number): string =>
     unit === "tokens" ? `${Math.round(x)}` : unit === "money" ? `$${x.toPrecision(3)}` : x.toExponential(2);
+  /** An amount with its unit where the amount does not show it ("$0.003", "4096 tokens"). */
+  const costOf = (x: number): string => (unit === "money" ? amount(x) : `${amount(x)} ${unitName}`);
   const pts = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
   const lines = [`# Policy ${policy.version} for world ${world.name}`, ""];
   if (head) {
@@ -474,11 +478,11 @@ async function run(args: Values<typeof options>): Promise<void> {
       "",
       `At each budget (a hard cap in ${unitName} per problem; a run over it or without an answer counts as a failure, the probe included), the policy's accuracy on held-out problems minus that of the best fixed configuration of the grid (any strategy and hyperparameters, best-of-N and majority at every N) whose runs fit the budget, chosen on the fit seeds only. Leave one seed out: ${head.pairs.map((p) => `${p.fit.join("+")} → ${p.heldOut}`).join(", ")}; ${head.heldOutProblems} held-out problems pooled; ${Math.round(100 * head.confidence)}% paired bootstrap over problems (${head.resamples} resamples, stratified by seed). Budgets: the 90th-percentile cost of best-of-N weighted at N generations (costs only).`,
       "",
-      `| budget (${unitName}) | ≈ best-of-N at N | ΔAcc (points) | 90% interval | policy | best fixed | best fixed configuration (fit seeds) |${small ? " ΔAcc, small model only |" : ""}`,
-      `|---|---|---|---|---|---|---|${small ? "---|" : ""}`,
+      `| budget (${unitName}) | ≈ best-of-N at N | ΔAcc (points) | 90% interval | policy | best fixed | best fixed configuration (fit seeds) | bound (oracle bins) |${small ? " ΔAcc, small model only |" : ""}`,
+      `|---|---|---|---|---|---|---|---|${small ? "---|" : ""}`,
       ...head.budgets.map((b, i) => {
         const s = small?.[i];
-        return `| ${amount(b.budget)} | ${headlineBudgets[i]?.generations} | ${pts(b.deltaPoints.estimate)} | ${pts(b.deltaPoints.low)} to ${pts(b.deltaPoints.high)} | ${(100 * b.policyAccuracy).toFixed(1)}% | ${(100 * b.baselineAccuracy).toFixed(1)}% | ${[...new Set(b.baselineConfigs)].join("; ")} |${s ? ` ${pts(s.deltaPoints.estimate)} (${pts(s.deltaPoints.low)} to ${pts(s.deltaPoints.high)}) |` : ""}`;
+        return `| ${amount(b.budget)} | ${headlineBudgets[i]?.generations} | ${pts(b.deltaPoints.estimate)} | ${pts(b.deltaPoints.low)} to ${pts(b.deltaPoints.high)} | ${(100 * b.policyAccuracy).toFixed(1)}% | ${(100 * b.baselineAccuracy).toFixed(1)}% | ${[...new Set(b.baselineConfigs)].join("; ")} | ${pts(b.oracleBoundPoints)} |${s ? ` ${pts(s.deltaPoints.estimate)} (${pts(s.deltaPoints.low)} to ${pts(s.deltaPoints.high)}) |` : ""}`;
       }),
       "",
       `Never significantly worse (high ≥ 0) at every budget: ${
@@ -490,6 +494,8 @@ async function run(args: Values<typeof options>): Promise<void> {
               .join(", ")})`
       }; significantly better (low > 0) at ${head.budgets.filter((b) => b.deltaPoints.low > 0).length} of ${head.budgets.length} budgets.`,
       "",
+      `Bound (oracle bins): the most any choice among 5 difficulty bins could add over the best single configuration at that budget, on the held-out problems, even knowing each problem's true difficulty and choosing on the very problems it is scored on. An optimistic upper bound with no interval: where it is about 1 point, no policy can show a significant gain on ${head.heldOutProblems} problems.`,
+      "",
       probeArg === "best"
         ? `Probe size chosen on each pair's fit seeds (inner leave-one-seed-out): ${pairs.map((p) => `${p.fit.join("+")} → ${p.heldOut}: ${label(p.probe)}`).join("; ")}.`
         : `Probe: ${label(Number(probeArg))} in every pair.`,
@@ -497,7 +503,7 @@ async function run(args: Values<typeof options>): Promise<void> {
     );
     if (eff) {
       lines.push(
-        `Secondary, efficiency against the whole best-of-N frontier (weighted and majority at every N, uncapped): best-of-N@64 weighted reaches ${(100 * eff.target).toFixed(1)}% on the pooled held-out problems; the frontier's cheapest mean cost reaching it is ${eff.frontierCost === null ? "none" : amount(eff.frontierCost)} ${unitName}, the policy's (capped) ${eff.policyCost === null ? "never" : amount(eff.policyCost)}: ratio ${fmt(eff.ratio?.estimate ?? null)} (90% bootstrap ${fmt(eff.ratio?.low ?? null)}–${fmt(eff.ratio?.high ?? null)}, a resample that never reaches it counted as 0). Per held-out seed: ${eff.perPair.map((r, i) => `${pairs[i]?.heldOut}: ${fmt(r)}`).join(", ")}.`,
+        `Secondary, efficiency against the whole best-of-N frontier (weighted and majority at every N, uncapped): best-of-N@64 weighted reaches ${(100 * eff.target).toFixed(1)}% on the pooled held-out problems; the frontier's cheapest mean cost reaching it is ${eff.frontierCost === null ? "none" : costOf(eff.frontierCost)}, the policy's (capped) ${eff.policyCost === null ? "never" : amount(eff.policyCost)}: ratio ${eff.policyCost === null ? "not reached" : fmt(eff.ratio?.estimate ?? null)} (90% bootstrap ${fmt(eff.ratio?.low ?? null)}–${fmt(eff.ratio?.high ?? null)}, a resample that never reaches it counted as 0). Per held-out seed: ${eff.perPair.map((r, i) => `${pairs[i]?.heldOut}: ${fmt(r)}`).join(", ")}.`,
         "",
       );
     }
@@ -505,7 +511,7 @@ async function run(args: Values<typeof options>): Promise<void> {
   lines.push(
     `## The shipped policy`,
     "",
-    `Fitted on ${pooled.prompts.length} problems (seeds ${seeds.join(", ")}), ${policy.probe ? `choosing after a verifier probe of ${policy.probe.samples} samples` : "choosing from the text alone"} (${probeArg === "best" ? "probe size chosen by leave-one-seed-out on all seeds" : args.probe === undefined ? "the default: a probe is chosen only with --probe" : "asked for with --probe"}), ${policy.arms.length} arms over 5 predicted-difficulty bins; estimator cross-validated MSE of logit pass@1 ${policy.estimator.cvError.toFixed(3)}; default cap ${amount(policy.defaultBudget)} ${unitName}. Calibrated for ${calibratedFor.world ? `world ${calibratedFor.world}` : "the providers below"} (fingerprint ${fingerprint}). The headline above is of the same procedure fitted without each held-out seed.`,
+    `Fitted on ${pooled.prompts.length} problems (seeds ${seeds.join(", ")}), ${policy.probe ? `choosing after a verifier probe of ${policy.probe.samples} samples` : "choosing from the text alone"} (${probeArg === "best" ? "probe size chosen by leave-one-seed-out on all seeds" : args.probe === undefined ? "the default: a probe is chosen only with --probe" : "asked for with --probe"}), ${policy.arms.length} arms over 5 predicted-difficulty bins; estimator cross-validated MSE of logit pass@1 ${policy.estimator.cvError.toFixed(3)}; default cap ${costOf(policy.defaultBudget)}. Calibrated for ${calibratedFor.world ? `world ${calibratedFor.world}` : "the providers below"} (fingerprint ${fingerprint}). The headline above is of the same procedure fitted without each held-out seed.`,
     `Command: \`${command}\``,
     "",
   );
