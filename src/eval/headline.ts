@@ -19,6 +19,7 @@ import type { CostUnit } from "../engine/meter";
 import type { PolicyDocument } from "../policy/document";
 import { costsIn, type OutcomeData } from "../policy/fit";
 import { imputedProbe, probeAffordable } from "../policy/probeStep";
+import { quantileBins } from "./stats";
 
 export interface Interval {
   estimate: number;
@@ -155,26 +156,20 @@ const worstFor = (
 
 /**
  * An upper bound on what a policy choosing among 5 difficulty bins could gain over the best single
- * configuration at a cap, on some problems: they are binned by their true pass@1 (the oracle's quintiles), each
- * bin takes its most accurate configuration at the cap, and the best single configuration is chosen too, all on
- * the same problems they are scored on. Optimistic twice over (perfect difficulty, chosen in sample), so a
- * policy's held-out gain is below it in expectation. Returns the gain as a share (0.012 = 1.2 points).
+ * configuration at a cap, on some problems: they are binned by their true pass@1 (the oracle bins of the
+ * evaluation, `quantileBins`), each bin takes its most accurate configuration at the cap, and the best single
+ * configuration is chosen too, all on the same problems they are scored on. Optimistic twice over (perfect
+ * difficulty, chosen in sample), so a policy's held-out gain is below it in expectation. Returns the gain as a
+ * share (0.012 = 1.2 points).
  */
 export function perBinBound(data: OutcomeData, unit: CostUnit, cap: number, bins = 5): number {
   const n = data.prompts.length;
   if (n === 0) return 0;
-  const sorted = [...data.passAt1].sort((a, b) => a - b);
-  const cuts = Array.from({ length: bins - 1 }, (_, k) => sorted[Math.floor(((k + 1) * n) / bins)] as number);
-  const binOf = data.passAt1.map((p) => cuts.filter((t) => p >= t).length);
+  const binOf = quantileBins(data.passAt1, bins);
   const runs = data.configs.map((_, c) => cappedConfig(data, unit, c, cap).success);
-  let single = 0;
-  for (const run of runs)
-    single = Math.max(
-      single,
-      run.reduce((t, x) => t + x, 0),
-    );
+  const single = Math.max(...runs.map((run) => run.reduce((t, x) => t + x, 0)));
   let perBin = 0;
-  for (let b = 0; b < bins; b++) {
+  for (let b = 1; b <= bins; b++) {
     let top = 0;
     for (const run of runs) {
       let k = 0;

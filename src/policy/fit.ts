@@ -166,7 +166,7 @@ function armOf(bin: number, budget: number, best: ArmStats): PolicyArm {
  * repeated two-fold cross-validation on the calibration problems (the estimator refitted per fold) shows the
  * per-bin choice beating the fixed one by `minZ` standard errors. Values set on the development worlds
  * (default, strong-reviser, noisy-verifier), never on an evaluation world: at 1.5 standard errors the gate
- * opened by chance at 9 of 49 headline budgets (7 seed triples, 500-odd problems a seed) and lost
+ * opened by chance at 9 of 49 headline budgets (7 seed triples, 600 problems a seed) and lost
  * significantly at one; at 2.0 it opened at 1 and lost at none (docs/evidence.md).
  */
 export const CAPPED_CHOICE = { shrinkage: [30, 100, 300], minZ: 2, repeats: 3 } as const;
